@@ -1,0 +1,100 @@
+#!/usr/bin/env bun
+// Entry point for `bun run`, the compiled executable and the Node bundle: parse configuration,
+// prepare the root, start the server for the runtime we are on, and shut down gracefully.
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
+import { createApp } from "./app.ts";
+import { ConfigError, VERSION, helpText, parseCommand, type Config } from "./config.ts";
+import { defaultOwnerId, loadCredentials } from "./credentials.ts";
+import { PosixBackend } from "./posix/backend.ts";
+import { GATEWAY_DIR } from "./posix/layout.ts";
+import { SidecarMetaStore, XattrMetaStore, probeXattr, type MetaStore } from "./posix/meta.ts";
+import type { Services } from "./s3/context.ts";
+import type { RunningServer } from "./serve/types.ts";
+
+const isBun = typeof (globalThis as { Bun?: unknown }).Bun !== "undefined";
+
+function fail(message: string): never {
+  process.stderr.write(`filegate: ${message}\n`);
+  process.exit(2);
+}
+
+function chooseMetaStore(config: Config): MetaStore {
+  if (config.meta === "sidecar") return new SidecarMetaStore();
+  const hasXattr = probeXattr(join(config.root, GATEWAY_DIR));
+  if (config.meta === "xattr" && !hasXattr) fail(`--meta xattr: the filesystem of ${config.root} does not support user extended attributes`);
+  return hasXattr ? new XattrMetaStore() : new SidecarMetaStore();
+}
+
+async function main(): Promise<void> {
+  let command;
+  try {
+    command = parseCommand(process.argv.slice(2), process.env);
+  } catch (e) {
+    if (e instanceof ConfigError) fail(e.message);
+    throw e;
+  }
+  if (command.kind === "help") {
+    process.stdout.write(helpText() + "\n");
+    return;
+  }
+  if (command.kind === "version") {
+    process.stdout.write(`filegate ${VERSION}\n`);
+    return;
+  }
+  const config = command.config;
+  try {
+    mkdirSync(join(config.root, GATEWAY_DIR), { recursive: true, mode: 0o700 });
+  } catch (e) {
+    fail(`--root ${config.root}: ${(e as Error).message}`);
+  }
+  const creds = loadCredentials(config.root, { accessKey: config.accessKey, secretKey: config.secretKey });
+  const meta = chooseMetaStore(config);
+  const services: Services = {
+    config,
+    backend: new PosixBackend(config.root, meta, config.fsync),
+    owner: { id: config.ownerId || defaultOwnerId(creds.accessKey), displayName: config.ownerName },
+    lookupSecret: (ak) => (ak === creds.accessKey ? creds.secretKey : undefined),
+  };
+  const log = (line: string) => process.stderr.write(line + "\n");
+  const app = createApp(services, log);
+
+  let server: RunningServer;
+  try {
+    server = isBun
+      ? (await import("./serve/bun.ts")).serveBun(app.fetch, config.host, config.port)
+      : await (await import("./serve/node.ts")).serveNode(app.fetch, config.host, config.port);
+  } catch (e) {
+    fail(`cannot listen on ${config.host}:${config.port}: ${(e as Error).message}`);
+  }
+
+  const endpoint = `http://${config.host.includes(":") ? `[${config.host}]` : config.host}:${server.port}`;
+  if (!config.quiet) {
+    const lines = [
+      `filegate ${VERSION} on ${isBun ? "Bun " + Bun.version : "Node " + process.versions.node}`,
+      `  endpoint    ${endpoint}`,
+      `  root        ${config.root}  (metadata: ${meta.kind})`,
+      `  region      ${config.region}`,
+      `  access key  ${creds.accessKey}`,
+      // A generated secret has to be shown once or nobody could use it; one from the environment
+      // is the operator's own and is never printed.
+      creds.source === "environment" ? `  secret key  (from FILEGATE_SECRET_KEY)` : `  secret key  ${creds.secretKey}   (kept in ${creds.source})`,
+    ];
+    process.stdout.write(lines.join("\n") + "\n");
+  } else {
+    process.stdout.write(`filegate listening on ${endpoint}\n`);
+  }
+
+  let stopping = false;
+  const shutdown = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log(`filegate: ${signal}: finishing in-flight requests (up to ${config.shutdownTimeoutMs / 1000}s)`);
+    await server.stop(config.shutdownTimeoutMs);
+    process.exit(0);
+  };
+  process.on("SIGINT", () => void shutdown("SIGINT"));
+  process.on("SIGTERM", () => void shutdown("SIGTERM"));
+}
+
+await main();

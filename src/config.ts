@@ -1,0 +1,143 @@
+// Configuration: command-line flags, each with an env-var twin, validated by one zod schema.
+// A bad value is reported as one line naming the flag, and the process exits with code 2.
+import { parseArgs } from "node:util";
+import { resolve } from "node:path";
+import { z } from "zod";
+
+export const VERSION = "0.1.0";
+
+/** flag name → env var, default, help. The order here is the order of `--help`. */
+const FLAGS = {
+  root: { env: "FILEGATE_ROOT", def: "./data", help: "directory served as buckets (created if missing)" },
+  port: { env: "FILEGATE_PORT", def: "7070", help: "TCP port to listen on" },
+  host: { env: "FILEGATE_HOST", def: "127.0.0.1", help: "address to listen on" },
+  region: { env: "FILEGATE_REGION", def: "us-east-1", help: "region reported to clients and required in signatures" },
+  "virtual-domain": { env: "FILEGATE_VIRTUAL_DOMAIN", def: "", help: "enable virtual-hosted style: bucket.DOMAIN" },
+  "owner-id": { env: "FILEGATE_OWNER_ID", def: "", help: "canonical owner ID shown in listings and ACLs" },
+  "owner-name": { env: "FILEGATE_OWNER_NAME", def: "filegate", help: "owner display name" },
+  meta: { env: "FILEGATE_META", def: "auto", help: "metadata store: auto | xattr | sidecar" },
+  fsync: { env: "FILEGATE_FSYNC", def: "file", help: "durability before a write is acknowledged: none | file | full" },
+  "shutdown-timeout": { env: "FILEGATE_SHUTDOWN_TIMEOUT", def: "30", help: "seconds to let in-flight requests finish on SIGTERM" },
+  quiet: { env: "FILEGATE_QUIET", def: "", help: "no start-up banner and no access log" },
+} as const;
+
+type FlagName = keyof typeof FLAGS;
+
+const schema = z.object({
+  root: z.string().min(1),
+  port: z.coerce.number().int().min(0).max(65535),
+  host: z.string().min(1),
+  region: z.string().regex(/^[a-z0-9-]{1,32}$/, "must look like us-east-1"),
+  "virtual-domain": z
+    .string()
+    .regex(/^$|^[a-z0-9.-]+(:\d+)?$/i, "must be a DNS name such as s3.example.test")
+    .transform((s) => s.toLowerCase()),
+  "owner-id": z.string().regex(/^$|^[A-Za-z0-9]{1,64}$/, "must be 1-64 letters or digits"),
+  "owner-name": z.string().min(1).max(64),
+  meta: z.enum(["auto", "xattr", "sidecar"]),
+  fsync: z.enum(["none", "file", "full"]),
+  "shutdown-timeout": z.coerce.number().min(0).max(3600),
+  quiet: z.union([z.literal(""), z.literal("0"), z.literal("1"), z.literal("true"), z.literal("false")]),
+  "access-key": z.string().regex(/^[A-Za-z0-9]{3,128}$/, "must be 3-128 letters or digits").optional(),
+  "secret-key": z.string().min(8, "must be at least 8 characters").max(128).optional(),
+});
+
+export interface Config {
+  root: string;
+  port: number;
+  host: string;
+  region: string;
+  virtualDomain: string | null;
+  ownerId: string;
+  ownerName: string;
+  meta: "auto" | "xattr" | "sidecar";
+  fsync: "none" | "file" | "full";
+  shutdownTimeoutMs: number;
+  quiet: boolean;
+  /** From FILEGATE_ACCESS_KEY / FILEGATE_SECRET_KEY only: secrets never go on a command line. */
+  accessKey?: string;
+  secretKey?: string;
+}
+
+export class ConfigError extends Error {}
+
+export type Command = { kind: "help" } | { kind: "version" } | { kind: "serve"; config: Config };
+
+export function helpText(): string {
+  const lines = [
+    `filegate ${VERSION} — S3-compatible gateway over a POSIX directory tree`,
+    "",
+    "usage: filegate [serve] [flags]",
+    "",
+    "flags (each also read from the env var shown):",
+  ];
+  for (const [name, f] of Object.entries(FLAGS)) {
+    const def = f.def ? ` (default ${f.def})` : "";
+    lines.push(`  --${name.padEnd(18)} ${f.env.padEnd(26)} ${f.help}${def}`);
+  }
+  lines.push("  --help, --version");
+  lines.push("", "credentials: FILEGATE_ACCESS_KEY and FILEGATE_SECRET_KEY; when unset, a random pair is");
+  lines.push("generated on first start and kept in ROOT/.filegate/credentials (mode 0600).");
+  return lines.join("\n");
+}
+
+export function parseCommand(argv: string[], env: Record<string, string | undefined>): Command {
+  const options = Object.fromEntries(
+    Object.keys(FLAGS).map((k) => [k, { type: k === "quiet" ? "boolean" : "string" }]),
+  ) as Record<FlagName, { type: "string" | "boolean" }>;
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      options: { ...options, help: { type: "boolean", short: "h" }, version: { type: "boolean", short: "v" } },
+      allowPositionals: true,
+      strict: true,
+    });
+  } catch (e) {
+    throw new ConfigError(String((e as Error).message).split("\n")[0]);
+  }
+  if (parsed.values.help) return { kind: "help" };
+  if (parsed.values.version) return { kind: "version" };
+  const positionals = parsed.positionals;
+  if (positionals.length > 1 || (positionals.length === 1 && positionals[0] !== "serve")) {
+    throw new ConfigError(`unknown command '${positionals.join(" ")}' (expected 'serve')`);
+  }
+
+  const raw: Record<string, unknown> = {};
+  for (const [name, f] of Object.entries(FLAGS)) {
+    const fromFlag = (parsed.values as Record<string, unknown>)[name];
+    raw[name] = fromFlag === true ? "1" : ((fromFlag as string | undefined) ?? env[f.env] ?? f.def);
+  }
+  raw["access-key"] = env.FILEGATE_ACCESS_KEY || undefined;
+  raw["secret-key"] = env.FILEGATE_SECRET_KEY || undefined;
+
+  const result = schema.safeParse(raw);
+  if (!result.success) {
+    const issue = result.error.issues[0];
+    const name = String(issue.path[0]);
+    const where = name in FLAGS ? `--${name} (${FLAGS[name as FlagName].env})` : `FILEGATE_${name.toUpperCase().replace("-", "_")}`;
+    throw new ConfigError(`invalid ${where}: ${issue.message}`);
+  }
+  const v = result.data;
+  if (Boolean(v["access-key"]) !== Boolean(v["secret-key"])) {
+    throw new ConfigError("set both FILEGATE_ACCESS_KEY and FILEGATE_SECRET_KEY, or neither");
+  }
+  return {
+    kind: "serve",
+    config: {
+      root: resolve(v.root),
+      port: v.port,
+      host: v.host,
+      region: v.region,
+      virtualDomain: v["virtual-domain"] || null,
+      ownerId: v["owner-id"] || "",
+      ownerName: v["owner-name"],
+      meta: v.meta,
+      fsync: v.fsync,
+      shutdownTimeoutMs: v["shutdown-timeout"] * 1000,
+      quiet: v.quiet === "1" || v.quiet === "true",
+      accessKey: v["access-key"],
+      secretKey: v["secret-key"],
+    },
+  };
+}

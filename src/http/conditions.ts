@@ -1,0 +1,53 @@
+// Conditional requests, in the order S3 (and RFC 9110 §13.2.2) evaluates them: If-Match, then
+// If-Unmodified-Since only without If-Match; If-None-Match, then If-Modified-Since only without
+// If-None-Match. Dates compare in whole seconds, the resolution of Last-Modified.
+import { S3Error } from "../errors.ts";
+import { etagMatches } from "../posix/backend.ts";
+
+export interface ConditionHeaders {
+  ifMatch: string | null;
+  ifNoneMatch: string | null;
+  ifModifiedSince: string | null;
+  ifUnmodifiedSince: string | null;
+}
+
+function parseDate(v: string | null): number | null {
+  if (v === null) return null;
+  const t = Date.parse(v);
+  return Number.isNaN(t) ? null : Math.floor(t / 1000);
+}
+
+export type ConditionResult = "ok" | "not-modified" | "precondition-failed";
+
+export function evaluateConditions(c: ConditionHeaders, etag: string, lastModified: Date): ConditionResult {
+  const modified = Math.floor(lastModified.getTime() / 1000);
+  if (c.ifMatch !== null) {
+    if (!etagMatches(c.ifMatch, etag)) return "precondition-failed";
+  } else {
+    const since = parseDate(c.ifUnmodifiedSince);
+    if (since !== null && modified > since) return "precondition-failed";
+  }
+  if (c.ifNoneMatch !== null) {
+    if (etagMatches(c.ifNoneMatch, etag)) return "not-modified";
+  } else {
+    const since = parseDate(c.ifModifiedSince);
+    if (since !== null && modified <= since) return "not-modified";
+  }
+  return "ok";
+}
+
+export function readConditions(h: Headers, prefix = ""): ConditionHeaders {
+  return {
+    ifMatch: h.get(prefix + "if-match"),
+    ifNoneMatch: h.get(prefix + "if-none-match"),
+    ifModifiedSince: h.get(prefix + "if-modified-since"),
+    ifUnmodifiedSince: h.get(prefix + "if-unmodified-since"),
+  };
+}
+
+/** For GET/HEAD: 304 or 412 as an error carrying the validators S3 still sends. */
+export function checkReadConditions(h: Headers, etag: string, lastModified: Date): void {
+  const r = evaluateConditions(readConditions(h), etag, lastModified);
+  if (r === "precondition-failed") throw new S3Error("PreconditionFailed", undefined, { Condition: h.get("if-match") !== null ? "If-Match" : "If-Unmodified-Since" });
+  if (r === "not-modified") throw new S3Error("NotModified");
+}

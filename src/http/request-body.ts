@@ -1,0 +1,107 @@
+// Turns a request's body into the verified stream the backend consumes: aws-chunked framing
+// removed (and each chunk signature checked) when used, and every declared digest attached so
+// the writer can check it on the way to disk.
+import { createHash } from "node:crypto";
+import { createChunkedDecoder } from "../auth/chunked.ts";
+import { CHECKSUM_ALGORITHMS, checksumHeader, createHasher, parseChecksumAlgorithm, type ChecksumAlgorithm } from "../checksums/index.ts";
+import { S3Error } from "../errors.ts";
+import { validateContentMd5, type IncomingBody } from "../posix/incoming.ts";
+import type { S3Context } from "../s3/context.ts";
+
+function declaredLength(ctx: S3Context): number | null {
+  const h = ctx.headers;
+  const streaming = ctx.auth.payload.startsWith("streaming");
+  const raw = streaming ? h.get("x-amz-decoded-content-length") : h.get("content-length");
+  if (raw === null) {
+    if (streaming && ctx.auth.decodedContentLength !== undefined) return ctx.auth.decodedContentLength;
+    if (!ctx.request.body) return 0;
+    if (h.get("transfer-encoding")?.toLowerCase().includes("chunked")) return null;
+    throw new S3Error("MissingContentLength");
+  }
+  if (!/^\d{1,16}$/.test(raw.trim())) throw new S3Error("InvalidArgument", "Content-Length is not a valid number.", { ArgumentName: "Content-Length" });
+  return Number(raw);
+}
+
+function requestedChecksum(ctx: S3Context, trailers: Promise<Map<string, string>> | null): IncomingBody["checksum"] {
+  const h = ctx.headers;
+  const given = CHECKSUM_ALGORITHMS.filter((a) => h.get(checksumHeader(a)) !== null);
+  if (given.length > 1) throw new S3Error("InvalidRequest", "Expecting a single x-amz-checksum- header. Multiple checksum Types are not allowed.");
+  if (given.length === 1) {
+    const algorithm = given[0];
+    return { algorithm, expected: h.get(checksumHeader(algorithm))!.trim(), fromTrailer: null };
+  }
+  const trailer = h.get("x-amz-trailer")?.trim().toLowerCase();
+  if (trailer) {
+    const algorithm = CHECKSUM_ALGORITHMS.find((a) => checksumHeader(a) === trailer);
+    if (!algorithm) throw new S3Error("InvalidRequest", `The value specified in the x-amz-trailer header is not supported: ${trailer}`);
+    if (!trailers) throw new S3Error("InvalidRequest", "x-amz-trailer requires an aws-chunked body with trailers.");
+    const fromTrailer = trailers.then((m) => {
+      const v = m.get(trailer);
+      if (v === undefined) throw new S3Error("IncompleteBody", `The trailer ${trailer} was declared but not sent.`);
+      return v.trim();
+    });
+    fromTrailer.catch(() => {}); // awaited later; a body error must not also crash as unhandled
+    return { algorithm, expected: null, fromTrailer };
+  }
+  const algorithm: ChecksumAlgorithm | undefined =
+    parseChecksumAlgorithm(h.get("x-amz-sdk-checksum-algorithm")) ?? parseChecksumAlgorithm(h.get("x-amz-checksum-algorithm"));
+  return algorithm ? { algorithm, expected: null, fromTrailer: null } : null;
+}
+
+export function incomingBody(ctx: S3Context): IncomingBody {
+  const auth = ctx.auth;
+  let stream = ctx.request.body;
+  let trailers: Promise<Map<string, string>> | null = null;
+  if (auth.payload !== "signed" && auth.payload !== "unsigned") {
+    if (!stream) throw new S3Error("IncompleteBody");
+    const decoder = createChunkedDecoder({
+      mode: auth.payload,
+      auth: { signingKey: auth.signingKey, seedSignature: auth.seedSignature, scope: auth.scope, amzDate: auth.amzDate },
+    });
+    stream = stream.pipeThrough(decoder.stream);
+    trailers = decoder.trailers;
+  }
+  return {
+    stream,
+    length: declaredLength(ctx),
+    sha256: auth.payload === "signed" ? (auth.expectedSha256 ?? null) : null,
+    contentMd5: ctx.headers.get("content-md5"),
+    checksum: requestedChecksum(ctx, trailers),
+  };
+}
+
+/**
+ * Reads a small request document (XML) with the same verification as uploads, refusing anything
+ * over `limit` bytes without buffering it.
+ */
+export async function readSmallBody(ctx: S3Context, limit: number): Promise<string> {
+  const body = incomingBody(ctx);
+  if (body.length !== null && body.length > limit) throw new S3Error("MaxMessageLengthExceeded");
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  if (body.stream) {
+    const reader = body.stream.getReader();
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      size += value.byteLength;
+      if (size > limit) {
+        await reader.cancel().catch(() => {});
+        throw new S3Error("MaxMessageLengthExceeded");
+      }
+      chunks.push(value);
+    }
+  }
+  const buf = Buffer.concat(chunks);
+  if (body.length !== null && buf.length !== body.length) throw new S3Error("IncompleteBody");
+  if (body.sha256 && createHash("sha256").update(buf).digest("hex") !== body.sha256) throw new S3Error("XAmzContentSHA256Mismatch");
+  const md5 = validateContentMd5(body.contentMd5);
+  if (md5 && !createHash("md5").update(buf).digest().equals(md5)) throw new S3Error("BadDigest");
+  if (body.checksum) {
+    const hasher = createHasher(body.checksum.algorithm);
+    hasher.update(buf);
+    const expected = body.checksum.expected ?? (await body.checksum.fromTrailer);
+    if (expected != null && hasher.digest().toString("base64") !== expected) throw new S3Error("BadDigest");
+  }
+  return buf.toString("utf8");
+}

@@ -1,0 +1,51 @@
+// Response helpers shared by every route: request ids, XML bodies, and the one place where an
+// error becomes S3's <Error> document.
+import { randomBytes } from "node:crypto";
+import { S3Error, isS3Error } from "../errors.ts";
+import { renderXml } from "../xml/index.ts";
+
+// A random per-process prefix plus a counter: unique across processes, no allocation-heavy RNG
+// call per request.
+const processTag = randomBytes(3).toString("hex").toUpperCase();
+const hostId = randomBytes(24).toString("base64");
+let counter = 0;
+
+export function nextRequestId(): string {
+  counter = (counter + 1) % 0x10000000000;
+  return processTag + counter.toString(16).toUpperCase().padStart(10, "0");
+}
+
+export function requestIdHeaders(requestId: string): Record<string, string> {
+  return { "x-amz-request-id": requestId, "x-amz-id-2": hostId };
+}
+
+export function xmlResponse(root: string, body: Record<string, unknown>, status = 200, headers: Record<string, string> = {}): Response {
+  return new Response(renderXml(root, body), {
+    status,
+    headers: { "content-type": "application/xml", ...headers },
+  });
+}
+
+/**
+ * Renders any thrown value as S3 error XML. Unexpected errors become InternalError: their message
+ * may hold a path or a stack, so it goes to the server log only.
+ */
+export function errorResponse(err: unknown, resource: string, requestId: string, method: string, log: (msg: string) => void): Response {
+  let e: S3Error;
+  if (isS3Error(err)) {
+    e = err;
+  } else {
+    log(`request ${requestId}: internal error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+    e = new S3Error("InternalError");
+  }
+  const headers: Record<string, string> = { ...requestIdHeaders(requestId), "content-type": "application/xml" };
+  if (e.status === 304 || method === "HEAD") {
+    return new Response(null, { status: e.status, headers });
+  }
+  const xml = renderXml(
+    "Error",
+    { Code: e.code, Message: e.message, ...e.extra, Resource: resource, RequestId: requestId, HostId: hostId },
+    null,
+  );
+  return new Response(xml, { status: e.status, headers });
+}

@@ -1,0 +1,390 @@
+// The POSIX backend: buckets are directories under the root, objects are files. Routes call only
+// this module's methods; it owns every filesystem path and every rule about what may change on
+// disk, and it turns errno values into S3 errors.
+import {
+  constants,
+  copyFileSync,
+  createReadStream,
+  writeFileSync,
+  existsSync,
+  fsyncSync,
+  linkSync,
+  mkdirSync,
+  openSync,
+  closeSync,
+  readdirSync,
+  renameSync,
+  rmdirSync,
+  rmSync,
+  statSync,
+  unlinkSync,
+  type Stats,
+} from "node:fs";
+import { createHash } from "node:crypto";
+import { dirname, join } from "node:path";
+import { S3Error, fsError } from "../errors.ts";
+import { GATEWAY_DIR, bucketTmpDir } from "./layout.ts";
+import { bucketPath, isServableBucketName, keyPath, validateNewBucketName, type KeyPath } from "./names.ts";
+import { receiveToTemp, tempPathIn, type FsyncPolicy, type IncomingBody } from "./incoming.ts";
+import type { MetaLocation, MetaStore, ObjectMeta, StoredChecksum } from "./meta.ts";
+
+export const EMPTY_MD5 = "d41d8cd98f00b204e9800998ecf8427e";
+
+export interface BucketInfo {
+  name: string;
+  created: Date;
+}
+
+export interface ObjectInfo {
+  bucket: string;
+  key: string;
+  path: string;
+  size: number;
+  lastModified: Date;
+  /** Quoted, as sent in the ETag header. */
+  etag: string;
+  meta: ObjectMeta | null;
+  isDirectoryObject: boolean;
+}
+
+export interface PutOptions {
+  headers: Record<string, string>;
+  user: Record<string, string>;
+  tags?: string;
+  /** Compare-and-swap against the current object: '*' for If-None-Match, an ETag for If-Match. */
+  ifNoneMatch?: string;
+  ifMatch?: string;
+}
+
+/**
+ * A file nobody stored through S3 gets an ETag derived from what identifies its contents' version
+ * on disk. The `-1` suffix makes clients treat it as a multipart ETag, never as an MD5.
+ */
+export function foreignEtag(st: Stats): string {
+  const h = createHash("md5").update(`${st.ino}:${st.size}:${st.mtimeMs}`).digest("hex");
+  return `${h}-1`;
+}
+
+export class PosixBackend {
+  constructor(
+    readonly root: string,
+    readonly meta: MetaStore,
+    readonly fsync: FsyncPolicy,
+  ) {}
+
+  // ---- buckets ----
+
+  listBuckets(): BucketInfo[] {
+    const out: BucketInfo[] = [];
+    for (const d of readdirSync(this.root, { withFileTypes: true })) {
+      if (!isServableBucketName(d.name)) continue;
+      try {
+        const st = statSync(join(this.root, d.name));
+        if (st.isDirectory()) out.push({ name: d.name, created: new Date(st.birthtimeMs || st.mtimeMs) });
+      } catch {
+        // vanished or unreadable: not a bucket we can serve
+      }
+    }
+    return out.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  }
+
+  createBucket(name: string): void {
+    validateNewBucketName(name);
+    try {
+      mkdirSync(join(this.root, name));
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === "EEXIST") throw new S3Error("BucketAlreadyOwnedByYou", undefined, { BucketName: name });
+      throw fsError(e);
+    }
+  }
+
+  /** The bucket's directory; NoSuchBucket when there is none. */
+  bucketDir(name: string): string {
+    const dir = bucketPath(this.root, name);
+    let st: Stats;
+    try {
+      st = statSync(dir);
+    } catch (e) {
+      throw fsError(e, "NoSuchBucket");
+    }
+    if (!st.isDirectory()) throw new S3Error("NoSuchBucket", undefined, { BucketName: name });
+    return dir;
+  }
+
+  deleteBucket(name: string): void {
+    const dir = this.bucketDir(name);
+    const entries = readdirSync(dir).filter((n) => n !== GATEWAY_DIR);
+    if (entries.length > 0) throw new S3Error("BucketNotEmpty", undefined, { BucketName: name });
+    rmSync(join(dir, GATEWAY_DIR), { recursive: true, force: true });
+    try {
+      rmdirSync(dir);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === "ENOTEMPTY" || code === "EEXIST") throw new S3Error("BucketNotEmpty", undefined, { BucketName: name });
+      throw fsError(e, "NoSuchBucket");
+    }
+  }
+
+  // ---- objects ----
+
+  location(bucket: string, key: string): MetaLocation & KeyPath {
+    const bucketDir = this.bucketDir(bucket);
+    return { bucketDir, ...keyPath(bucketDir, key) };
+  }
+
+  /** Stat and metadata of an object; NoSuchKey when the key names no object. */
+  headObject(bucket: string, key: string): ObjectInfo {
+    const loc = this.location(bucket, key);
+    const info = this.infoAt(bucket, key, loc);
+    if (!info) throw new S3Error("NoSuchKey", undefined, { Key: key });
+    return info;
+  }
+
+  private infoAt(bucket: string, key: string, loc: MetaLocation): ObjectInfo | null {
+    let st: Stats;
+    try {
+      st = statSync(loc.path);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === "ENOENT" || code === "ENOTDIR" || code === "ENAMETOOLONG") return null;
+      throw fsError(e);
+    }
+    const meta = this.meta.read(loc, st);
+    if (st.isDirectory()) {
+      // Only a directory stored as `key/` is an object; other directories are just parents.
+      if (!loc.isDirectoryKey || !meta) return null;
+      return { bucket, key, path: loc.path, size: 0, lastModified: st.mtime, etag: `"${meta.etag}"`, meta, isDirectoryObject: true };
+    }
+    if (!st.isFile() || loc.isDirectoryKey) return null;
+    const etag = meta ? meta.etag : foreignEtag(st);
+    return { bucket, key, path: loc.path, size: st.size, lastModified: st.mtime, etag: `"${etag}"`, meta, isDirectoryObject: false };
+  }
+
+  async putObject(bucket: string, key: string, body: IncomingBody, opts: PutOptions): Promise<ObjectInfo & { checksum?: StoredChecksum }> {
+    const loc = this.location(bucket, key);
+    if (loc.isDirectoryKey) return this.putDirectoryObject(bucket, key, loc, body, opts);
+    const written = await receiveToTemp(bucketTmpDir(loc.bucketDir), body, this.fsync);
+    const checksum: StoredChecksum | undefined = written.checksum
+      ? { algorithm: written.checksum.algorithm, value: written.checksum.value, type: "FULL_OBJECT" }
+      : undefined;
+    const meta: ObjectMeta = {
+      etag: written.md5Hex,
+      headers: opts.headers,
+      user: opts.user,
+      ...(opts.tags ? { tags: opts.tags } : {}),
+      ...(checksum ? { checksum } : {}),
+      size: written.size,
+      mtimeMs: Math.trunc(written.stat.mtimeMs),
+      ino: written.stat.ino,
+    };
+    try {
+      this.meta.writeForTemp(loc, written.tmpPath, meta);
+      this.commit(bucket, key, loc, written.tmpPath, opts);
+    } catch (e) {
+      rmSync(written.tmpPath, { force: true });
+      throw e;
+    }
+    return {
+      bucket,
+      key,
+      path: loc.path,
+      size: written.size,
+      lastModified: written.stat.mtime,
+      etag: `"${meta.etag}"`,
+      meta,
+      isDirectoryObject: false,
+      checksum,
+    };
+  }
+
+  /** Moves a finished temp file to its key, honouring write conditions. */
+  commit(bucket: string, key: string, loc: MetaLocation & KeyPath, tmpPath: string, opts: Pick<PutOptions, "ifMatch" | "ifNoneMatch">): void {
+    for (let attempt = 0; ; attempt++) {
+      this.makeParents(loc);
+      try {
+        if (opts.ifMatch !== undefined) {
+          const current = this.infoAt(bucket, key, loc);
+          if (!current) throw new S3Error("NoSuchKey", undefined, { Key: key });
+          if (!etagMatches(opts.ifMatch, current.etag)) throw new S3Error("PreconditionFailed", undefined, { Condition: "If-Match" });
+        }
+        if (opts.ifNoneMatch === "*") {
+          // link() fails when the name exists, so of two racing conditional writers one wins.
+          linkSync(tmpPath, loc.path);
+          unlinkSync(tmpPath);
+        } else {
+          renameSync(tmpPath, loc.path);
+        }
+        break;
+      } catch (e) {
+        const code = (e as NodeJS.ErrnoException).code;
+        if (code === "EEXIST" && opts.ifNoneMatch === "*") {
+          throw existsSync(loc.path) && statSync(loc.path).isDirectory()
+            ? new S3Error("ExistingObjectIsDirectory", undefined, { Key: key })
+            : new S3Error("PreconditionFailed", undefined, { Condition: "If-None-Match" });
+        }
+        if (code === "EISDIR" || code === "ENOTEMPTY" || code === "EEXIST") throw new S3Error("ExistingObjectIsDirectory", undefined, { Key: key });
+        // A concurrent delete may have pruned the parent directory we just made.
+        if (code === "ENOENT" && attempt < 3) continue;
+        throw fsError(e);
+      }
+    }
+    if (this.fsync === "full") fsyncPath(dirname(loc.path));
+  }
+
+  private makeParents(loc: KeyPath & MetaLocation): void {
+    if (loc.segments.length === 1 && !loc.isDirectoryKey) return;
+    const parent = loc.isDirectoryKey ? loc.path : dirname(loc.path);
+    try {
+      mkdirSync(parent, { recursive: true });
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === "ENOTDIR" || code === "EEXIST") throw new S3Error("ObjectParentIsFile", undefined, { Key: loc.segments.join("/") });
+      throw fsError(e);
+    }
+  }
+
+  private async putDirectoryObject(bucket: string, key: string, loc: MetaLocation & KeyPath, body: IncomingBody, opts: PutOptions) {
+    // Drain and verify the (empty) body through the same checks as any upload.
+    const written = await receiveToTemp(bucketTmpDir(loc.bucketDir), body, "none");
+    rmSync(written.tmpPath, { force: true });
+    if (written.size > 0) throw new S3Error("DirectoryObjectContainsData", undefined, { Key: key });
+    if (opts.ifNoneMatch === "*" && this.infoAt(bucket, key, loc)) throw new S3Error("PreconditionFailed", undefined, { Condition: "If-None-Match" });
+    if (opts.ifMatch !== undefined) {
+      const current = this.infoAt(bucket, key, loc);
+      if (!current) throw new S3Error("NoSuchKey", undefined, { Key: key });
+      if (!etagMatches(opts.ifMatch, current.etag)) throw new S3Error("PreconditionFailed", undefined, { Condition: "If-Match" });
+    }
+    this.makeParents(loc);
+    const st = statSync(loc.path);
+    const checksum: StoredChecksum | undefined = written.checksum
+      ? { algorithm: written.checksum.algorithm, value: written.checksum.value, type: "FULL_OBJECT" }
+      : undefined;
+    const meta: ObjectMeta = {
+      etag: EMPTY_MD5,
+      headers: opts.headers,
+      user: opts.user,
+      ...(opts.tags ? { tags: opts.tags } : {}),
+      ...(checksum ? { checksum } : {}),
+      size: 0,
+      mtimeMs: Math.trunc(st.mtimeMs),
+    };
+    this.meta.update(loc, meta);
+    return { bucket, key, path: loc.path, size: 0, lastModified: st.mtime, etag: `"${EMPTY_MD5}"`, meta, isDirectoryObject: true, checksum };
+  }
+
+  /**
+   * Copies `src` to a temp file in the destination bucket with copyFile (reflink where the
+   * filesystem has it, else copy_file_range: no bytes through JavaScript), then commits it.
+   */
+  async copyObject(src: ObjectInfo, bucket: string, key: string, opts: PutOptions): Promise<ObjectInfo> {
+    const loc = this.location(bucket, key);
+    if (loc.isDirectoryKey) throw new S3Error("NotImplemented", "Copying onto a directory object key is not supported.");
+    const tmp = tempPathIn(bucketTmpDir(loc.bucketDir));
+    try {
+      if (src.isDirectoryObject) writeFileSync(tmp, "", { flag: "wx" });
+      else copyFileSync(src.path, tmp, constants.COPYFILE_EXCL | constants.COPYFILE_FICLONE);
+      if (this.fsync !== "none") fsyncPath(tmp);
+      const st = statSync(tmp);
+      if (st.size !== src.size) throw new S3Error("InternalError", "The source object changed during the copy.");
+      // A file nobody stored through S3 has no MD5 yet: hash the copy (page cache, no extra I/O).
+      const etag = src.meta ? src.meta.etag : await md5OfFile(tmp);
+      const meta: ObjectMeta = {
+        etag,
+        headers: opts.headers,
+        user: opts.user,
+        ...(opts.tags ? { tags: opts.tags } : {}),
+        ...(src.meta?.checksum ? { checksum: src.meta.checksum } : {}),
+        ...(src.meta?.parts ? { parts: src.meta.parts } : {}),
+        size: st.size,
+        mtimeMs: Math.trunc(st.mtimeMs),
+        ino: st.ino,
+      };
+      this.meta.writeForTemp(loc, tmp, meta);
+      this.commit(bucket, key, loc, tmp, opts);
+      return { bucket, key, path: loc.path, size: st.size, lastModified: st.mtime, etag: `"${etag}"`, meta, isDirectoryObject: false };
+    } catch (e) {
+      rmSync(tmp, { force: true });
+      throw fsError(e);
+    }
+  }
+
+  /** S3 deletes are idempotent: a missing key is success. */
+  deleteObject(bucket: string, key: string): void {
+    const loc = this.location(bucket, key);
+    const info = this.infoAt(bucket, key, loc);
+    if (!info) return;
+    try {
+      if (info.isDirectoryObject) {
+        this.meta.remove(loc);
+        try {
+          rmdirSync(loc.path);
+        } catch {
+          // still holds other objects: it stays as a plain parent directory
+        }
+      } else {
+        unlinkSync(loc.path);
+        if (this.meta.kind === "sidecar") this.meta.remove(loc);
+      }
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === "ENOENT") return;
+      throw fsError(e);
+    }
+    this.pruneParents(loc);
+  }
+
+  /** Removes parent directories left empty, up to the bucket, stopping at directory objects. */
+  private pruneParents(loc: MetaLocation & KeyPath): void {
+    let dir = dirname(loc.path);
+    const segments = loc.segments.slice(0, -1);
+    while (segments.length > 0 && dir !== loc.bucketDir) {
+      const parentLoc: MetaLocation = { bucketDir: loc.bucketDir, segments: [...segments], path: dir, isDirectoryKey: true };
+      try {
+        if (this.meta.read(parentLoc, statSync(dir))) return;
+        rmdirSync(dir);
+      } catch {
+        return;
+      }
+      segments.pop();
+      dir = dirname(dir);
+    }
+  }
+
+  /** Rewrites an object's metadata record in place (tagging). */
+  updateMeta(info: ObjectInfo, change: (m: ObjectMeta) => ObjectMeta): void {
+    const loc = this.location(info.bucket, info.key);
+    const st = statSync(loc.path);
+    const base: ObjectMeta = info.meta ?? {
+      etag: info.etag.slice(1, -1),
+      headers: {},
+      user: {},
+      size: st.size,
+      mtimeMs: Math.trunc(st.mtimeMs),
+      ino: st.ino,
+    };
+    this.meta.update(loc, change(base));
+  }
+}
+
+export function etagMatches(condition: string, etag: string): boolean {
+  const bare = etag.replace(/^"|"$/g, "");
+  return condition
+    .split(",")
+    .map((s) => s.trim().replace(/^W\//, "").replace(/^"|"$/g, ""))
+    .some((c) => c === "*" || c === bare);
+}
+
+async function md5OfFile(path: string): Promise<string> {
+  const hash = createHash("md5");
+  for await (const chunk of createReadStream(path, { highWaterMark: 1024 * 1024 })) hash.update(chunk as Buffer);
+  return hash.digest("hex");
+}
+
+/** fsync of a file or a directory (to make a rename durable). */
+function fsyncPath(path: string): void {
+  const fd = openSync(path, "r");
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}

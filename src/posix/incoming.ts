@@ -1,0 +1,126 @@
+// Streams a request body into a temp file beside its destination, hashing on the way, and checks
+// every promise the client made about it (length, Content-MD5, x-amz-content-sha256, checksum
+// header or trailer). A body that breaks one leaves nothing behind.
+import { closeSync, fdatasyncSync, fstatSync, openSync, unlinkSync, writeSync, mkdirSync, type Stats } from "node:fs";
+import { join } from "node:path";
+import { randomBytes } from "node:crypto";
+import { createHasher, type ChecksumAlgorithm, type Hasher } from "../checksums/index.ts";
+import { S3Error } from "../errors.ts";
+
+export interface IncomingBody {
+  stream: ReadableStream<Uint8Array> | null;
+  /** Decoded length the client declared (Content-Length or x-amz-decoded-content-length). */
+  length: number | null;
+  /** Lower-case hex SHA-256 the client signed, when it signed the payload. */
+  sha256: string | null;
+  /** base64 MD5 from Content-Md5. */
+  contentMd5: string | null;
+  /** Checksum to compute; expected value from a header now, or from a trailer at the end. */
+  checksum: { algorithm: ChecksumAlgorithm; expected: string | null; fromTrailer: Promise<string | undefined> | null } | null;
+}
+
+export interface WrittenFile {
+  tmpPath: string;
+  size: number;
+  md5Hex: string;
+  checksum: { algorithm: ChecksumAlgorithm; value: string } | null;
+  stat: Stats;
+}
+
+export type FsyncPolicy = "none" | "file" | "full";
+
+const tmpDirsMade = new Set<string>();
+
+export function tempPathIn(tmpDir: string): string {
+  if (!tmpDirsMade.has(tmpDir)) {
+    mkdirSync(tmpDir, { recursive: true });
+    tmpDirsMade.add(tmpDir);
+  }
+  return join(tmpDir, `${process.pid}-${randomBytes(8).toString("hex")}`);
+}
+
+/** Opens a fresh temp file; recreates the temp dir if someone removed it meanwhile. */
+function openTemp(tmpDir: string): { fd: number; path: string } {
+  for (let attempt = 0; ; attempt++) {
+    const path = tempPathIn(tmpDir);
+    try {
+      return { fd: openSync(path, "wx", 0o644), path };
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== "ENOENT" || attempt > 2) throw e;
+      tmpDirsMade.delete(tmpDir);
+    }
+  }
+}
+
+function writeAll(fd: number, chunk: Uint8Array): void {
+  let off = 0;
+  while (off < chunk.byteLength) off += writeSync(fd, chunk, off, chunk.byteLength - off);
+}
+
+export function validateContentMd5(value: string | null): Buffer | null {
+  if (value === null) return null;
+  const buf = Buffer.from(value, "base64");
+  if (buf.length !== 16 || buf.toString("base64") !== value.trim()) throw new S3Error("InvalidDigest");
+  return buf;
+}
+
+/**
+ * Writes the body to a new temp file in `tmpDir`. On success the caller owns `tmpPath` (and must
+ * rename or unlink it); on failure the temp file is already gone.
+ */
+export async function receiveToTemp(tmpDir: string, body: IncomingBody, fsync: FsyncPolicy): Promise<WrittenFile> {
+  const expectedMd5 = validateContentMd5(body.contentMd5);
+  const { fd, path } = openTemp(tmpDir);
+  const md5 = createHasher("MD5");
+  const sha = body.sha256 ? createHasher("SHA256") : null;
+  const ck: Hasher | null = body.checksum ? createHasher(body.checksum.algorithm) : null;
+  let size = 0;
+  let ok = false;
+  try {
+    if (body.stream) {
+      const reader = body.stream.getReader();
+      try {
+        for (;;) {
+          const { done, value } = await reader.read();
+          if (done) break;
+          size += value.byteLength;
+          if (body.length !== null && size > body.length) {
+            throw new S3Error("InvalidRequest", "The request body is longer than its declared length.");
+          }
+          md5.update(value);
+          sha?.update(value);
+          ck?.update(value);
+          writeAll(fd, value);
+        }
+      } finally {
+        reader.releaseLock();
+      }
+    }
+    if (body.length !== null && size !== body.length) throw new S3Error("IncompleteBody");
+    if (sha && sha.digest().toString("hex") !== body.sha256) throw new S3Error("XAmzContentSHA256Mismatch");
+    const md5Digest = md5.digest();
+    if (expectedMd5 && !md5Digest.equals(expectedMd5)) throw new S3Error("BadDigest", "The Content-MD5 you specified did not match what we received.");
+    let checksum: WrittenFile["checksum"] = null;
+    if (ck && body.checksum) {
+      const value = ck.digest().toString("base64");
+      const expected = body.checksum.expected ?? (await body.checksum.fromTrailer);
+      if (expected !== undefined && expected !== null && expected !== value) {
+        throw new S3Error("BadDigest", `The ${body.checksum.algorithm} you specified did not match the calculated checksum.`);
+      }
+      checksum = { algorithm: body.checksum.algorithm, value };
+    }
+    if (fsync !== "none") fdatasyncSync(fd);
+    const stat = fstatSync(fd);
+    ok = true;
+    return { tmpPath: path, size, md5Hex: md5Digest.toString("hex"), checksum, stat };
+  } finally {
+    closeSync(fd);
+    if (!ok) {
+      try {
+        unlinkSync(path);
+      } catch {
+        // already gone
+      }
+    }
+  }
+}

@@ -1,0 +1,170 @@
+// S3 metadata for a file: in one extended attribute (`user.filegate`, JSON) or, where the
+// filesystem has no user xattrs, in a sidecar tree under the bucket's private directory.
+//
+// Other tools may rewrite a file in place and keep its xattrs, or replace it and orphan a
+// sidecar; so the record carries the size and mtime (and, for sidecars, the inode) it was written
+// for, and a record that no longer matches the file is ignored: the file is then served as a
+// foreign file with a derived ETag instead of a stale one.
+import { getAttributeSync, setAttributeSync, removeAttributeSync } from "@napi-rs/xattr";
+import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync, type Stats } from "node:fs";
+import { dirname, join } from "node:path";
+import { randomBytes } from "node:crypto";
+import type { ChecksumAlgorithm } from "../checksums/index.ts";
+import { S3Error } from "../errors.ts";
+import { bucketSidecarDir } from "./layout.ts";
+
+export const XATTR_NAME = "user.filegate";
+
+export interface StoredChecksum {
+  algorithm: ChecksumAlgorithm;
+  /** base64, as in x-amz-checksum-*; for COMPOSITE multipart values it ends in -N. */
+  value: string;
+  type: "FULL_OBJECT" | "COMPOSITE";
+}
+
+export interface ObjectMeta {
+  /** Without quotes: 32 hex digits, or hex-N for multipart. */
+  etag: string;
+  /** Content-Type, Content-Encoding, …: lower-case header name → value. */
+  headers: Record<string, string>;
+  /** x-amz-meta-* with the prefix removed, lower-case names. */
+  user: Record<string, string>;
+  /** URL-encoded tag set, as in x-amz-tagging. */
+  tags?: string;
+  checksum?: StoredChecksum;
+  /** Part sizes of a multipart object, for partNumber reads. */
+  parts?: number[];
+  /** The file this record describes; checked on every read. */
+  size: number;
+  mtimeMs: number;
+  ino?: number;
+}
+
+export interface MetaLocation {
+  bucketDir: string;
+  segments: string[];
+  path: string;
+  isDirectoryKey: boolean;
+}
+
+export interface MetaStore {
+  readonly kind: "xattr" | "sidecar";
+  /** The record for `loc`, or null when there is none or it describes another version of the file. */
+  read(loc: MetaLocation, st: Stats): ObjectMeta | null;
+  /** Writes the record for the file currently at `tmpPath`, before it is moved to `loc.path`. */
+  writeForTemp(loc: MetaLocation, tmpPath: string, meta: ObjectMeta): void;
+  /** Rewrites the record of the file in place (tagging changes). */
+  update(loc: MetaLocation, meta: ObjectMeta): void;
+  remove(loc: MetaLocation): void;
+}
+
+function matches(meta: ObjectMeta, st: Stats, checkIno: boolean): boolean {
+  if (st.isDirectory()) return true; // a directory's mtime moves with its entries
+  return meta.size === st.size && meta.mtimeMs === Math.trunc(st.mtimeMs) && (!checkIno || meta.ino === st.ino);
+}
+
+function decode(buf: Buffer | string | null): ObjectMeta | null {
+  if (!buf) return null;
+  try {
+    const m = JSON.parse(buf.toString()) as ObjectMeta;
+    return typeof m.etag === "string" ? m : null;
+  } catch {
+    return null;
+  }
+}
+
+function encode(meta: ObjectMeta): string {
+  return JSON.stringify(meta);
+}
+
+function tooLarge(e: unknown): never {
+  const code = (e as NodeJS.ErrnoException).code;
+  // ext4 keeps all of a file's xattrs within one block.
+  if (code === "E2BIG" || code === "ENOSPC" || code === "ERANGE") {
+    throw new S3Error("MetadataTooLarge", "The metadata and tags of this object do not fit in the filesystem's extended attributes.");
+  }
+  throw e;
+}
+
+export class XattrMetaStore implements MetaStore {
+  readonly kind = "xattr" as const;
+  read(loc: MetaLocation, st: Stats): ObjectMeta | null {
+    let raw: Buffer | null;
+    try {
+      raw = getAttributeSync(loc.path, XATTR_NAME);
+    } catch {
+      return null;
+    }
+    const meta = decode(raw);
+    return meta && matches(meta, st, false) ? meta : null;
+  }
+  writeForTemp(_loc: MetaLocation, tmpPath: string, meta: ObjectMeta): void {
+    try {
+      setAttributeSync(tmpPath, XATTR_NAME, encode(meta));
+    } catch (e) {
+      tooLarge(e);
+    }
+  }
+  update(loc: MetaLocation, meta: ObjectMeta): void {
+    this.writeForTemp(loc, loc.path, meta);
+  }
+  remove(loc: MetaLocation): void {
+    try {
+      removeAttributeSync(loc.path, XATTR_NAME);
+    } catch {
+      // absent already
+    }
+  }
+}
+
+/**
+ * Sidecar records mirror the key's path under BUCKET/.filegate/meta with suffixes that keep every
+ * key's record distinct: directories get `.d`, files `.m`, a directory object's record is `.dirobj`
+ * inside its directory's `.d` (no `.m` or `.d` name can equal it).
+ */
+export function sidecarPath(loc: MetaLocation): string {
+  const dirs = loc.isDirectoryKey ? loc.segments : loc.segments.slice(0, -1);
+  const base = join(bucketSidecarDir(loc.bucketDir), ...dirs.map((s) => s + ".d"));
+  return loc.isDirectoryKey ? join(base, ".dirobj") : join(base, loc.segments[loc.segments.length - 1] + ".m");
+}
+
+export class SidecarMetaStore implements MetaStore {
+  readonly kind = "sidecar" as const;
+  read(loc: MetaLocation, st: Stats): ObjectMeta | null {
+    let raw: Buffer;
+    try {
+      raw = readFileSync(sidecarPath(loc));
+    } catch {
+      return null;
+    }
+    const meta = decode(raw);
+    return meta && matches(meta, st, true) ? meta : null;
+  }
+  writeForTemp(loc: MetaLocation, _tmpPath: string, meta: ObjectMeta): void {
+    const target = sidecarPath(loc);
+    mkdirSync(dirname(target), { recursive: true });
+    const tmp = `${target}.${randomBytes(6).toString("hex")}.tmp`;
+    writeFileSync(tmp, encode(meta));
+    renameSync(tmp, target);
+  }
+  update(loc: MetaLocation, meta: ObjectMeta): void {
+    this.writeForTemp(loc, loc.path, meta);
+  }
+  remove(loc: MetaLocation): void {
+    rmSync(sidecarPath(loc), { force: true });
+  }
+}
+
+/** True when `dir`'s filesystem accepts user.* extended attributes. */
+export function probeXattr(dir: string): boolean {
+  const file = join(dir, `xattr-probe-${randomBytes(6).toString("hex")}`);
+  try {
+    writeFileSync(file, "");
+    setAttributeSync(file, XATTR_NAME + ".probe", "1");
+    return getAttributeSync(file, XATTR_NAME + ".probe")?.toString() === "1";
+  } catch {
+    return false;
+  } finally {
+    rmSync(file, { force: true });
+  }
+}

@@ -1,0 +1,63 @@
+// Bucket names and object keys → paths. This is the one place that decides whether a name may
+// touch the filesystem, so every rule that keeps a key inside its bucket lives here.
+import { join } from "node:path";
+import { S3Error } from "../errors.ts";
+import { GATEWAY_DIR } from "./layout.ts";
+
+const MAX_KEY_BYTES = 1024;
+// Linux NAME_MAX; a longer segment cannot be a file name.
+const MAX_SEGMENT_BYTES = 255;
+
+/** AWS's rules for naming a new general-purpose bucket. */
+export function validateNewBucketName(name: string): void {
+  const bad = (why: string) => new S3Error("InvalidBucketName", `The specified bucket is not valid: ${why}.`, { BucketName: name });
+  if (name.length < 3 || name.length > 63) throw bad("length must be 3 to 63 characters");
+  if (!/^[a-z0-9][a-z0-9.-]*[a-z0-9]$/.test(name)) {
+    throw bad("use lowercase letters, digits, dots and hyphens, starting and ending with a letter or digit");
+  }
+  if (name.includes("..")) throw bad("no two adjacent periods");
+  if (/^\d+\.\d+\.\d+\.\d+$/.test(name)) throw bad("must not be formatted as an IP address");
+  if (/^(xn--|sthree-|amzn-s3-demo-)/.test(name)) throw bad("reserved prefix");
+  if (/(-s3alias|--ol-s3|\.mrap|--x-s3|--table-s3)$/.test(name)) throw bad("reserved suffix");
+}
+
+/**
+ * Directories made by hand become buckets even when their names break AWS's creation rules
+ * (uppercase, underscores), so existing trees stay reachable. What is never a bucket: hidden
+ * names, `_`-names (reserved for /_filegate), anything with a path separator.
+ */
+export function isServableBucketName(name: string): boolean {
+  return /^[A-Za-z0-9][A-Za-z0-9._-]{0,254}$/.test(name);
+}
+
+export function bucketPath(root: string, bucket: string): string {
+  if (!isServableBucketName(bucket)) throw new S3Error("NoSuchBucket", undefined, { BucketName: bucket });
+  return join(root, bucket);
+}
+
+export interface KeyPath {
+  /** Absolute path of the file (or, for a directory object, the directory). */
+  path: string;
+  /** True for keys ending in '/': stored as a directory. */
+  isDirectoryKey: boolean;
+  /** Key segments, the last one being the file or directory name. */
+  segments: string[];
+}
+
+/** Refuses keys that could alias another key, escape the bucket or reach gateway files. */
+export function keyPath(bucketDir: string, key: string): KeyPath {
+  const unsupported = (why: string) =>
+    new S3Error("InvalidArgument", `Object key is not supported by this gateway: ${why}.`, { ArgumentName: "key" });
+  if (key.length === 0) throw unsupported("empty key");
+  if (Buffer.byteLength(key) > MAX_KEY_BYTES) throw new S3Error("KeyTooLongError", undefined, { Key: key.slice(0, 64) });
+  if (key.includes("\0")) throw unsupported("NUL character");
+  const isDirectoryKey = key.endsWith("/");
+  const segments = (isDirectoryKey ? key.slice(0, -1) : key).split("/");
+  for (const s of segments) {
+    if (s === "") throw unsupported("empty path segment");
+    if (s === "." || s === "..") throw unsupported("'.' or '..' path segment");
+    if (Buffer.byteLength(s) > MAX_SEGMENT_BYTES) throw new S3Error("KeyTooLongError", "A path segment of the key is longer than 255 bytes.");
+  }
+  if (segments[0] === GATEWAY_DIR) throw unsupported(`'${GATEWAY_DIR}' is reserved`);
+  return { path: join(bucketDir, ...segments), isDirectoryKey, segments };
+}

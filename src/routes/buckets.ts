@@ -1,0 +1,114 @@
+// Bucket operations: list, create, head, delete, location, ACL, and the bucket settings whose
+// only true answer on a plain directory is "none" (versioning off, ownership enforced).
+import { S3Error } from "../errors.ts";
+import { readSmallBody } from "../http/request-body.ts";
+import { xmlResponse } from "../http/response.ts";
+import type { Handler, S3Context } from "../s3/context.ts";
+import type { OperationName } from "../s3/operations.ts";
+import { parseXml } from "../xml/index.ts";
+import { aclResponse, acceptOwnerOnlyAcl, checkAclHeaders, ownerXml } from "./acl.ts";
+
+const BUCKET_CANNED_ACLS = ["private"] as const;
+
+function bucketOf(ctx: S3Context): string {
+  if (!ctx.bucket) throw new S3Error("InvalidRequest", "A bucket is required for this operation.");
+  return ctx.bucket;
+}
+
+const listBuckets: Handler = (ctx) => {
+  const q = ctx.query;
+  const prefix = q.get("prefix") ?? "";
+  const maxRaw = q.get("max-buckets");
+  let max = 10000;
+  if (maxRaw !== null) {
+    max = Number(maxRaw);
+    if (!/^\d+$/.test(maxRaw) || max < 1 || max > 10000) {
+      throw new S3Error("InvalidArgument", "max-buckets must be an integer between 1 and 10000.", { ArgumentName: "max-buckets" });
+    }
+  }
+  const token = q.get("continuation-token");
+  let after = "";
+  if (token !== null) {
+    after = Buffer.from(token, "base64url").toString("utf8");
+    if (!after) throw new S3Error("InvalidArgument", "The continuation token provided is incorrect.", { ArgumentName: "continuation-token" });
+  }
+  const all = ctx.services.backend.listBuckets().filter((b) => b.name.startsWith(prefix) && b.name > after);
+  const page = all.slice(0, max);
+  const truncated = all.length > page.length;
+  const region = ctx.services.config.region;
+  return xmlResponse("ListAllMyBucketsResult", {
+    Buckets: { Bucket: page.map((b) => ({ Name: b.name, CreationDate: b.created.toISOString(), BucketRegion: region })) },
+    Owner: ownerXml(ctx.services.owner),
+    ...(truncated ? { ContinuationToken: Buffer.from(page[page.length - 1].name).toString("base64url") } : {}),
+    ...(q.has("prefix") ? { Prefix: prefix } : {}),
+  });
+};
+
+const createBucket: Handler = async (ctx) => {
+  const bucket = bucketOf(ctx);
+  checkAclHeaders(ctx.headers, BUCKET_CANNED_ACLS);
+  const ownership = ctx.headers.get("x-amz-object-ownership");
+  if (ownership !== null && ownership !== "BucketOwnerEnforced") throw new S3Error("AccessControlListNotSupported");
+  const text = await readSmallBody(ctx, 64 * 1024);
+  if (text.trim() !== "") {
+    const conf = parseXml(text, "CreateBucketConfiguration");
+    const constraint = conf.LocationConstraint;
+    if (constraint !== undefined && typeof constraint !== "string") throw new S3Error("MalformedXML");
+    if (constraint && constraint !== ctx.services.config.region) {
+      throw new S3Error("IllegalLocationConstraintException", `The ${constraint} location constraint is incompatible for the region specific endpoint this request was sent to.`);
+    }
+  }
+  ctx.services.backend.createBucket(bucket);
+  return new Response(null, { status: 200, headers: { location: `/${bucket}` } });
+};
+
+const headBucket: Handler = (ctx) => {
+  ctx.services.backend.bucketDir(bucketOf(ctx));
+  return new Response(null, { status: 200, headers: { "x-amz-bucket-region": ctx.services.config.region } });
+};
+
+const deleteBucket: Handler = (ctx) => {
+  ctx.services.backend.deleteBucket(bucketOf(ctx));
+  return new Response(null, { status: 204 });
+};
+
+const getBucketLocation: Handler = (ctx) => {
+  ctx.services.backend.bucketDir(bucketOf(ctx));
+  const region = ctx.services.config.region;
+  // S3 reports us-east-1 as an empty constraint.
+  return xmlResponse("LocationConstraint", region === "us-east-1" ? {} : { "#text": region });
+};
+
+const getBucketAcl: Handler = (ctx) => {
+  ctx.services.backend.bucketDir(bucketOf(ctx));
+  return aclResponse(ctx.services.owner);
+};
+
+const putBucketAcl: Handler = async (ctx) => {
+  ctx.services.backend.bucketDir(bucketOf(ctx));
+  await acceptOwnerOnlyAcl(ctx, BUCKET_CANNED_ACLS);
+  return new Response(null, { status: 200 });
+};
+
+const getBucketVersioning: Handler = (ctx) => {
+  ctx.services.backend.bucketDir(bucketOf(ctx));
+  // A bucket that has never had versioning enabled has an empty configuration.
+  return xmlResponse("VersioningConfiguration", {});
+};
+
+const getBucketOwnershipControls: Handler = (ctx) => {
+  ctx.services.backend.bucketDir(bucketOf(ctx));
+  return xmlResponse("OwnershipControls", { Rule: { ObjectOwnership: "BucketOwnerEnforced" } });
+};
+
+export const bucketHandlers: Partial<Record<OperationName, Handler>> = {
+  ListBuckets: listBuckets,
+  CreateBucket: createBucket,
+  HeadBucket: headBucket,
+  DeleteBucket: deleteBucket,
+  GetBucketLocation: getBucketLocation,
+  GetBucketAcl: getBucketAcl,
+  PutBucketAcl: putBucketAcl,
+  GetBucketVersioning: getBucketVersioning,
+  GetBucketOwnershipControls: getBucketOwnershipControls,
+};

@@ -1,0 +1,10 @@
+// Operation name → handler. Operations absent here answer 501 NotImplemented (see app.ts).
+import type { Handler } from "../s3/context.ts";
+import type { OperationName } from "../s3/operations.ts";
+import { bucketHandlers } from "./buckets.ts";
+import { objectHandlers } from "./objects.ts";
+
+export const HANDLERS: Partial<Record<OperationName, Handler>> = {
+  ...bucketHandlers,
+  ...objectHandlers,
+};

@@ -1,0 +1,270 @@
+// Object operations: PUT, GET, HEAD, DELETE (one and many), COPY, ACL and tagging.
+import { S3Error } from "../errors.ts";
+import { checksumHeader } from "../checksums/index.ts";
+import { evaluateConditions, readConditions } from "../http/conditions.ts";
+import { fileBody } from "../http/file-body.ts";
+import { incomingBody, readSmallBody } from "../http/request-body.ts";
+import { xmlResponse } from "../http/response.ts";
+import type { ObjectInfo } from "../posix/backend.ts";
+import type { ObjectMeta } from "../posix/meta.ts";
+import { contentRange, parseRange } from "../ranges/parse.ts";
+import type { Handler, S3Context } from "../s3/context.ts";
+import type { OperationName } from "../s3/operations.ts";
+import { decodeTags, encodeTags, parseTaggingHeader, parseTaggingXml, tagSetXml } from "../s3/tags.ts";
+import { asArray, parseXml } from "../xml/index.ts";
+import { aclResponse, acceptOwnerOnlyAcl, checkAclHeaders } from "./acl.ts";
+import { copyObject } from "./copy.ts";
+
+export const OBJECT_CANNED_ACLS = ["private", "bucket-owner-full-control"] as const;
+
+/** Content headers S3 stores with an object and returns on GET/HEAD. */
+export const STORED_HEADERS = ["content-type", "content-encoding", "content-disposition", "content-language", "cache-control", "expires"] as const;
+
+const USER_META_PREFIX = "x-amz-meta-";
+const MAX_USER_META_BYTES = 2048;
+
+export function target(ctx: S3Context): { bucket: string; key: string } {
+  if (!ctx.bucket || ctx.key === null) throw new S3Error("InvalidRequest", "A bucket and key are required for this operation.");
+  return { bucket: ctx.bucket, key: ctx.key };
+}
+
+/** The content headers and x-amz-meta-* a write request asks to store. */
+export function storedHeadersFrom(h: Headers): { headers: Record<string, string>; user: Record<string, string> } {
+  const headers: Record<string, string> = {};
+  for (const name of STORED_HEADERS) {
+    const v = h.get(name);
+    if (v !== null) headers[name] = v;
+  }
+  const user: Record<string, string> = {};
+  let bytes = 0;
+  for (const [name, value] of h) {
+    if (!name.startsWith(USER_META_PREFIX)) continue;
+    const key = name.slice(USER_META_PREFIX.length);
+    user[key] = value;
+    bytes += Buffer.byteLength(key) + Buffer.byteLength(value);
+  }
+  if (bytes > MAX_USER_META_BYTES) throw new S3Error("MetadataTooLarge", undefined, { Size: String(bytes), MaxSizeAllowed: String(MAX_USER_META_BYTES) });
+  return { headers, user };
+}
+
+/** Request headers that ask for features a plain directory cannot honour: refuse, never fake. */
+export function refuseUnsupportedWriteHeaders(h: Headers): void {
+  checkAclHeaders(h, OBJECT_CANNED_ACLS);
+  const sc = h.get("x-amz-storage-class");
+  if (sc !== null && sc !== "STANDARD") throw new S3Error("InvalidStorageClass", `Storage class ${sc} is not supported; objects are stored as STANDARD.`);
+  for (const name of ["x-amz-server-side-encryption", "x-amz-server-side-encryption-customer-algorithm", "x-amz-object-lock-mode", "x-amz-object-lock-legal-hold", "x-amz-website-redirect-location"]) {
+    if (h.get(name) !== null) throw new S3Error("NotImplemented", `The ${name} header is not supported by filegate.`);
+  }
+}
+
+function tagsFromHeader(h: Headers): string | undefined {
+  const v = h.get("x-amz-tagging");
+  if (v === null) return undefined;
+  const tags = parseTaggingHeader(v);
+  return tags.length ? encodeTags(tags) : undefined;
+}
+
+function checksumHeaders(meta: ObjectMeta | null): Record<string, string> {
+  if (!meta?.checksum) return {};
+  return { [checksumHeader(meta.checksum.algorithm)]: meta.checksum.value, "x-amz-checksum-type": meta.checksum.type };
+}
+
+const putObject: Handler = async (ctx) => {
+  const { bucket, key } = target(ctx);
+  const h = ctx.headers;
+  refuseUnsupportedWriteHeaders(h);
+  const stored = storedHeadersFrom(h);
+  const tags = tagsFromHeader(h);
+  const ifNoneMatch = h.get("if-none-match")?.trim();
+  if (ifNoneMatch !== undefined && ifNoneMatch !== "*") throw new S3Error("NotImplemented", "If-None-Match on PUT supports only '*'.");
+  const info = await ctx.services.backend.putObject(bucket, key, incomingBody(ctx), {
+    ...stored,
+    tags,
+    ifNoneMatch,
+    ifMatch: h.get("if-match") ?? undefined,
+  });
+  return new Response(null, { status: 200, headers: { etag: info.etag, ...checksumHeaders(info.meta) } });
+};
+
+/** Headers common to GET and HEAD: validators, stored content headers, user metadata. */
+function objectHeaders(info: ObjectInfo): Record<string, string> {
+  const headers: Record<string, string> = {
+    etag: info.etag,
+    "last-modified": info.lastModified.toUTCString(),
+    "accept-ranges": "bytes",
+    "content-type": "binary/octet-stream",
+  };
+  const meta = info.meta;
+  if (meta) {
+    Object.assign(headers, meta.headers);
+    for (const [k, v] of Object.entries(meta.user)) headers[USER_META_PREFIX + k] = v;
+    const tagCount = decodeTags(meta.tags).length;
+    if (tagCount) headers["x-amz-tagging-count"] = String(tagCount);
+    if (meta.parts) headers["x-amz-mp-parts-count"] = String(meta.parts.length);
+  }
+  // Bun names the file in a Content-Disposition of its own unless one is set (RUNTIME-NOTES);
+  // an empty inline one reveals nothing and changes no client's behaviour.
+  if (!headers["content-disposition"]) headers["content-disposition"] = "inline";
+  headers["x-amz-storage-class"] = "STANDARD";
+  return headers;
+}
+
+const RESPONSE_OVERRIDES: [string, string][] = [
+  ["response-content-type", "content-type"],
+  ["response-content-language", "content-language"],
+  ["response-expires", "expires"],
+  ["response-cache-control", "cache-control"],
+  ["response-content-disposition", "content-disposition"],
+  ["response-content-encoding", "content-encoding"],
+];
+
+/** Byte span of the object a GET/HEAD asks for: whole, a Range, or a part. */
+function selectSpan(ctx: S3Context, info: ObjectInfo): { start: number; end: number; partial: boolean } {
+  const size = info.size;
+  const partRaw = ctx.query.get("partNumber");
+  const range = ctx.headers.get("range");
+  if (partRaw !== null) {
+    if (range !== null) throw new S3Error("InvalidRequest", "Cannot specify both Range header and partNumber query parameter");
+    if (!/^\d+$/.test(partRaw) || Number(partRaw) < 1 || Number(partRaw) > 10000) {
+      throw new S3Error("InvalidArgument", "Part number must be an integer between 1 and 10000, inclusive", { ArgumentName: "partNumber", ArgumentValue: partRaw });
+    }
+    const n = Number(partRaw);
+    const parts = info.meta?.parts;
+    if (!parts) {
+      if (n !== 1) throw new S3Error("InvalidPartNumber");
+      return { start: 0, end: size - 1, partial: false };
+    }
+    if (n > parts.length) throw new S3Error("InvalidPartNumber");
+    const start = parts.slice(0, n - 1).reduce((a, b) => a + b, 0);
+    return { start, end: start + parts[n - 1] - 1, partial: true };
+  }
+  const r = parseRange(range, size);
+  if (r.kind === "unsatisfiable") {
+    throw new S3Error("InvalidRange", undefined, { RangeRequested: range ?? "", ActualObjectSize: String(size) });
+  }
+  if (r.kind === "partial") return { start: r.start, end: r.end, partial: true };
+  return { start: 0, end: size - 1, partial: false };
+}
+
+const getOrHeadObject: Handler = (ctx) => {
+  const { bucket, key } = target(ctx);
+  const info = ctx.services.backend.headObject(bucket, key);
+  const headers = objectHeaders(info);
+  const cond = evaluateConditions(readConditions(ctx.headers), info.etag, info.lastModified);
+  if (cond === "precondition-failed") throw new S3Error("PreconditionFailed", undefined, { Condition: ctx.headers.get("if-match") !== null ? "If-Match" : "If-Unmodified-Since" });
+  if (cond === "not-modified") {
+    return new Response(null, { status: 304, headers: { etag: headers.etag, "last-modified": headers["last-modified"] } });
+  }
+  const span = selectSpan(ctx, info);
+  for (const [param, header] of RESPONSE_OVERRIDES) {
+    const v = ctx.query.get(param);
+    if (v !== null) headers[header] = v;
+  }
+  const length = span.end - span.start + 1;
+  headers["content-length"] = String(Math.max(0, length));
+  if (span.partial) headers["content-range"] = contentRange(span.start, span.end, info.size);
+  const wantChecksum = ctx.headers.get("x-amz-checksum-mode")?.toUpperCase() === "ENABLED";
+  // A stored checksum describes the whole object; S3 returns it for whole-object reads only.
+  if (wantChecksum && (!span.partial || ctx.query.get("partNumber") !== null)) Object.assign(headers, checksumHeaders(info.meta));
+  const status = span.partial ? 206 : 200;
+  if (ctx.request.method === "HEAD" || info.isDirectoryObject || length <= 0) return new Response(null, { status, headers });
+  return new Response(fileBody(info.path, span.start, span.end, info.size), { status, headers });
+};
+
+const deleteObject: Handler = (ctx) => {
+  const { bucket, key } = target(ctx);
+  const h = ctx.headers;
+  if (h.get("if-match") !== null) {
+    const info = ctx.services.backend.headObject(bucket, key);
+    if (evaluateConditions({ ...readConditions(h), ifNoneMatch: null, ifModifiedSince: null }, info.etag, info.lastModified) !== "ok") {
+      throw new S3Error("PreconditionFailed", undefined, { Condition: "If-Match" });
+    }
+  }
+  ctx.services.backend.deleteObject(bucket, key);
+  return new Response(null, { status: 204 });
+};
+
+const MAX_DELETE_KEYS = 1000;
+// 1000 keys of up to 1024 bytes, XML-escaped, fit well within this.
+const MAX_DELETE_BODY = 8 * 1024 * 1024;
+
+const deleteObjects: Handler = async (ctx) => {
+  if (!ctx.bucket) throw new S3Error("InvalidRequest", "A bucket is required.");
+  const backend = ctx.services.backend;
+  backend.bucketDir(ctx.bucket);
+  const h = ctx.headers;
+  const hasDigest = h.get("content-md5") !== null || [...h.keys()].some((k) => k.startsWith("x-amz-checksum-") && k !== "x-amz-checksum-type") || h.get("x-amz-trailer") !== null;
+  if (!hasDigest) throw new S3Error("InvalidRequest", "Missing required header for this request: Content-MD5");
+  const doc = parseXml(await readSmallBody(ctx, MAX_DELETE_BODY), "Delete");
+  const objects = asArray(doc.Object as Record<string, unknown> | Record<string, unknown>[] | undefined);
+  if (objects.length === 0 || objects.length > MAX_DELETE_KEYS) throw new S3Error("MalformedXML");
+  const quiet = String(doc.Quiet ?? "false").toLowerCase() === "true";
+  const deleted: Record<string, unknown>[] = [];
+  const errors: Record<string, unknown>[] = [];
+  for (const o of objects) {
+    if (typeof o !== "object" || o === null || typeof o.Key !== "string") throw new S3Error("MalformedXML");
+  }
+  for (const o of objects) {
+    const key = o.Key as string;
+    try {
+      const version = o.VersionId;
+      if (version !== undefined && version !== "null") throw new S3Error("NoSuchVersion");
+      backend.deleteObject(ctx.bucket, key);
+      if (!quiet) deleted.push({ Key: key, ...(version !== undefined ? { VersionId: version } : {}) });
+    } catch (e) {
+      const err = e instanceof S3Error ? e : new S3Error("InternalError");
+      errors.push({ Key: key, Code: err.code, Message: err.message });
+    }
+  }
+  return xmlResponse("DeleteResult", { Deleted: deleted, Error: errors });
+};
+
+const getObjectAcl: Handler = (ctx) => {
+  const { bucket, key } = target(ctx);
+  ctx.services.backend.headObject(bucket, key);
+  return aclResponse(ctx.services.owner);
+};
+
+const putObjectAcl: Handler = async (ctx) => {
+  const { bucket, key } = target(ctx);
+  ctx.services.backend.headObject(bucket, key);
+  await acceptOwnerOnlyAcl(ctx, OBJECT_CANNED_ACLS);
+  return new Response(null, { status: 200 });
+};
+
+const getObjectTagging: Handler = (ctx) => {
+  const { bucket, key } = target(ctx);
+  const info = ctx.services.backend.headObject(bucket, key);
+  return xmlResponse("Tagging", tagSetXml(decodeTags(info.meta?.tags)));
+};
+
+const putObjectTagging: Handler = async (ctx) => {
+  const { bucket, key } = target(ctx);
+  const backend = ctx.services.backend;
+  const info = backend.headObject(bucket, key);
+  const tags = parseTaggingXml(await readSmallBody(ctx, 64 * 1024));
+  backend.updateMeta(info, (m) => ({ ...m, tags: tags.length ? encodeTags(tags) : undefined }));
+  return new Response(null, { status: 200 });
+};
+
+const deleteObjectTagging: Handler = (ctx) => {
+  const { bucket, key } = target(ctx);
+  const backend = ctx.services.backend;
+  const info = backend.headObject(bucket, key);
+  if (info.meta?.tags) backend.updateMeta(info, (m) => ({ ...m, tags: undefined }));
+  return new Response(null, { status: 204 });
+};
+
+export const objectHandlers: Partial<Record<OperationName, Handler>> = {
+  PutObject: putObject,
+  GetObject: getOrHeadObject,
+  HeadObject: getOrHeadObject,
+  DeleteObject: deleteObject,
+  DeleteObjects: deleteObjects,
+  CopyObject: copyObject,
+  GetObjectAcl: getObjectAcl,
+  PutObjectAcl: putObjectAcl,
+  GetObjectTagging: getObjectTagging,
+  PutObjectTagging: putObjectTagging,
+  DeleteObjectTagging: deleteObjectTagging,
+};

@@ -1,0 +1,52 @@
+// All S3 XML in and out goes through fast-xml-parser with one configuration.
+import { XMLBuilder, XMLParser, XMLValidator } from "fast-xml-parser";
+import { S3Error } from "../errors.ts";
+
+export const S3_NS = "http://s3.amazonaws.com/doc/2006-03-01/";
+const DECLARATION = '<?xml version="1.0" encoding="UTF-8"?>\n';
+
+const builder = new XMLBuilder({
+  ignoreAttributes: false,
+  attributeNamePrefix: "@_",
+  suppressEmptyNode: false,
+  processEntities: true,
+});
+
+/** Renders `{ Root: {...} }`-shaped data. Arrays become repeated elements; undefined is omitted. */
+export function renderXml(root: string, body: Record<string, unknown>, namespace: string | null = S3_NS): string {
+  const node = namespace ? { "@_xmlns": namespace, ...body } : body;
+  return DECLARATION + builder.build({ [root]: node });
+}
+
+const parser = new XMLParser({
+  ignoreAttributes: true,
+  removeNSPrefix: true,
+  parseTagValue: false,
+  trimValues: true,
+  processEntities: true,
+  // Entity expansion is where XML bombs live; S3 documents carry none beyond the predefined ones.
+  htmlEntities: false,
+});
+
+/**
+ * Parses a client's XML document. Anything that is not well-formed, or whose root element is not
+ * `expectedRoot`, is MalformedXML. Returns the root element's content.
+ */
+export function parseXml(text: string, expectedRoot: string): Record<string, unknown> {
+  if (text.trim() === "" || XMLValidator.validate(text) !== true) throw new S3Error("MalformedXML");
+  let doc: Record<string, unknown>;
+  try {
+    doc = parser.parse(text) as Record<string, unknown>;
+  } catch {
+    throw new S3Error("MalformedXML");
+  }
+  const roots = Object.keys(doc).filter((k) => k !== "?xml");
+  if (roots.length !== 1 || roots[0] !== expectedRoot) throw new S3Error("MalformedXML");
+  const content = doc[expectedRoot];
+  return content && typeof content === "object" ? (content as Record<string, unknown>) : {};
+}
+
+/** XML lists come back as one object or an array depending on count; normalise. */
+export function asArray<T>(v: T | T[] | undefined): T[] {
+  return v === undefined ? [] : Array.isArray(v) ? v : [v];
+}
