@@ -6,14 +6,21 @@ import { Readable } from "node:stream";
 
 const isBun = typeof (globalThis as { Bun?: unknown }).Bun !== "undefined";
 
-/** Body for bytes start..end (inclusive) of the file at `path`; null for an empty range. */
-export function fileBody(path: string, start: number, end: number, size: number): ConstructorParameters<typeof Response>[0] {
-  if (end < start) return null;
+/**
+ * Response carrying bytes start..end (inclusive) of the file at `path`. `headers` must already
+ * hold Content-Length (and Content-Range for 206): Bun must never size or range the body itself.
+ */
+export function fileResponse(path: string, start: number, end: number, size: number, status: number, headers: Record<string, string>): Response {
   if (isBun) {
+    // Bun adds `Content-Disposition: filename="<backend file name>"` to file bodies of types it
+    // does not render, unless the response has one (RUNTIME-NOTES). An empty value is the only
+    // setting that neither leaks the name nor tells clients anything they did not store.
+    if (headers["content-disposition"] === undefined) headers["content-disposition"] = "";
     const file = Bun.file(path);
-    return start === 0 && end === size - 1 ? file : file.slice(start, end + 1);
+    return new Response(start === 0 && end === size - 1 ? file : file.slice(start, end + 1), { status, headers });
   }
   const length = end - start + 1;
-  const highWaterMark = Math.min(1024 * 1024, Math.max(64 * 1024, 2 ** Math.ceil(Math.log2(Math.min(length, 1024 * 1024)))));
-  return Readable.toWeb(createReadStream(path, { start, end, highWaterMark })) as unknown as ReadableStream<Uint8Array>;
+  const highWaterMark = Math.min(1024 * 1024, Math.max(64 * 1024, 2 ** Math.ceil(Math.log2(Math.max(1, length)))));
+  const stream = Readable.toWeb(createReadStream(path, { start, end, highWaterMark })) as unknown as ReadableStream<Uint8Array>;
+  return new Response(stream, { status, headers });
 }
