@@ -1,0 +1,101 @@
+// An independent, minimal SigV4 signer for requests the SDKs cannot be made to send (Date
+// header instead of X-Amz-Date, signed aws-chunked bodies, tampered payloads). Written from
+// AWS's documentation, separately from src/auth, so the tests do not check the code against itself.
+import { createHash, createHmac } from "node:crypto";
+import { request } from "node:http";
+import { ACCESS_KEY, REGION, SECRET_KEY } from "./harness.ts";
+
+const sha256 = (d: string | Uint8Array) => createHash("sha256").update(d).digest("hex");
+const hmac = (k: string | Buffer, d: string) => createHmac("sha256", k).update(d).digest();
+const enc = (s: string) => encodeURIComponent(s).replace(/[!'()*]/g, (c) => "%" + c.charCodeAt(0).toString(16).toUpperCase());
+
+export function amzDate(d = new Date()): string {
+  return d.toISOString().replace(/[-:]/g, "").replace(/\.\d{3}/, "");
+}
+
+export interface SignedRequest {
+  method: string;
+  path: string; // already encoded, e.g. /bucket/my%20key
+  query?: Record<string, string>;
+  headers: Record<string, string>;
+  payloadHash: string;
+  date?: Date;
+  secret?: string;
+  /** Put the time in a Date header instead of X-Amz-Date. */
+  useDateHeader?: boolean;
+}
+
+export function signingKey(date: string, secret = SECRET_KEY): Buffer {
+  return hmac(hmac(hmac(hmac("AWS4" + secret, date.slice(0, 8)), REGION), "s3"), "aws4_request");
+}
+
+/** Returns headers (with Authorization) and the seed signature. */
+export function sign(r: SignedRequest): { headers: Record<string, string>; signature: string; amzDate: string; scope: string } {
+  const when = r.date ?? new Date();
+  const t = amzDate(when);
+  const headers: Record<string, string> = { ...r.headers, "x-amz-content-sha256": r.payloadHash };
+  if (r.useDateHeader) headers["date"] = when.toUTCString();
+  else headers["x-amz-date"] = t;
+  const names = Object.keys(headers).map((h) => h.toLowerCase()).sort();
+  const lower = Object.fromEntries(Object.entries(headers).map(([k, v]) => [k.toLowerCase(), v]));
+  const query = Object.entries(r.query ?? {})
+    .map(([k, v]) => [enc(k), enc(v)])
+    .sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : a[1] < b[1] ? -1 : 1))
+    .map(([k, v]) => `${k}=${v}`)
+    .join("&");
+  const canonical = [r.method, r.path, query, names.map((n) => `${n}:${String(lower[n]).trim()}\n`).join(""), names.join(";"), r.payloadHash].join("\n");
+  const scope = `${t.slice(0, 8)}/${REGION}/s3/aws4_request`;
+  const sts = ["AWS4-HMAC-SHA256", t, scope, sha256(canonical)].join("\n");
+  const signature = createHmac("sha256", signingKey(t, r.secret)).update(sts).digest("hex");
+  headers["authorization"] = `AWS4-HMAC-SHA256 Credential=${ACCESS_KEY}/${scope}, SignedHeaders=${names.join(";")}, Signature=${signature}`;
+  return { headers, signature, amzDate: t, scope };
+}
+
+/** aws-chunked body with chunk signatures chained from `seed` (and optional signed trailer). */
+export function signedChunkedBody(data: Buffer, chunkSize: number, seed: string, t: string, scope: string, trailer?: [string, string], tamper = false): Buffer {
+  const key = signingKey(t);
+  const parts: Buffer[] = [];
+  let prev = seed;
+  const chunks: Buffer[] = [];
+  for (let off = 0; off < data.length; off += chunkSize) chunks.push(data.subarray(off, off + chunkSize));
+  chunks.push(Buffer.alloc(0));
+  for (const c of chunks) {
+    const sts = ["AWS4-HMAC-SHA256-PAYLOAD", t, scope, prev, sha256(""), sha256(c)].join("\n");
+    const sig = createHmac("sha256", key).update(sts).digest("hex");
+    prev = sig;
+    const body = tamper && c.length > 0 ? Buffer.from(c.map((b) => b ^ 1)) : c;
+    parts.push(Buffer.from(`${c.length.toString(16)};chunk-signature=${sig}\r\n`), body);
+    if (c.length > 0 || !trailer) parts.push(Buffer.from("\r\n"));
+  }
+  if (trailer) {
+    const line = `${trailer[0]}:${trailer[1]}`;
+    const sts = ["AWS4-HMAC-SHA256-TRAILER", t, scope, prev, sha256(line + "\n")].join("\n");
+    const sig = createHmac("sha256", key).update(sts).digest("hex");
+    parts.push(Buffer.from(`${line}\r\nx-amz-trailer-signature:${sig}\r\n\r\n`));
+  }
+  return Buffer.concat(parts);
+}
+
+export interface RawResponse {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: string;
+}
+
+/** Sends exactly these headers and body (no client-side rewriting), over node:http. */
+export function rawRequest(port: number, method: string, path: string, headers: Record<string, string>, body?: Buffer | string): Promise<RawResponse> {
+  return new Promise((ok, fail) => {
+    const req = request({ host: "127.0.0.1", port, method, path, headers }, (res) => {
+      let data = "";
+      res.setEncoding("utf8");
+      res.on("data", (d) => (data += d));
+      res.on("end", () => ok({ status: res.statusCode ?? 0, headers: res.headers, body: data }));
+    });
+    req.on("error", fail);
+    req.end(body);
+  });
+}
+
+export function errorCode(xml: string): string | undefined {
+  return /<Code>([^<]+)<\/Code>/.exec(xml)?.[1];
+}
