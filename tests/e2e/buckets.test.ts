@@ -1,0 +1,192 @@
+// Bucket operations with both clients, and how the directory tree and the bucket list agree.
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import {
+  CreateBucketCommand,
+  DeleteBucketCommand,
+  GetBucketAclCommand,
+  GetBucketLocationCommand,
+  HeadBucketCommand,
+  ListBucketsCommand,
+  PutBucketAclCommand,
+  PutObjectCommand,
+  DeleteObjectCommand,
+  S3Client,
+} from "@aws-sdk/client-s3";
+import { createHash } from "node:crypto";
+import { existsSync, mkdirSync, statSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { minioClient, s3Client, startGateway, uniqueBucket, type Gateway } from "./harness.ts";
+import { errorCode, rawRequest, sign } from "./sign.ts";
+
+let gw: Gateway;
+let s3: S3Client;
+
+beforeAll(async () => {
+  gw = await startGateway();
+  s3 = s3Client(gw);
+});
+afterAll(async () => {
+  await gw?.stop();
+});
+
+const fail = (p: Promise<unknown>) => p.then(() => { throw new Error("expected a failure"); }, (e) => e);
+
+describe("lifecycle", () => {
+  test("create, head, list, locate, delete (SDK)", async () => {
+    const b = uniqueBucket();
+    const created = await s3.send(new CreateBucketCommand({ Bucket: b }));
+    expect(created.Location).toBe(`/${b}`);
+    expect(statSync(join(gw.root, b)).isDirectory()).toBe(true);
+    const head = await s3.send(new HeadBucketCommand({ Bucket: b }));
+    expect(head.$metadata.httpStatusCode).toBe(200);
+    expect(head.BucketRegion).toBe("us-east-1");
+    const list = await s3.send(new ListBucketsCommand({}));
+    expect(list.Buckets?.map((x) => x.Name)).toContain(b);
+    expect(list.Owner?.ID).toMatch(/^[0-9a-f]{64}$/);
+    expect(list.Owner?.DisplayName).toBe("filegate");
+    const loc = await s3.send(new GetBucketLocationCommand({ Bucket: b }));
+    expect(loc.LocationConstraint ?? "").toBe("");
+    await s3.send(new DeleteBucketCommand({ Bucket: b }));
+    expect(existsSync(join(gw.root, b))).toBe(false);
+    const err = await fail(s3.send(new HeadBucketCommand({ Bucket: b })));
+    expect(err.$metadata.httpStatusCode).toBe(404);
+  });
+
+  test("create, exists, list, remove (minio)", async () => {
+    const m = minioClient(gw);
+    const b = uniqueBucket("m");
+    await m.makeBucket(b, "us-east-1");
+    expect(await m.bucketExists(b)).toBe(true);
+    expect((await m.listBuckets()).map((x) => x.name)).toContain(b);
+    await m.removeBucket(b);
+    expect(await m.bucketExists(b)).toBe(false);
+  });
+
+  test("CreateBucketConfiguration with our region is accepted, another region refused", async () => {
+    const b = uniqueBucket();
+    await s3.send(new CreateBucketCommand({ Bucket: b, CreateBucketConfiguration: { LocationConstraint: "us-east-1" as never } }));
+    const err = await fail(s3.send(new CreateBucketCommand({ Bucket: uniqueBucket(), CreateBucketConfiguration: { LocationConstraint: "eu-west-1" } })));
+    expect(err.$metadata.httpStatusCode).toBe(400);
+  });
+
+  test("malformed CreateBucketConfiguration: MalformedXML, no bucket made", async () => {
+    const b = uniqueBucket();
+    const body = "<CreateBucketConfiguration><LocationConstraint>";
+    const sha = createHash("sha256").update(body).digest("hex");
+    const r = sign({ method: "PUT", path: `/${b}`, headers: { host: `127.0.0.1:${gw.port}`, "content-length": String(body.length) }, payloadHash: sha });
+    const res = await rawRequest(gw.port, "PUT", `/${b}`, r.headers, body);
+    expect(res.status).toBe(400);
+    expect(errorCode(res.body)).toBe("MalformedXML");
+    expect(existsSync(join(gw.root, b))).toBe(false);
+  });
+});
+
+describe("refusals", () => {
+  test.each(["Bad_Name", "ab", "-abc", "abc-", "a..b", "192.168.1.1", "xn--abc", "UPPER", "a".repeat(64), "abc-s3alias"])(
+    "invalid name %p: InvalidBucketName",
+    async (name) => {
+      const r = sign({ method: "PUT", path: `/${name}`, headers: { host: `127.0.0.1:${gw.port}` }, payloadHash: createHash("sha256").update("").digest("hex") });
+      const res = await rawRequest(gw.port, "PUT", `/${name}`, r.headers);
+      expect(res.status).toBe(400);
+      expect(errorCode(res.body)).toBe("InvalidBucketName");
+      expect(existsSync(join(gw.root, name))).toBe(false);
+    },
+  );
+
+  test("creating an existing bucket: BucketAlreadyOwnedByYou", async () => {
+    const b = uniqueBucket();
+    await s3.send(new CreateBucketCommand({ Bucket: b }));
+    const err = await fail(s3.send(new CreateBucketCommand({ Bucket: b })));
+    expect(err.name).toBe("BucketAlreadyOwnedByYou");
+    expect(err.$metadata.httpStatusCode).toBe(409);
+  });
+
+  test("deleting a bucket with an object: BucketNotEmpty; after the delete it goes", async () => {
+    const b = uniqueBucket();
+    await s3.send(new CreateBucketCommand({ Bucket: b }));
+    await s3.send(new PutObjectCommand({ Bucket: b, Key: "deep/k", Body: "x" }));
+    const err = await fail(s3.send(new DeleteBucketCommand({ Bucket: b })));
+    expect(err.name).toBe("BucketNotEmpty");
+    expect(err.$metadata.httpStatusCode).toBe(409);
+    await s3.send(new DeleteObjectCommand({ Bucket: b, Key: "deep/k" }));
+    // The gateway's own temp area does not count as content.
+    expect(existsSync(join(gw.root, b, ".filegate"))).toBe(true);
+    await s3.send(new DeleteBucketCommand({ Bucket: b }));
+    expect(existsSync(join(gw.root, b))).toBe(false);
+  });
+
+  test("missing bucket: NoSuchBucket on delete, location and ACL", async () => {
+    for (const cmd of [new DeleteBucketCommand({ Bucket: "no-such-bucket-x" }), new GetBucketLocationCommand({ Bucket: "no-such-bucket-x" }), new GetBucketAclCommand({ Bucket: "no-such-bucket-x" })]) {
+      const err = await fail(s3.send(cmd as never));
+      expect(err.name).toBe("NoSuchBucket");
+      expect(err.$metadata.httpStatusCode).toBe(404);
+    }
+  });
+});
+
+describe("the tree is the truth", () => {
+  test("a directory made by hand is a bucket; hidden and reserved names are not", async () => {
+    mkdirSync(join(gw.root, "hand-made"));
+    writeFileSync(join(gw.root, "hand-made", "file.txt"), "hi");
+    mkdirSync(join(gw.root, "_private"), { recursive: true });
+    writeFileSync(join(gw.root, "not-a-dir"), "x");
+    const names = (await s3.send(new ListBucketsCommand({}))).Buckets!.map((b) => b.Name);
+    expect(names).toContain("hand-made");
+    expect(names).not.toContain(".filegate");
+    expect(names).not.toContain("_private");
+    expect(names).not.toContain("not-a-dir");
+    await s3.send(new HeadBucketCommand({ Bucket: "hand-made" }));
+  });
+
+  test("ListBuckets pagination with max-buckets and continuation token; prefix", async () => {
+    const prefix = `pg${Date.now().toString(36)}`;
+    for (let i = 0; i < 5; i++) await s3.send(new CreateBucketCommand({ Bucket: `${prefix}-${i}` }));
+    const seen: string[] = [];
+    let token: string | undefined;
+    do {
+      const page = await s3.send(new ListBucketsCommand({ MaxBuckets: 2, Prefix: prefix, ContinuationToken: token }));
+      seen.push(...page.Buckets!.map((b) => b.Name!));
+      token = page.ContinuationToken;
+    } while (token);
+    expect(seen).toEqual([0, 1, 2, 3, 4].map((i) => `${prefix}-${i}`));
+  });
+});
+
+describe("ownership (BucketOwnerEnforced)", () => {
+  test("GetBucketAcl: the owner with FULL_CONTROL", async () => {
+    const b = uniqueBucket();
+    await s3.send(new CreateBucketCommand({ Bucket: b }));
+    const acl = await s3.send(new GetBucketAclCommand({ Bucket: b }));
+    expect(acl.Grants).toHaveLength(1);
+    expect(acl.Grants![0].Permission).toBe("FULL_CONTROL");
+    expect(acl.Grants![0].Grantee?.ID).toBe(acl.Owner?.ID);
+    expect(acl.Grants![0].Grantee?.Type).toBe("CanonicalUser");
+  });
+
+  test("x-amz-acl private accepted; public-read refused with AccessControlListNotSupported", async () => {
+    const b = uniqueBucket();
+    await s3.send(new CreateBucketCommand({ Bucket: b, ACL: "private" }));
+    await s3.send(new PutBucketAclCommand({ Bucket: b, ACL: "private" }));
+    const err = await fail(s3.send(new PutBucketAclCommand({ Bucket: b, ACL: "public-read" })));
+    expect(err.name).toBe("AccessControlListNotSupported");
+    expect(err.$metadata.httpStatusCode).toBe(400);
+    const err2 = await fail(s3.send(new CreateBucketCommand({ Bucket: uniqueBucket(), ACL: "public-read" })));
+    expect(err2.name).toBe("AccessControlListNotSupported");
+  });
+});
+
+test("virtual-hosted style when --virtual-domain is set", async () => {
+  const vgw = await startGateway({ args: ["--virtual-domain", "s3.filegate.test"] });
+  try {
+    const client = s3Client(vgw);
+    await client.send(new CreateBucketCommand({ Bucket: "vhost-bucket" }));
+    await client.send(new PutObjectCommand({ Bucket: "vhost-bucket", Key: "dir/obj.txt", Body: "virtual" }));
+    const host = `vhost-bucket.s3.filegate.test:${vgw.port}`;
+    const r = sign({ method: "GET", path: "/dir/obj.txt", headers: { host }, payloadHash: createHash("sha256").update("").digest("hex") });
+    const res = await rawRequest(vgw.port, "GET", "/dir/obj.txt", r.headers);
+    expect(res.status).toBe(200);
+    expect(res.body).toBe("virtual");
+  } finally {
+    await vgw.stop();
+  }
+});
