@@ -1,43 +1,124 @@
 // The Hono app shared by the Bun and Node entry points. A request goes: address (bucket, key) →
 // operation table → SigV4 verification → the operation's handler → response, and every response,
-// error or not, carries the request id headers.
+// error or not, carries the request id headers and is counted and logged once.
 import { Hono } from "hono";
 import { verifyRequest } from "./auth/sigv4.ts";
 import { S3Error } from "./errors.ts";
 import { errorResponse, nextRequestId, requestIdHeaders } from "./http/response.ts";
+import type { AccessLog } from "./ops/access-log.ts";
+import type { Metrics } from "./ops/metrics.ts";
+import { isReady } from "./ops/ready.ts";
 import { HANDLERS } from "./routes/index.ts";
 import { resolveAddress } from "./s3/address.ts";
 import type { S3Context, Services } from "./s3/context.ts";
-import { resolveOperation, resolveOperationOrThrow } from "./s3/operations.ts";
+import { resolveOperation, resolveOperationOrThrow, type OperationName } from "./s3/operations.ts";
 
 export type Logger = (line: string) => void;
 
-export function createApp(services: Services, log: Logger): Hono {
+export interface Observers {
+  log: Logger;
+  metrics: Metrics;
+  accessLog: AccessLog | null;
+  /** Extra gauges computed at scrape time (e.g. open multipart uploads). */
+  gauges?: () => Record<string, number>;
+}
+
+const READ_METHODS = new Set(["GET", "HEAD"]);
+
+export function createApp(services: Services, obs: Observers): Hono {
   const app = new Hono();
 
-  // `_` can never start a bucket name, so these paths shadow nothing.
+  // `_` can never start a bucket name, so these paths shadow no bucket.
   app.get("/_filegate/health", () => new Response("ok\n", { headers: { "content-type": "text/plain" } }));
+  app.get("/_filegate/ready", () =>
+    isReady(services.config.root)
+      ? new Response("ready\n", { headers: { "content-type": "text/plain" } })
+      : new Response("root not readable and writable\n", { status: 503, headers: { "content-type": "text/plain" } }),
+  );
+  app.get("/_filegate/metrics", (c) => {
+    const token = services.config.metricsToken;
+    if (token && c.req.header("authorization") !== `Bearer ${token}`) return new Response("unauthorized\n", { status: 401 });
+    return new Response(obs.metrics.render(obs.gauges?.() ?? {}), { headers: { "content-type": "text/plain; version=0.0.4" } });
+  });
 
-  app.all("*", (c) => handleS3(c.req.raw, services, log));
+  app.all("*", (c) => handleS3(c.req.raw, services, obs, remoteAddress(c.env, c.req.raw)));
   return app;
 }
 
-export async function handleS3(request: Request, services: Services, log: Logger): Promise<Response> {
+/** What one request was, for the access log and metrics; filled in as handling proceeds. */
+interface Outcome {
+  op: OperationName | "unknown";
+  bucket: string | null;
+  key: string | null;
+  accessKey: string | null;
+  errorCode: string | null;
+}
+
+/** Bun passes its server as Hono's env, @hono/node-server the Node request. */
+function remoteAddress(env: unknown, req: Request): string | null {
+  const e = env as { requestIP?: (r: Request) => { address: string } | null; incoming?: { socket?: { remoteAddress?: string } } } | undefined;
+  return e?.requestIP?.(req)?.address ?? e?.incoming?.socket?.remoteAddress ?? null;
+}
+
+export async function handleS3(request: Request, services: Services, obs: Observers, remote: string | null): Promise<Response> {
+  const started = performance.now();
   const requestId = nextRequestId();
+  const outcome: Outcome = { op: "unknown", bucket: null, key: null, accessKey: null, errorCode: null };
+  const metrics = obs.metrics;
+  let response: Response;
+  if (metrics.inFlight >= services.config.maxRequests) {
+    metrics.rejectedBusy++;
+    outcome.errorCode = "SlowDown";
+    response = errorResponse(new S3Error("SlowDown"), "/", requestId, request.method, obs.log);
+  } else {
+    metrics.inFlight++;
+    try {
+      response = await dispatch(request, services, obs, requestId, outcome);
+    } finally {
+      metrics.inFlight--;
+    }
+  }
+  const seconds = (performance.now() - started) / 1000;
+  const bytesIn = Number(request.headers.get("content-length") ?? 0) || 0;
+  const bytesOut = request.method === "HEAD" ? 0 : Number(response.headers.get("content-length") ?? 0) || 0;
+  metrics.record(outcome.op, response.status, seconds, bytesIn, bytesOut);
+  obs.accessLog?.write({
+    time: new Date().toISOString(),
+    requestId,
+    remote,
+    accessKey: outcome.accessKey,
+    operation: outcome.op,
+    bucket: outcome.bucket,
+    key: outcome.key,
+    status: response.status,
+    error: outcome.errorCode,
+    bytesIn,
+    bytesOut,
+    ms: Math.round(seconds * 1000 * 100) / 100,
+  });
+  return response;
+}
+
+async function dispatch(request: Request, services: Services, obs: Observers, requestId: string, outcome: Outcome): Promise<Response> {
   let resource = "/";
   try {
     const addr = resolveAddress(request.url, request.headers.get("host"), services.config.virtualDomain);
+    outcome.bucket = addr.bucket;
+    outcome.key = addr.key;
     resource = addr.bucket ? `/${addr.bucket}${addr.key !== null ? "/" + addr.key : ""}` : "/";
     const query = new URLSearchParams(addr.rawQuery);
     const headers = request.headers;
     const shape = { method: request.method, bucket: addr.bucket, key: addr.key, query, headers };
     const op = resolveOperation(shape);
+    if (op) outcome.op = op;
     const auth = await verifyRequest(
       { method: request.method, url: request.url, headers },
       { lookupSecret: services.lookupSecret, now: new Date(), region: services.config.region },
     );
+    outcome.accessKey = auth.accessKey;
     // Authenticated callers learn what is wrong with the request shape; others only get AccessDenied.
     if (!op) resolveOperationOrThrow(shape);
+    if (services.config.readonly && !READ_METHODS.has(request.method)) throw new S3Error("AccessDenied", "This gateway is read-only.");
     const handler = HANDLERS[op!];
     if (!handler) throw new S3Error("NotImplemented", `${op} is not implemented by filegate.`);
     const ctx: S3Context = { op: op!, bucket: addr.bucket, key: addr.key, query, headers, request, requestId, auth, services };
@@ -45,6 +126,7 @@ export async function handleS3(request: Request, services: Services, log: Logger
     for (const [k, v] of Object.entries(requestIdHeaders(requestId))) response.headers.set(k, v);
     return response;
   } catch (err) {
-    return errorResponse(err, resource, requestId, request.method, log);
+    outcome.errorCode = err instanceof S3Error ? err.code : "InternalError";
+    return errorResponse(err, resource, requestId, request.method, obs.log);
   }
 }

@@ -11,6 +11,9 @@ import { GATEWAY_DIR } from "./posix/layout.ts";
 import { SidecarMetaStore, XattrMetaStore, probeXattr, type MetaStore } from "./posix/meta.ts";
 import type { Services } from "./s3/context.ts";
 import type { RunningServer } from "./serve/types.ts";
+import { AccessLog } from "./ops/access-log.ts";
+import { Metrics } from "./ops/metrics.ts";
+import { countOpenUploads } from "./ops/uploads-gauge.ts";
 
 const isBun = typeof (globalThis as { Bun?: unknown }).Bun !== "undefined";
 
@@ -57,18 +60,24 @@ async function main(): Promise<void> {
     lookupSecret: (ak) => (ak === creds.accessKey ? creds.secretKey : undefined),
   };
   const log = (line: string) => process.stderr.write(line + "\n");
-  const app = createApp(services, log);
+  const app = createApp(services, {
+    log,
+    metrics: new Metrics(),
+    accessLog: config.quiet ? null : new AccessLog(config.accessLog),
+    gauges: () => ({ filegate_multipart_uploads_open: countOpenUploads(config.root) }),
+  });
 
+  const serveOptions = { host: config.host, port: config.port, tls: config.tls };
   let server: RunningServer;
   try {
     server = isBun
-      ? (await import("./serve/bun.ts")).serveBun(app.fetch, config.host, config.port)
-      : await (await import("./serve/node.ts")).serveNode(app.fetch, config.host, config.port);
+      ? (await import("./serve/bun.ts")).serveBun(app.fetch, serveOptions)
+      : await (await import("./serve/node.ts")).serveNode(app.fetch, serveOptions);
   } catch (e) {
     fail(`cannot listen on ${config.host}:${config.port}: ${(e as Error).message}`);
   }
 
-  const endpoint = `http://${config.host.includes(":") ? `[${config.host}]` : config.host}:${server.port}`;
+  const endpoint = `${config.tls ? "https" : "http"}://${config.host.includes(":") ? `[${config.host}]` : config.host}:${server.port}`;
   if (!config.quiet) {
     const lines = [
       `filegate ${VERSION} on ${isBun ? "Bun " + Bun.version : "Node " + process.versions.node}`,
@@ -95,6 +104,14 @@ async function main(): Promise<void> {
   };
   process.on("SIGINT", () => void shutdown("SIGINT"));
   process.on("SIGTERM", () => void shutdown("SIGTERM"));
+  process.on("SIGHUP", () => {
+    try {
+      server.reloadTls();
+      if (config.tls) log("filegate: SIGHUP: TLS certificate and key reloaded");
+    } catch (e) {
+      log(`filegate: SIGHUP: TLS reload failed, keeping the old certificate: ${(e as Error).message}`);
+    }
+  });
 }
 
 await main();

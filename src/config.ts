@@ -18,10 +18,19 @@ const FLAGS = {
   meta: { env: "FILEGATE_META", def: "auto", help: "metadata store: auto | xattr | sidecar" },
   fsync: { env: "FILEGATE_FSYNC", def: "file", help: "durability before a write is acknowledged: none | file | full" },
   "shutdown-timeout": { env: "FILEGATE_SHUTDOWN_TIMEOUT", def: "30", help: "seconds to let in-flight requests finish on SIGTERM" },
+  readonly: { env: "FILEGATE_READONLY", def: "", help: "refuse every write with 403 AccessDenied" },
+  "max-requests": { env: "FILEGATE_MAX_REQUESTS", def: "1024", help: "requests handled at once; more get 503 SlowDown" },
+  "access-log": { env: "FILEGATE_ACCESS_LOG", def: "-", help: "JSON access log: a file path, or - for stdout" },
+  cert: { env: "FILEGATE_CERT", def: "", help: "TLS certificate (PEM); with --key serves HTTPS (no sendfile)" },
+  key: { env: "FILEGATE_KEY", def: "", help: "TLS private key (PEM); reloaded with the certificate on SIGHUP" },
   quiet: { env: "FILEGATE_QUIET", def: "", help: "no start-up banner and no access log" },
 } as const;
 
 type FlagName = keyof typeof FLAGS;
+const BOOLEAN_FLAGS = new Set(["quiet", "readonly"]);
+
+const BOOL = z.union([z.literal(""), z.literal("0"), z.literal("1"), z.literal("true"), z.literal("false")]);
+const isTrue = (v: string) => v === "1" || v === "true";
 
 const schema = z.object({
   root: z.string().min(1),
@@ -37,7 +46,12 @@ const schema = z.object({
   meta: z.enum(["auto", "xattr", "sidecar"]),
   fsync: z.enum(["none", "file", "full"]),
   "shutdown-timeout": z.coerce.number().min(0).max(3600),
-  quiet: z.union([z.literal(""), z.literal("0"), z.literal("1"), z.literal("true"), z.literal("false")]),
+  quiet: BOOL,
+  readonly: BOOL,
+  "max-requests": z.coerce.number().int().min(1).max(1_000_000),
+  "access-log": z.string().min(1),
+  cert: z.string(),
+  key: z.string(),
   "access-key": z.string().regex(/^[A-Za-z0-9]{3,128}$/, "must be 3-128 letters or digits").optional(),
   "secret-key": z.string().min(8, "must be at least 8 characters").max(128).optional(),
 });
@@ -54,6 +68,13 @@ export interface Config {
   fsync: "none" | "file" | "full";
   shutdownTimeoutMs: number;
   quiet: boolean;
+  readonly: boolean;
+  maxRequests: number;
+  /** "-" for stdout, else a file path. */
+  accessLog: string;
+  tls: { cert: string; key: string } | null;
+  /** Bearer token required by /_filegate/metrics (env FILEGATE_METRICS_TOKEN only). */
+  metricsToken: string | null;
   /** From FILEGATE_ACCESS_KEY / FILEGATE_SECRET_KEY only: secrets never go on a command line. */
   accessKey?: string;
   secretKey?: string;
@@ -73,9 +94,11 @@ export function helpText(): string {
   ];
   for (const [name, f] of Object.entries(FLAGS)) {
     const def = f.def ? ` (default ${f.def})` : "";
-    lines.push(`  --${name.padEnd(18)} ${f.env.padEnd(26)} ${f.help}${def}`);
+    const flag = BOOLEAN_FLAGS.has(name) ? `--${name}` : `--${name} V`;
+    lines.push(`  ${flag.padEnd(22)} ${f.env.padEnd(26)} ${f.help}${def}`);
   }
   lines.push("  --help, --version");
+  lines.push("", "FILEGATE_METRICS_TOKEN: when set, /_filegate/metrics requires `Authorization: Bearer <token>`.");
   lines.push("", "credentials: FILEGATE_ACCESS_KEY and FILEGATE_SECRET_KEY; when unset, a random pair is");
   lines.push("generated on first start and kept in ROOT/.filegate/credentials (mode 0600).");
   return lines.join("\n");
@@ -83,7 +106,7 @@ export function helpText(): string {
 
 export function parseCommand(argv: string[], env: Record<string, string | undefined>): Command {
   const options = Object.fromEntries(
-    Object.keys(FLAGS).map((k) => [k, { type: k === "quiet" ? "boolean" : "string" }]),
+    Object.keys(FLAGS).map((k) => [k, { type: BOOLEAN_FLAGS.has(k) ? "boolean" : "string" }]),
   ) as Record<FlagName, { type: "string" | "boolean" }>;
   let parsed;
   try {
@@ -108,6 +131,7 @@ export function parseCommand(argv: string[], env: Record<string, string | undefi
     const fromFlag = (parsed.values as Record<string, unknown>)[name];
     raw[name] = fromFlag === true ? "1" : ((fromFlag as string | undefined) ?? env[f.env] ?? f.def);
   }
+  if (Boolean(raw.cert) !== Boolean(raw.key)) throw new ConfigError("invalid --cert/--key: give both or neither");
   raw["access-key"] = env.FILEGATE_ACCESS_KEY || undefined;
   raw["secret-key"] = env.FILEGATE_SECRET_KEY || undefined;
 
@@ -135,7 +159,12 @@ export function parseCommand(argv: string[], env: Record<string, string | undefi
       meta: v.meta,
       fsync: v.fsync,
       shutdownTimeoutMs: v["shutdown-timeout"] * 1000,
-      quiet: v.quiet === "1" || v.quiet === "true",
+      quiet: isTrue(v.quiet),
+      readonly: isTrue(v.readonly),
+      maxRequests: v["max-requests"],
+      accessLog: v["access-log"],
+      tls: v.cert || v.key ? { cert: resolve(v.cert), key: resolve(v.key) } : null,
+      metricsToken: env.FILEGATE_METRICS_TOKEN || null,
       accessKey: v["access-key"],
       secretKey: v["secret-key"],
     },

@@ -1,27 +1,37 @@
-// Bun entry: Bun.serve gives sendfile(2) for Bun.file bodies (RUNTIME-NOTES).
-import type { FetchHandler, RunningServer } from "./types.ts";
+// Bun entry: Bun.serve gives sendfile(2) for Bun.file bodies (RUNTIME-NOTES). TLS turns that off
+// (Bun writes TLS records from userspace); terminate TLS in front to keep zero-copy.
+import { readFileSync } from "node:fs";
+import type { FetchHandler, RunningServer, ServeOptions } from "./types.ts";
 
 // S3 accepts 5 GiB in one PUT; aws-chunked framing adds under 0.2% on top. Bun's default (128 MiB)
 // would refuse large uploads with a bare 413.
 const MAX_BODY = 5 * 1024 ** 3 + 256 * 1024 ** 2;
 
-export function serveBun(fetch: FetchHandler, host: string, port: number): RunningServer {
-  const server = Bun.serve({
+function readTls(tls: ServeOptions["tls"]) {
+  return tls ? { cert: readFileSync(tls.cert, "utf8"), key: readFileSync(tls.key, "utf8") } : undefined;
+}
+
+export function serveBun(fetch: FetchHandler, opts: ServeOptions): RunningServer {
+  const config = {
     fetch,
-    hostname: host,
-    port,
+    hostname: opts.host,
+    port: opts.port,
     development: false,
     maxRequestBodySize: MAX_BODY,
     // Counts while a handler has not answered; uploads stream, so this bounds only silent clients.
     idleTimeout: 120,
-  });
+  };
+  const server = Bun.serve({ ...config, tls: readTls(opts.tls) });
   return {
-    port: server.port ?? port,
+    port: server.port ?? opts.port,
     async stop(timeoutMs) {
       const graceful = server.stop(false);
       const timer = new Promise<void>((r) => setTimeout(r, timeoutMs).unref?.());
       await Promise.race([graceful, timer]);
       await server.stop(true);
+    },
+    reloadTls() {
+      if (opts.tls) server.reload({ ...config, tls: readTls(opts.tls) } as never);
     },
   };
 }

@@ -3,6 +3,14 @@ export interface RunningServer {
   port: number;
   /** Stops accepting, waits up to `timeoutMs` for in-flight requests, then closes everything. */
   stop(timeoutMs: number): Promise<void>;
+  /** Re-reads the TLS certificate and key (SIGHUP). */
+  reloadTls(): void;
 }
 
-export type FetchHandler = (request: Request) => Response | Promise<Response>;
+export type FetchHandler = (request: Request, env?: unknown) => Response | Promise<Response>;
+
+export interface ServeOptions {
+  host: string;
+  port: number;
+  tls: { cert: string; key: string } | null;
+}

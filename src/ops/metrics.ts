@@ -1,0 +1,80 @@
+// Prometheus metrics, kept as plain numbers in preallocated maps so the hot path only increments.
+// Rendered in the text exposition format on scrape.
+import type { OperationName } from "../s3/operations.ts";
+
+const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
+const STATUS_CLASSES = ["2xx", "3xx", "4xx", "5xx"] as const;
+
+interface OpStats {
+  byClass: number[]; // indexed like STATUS_CLASSES
+  latency: number[]; // cumulative counts per LATENCY_BUCKETS, plus +Inf at the end
+  latencySum: number;
+  latencyCount: number;
+}
+
+export class Metrics {
+  private ops = new Map<string, OpStats>();
+  bytesIn = 0;
+  bytesOut = 0;
+  inFlight = 0;
+  rejectedBusy = 0;
+  private readonly started = Date.now();
+
+  private stats(op: string): OpStats {
+    let s = this.ops.get(op);
+    if (!s) {
+      s = { byClass: [0, 0, 0, 0], latency: new Array(LATENCY_BUCKETS.length + 1).fill(0), latencySum: 0, latencyCount: 0 };
+      this.ops.set(op, s);
+    }
+    return s;
+  }
+
+  record(op: OperationName | "unknown", status: number, seconds: number, bytesIn: number, bytesOut: number): void {
+    const s = this.stats(op);
+    const cls = Math.min(Math.max(Math.floor(status / 100) - 2, 0), 3);
+    s.byClass[cls]++;
+    let i = 0;
+    while (i < LATENCY_BUCKETS.length && seconds > LATENCY_BUCKETS[i]) i++;
+    s.latency[i]++;
+    s.latencySum += seconds;
+    s.latencyCount++;
+    this.bytesIn += bytesIn;
+    this.bytesOut += bytesOut;
+  }
+
+  render(gauges: Record<string, number> = {}): string {
+    const out: string[] = [];
+    out.push("# HELP filegate_requests_total S3 requests by operation and status class.");
+    out.push("# TYPE filegate_requests_total counter");
+    for (const [op, s] of this.ops) {
+      STATUS_CLASSES.forEach((c, i) => {
+        if (s.byClass[i]) out.push(`filegate_requests_total{operation="${op}",status="${c}"} ${s.byClass[i]}`);
+      });
+    }
+    out.push("# HELP filegate_request_duration_seconds Time to the response headers, by operation.");
+    out.push("# TYPE filegate_request_duration_seconds histogram");
+    for (const [op, s] of this.ops) {
+      let cumulative = 0;
+      LATENCY_BUCKETS.forEach((le, i) => {
+        cumulative += s.latency[i];
+        out.push(`filegate_request_duration_seconds_bucket{operation="${op}",le="${le}"} ${cumulative}`);
+      });
+      cumulative += s.latency[LATENCY_BUCKETS.length];
+      out.push(`filegate_request_duration_seconds_bucket{operation="${op}",le="+Inf"} ${cumulative}`);
+      out.push(`filegate_request_duration_seconds_sum{operation="${op}"} ${s.latencySum}`);
+      out.push(`filegate_request_duration_seconds_count{operation="${op}"} ${s.latencyCount}`);
+    }
+    const simple: [string, string, string, number][] = [
+      ["filegate_received_bytes_total", "counter", "Request body bytes declared by clients.", this.bytesIn],
+      ["filegate_sent_bytes_total", "counter", "Response body bytes (Content-Length) sent.", this.bytesOut],
+      ["filegate_requests_in_flight", "gauge", "Requests being handled now.", this.inFlight],
+      ["filegate_requests_rejected_busy_total", "counter", "Requests refused with 503 SlowDown.", this.rejectedBusy],
+      ["filegate_uptime_seconds", "gauge", "Seconds since this process started.", (Date.now() - this.started) / 1000],
+    ];
+    for (const [name, value] of Object.entries(gauges)) simple.push([name, "gauge", name.replace(/_/g, " "), value]);
+    for (const [name, type, help, value] of simple) {
+      out.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`, `${name} ${value}`);
+    }
+    return out.join("\n") + "\n";
+  }
+}
