@@ -1,6 +1,7 @@
 #!/usr/bin/env bun
 // Entry point for `bun run`, the compiled executable and the Node bundle: parse configuration,
 // prepare the root, start the server for the runtime we are on, and shut down gracefully.
+import { createHash } from "node:crypto";
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { createApp } from "./app.ts";
@@ -58,6 +59,7 @@ async function main(): Promise<void> {
     backend: new PosixBackend(config.root, meta, config.fsync),
     owner: { id: config.ownerId || defaultOwnerId(creds.accessKey), displayName: config.ownerName },
     lookupSecret: (ak) => (ak === creds.accessKey ? creds.secretKey : undefined),
+    tokenKey: createHash("sha256").update("filegate-list-token\0" + creds.secretKey).digest(),
   };
   const log = (line: string) => process.stderr.write(line + "\n");
   const app = createApp(services, {

@@ -21,12 +21,12 @@ import {
   type Stats,
 } from "node:fs";
 import { createHash } from "node:crypto";
-import { dirname, join } from "node:path";
+import { dirname, join, relative, sep } from "node:path";
 import { S3Error, fsError } from "../errors.ts";
 import { GATEWAY_DIR, bucketTmpDir } from "./layout.ts";
 import { bucketPath, isServableBucketName, keyPath, validateNewBucketName, type KeyPath } from "./names.ts";
 import { receiveToTemp, tempPathIn, type FsyncPolicy, type IncomingBody } from "./incoming.ts";
-import type { MetaLocation, MetaStore, ObjectMeta, StoredChecksum } from "./meta.ts";
+import type { FileIdentity, MetaLocation, MetaStore, ObjectMeta, StoredChecksum } from "./meta.ts";
 
 export const EMPTY_MD5 = "d41d8cd98f00b204e9800998ecf8427e";
 
@@ -61,9 +61,14 @@ export interface PutOptions {
  * on disk. The `-1` suffix makes clients treat it as a multipart ETag, never as an MD5.
  */
 export function foreignEtag(st: Stats): string {
-  const h = createHash("md5").update(`${st.ino}:${st.size}:${st.mtimeMs}`).digest("hex");
-  return `${h}-1`;
+  return foreignEtagOf(st.ino, st.size, st.mtimeMs);
 }
+
+function foreignEtagOf(ino: number, size: number, mtimeMs: number): string {
+  return `${createHash("md5").update(`${ino}:${size}:${mtimeMs}`).digest("hex")}-1`;
+}
+
+const DIRECTORY_IDENTITY: FileIdentity = { size: 0, mtimeMs: 0, ino: 0, isDirectory: () => true };
 
 export class PosixBackend {
   constructor(
@@ -347,6 +352,26 @@ export class PosixBackend {
       segments.pop();
       dir = dirname(dir);
     }
+  }
+
+  // ---- listing ----
+
+  /** Whether a directory found by a walk is a directory object (`key/`) rather than a parent. */
+  isDirectoryObject(bucketDir: string, absPath: string): boolean {
+    const segments = relative(bucketDir, absPath).split(sep);
+    const loc: MetaLocation = { bucketDir, segments, path: absPath, isDirectoryKey: true };
+    return this.meta.read(loc, DIRECTORY_IDENTITY) !== null;
+  }
+
+  /** ETag and metadata of a key found by a walk, without another stat. */
+  listedObject(bucketDir: string, e: { key: string; path: string; size: number; mtimeMs: number; ino: number; isDirectoryObject: boolean }): { etag: string; meta: ObjectMeta | null } {
+    const isDirectoryKey = e.isDirectoryObject;
+    const segments = (isDirectoryKey ? e.key.slice(0, -1) : e.key).split("/");
+    const loc: MetaLocation = { bucketDir, segments, path: e.path, isDirectoryKey };
+    const identity: FileIdentity = { size: e.size, mtimeMs: e.mtimeMs, ino: e.ino, isDirectory: () => isDirectoryKey };
+    const meta = this.meta.read(loc, identity);
+    if (meta) return { etag: `"${meta.etag}"`, meta };
+    return { etag: `"${isDirectoryKey ? EMPTY_MD5 : foreignEtagOf(e.ino, e.size, e.mtimeMs)}"`, meta: null };
   }
 
   /** Rewrites an object's metadata record in place (tagging). */

@@ -6,7 +6,7 @@
 // for, and a record that no longer matches the file is ignored: the file is then served as a
 // foreign file with a derived ETag instead of a stale one.
 import { getAttributeSync, setAttributeSync, removeAttributeSync } from "@napi-rs/xattr";
-import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync, type Stats } from "node:fs";
+import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { randomBytes } from "node:crypto";
 import type { ChecksumAlgorithm } from "../checksums/index.ts";
@@ -47,10 +47,18 @@ export interface MetaLocation {
   isDirectoryKey: boolean;
 }
 
+/** What a record is checked against: a Stats, or the same facts from a directory walk. */
+export interface FileIdentity {
+  size: number;
+  mtimeMs: number;
+  ino: number;
+  isDirectory(): boolean;
+}
+
 export interface MetaStore {
   readonly kind: "xattr" | "sidecar";
   /** The record for `loc`, or null when there is none or it describes another version of the file. */
-  read(loc: MetaLocation, st: Stats): ObjectMeta | null;
+  read(loc: MetaLocation, st: FileIdentity): ObjectMeta | null;
   /** Writes the record for the file currently at `tmpPath`, before it is moved to `loc.path`. */
   writeForTemp(loc: MetaLocation, tmpPath: string, meta: ObjectMeta): void;
   /** Rewrites the record of the file in place (tagging changes). */
@@ -58,7 +66,7 @@ export interface MetaStore {
   remove(loc: MetaLocation): void;
 }
 
-function matches(meta: ObjectMeta, st: Stats, checkIno: boolean): boolean {
+function matches(meta: ObjectMeta, st: FileIdentity, checkIno: boolean): boolean {
   if (st.isDirectory()) return true; // a directory's mtime moves with its entries
   return meta.size === st.size && meta.mtimeMs === Math.trunc(st.mtimeMs) && (!checkIno || meta.ino === st.ino);
 }
@@ -88,7 +96,7 @@ function tooLarge(e: unknown): never {
 
 export class XattrMetaStore implements MetaStore {
   readonly kind = "xattr" as const;
-  read(loc: MetaLocation, st: Stats): ObjectMeta | null {
+  read(loc: MetaLocation, st: FileIdentity): ObjectMeta | null {
     let raw: Buffer | null;
     try {
       raw = getAttributeSync(loc.path, XATTR_NAME);
@@ -130,7 +138,7 @@ export function sidecarPath(loc: MetaLocation): string {
 
 export class SidecarMetaStore implements MetaStore {
   readonly kind = "sidecar" as const;
-  read(loc: MetaLocation, st: Stats): ObjectMeta | null {
+  read(loc: MetaLocation, st: FileIdentity): ObjectMeta | null {
     let raw: Buffer;
     try {
       raw = readFileSync(sidecarPath(loc));

@@ -2,11 +2,13 @@
 import type { Handler } from "../s3/context.ts";
 import type { OperationName } from "../s3/operations.ts";
 import { bucketHandlers } from "./buckets.ts";
+import { listHandlers } from "./list.ts";
 import { multipartHandlers } from "./multipart.ts";
 import { objectHandlers } from "./objects.ts";
 
 export const HANDLERS: Partial<Record<OperationName, Handler>> = {
   ...bucketHandlers,
   ...objectHandlers,
+  ...listHandlers,
   ...multipartHandlers,
 };

@@ -15,6 +15,8 @@ export interface Services {
   backend: PosixBackend;
   owner: Owner;
   lookupSecret(accessKey: string): string | undefined;
+  /** MAC key for listing continuation tokens; derived from the secret so every process agrees. */
+  tokenKey: Buffer;
 }
 
 export interface S3Context {

@@ -1,0 +1,519 @@
+// Lists a bucket's keys straight off the directory tree, in S3 order, without an index.
+//
+// Order: S3 sorts keys by their UTF-8 bytes. Inside one directory we sort entry names with a
+// directory's sort name being `name + "/"`; because every key below directory `d` starts with
+// `d/`, and names contain no "/", a depth-first walk over such sorted directories yields keys in
+// global byte order (`a-b` < `a/` < `a/b` < `a0`). So we never hold more than one directory's names
+// per level of the current path, plus a bounded cache of large directories' sorted names (below).
+//
+// startAfter: a directory whose keys all sort at or before startAfter is dropped by name without
+// being opened; only the directories that are ancestors of startAfter are read again. Resuming a
+// listing therefore costs the page plus the directories on startAfter's path.
+//
+// startAfter vs common prefixes (delimiter set). S3 rolls every key whose remainder after the
+// prefix contains the delimiter into a common prefix CP (the remainder up to and including the
+// first delimiter). Rule used here:
+//   * if startAfter itself lies under a common prefix CP_S (it starts with the prefix and its
+//     remainder contains the delimiter), every key under CP_S counts as already listed: CP_S is
+//     not repeated and none of its keys are returned;
+//   * otherwise a common prefix is returned iff it sorts after startAfter.
+// Together: a common prefix CP is returned iff CP > startAfter (bytes), and only if at least one
+// key exists below it. This is what makes NextMarker = <last common prefix> resume correctly, and
+// it is the behaviour the Ceph s3-tests expect of AWS (test_bucket_list_delimiter_prefix: after
+// marker "boo/" with delimiter "/", the next page starts at "cquux/", not "boo/" again). Ceph RGW
+// implements the same rule by fast-forwarding a marker that contains the delimiter past its
+// common prefix. A startAfter equal to a prefix's stem (e.g. "prefix1" for "prefix1/") does not
+// lie under it, so "prefix1/" is still returned (matches versitygw#1275 / AWS).
+
+import type { Dirent, Stats } from "node:fs";
+import { lstat, opendir, readdir, stat } from "node:fs/promises";
+import { resolve } from "node:path";
+import { S3Error, fsError } from "../errors.ts";
+import { GATEWAY_DIR } from "./layout.ts";
+
+/** The gateway's private area at a bucket's top level; never part of the key space. */
+const PRIVATE_AREA = GATEWAY_DIR;
+
+/** How many upcoming files of a directory get their stat issued concurrently. Each listed object
+ * needs size and mtime; doing the stats one after another leaves the thread pool idle. */
+const STAT_AHEAD = 48;
+
+const SLASH = 47;
+
+// Resuming a listing re-reads every directory on startAfter's path; for a directory with
+// thousands of entries that readdir + sort costs more than the page itself. Large directories'
+// sorted names are kept, keyed by path and validated on each use by one stat of the directory:
+// any entry created, removed or renamed changes its ctime.
+const CACHE_MIN_ENTRIES = 256;
+const CACHE_MAX_NAMES = 300_000;
+/** Directory timestamps have coarse granularity (kernel tick, whole seconds on some file
+ * systems); a listing is cached only if the directory had been quiet this long before the read,
+ * so that any later change is guaranteed a different ctime. */
+const CACHE_QUIET_MS = 3000;
+
+/** @internal Tests shorten the quiet period so fresh directories get cached; not an API. */
+export const listingCacheForTests = {
+  quietMs: CACHE_QUIET_MS,
+  size: () => listingCache.size,
+  clear: () => {
+    listingCache.clear();
+    cachedNames = 0;
+  },
+};
+
+export interface WalkOptions {
+  /** Only keys starting with prefix. */
+  prefix?: string;
+  /** Only keys strictly greater (UTF-8 bytes) than this. */
+  startAfter?: string;
+  /** Group keys into common prefixes. */
+  delimiter?: string;
+  isDirectoryObject(absPath: string): Promise<boolean>;
+}
+
+export type WalkEntry =
+  | { type: "object"; key: string; path: string; size: number; mtimeMs: number; ino: number; isDirectoryObject: boolean }
+  | { type: "prefix"; prefix: string };
+
+/**
+ * Orders strings by their UTF-8 encoding, as S3 orders keys. JS `<` compares UTF-16 code units,
+ * which disagrees with UTF-8 when a surrogate pair meets a character in U+E000..U+FFFF; only
+ * those (and lone surrogates, which encode as U+FFFD) fall back to encoding both strings.
+ */
+export function compareKeys(a: string, b: string): number {
+  const n = a.length < b.length ? a.length : b.length;
+  for (let i = 0; i < n; i++) {
+    const x = a.charCodeAt(i);
+    const y = b.charCodeAt(i);
+    if (x === y) continue;
+    const surrogate = (x >= 0xd800 && x <= 0xdfff) || (y >= 0xd800 && y <= 0xdfff);
+    // A high surrogate just before the difference means a pair was split here.
+    const splitPair = i > 0 && (a.charCodeAt(i - 1) & 0xfc00) === 0xd800;
+    if (!surrogate && !splitPair) return x < y ? -1 : 1;
+    return Buffer.compare(Buffer.from(a, "utf8"), Buffer.from(b, "utf8"));
+  }
+  return a.length === b.length ? 0 : a.length < b.length ? -1 : 1;
+}
+
+const ANY_HIGH = /[\ud800-\uffff]/;
+const SURROGATE = /[\ud800-\udfff]/;
+const HIGH_BMP = /[\ue000-\uffff]/;
+
+type StatResult = Stats | null | Error;
+
+interface Frame {
+  abs: string;
+  /** Key prefix of this directory's entries: "" at the bucket top, else "a/b/". */
+  rel: string;
+  /** Sorted sort names; directories carry a trailing "/". Shared with the cache: never mutated. */
+  names: string[];
+  /** Names that are symlinks: only a stat tells whether they are files. */
+  links: Set<string> | null;
+  /** Next index to visit, and the end of the range this walk needs. */
+  i: number;
+  end: number;
+  /** Index up to which stats have been issued ahead. */
+  ahead: number;
+  /** Stats issued ahead: a ring of STAT_AHEAD slots, each tagged with the index it is for. */
+  pendingAt: number[];
+  pending: (Promise<StatResult> | undefined)[];
+}
+
+function errCode(e: unknown): string | undefined {
+  return (e as NodeJS.ErrnoException | undefined)?.code;
+}
+
+function vanished(e: unknown): boolean {
+  const c = errCode(e);
+  return c === "ENOENT" || c === "ENOTDIR";
+}
+
+function unreadable(e: unknown): boolean {
+  const c = errCode(e);
+  return c === "ENOENT" || c === "ENOTDIR" || c === "EACCES" || c === "EPERM";
+}
+
+/** Never rejects: a prefetched stat may be abandoned when the caller stops early, and an
+ * unobserved rejection would take the process down. */
+function statQuiet(path: string): Promise<StatResult> {
+  return stat(path).then(
+    (s) => s,
+    (e) => (unreadable(e) || errCode(e) === "ELOOP" ? null : (e as Error)),
+  );
+}
+
+async function isDirObject(opts: WalkOptions, abs: string): Promise<boolean> {
+  try {
+    return await opts.isDirectoryObject(abs);
+  } catch (e) {
+    if (vanished(e)) return false;
+    throw e;
+  }
+}
+
+const UNKNOWN = 0;
+const SKIP = 1;
+
+/** Sort name for a dirent (directories get a trailing "/"), SKIP when the entry can never be or
+ * contain a key, UNKNOWN when the file system did not report a type. Synchronous on purpose: it
+ * runs once per directory entry. */
+function classify(d: Dirent): string | typeof UNKNOWN | typeof SKIP {
+  const name = d.name;
+  // Names that are not valid UTF-8 decode with U+FFFD; they cannot be turned back into the
+  // on-disk bytes, so they would produce keys that address nothing.
+  if (name.includes("\ufffd")) return SKIP;
+  if (d.isFile() || d.isSymbolicLink()) return name;
+  if (d.isDirectory()) return name + "/";
+  if (d.isFIFO() || d.isSocket() || d.isBlockDevice() || d.isCharacterDevice()) return SKIP;
+  return UNKNOWN;
+}
+
+/** DT_UNKNOWN (some network and older file systems): the type costs an lstat. */
+async function classifyByLstat(parentAbs: string, name: string): Promise<string | typeof SKIP> {
+  let st: Stats;
+  try {
+    st = await lstat(parentAbs + "/" + name);
+  } catch (e) {
+    if (unreadable(e)) return SKIP;
+    throw fsError(e);
+  }
+  if (st.isDirectory()) return name + "/";
+  if (st.isFile() || st.isSymbolicLink()) return name;
+  return SKIP;
+}
+
+interface Listing {
+  names: string[];
+  links: Set<string> | null;
+}
+
+interface Cached extends Listing {
+  dev: bigint;
+  ino: bigint;
+  mtimeNs: bigint;
+  ctimeNs: bigint;
+}
+
+/** Insertion-ordered, so the first entry is the least recently used. */
+const listingCache = new Map<string, Cached>();
+let cachedNames = 0;
+
+function uncache(abs: string): void {
+  const old = listingCache.get(abs);
+  if (old === undefined) return;
+  listingCache.delete(abs);
+  cachedNames -= old.names.length;
+}
+
+async function dirStamp(abs: string) {
+  try {
+    return await stat(abs, { bigint: true });
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * One directory's entries as sorted sort names. Returns null when the directory vanished or may
+ * not be read.
+ */
+async function readListing(abs: string, atBucketTop: boolean, isBucketRoot: boolean): Promise<Listing | null> {
+  const hit = listingCache.get(abs);
+  if (hit !== undefined) {
+    const st = await dirStamp(abs);
+    if (st !== null && st.ctimeNs === hit.ctimeNs && st.mtimeNs === hit.mtimeNs && st.ino === hit.ino && st.dev === hit.dev) {
+      listingCache.delete(abs);
+      listingCache.set(abs, hit);
+      return hit;
+    }
+    uncache(abs);
+  }
+
+  const readStart = Date.now();
+  let dirents: Dirent[];
+  try {
+    dirents = await readdir(abs, { withFileTypes: true });
+  } catch (e) {
+    if (isBucketRoot) {
+      const c = errCode(e);
+      if (c === "EACCES" || c === "EPERM") throw new S3Error("AccessDenied");
+      throw fsError(e, "NoSuchBucket");
+    }
+    if (unreadable(e)) return null;
+    throw fsError(e);
+  }
+  const names: string[] = [];
+  let links: Set<string> | null = null;
+  let surrogates = false;
+  let highBmp = false;
+  for (const d of dirents) {
+    const name = d.name;
+    if (atBucketTop && name === PRIVATE_AREA) continue;
+    // Dirent type checks are native calls in some runtimes; most entries are files, test that first.
+    let sn: string | typeof UNKNOWN | typeof SKIP;
+    let link = false;
+    if (d.isFile()) sn = name.includes("\ufffd") ? SKIP : name;
+    else {
+      sn = classify(d);
+      // Without a dirent type a file might be a symlink: have it checked like one.
+      link = sn === UNKNOWN || d.isSymbolicLink();
+      if (sn === UNKNOWN) sn = await classifyByLstat(abs, name);
+    }
+    if (sn === SKIP) continue;
+    if (link && sn.charCodeAt(sn.length - 1) !== SLASH) (links ??= new Set()).add(sn);
+    if (ANY_HIGH.test(sn)) {
+      surrogates ||= SURROGATE.test(sn);
+      highBmp ||= HIGH_BMP.test(sn);
+    }
+    names.push(sn);
+  }
+  // The engine's default sort compares UTF-16 code units, which equals UTF-8 byte order unless
+  // astral characters and U+E000..U+FFFF both occur; it is several times faster than a comparator.
+  if (surrogates && highBmp) names.sort(compareKeys);
+  else names.sort();
+  const listing = { names, links };
+
+  if (names.length >= CACHE_MIN_ENTRIES && names.length <= CACHE_MAX_NAMES) {
+    // Stamped after the read: a change during the read leaves a recent ctime and is not cached.
+    const st = await dirStamp(abs);
+    if (st !== null && Number(st.ctimeNs / 1_000_000n) < readStart - listingCacheForTests.quietMs) {
+      uncache(abs);
+      listingCache.set(abs, { ...listing, dev: st.dev, ino: st.ino, mtimeNs: st.mtimeNs, ctimeNs: st.ctimeNs });
+      cachedNames += names.length;
+      for (const [k, v] of listingCache) {
+        if (cachedNames <= CACHE_MAX_NAMES) break;
+        listingCache.delete(k);
+        cachedNames -= v.names.length;
+      }
+    }
+  }
+  return listing;
+}
+
+/** First index in [lo, hi) whose name does not satisfy `before` (which must be true, then false). */
+function partition(names: string[], lo: number, hi: number, before: (sn: string) => boolean): number {
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (before(names[mid])) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/**
+ * The index range of a sorted listing that can hold keys with the given name prefix and keys
+ * greater than startAfter, for a directory whose entries have key prefix `rel`.
+ */
+function visibleRange(names: string[], rel: string, namePrefix: string, startAfter: string | undefined): [number, number] {
+  let lo = 0;
+  let hi = names.length;
+  if (namePrefix !== "") {
+    lo = partition(names, lo, hi, (sn) => compareKeys(sn, namePrefix) < 0);
+    hi = partition(names, lo, hi, (sn) => sn.startsWith(namePrefix));
+  }
+  if (startAfter !== undefined && startAfter.startsWith(rel)) {
+    // Only startAfter's own path component matters: names before it sort entirely before
+    // startAfter, names after it entirely after.
+    const rest = startAfter.slice(rel.length);
+    const slash = rest.indexOf("/");
+    const bound = slash >= 0 ? rest.slice(0, slash + 1) : rest;
+    lo = partition(names, lo, hi, (sn) => compareKeys(sn, bound) < 0);
+    // A file equal to the bound is startAfter itself; a directory equal to it (bound ends in "/")
+    // contains startAfter and must be re-entered.
+    if (lo < hi && names[lo] === bound && bound.charCodeAt(bound.length - 1) !== SLASH) lo++;
+  }
+  return [lo, hi];
+}
+
+/**
+ * Early-exit check that at least one listable key exists at or below a directory (its own
+ * directory object included). Reads entries in small batches and stops at the first file, so a
+ * common prefix over a huge subtree costs about one batch.
+ */
+async function hasKey(abs: string, opts: WalkOptions): Promise<boolean> {
+  if (await isDirObject(opts, abs)) return true;
+  let dir;
+  try {
+    dir = await opendir(abs);
+  } catch (e) {
+    if (unreadable(e)) return false;
+    throw fsError(e);
+  }
+  const subdirs: string[] = [];
+  try {
+    for (let d = await dir.read(); d !== null; d = await dir.read()) {
+      let sn = classify(d);
+      if (sn === UNKNOWN) sn = await classifyByLstat(abs, d.name);
+      if (sn === SKIP) continue;
+      if (sn.charCodeAt(sn.length - 1) === SLASH) {
+        subdirs.push(sn.slice(0, -1));
+        continue;
+      }
+      // Regular files are trusted from the dirent; a symlink counts only if it leads to a file.
+      if (d.isFile()) return true;
+      const st = await statQuiet(abs + "/" + sn);
+      if (st instanceof Error) throw fsError(st);
+      if (st?.isFile()) return true;
+    }
+  } finally {
+    await dir.close().catch(() => {});
+  }
+  // Descend only after the directory is exhausted: at most one open handle at a time.
+  for (const name of subdirs) if (await hasKey(abs + "/" + name, opts)) return true;
+  return false;
+}
+
+function objectEntry(key: string, path: string, st: Stats, isDirectoryObject: boolean): WalkEntry {
+  return {
+    type: "object",
+    key,
+    path,
+    size: isDirectoryObject ? 0 : st.size,
+    mtimeMs: st.mtimeMs,
+    ino: st.ino,
+    isDirectoryObject,
+  };
+}
+
+/**
+ * Streams a bucket's keys (and common prefixes, with a delimiter) in S3 order. The caller stops
+ * iterating once it has max-keys entries; no handles stay open between yields.
+ */
+export async function* walkBucket(bucketDir: string, opts: WalkOptions): AsyncGenerator<WalkEntry> {
+  const root = resolve(bucketDir);
+  const prefix = opts.prefix ?? "";
+  const startAfter = opts.startAfter ? opts.startAfter : undefined;
+  const delimiter = opts.delimiter ? opts.delimiter : undefined;
+
+  // Every key starts with prefix; if that whole range sorts before startAfter, nothing is left.
+  if (startAfter !== undefined && compareKeys(prefix, startAfter) <= 0 && !startAfter.startsWith(prefix)) return;
+
+  const cut = prefix.lastIndexOf("/") + 1;
+  const dirPart = prefix.slice(0, cut);
+  const namePrefix = prefix.slice(cut);
+
+  const commonPrefixOf = (key: string): string | undefined => {
+    if (delimiter === undefined) return undefined;
+    const at = key.indexOf(delimiter, prefix.length);
+    return at < 0 ? undefined : key.slice(0, at + delimiter.length);
+  };
+
+  // Keys under `skip` count as already listed: the common prefix startAfter lies in, then each
+  // common prefix once returned. Those keys are contiguous in order, so one prefix suffices.
+  let skip = startAfter !== undefined && startAfter.startsWith(prefix) ? commonPrefixOf(startAfter) : undefined;
+
+  // The deepest directory the prefix names. Its components must be real directories: symlinked
+  // directories are not part of the key space, and "", ".", ".." cannot be file names.
+  let startAbs = root;
+  if (dirPart !== "") {
+    const parts = dirPart.slice(0, -1).split("/");
+    if (parts[0] === PRIVATE_AREA) return;
+    for (const p of parts) if (p === "" || p === "." || p === ".." || p.includes("\ufffd")) return;
+    for (let i = 0; i < parts.length; i++) {
+      startAbs += "/" + parts[i];
+      try {
+        if (!(await lstat(startAbs)).isDirectory()) return;
+      } catch (e) {
+        // The first lookup fails with EACCES only when the bucket root itself is not searchable.
+        if (i === 0 && (errCode(e) === "EACCES" || errCode(e) === "EPERM")) throw new S3Error("AccessDenied");
+        if (unreadable(e)) return;
+        throw fsError(e);
+      }
+    }
+  }
+
+  // With an empty name part the prefix names a directory, whose own directory object is a key.
+  const selfKey = dirPart !== "" && namePrefix === "" && (startAfter === undefined || compareKeys(dirPart, startAfter) > 0);
+  const [first, selfIsObject] = await Promise.all([
+    readListing(startAbs, dirPart === "", dirPart === ""),
+    selfKey ? isDirObject(opts, startAbs) : false,
+  ]);
+  if (first === null) return;
+  if (selfIsObject) {
+    const st = await statQuiet(startAbs);
+    if (st instanceof Error) throw fsError(st);
+    if (st?.isDirectory()) yield objectEntry(dirPart, startAbs, st, true);
+  }
+
+  const frame = (abs: string, rel: string, l: Listing, namePrefix: string): Frame => {
+    const [i, end] = visibleRange(l.names, rel, namePrefix, startAfter);
+    return { abs, rel, names: l.names, links: l.links, i, end, ahead: i, pendingAt: [], pending: [] };
+  };
+  const stack: Frame[] = [frame(startAbs, dirPart, first, namePrefix)];
+
+  const statAhead = (f: Frame, from: number) => {
+    const end = Math.min(f.end, from + STAT_AHEAD);
+    for (let j = Math.max(f.ahead, from); j < end; j++) {
+      const sn = f.names[j];
+      if (sn.charCodeAt(sn.length - 1) === SLASH) continue;
+      if (delimiter !== undefined && commonPrefixOf(f.rel + sn) !== undefined) continue;
+      f.pendingAt[j % STAT_AHEAD] = j;
+      f.pending[j % STAT_AHEAD] = statQuiet(f.abs + "/" + sn);
+    }
+    if (end > f.ahead) f.ahead = end;
+  };
+
+  while (stack.length > 0) {
+    const f = stack[stack.length - 1];
+    if (f.i >= f.end || (skip !== undefined && f.rel.startsWith(skip))) {
+      stack.pop();
+      continue;
+    }
+    const idx = f.i++;
+    const sn = f.names[idx];
+    const key = f.rel + sn;
+    if (skip !== undefined && key.startsWith(skip)) continue;
+
+    if (sn.charCodeAt(sn.length - 1) === SLASH) {
+      const abs = f.abs + "/" + sn.slice(0, -1);
+      const cp = commonPrefixOf(key);
+      if (cp !== undefined) {
+        // Everything below rolls up into cp (cp > startAfter, see the header), so one key
+        // anywhere below is all that needs to be known.
+        if (await hasKey(abs, opts)) {
+          skip = cp;
+          yield { type: "prefix", prefix: cp };
+        }
+        continue;
+      }
+      const selfListed = startAfter === undefined || compareKeys(key, startAfter) > 0;
+      const [sub, isObject] = await Promise.all([
+        readListing(abs, false, false),
+        selfListed ? isDirObject(opts, abs) : false,
+      ]);
+      if (sub === null) continue;
+      if (isObject) {
+        const st = await statQuiet(abs);
+        if (st instanceof Error) throw fsError(st);
+        if (st?.isDirectory()) yield objectEntry(key, abs, st, true);
+      }
+      const child = frame(abs, key, sub, "");
+      if (child.i < child.end) stack.push(child);
+      continue;
+    }
+
+    const path = f.abs + "/" + sn;
+    const cp = commonPrefixOf(key);
+    if (cp !== undefined) {
+      // A symlink only counts if it leads to a file; a regular file is trusted from its dirent.
+      if (f.links?.has(sn)) {
+        const st = await statQuiet(path);
+        if (st instanceof Error) throw fsError(st);
+        if (!st?.isFile()) continue;
+      }
+      skip = cp;
+      yield { type: "prefix", prefix: cp };
+      continue;
+    }
+
+    statAhead(f, idx);
+    const slot = idx % STAT_AHEAD;
+    const pending = f.pendingAt[slot] === idx ? f.pending[slot] : undefined;
+    f.pending[slot] = undefined;
+    const st = await (pending ?? statQuiet(path));
+    if (st instanceof Error) throw fsError(st);
+    // Vanished since readdir, a symlink to a directory, or broken: not an object.
+    if (st === null || !st.isFile()) continue;
+    yield objectEntry(key, path, st, false);
+  }
+}

@@ -1,0 +1,191 @@
+// ListObjectsV2, ListObjects (V1) and ListObjectVersions, straight off the directory walk
+// (src/posix/walk.ts): one page costs the page plus the directories on the resume path.
+import { S3Error } from "../errors.ts";
+import { xmlResponse } from "../http/response.ts";
+import { walkBucket, type WalkEntry } from "../posix/walk.ts";
+import type { Handler, S3Context } from "../s3/context.ts";
+import { makeToken, readToken } from "../s3/list-token.ts";
+import type { OperationName } from "../s3/operations.ts";
+import { ownerXml } from "./acl.ts";
+
+const MAX_KEYS = 1000;
+
+function parseMaxKeys(q: URLSearchParams, name: string): number {
+  const raw = q.get(name);
+  if (raw === null || raw === "") return MAX_KEYS;
+  if (!/^\d+$/.test(raw)) {
+    throw new S3Error("InvalidArgument", `Provided ${name} not an integer or within integer range`, { ArgumentName: name, ArgumentValue: raw });
+  }
+  return Math.min(Number(raw), MAX_KEYS);
+}
+
+function parseEncoding(q: URLSearchParams): boolean {
+  const v = q.get("encoding-type");
+  if (v === null) return false;
+  if (v.toLowerCase() !== "url") throw new S3Error("InvalidArgument", "Invalid Encoding Method specified in Request", { ArgumentName: "encoding-type", ArgumentValue: v });
+  return true;
+}
+
+/** S3's encoding-type=url: like encodeURIComponent but keeping '/', as the SDKs decode it. */
+function urlEncode(s: string): string {
+  return encodeURIComponent(s).replace(/%2F/g, "/").replace(/[!'()*]/g, (c) => "%" + c.charCodeAt(0).toString(16).toUpperCase());
+}
+
+interface Page {
+  objects: Extract<WalkEntry, { type: "object" }>[];
+  prefixes: string[];
+  truncated: boolean;
+  /** The last key or common prefix returned: where the next page starts. */
+  last: string | undefined;
+}
+
+async function listPage(ctx: S3Context, bucketDir: string, prefix: string, delimiter: string, startAfter: string | undefined, maxKeys: number): Promise<Page> {
+  const backend = ctx.services.backend;
+  const page: Page = { objects: [], prefixes: [], truncated: false, last: undefined };
+  if (maxKeys === 0) return page;
+  const walk = walkBucket(bucketDir, {
+    prefix,
+    delimiter: delimiter || undefined,
+    startAfter,
+    isDirectoryObject: async (abs) => backend.isDirectoryObject(bucketDir, abs),
+  });
+  try {
+    for await (const entry of walk) {
+      if (page.objects.length + page.prefixes.length === maxKeys) {
+        page.truncated = true;
+        break;
+      }
+      if (entry.type === "object") {
+        page.objects.push(entry);
+        page.last = entry.key;
+      } else {
+        page.prefixes.push(entry.prefix);
+        page.last = entry.prefix;
+      }
+    }
+  } finally {
+    await walk.return(undefined);
+  }
+  return page;
+}
+
+function bucketDirOf(ctx: S3Context): string {
+  if (!ctx.bucket) throw new S3Error("InvalidRequest", "A bucket is required.");
+  return ctx.services.backend.bucketDir(ctx.bucket);
+}
+
+function contents(ctx: S3Context, bucketDir: string, page: Page, enc: (s: string) => string, withOwner: boolean) {
+  const backend = ctx.services.backend;
+  return page.objects.map((o) => {
+    const { etag, meta } = backend.listedObject(bucketDir, o);
+    return {
+      Key: enc(o.key),
+      LastModified: new Date(o.mtimeMs).toISOString(),
+      ETag: etag,
+      ...(meta?.checksum ? { ChecksumAlgorithm: meta.checksum.algorithm, ChecksumType: meta.checksum.type } : {}),
+      Size: o.size,
+      StorageClass: "STANDARD",
+      ...(withOwner ? { Owner: ownerXml(ctx.services.owner) } : {}),
+    };
+  });
+}
+
+const listObjectsV2: Handler = async (ctx) => {
+  const q = ctx.query;
+  const bucketDir = bucketDirOf(ctx);
+  const prefix = q.get("prefix") ?? "";
+  const delimiter = q.get("delimiter") ?? "";
+  const maxKeys = parseMaxKeys(q, "max-keys");
+  const url = parseEncoding(q);
+  const enc = url ? urlEncode : (s: string) => s;
+  const scope = `v2\0${prefix}\0${delimiter}`;
+  const token = q.get("continuation-token");
+  if (token === "") throw new S3Error("InvalidArgument", "The continuation token provided is incorrect", { ArgumentName: "continuation-token" });
+  const startAfter = token !== null ? readToken(ctx.services.tokenKey, scope, token) : (q.get("start-after") ?? undefined);
+  const page = await listPage(ctx, bucketDir, prefix, delimiter, startAfter || undefined, maxKeys);
+  return xmlResponse("ListBucketResult", {
+    Name: ctx.bucket,
+    Prefix: enc(prefix),
+    ...(q.has("start-after") ? { StartAfter: enc(q.get("start-after")!) } : {}),
+    ...(token !== null ? { ContinuationToken: token } : {}),
+    ...(page.truncated && page.last !== undefined ? { NextContinuationToken: makeToken(ctx.services.tokenKey, scope, page.last) } : {}),
+    KeyCount: page.objects.length + page.prefixes.length,
+    MaxKeys: q.get("max-keys") !== null && /^\d+$/.test(q.get("max-keys")!) ? Number(q.get("max-keys")) : MAX_KEYS,
+    ...(delimiter ? { Delimiter: enc(delimiter) } : {}),
+    ...(url ? { EncodingType: "url" } : {}),
+    IsTruncated: page.truncated,
+    Contents: contents(ctx, bucketDir, page, enc, q.get("fetch-owner") === "true"),
+    CommonPrefixes: page.prefixes.map((p) => ({ Prefix: enc(p) })),
+  });
+};
+
+const listObjectsV1: Handler = async (ctx) => {
+  const q = ctx.query;
+  const bucketDir = bucketDirOf(ctx);
+  const prefix = q.get("prefix") ?? "";
+  const delimiter = q.get("delimiter") ?? "";
+  const maxKeys = parseMaxKeys(q, "max-keys");
+  const url = parseEncoding(q);
+  const enc = url ? urlEncode : (s: string) => s;
+  const marker = q.get("marker") ?? "";
+  const page = await listPage(ctx, bucketDir, prefix, delimiter, marker || undefined, maxKeys);
+  return xmlResponse("ListBucketResult", {
+    Name: ctx.bucket,
+    Prefix: enc(prefix),
+    Marker: enc(marker),
+    // S3 sends NextMarker only when a delimiter was given; without one, clients use the last key.
+    ...(page.truncated && delimiter && page.last !== undefined ? { NextMarker: enc(page.last) } : {}),
+    MaxKeys: q.get("max-keys") !== null && /^\d+$/.test(q.get("max-keys")!) ? Number(q.get("max-keys")) : MAX_KEYS,
+    ...(delimiter ? { Delimiter: enc(delimiter) } : {}),
+    ...(url ? { EncodingType: "url" } : {}),
+    IsTruncated: page.truncated,
+    Contents: contents(ctx, bucketDir, page, enc, true),
+    CommonPrefixes: page.prefixes.map((p) => ({ Prefix: enc(p) })),
+  });
+};
+
+/** An unversioned bucket: every object once, as the null version, latest. */
+const listObjectVersions: Handler = async (ctx) => {
+  const q = ctx.query;
+  const bucketDir = bucketDirOf(ctx);
+  const prefix = q.get("prefix") ?? "";
+  const delimiter = q.get("delimiter") ?? "";
+  const maxKeys = parseMaxKeys(q, "max-keys");
+  const url = parseEncoding(q);
+  const enc = url ? urlEncode : (s: string) => s;
+  const keyMarker = q.get("key-marker") ?? "";
+  const versionMarker = q.get("version-id-marker");
+  if (versionMarker && !keyMarker) throw new S3Error("InvalidArgument", "A version-id marker cannot be specified without a key marker.", { ArgumentName: "version-id-marker" });
+  if (versionMarker && versionMarker !== "null") throw new S3Error("InvalidArgument", "Invalid version id specified", { ArgumentName: "version-id-marker" });
+  const page = await listPage(ctx, bucketDir, prefix, delimiter, keyMarker || undefined, maxKeys);
+  const versions = contents(ctx, bucketDir, page, enc, true).map(({ Key, LastModified, ETag, Size, StorageClass, Owner, ...rest }) => ({
+    Key,
+    VersionId: "null",
+    IsLatest: true,
+    LastModified,
+    ETag,
+    Size,
+    StorageClass,
+    Owner,
+    ...rest,
+  }));
+  return xmlResponse("ListVersionsResult", {
+    Name: ctx.bucket,
+    Prefix: enc(prefix),
+    KeyMarker: enc(keyMarker),
+    VersionIdMarker: versionMarker ?? "",
+    ...(page.truncated && page.last !== undefined ? { NextKeyMarker: enc(page.last), NextVersionIdMarker: "null" } : {}),
+    MaxKeys: maxKeys,
+    ...(delimiter ? { Delimiter: enc(delimiter) } : {}),
+    ...(url ? { EncodingType: "url" } : {}),
+    IsTruncated: page.truncated,
+    Version: versions,
+    CommonPrefixes: page.prefixes.map((p) => ({ Prefix: enc(p) })),
+  });
+};
+
+export const listHandlers: Partial<Record<OperationName, Handler>> = {
+  ListObjectsV2: listObjectsV2,
+  ListObjects: listObjectsV1,
+  ListObjectVersions: listObjectVersions,
+};
