@@ -12,6 +12,8 @@ import { GATEWAY_DIR } from "./posix/layout.ts";
 import { SidecarMetaStore, XattrMetaStore, probeXattr, type MetaStore } from "./posix/meta.ts";
 import type { Services } from "./s3/context.ts";
 import type { RunningServer } from "./serve/types.ts";
+import { WORKER_ENV, freePort, isWorkerProcess, superviseWorkers } from "./serve/workers.ts";
+import cluster from "node:cluster";
 import { AccessLog } from "./ops/access-log.ts";
 import { Metrics } from "./ops/metrics.ts";
 import { countOpenUploads } from "./ops/uploads-gauge.ts";
@@ -28,6 +30,36 @@ function chooseMetaStore(config: Config): MetaStore {
   const hasXattr = probeXattr(join(config.root, GATEWAY_DIR));
   if (config.meta === "xattr" && !hasXattr) fail(`--meta xattr: the filesystem of ${config.root} does not support user extended attributes`);
   return hasXattr ? new XattrMetaStore() : new SidecarMetaStore();
+}
+
+function endpointOf(config: Config, port: number): string {
+  return `${config.tls ? "https" : "http"}://${config.host.includes(":") ? `[${config.host}]` : config.host}:${port}`;
+}
+
+/** Node 20 has no SO_REUSEPORT: the cluster primary accepts and hands connections to workers. */
+function superviseCluster(count: number, banner: (port: number) => void, log: (l: string) => void): void {
+  let stopping = false;
+  let announced = false;
+  const fork = () => cluster.fork({ [WORKER_ENV]: "1" });
+  cluster.on("listening", (_w, address) => {
+    if (!announced) banner(address.port);
+    announced = true;
+  });
+  cluster.on("exit", (w, code, signal) => {
+    if (stopping) {
+      if (Object.keys(cluster.workers ?? {}).length === 0) process.exit(0);
+      return;
+    }
+    log(`filegate: worker ${w.id} exited (${signal ?? code}); restarting it`);
+    setTimeout(fork, 500);
+  });
+  for (let i = 0; i < count; i++) fork();
+  for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) {
+    process.on(signal, () => {
+      if (signal !== "SIGHUP") stopping = true;
+      for (const w of Object.values(cluster.workers ?? {})) w?.process.kill(signal);
+    });
+  }
 }
 
 async function main(): Promise<void> {
@@ -69,21 +101,14 @@ async function main(): Promise<void> {
     gauges: () => ({ filegate_multipart_uploads_open: countOpenUploads(config.root) }),
   });
 
-  const serveOptions = { host: config.host, port: config.port, tls: config.tls };
-  let server: RunningServer;
-  try {
-    server = isBun
-      ? (await import("./serve/bun.ts")).serveBun(app.fetch, serveOptions)
-      : await (await import("./serve/node.ts")).serveNode(app.fetch, serveOptions);
-  } catch (e) {
-    fail(`cannot listen on ${config.host}:${config.port}: ${(e as Error).message}`);
-  }
-
-  const endpoint = `${config.tls ? "https" : "http"}://${config.host.includes(":") ? `[${config.host}]` : config.host}:${server.port}`;
-  if (!config.quiet) {
+  const banner = (port: number) => {
+    if (config.quiet) {
+      process.stdout.write(`filegate listening on ${endpointOf(config, port)}\n`);
+      return;
+    }
     const lines = [
-      `filegate ${VERSION} on ${isBun ? "Bun " + Bun.version : "Node " + process.versions.node}`,
-      `  endpoint    ${endpoint}`,
+      `filegate ${VERSION} on ${isBun ? "Bun " + Bun.version : "Node " + process.versions.node}, ${config.workers} worker${config.workers > 1 ? "s" : ""}`,
+      `  endpoint    ${endpointOf(config, port)}`,
       `  root        ${config.root}  (metadata: ${meta.kind})`,
       `  region      ${config.region}`,
       `  access key  ${creds.accessKey}`,
@@ -92,9 +117,30 @@ async function main(): Promise<void> {
       creds.source === "environment" ? `  secret key  (from FILEGATE_SECRET_KEY)` : `  secret key  ${creds.secretKey}   (kept in ${creds.source})`,
     ];
     process.stdout.write(lines.join("\n") + "\n");
-  } else {
-    process.stdout.write(`filegate listening on ${endpoint}\n`);
+  };
+
+  const worker = isWorkerProcess() || (!isBun && !cluster.isPrimary);
+  if (config.workers > 1 && !worker) {
+    if (isBun) {
+      const port = config.port || (await freePort(config.host));
+      superviseWorkers(config.workers, port, log);
+      banner(port);
+    } else {
+      superviseCluster(config.workers, banner, log);
+    }
+    return;
   }
+
+  const serveOptions = { host: config.host, port: config.port, tls: config.tls, reusePort: worker };
+  let server: RunningServer;
+  try {
+    server = isBun
+      ? (await import("./serve/bun.ts")).serveBun(app.fetch, serveOptions)
+      : await (await import("./serve/node.ts")).serveNode(app.fetch, serveOptions);
+  } catch (e) {
+    fail(`cannot listen on ${config.host}:${config.port}: ${(e as Error).message}`);
+  }
+  if (!worker) banner(server.port);
 
   let stopping = false;
   const shutdown = async (signal: string) => {

@@ -2,6 +2,7 @@
 // A bad value is reported as one line naming the flag, and the process exits with code 2.
 import { parseArgs } from "node:util";
 import { resolve } from "node:path";
+import { availableParallelism } from "node:os";
 import { z } from "zod";
 
 export const VERSION = "0.1.0";
@@ -17,6 +18,7 @@ const FLAGS = {
   "owner-name": { env: "FILEGATE_OWNER_NAME", def: "filegate", help: "owner display name" },
   meta: { env: "FILEGATE_META", def: "auto", help: "metadata store: auto | xattr | sidecar" },
   fsync: { env: "FILEGATE_FSYNC", def: "file", help: "durability before a write is acknowledged: none | file | full" },
+  workers: { env: "FILEGATE_WORKERS", def: String(availableParallelism()), help: "server processes sharing the port" },
   "shutdown-timeout": { env: "FILEGATE_SHUTDOWN_TIMEOUT", def: "30", help: "seconds to let in-flight requests finish on SIGTERM" },
   readonly: { env: "FILEGATE_READONLY", def: "", help: "refuse every write with 403 AccessDenied" },
   "max-requests": { env: "FILEGATE_MAX_REQUESTS", def: "1024", help: "requests handled at once; more get 503 SlowDown" },
@@ -46,6 +48,7 @@ const schema = z.object({
   meta: z.enum(["auto", "xattr", "sidecar"]),
   fsync: z.enum(["none", "file", "full"]),
   "shutdown-timeout": z.coerce.number().min(0).max(3600),
+  workers: z.coerce.number().int().min(1).max(256),
   quiet: BOOL,
   readonly: BOOL,
   "max-requests": z.coerce.number().int().min(1).max(1_000_000),
@@ -67,6 +70,7 @@ export interface Config {
   meta: "auto" | "xattr" | "sidecar";
   fsync: "none" | "file" | "full";
   shutdownTimeoutMs: number;
+  workers: number;
   quiet: boolean;
   readonly: boolean;
   maxRequests: number;
@@ -159,6 +163,7 @@ export function parseCommand(argv: string[], env: Record<string, string | undefi
       meta: v.meta,
       fsync: v.fsync,
       shutdownTimeoutMs: v["shutdown-timeout"] * 1000,
+      workers: v.workers,
       quiet: isTrue(v.quiet),
       readonly: isTrue(v.readonly),
       maxRequests: v["max-requests"],

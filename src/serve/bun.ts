@@ -16,6 +16,7 @@ export function serveBun(fetch: FetchHandler, opts: ServeOptions): RunningServer
     fetch,
     hostname: opts.host,
     port: opts.port,
+    reusePort: opts.reusePort,
     development: false,
     maxRequestBodySize: MAX_BODY,
     // Counts while a handler has not answered; uploads stream, so this bounds only silent clients.

@@ -13,4 +13,6 @@ export interface ServeOptions {
   host: string;
   port: number;
   tls: { cert: string; key: string } | null;
+  /** One of several worker processes on this port (SO_REUSEPORT on Bun). */
+  reusePort: boolean;
 }

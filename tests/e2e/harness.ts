@@ -33,10 +33,14 @@ export function gatewayCommand(): string[] {
   return [process.execPath, join(REPO, "src/cli.ts")];
 }
 
-export async function startGateway(opts: { args?: string[]; env?: Record<string, string>; root?: string } = {}): Promise<Gateway> {
+/**
+ * `wrap` is a command prefix the gateway runs under (e.g. `strace -f -o FILE`); `pid` is then the
+ * wrapper's.
+ */
+export async function startGateway(opts: { args?: string[]; env?: Record<string, string>; root?: string; wrap?: string[] } = {}): Promise<Gateway> {
   const root = opts.root ?? mkdtempSync(join(tmpdir(), "filegate-e2e-"));
-  const [cmd, ...base] = gatewayCommand();
-  const proc = spawn(cmd, [...base, "serve", "--root", root, "--port", "0", "--host", "127.0.0.1", ...(opts.args ?? [])], {
+  const [cmd, ...base] = [...(opts.wrap ?? []), ...gatewayCommand()];
+  const proc = spawn(cmd, [...base, "serve", "--root", root, "--port", "0", "--host", "127.0.0.1", "--workers", "1", ...(opts.args ?? [])], {
     env: { ...process.env, FILEGATE_ACCESS_KEY: ACCESS_KEY, FILEGATE_SECRET_KEY: SECRET_KEY, ...opts.env },
     stdio: ["ignore", "pipe", "pipe"],
   });

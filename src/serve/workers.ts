@@ -1,0 +1,65 @@
+// --workers N: N server processes on one port, so one host uses all its cores. Every process is a
+// full, stateless gateway over the same root. Bun children bind with SO_REUSEPORT (the kernel
+// spreads connections); Node 20 has no reusePort, so Node uses node:cluster, whose primary hands
+// connections to the workers.
+import { spawn, type ChildProcess } from "node:child_process";
+import { createServer } from "node:net";
+
+export const WORKER_ENV = "FILEGATE_WORKER";
+
+export function isWorkerProcess(): boolean {
+  return Boolean(process.env[WORKER_ENV]);
+}
+
+/** A free TCP port: with --port 0 every worker must still agree on one. */
+export function freePort(host: string): Promise<number> {
+  return new Promise((ok, fail) => {
+    const s = createServer();
+    s.once("error", fail);
+    s.listen(0, host, () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => ok(port));
+    });
+  });
+}
+
+/** This process's script (unless it is a compiled executable) and arguments. */
+function ownArgs(): string[] {
+  const script = process.argv[1] ?? "";
+  // In a `bun build --compile` executable the script lives in its embedded /$bunfs.
+  return script.startsWith("/$bunfs/") || script.startsWith("B:/~BUN/") ? process.argv.slice(2) : process.argv.slice(1);
+}
+
+/**
+ * Runs `count` copies of this process as workers on `port`, forwards SIGINT/SIGTERM/SIGHUP, and
+ * exits once they have all exited (with 0 if they stopped cleanly). A worker that dies on its own
+ * is restarted, so one crash does not halve the capacity for good.
+ */
+export function superviseWorkers(count: number, port: number, log: (l: string) => void): void {
+  let stopping = false;
+  const children = new Set<ChildProcess>();
+  const start = (index: number) => {
+    const child = spawn(process.execPath, [...ownArgs(), "--port", String(port)], {
+      env: { ...process.env, [WORKER_ENV]: String(index) },
+      stdio: ["ignore", "inherit", "inherit"],
+    });
+    children.add(child);
+    child.on("exit", (code, signal) => {
+      children.delete(child);
+      if (stopping) {
+        if (children.size === 0) process.exit(0);
+        return;
+      }
+      log(`filegate: worker ${index} exited (${signal ?? code}); restarting it`);
+      setTimeout(() => start(index), 500);
+    });
+  };
+  for (let i = 1; i <= count; i++) start(i);
+  for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) {
+    process.on(signal, () => {
+      if (signal !== "SIGHUP") stopping = true;
+      for (const c of children) c.kill(signal);
+      if (stopping && children.size === 0) process.exit(0);
+    });
+  }
+}
