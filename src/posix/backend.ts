@@ -13,6 +13,7 @@ import {
   openSync,
   closeSync,
   readdirSync,
+  readFileSync,
   renameSync,
   rmdirSync,
   rmSync,
@@ -23,7 +24,7 @@ import {
 import { createHash } from "node:crypto";
 import { dirname, join, relative, sep } from "node:path";
 import { S3Error, fsError } from "../errors.ts";
-import { GATEWAY_DIR, bucketTmpDir } from "./layout.ts";
+import { GATEWAY_DIR, bucketPrivateDir, bucketTmpDir } from "./layout.ts";
 import { bucketPath, isServableBucketName, keyPath, validateNewBucketName, type KeyPath } from "./names.ts";
 import { receiveToTemp, tempPathIn, type FsyncPolicy, type IncomingBody } from "./incoming.ts";
 import type { FileIdentity, MetaLocation, MetaStore, ObjectMeta, StoredChecksum } from "./meta.ts";
@@ -128,6 +129,26 @@ export class PosixBackend {
       if (code === "ENOTEMPTY" || code === "EEXIST") throw new S3Error("BucketNotEmpty", undefined, { BucketName: name });
       throw fsError(e, "NoSuchBucket");
     }
+  }
+
+  /** Bucket tags (URL-encoded), kept in the bucket's private area so any filesystem can hold them. */
+  bucketTags(bucketDir: string): string | undefined {
+    try {
+      return readFileSync(join(bucketPrivateDir(bucketDir), "bucket-tags"), "utf8") || undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  setBucketTags(bucketDir: string, tags: string | undefined): void {
+    const file = join(bucketPrivateDir(bucketDir), "bucket-tags");
+    if (tags === undefined) {
+      rmSync(file, { force: true });
+      return;
+    }
+    const tmp = tempPathIn(bucketTmpDir(bucketDir));
+    writeFileSync(tmp, tags);
+    renameSync(tmp, file);
   }
 
   // ---- objects ----

@@ -1,6 +1,7 @@
 // Operation name → handler. Operations absent here answer 501 NotImplemented (see app.ts).
 import type { Handler } from "../s3/context.ts";
 import type { OperationName } from "../s3/operations.ts";
+import { bucketConfigHandlers } from "./bucket-config.ts";
 import { bucketHandlers } from "./buckets.ts";
 import { listHandlers } from "./list.ts";
 import { multipartHandlers } from "./multipart.ts";
@@ -8,6 +9,7 @@ import { objectHandlers } from "./objects.ts";
 
 export const HANDLERS: Partial<Record<OperationName, Handler>> = {
   ...bucketHandlers,
+  ...bucketConfigHandlers,
   ...objectHandlers,
   ...listHandlers,
   ...multipartHandlers,

@@ -65,8 +65,8 @@ describe("refusals", () => {
   });
 
   test("unimplemented operation: 501 NotImplemented XML", async () => {
-    const r = sign({ method: "GET", path: `/${bucket}`, query: { website: "" }, headers: { host: `127.0.0.1:${gw.port}` }, payloadHash: sha("") });
-    const res = await rawRequest(gw.port, "GET", `/${bucket}?website=`, r.headers);
+    const r = sign({ method: "GET", path: `/${bucket}`, query: { analytics: "" }, headers: { host: `127.0.0.1:${gw.port}` }, payloadHash: sha("") });
+    const res = await rawRequest(gw.port, "GET", `/${bucket}?analytics=`, r.headers);
     expect(res.status).toBe(501);
     expect(errorCode(res.body)).toBe("NotImplemented");
   });

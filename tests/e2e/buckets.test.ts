@@ -11,6 +11,17 @@ import {
   PutObjectCommand,
   DeleteObjectCommand,
   S3Client,
+  GetBucketPolicyCommand,
+  GetBucketCorsCommand,
+  GetBucketLifecycleConfigurationCommand,
+  GetBucketEncryptionCommand,
+  GetObjectLockConfigurationCommand,
+  GetBucketVersioningCommand,
+  PutBucketPolicyCommand,
+  DeleteBucketPolicyCommand,
+  GetBucketTaggingCommand,
+  PutBucketTaggingCommand,
+  DeleteBucketTaggingCommand,
 } from "@aws-sdk/client-s3";
 import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, statSync, writeFileSync } from "node:fs";
@@ -172,6 +183,46 @@ describe("ownership (BucketOwnerEnforced)", () => {
     expect(err.$metadata.httpStatusCode).toBe(400);
     const err2 = await fail(s3.send(new CreateBucketCommand({ Bucket: uniqueBucket(), ACL: "public-read" })));
     expect(err2.name).toBe("AccessControlListNotSupported");
+  });
+});
+
+describe("bucket settings a directory cannot carry out", () => {
+  test("reads answer 'not configured' as AWS does; writes are 501; deletes of nothing succeed", async () => {
+    const b = uniqueBucket();
+    await s3.send(new CreateBucketCommand({ Bucket: b }));
+    const cases: [unknown, string][] = [
+      [new GetBucketPolicyCommand({ Bucket: b }), "NoSuchBucketPolicy"],
+      [new GetBucketCorsCommand({ Bucket: b }), "NoSuchCORSConfiguration"],
+      [new GetBucketLifecycleConfigurationCommand({ Bucket: b }), "NoSuchLifecycleConfiguration"],
+      [new GetBucketEncryptionCommand({ Bucket: b }), "ServerSideEncryptionConfigurationNotFoundError"],
+      [new GetObjectLockConfigurationCommand({ Bucket: b }), "ObjectLockConfigurationNotFoundError"],
+    ];
+    for (const [cmd, code] of cases) {
+      const err = await fail(s3.send(cmd as never));
+      expect(err.name).toBe(code);
+      expect(err.$metadata.httpStatusCode).toBe(404);
+    }
+    const versioning = await s3.send(new GetBucketVersioningCommand({ Bucket: b }));
+    expect(versioning.Status).toBeUndefined();
+    const put = await fail(s3.send(new PutBucketPolicyCommand({ Bucket: b, Policy: JSON.stringify({ Version: "2012-10-17", Statement: [] }) })));
+    expect(put.$metadata.httpStatusCode).toBe(501);
+    expect(put.name).toBe("NotImplemented");
+    await s3.send(new DeleteBucketPolicyCommand({ Bucket: b }));
+  });
+
+  test("bucket tagging round-trips", async () => {
+    const b = uniqueBucket();
+    await s3.send(new CreateBucketCommand({ Bucket: b }));
+    const none = await fail(s3.send(new GetBucketTaggingCommand({ Bucket: b })));
+    expect(none.name).toBe("NoSuchTagSet");
+    await s3.send(new PutBucketTaggingCommand({ Bucket: b, Tagging: { TagSet: [{ Key: "team", Value: "lab 7" }, { Key: "cost", Value: "x+y" }] } }));
+    const got = await s3.send(new GetBucketTaggingCommand({ Bucket: b }));
+    expect(got.TagSet).toEqual([{ Key: "team", Value: "lab 7" }, { Key: "cost", Value: "x+y" }]);
+    await s3.send(new DeleteBucketTaggingCommand({ Bucket: b }));
+    expect((await fail(s3.send(new GetBucketTaggingCommand({ Bucket: b })))).name).toBe("NoSuchTagSet");
+    // Bucket tags live in the private area: the bucket is still empty and deletable.
+    await s3.send(new PutBucketTaggingCommand({ Bucket: b, Tagging: { TagSet: [{ Key: "k", Value: "v" }] } }));
+    await s3.send(new DeleteBucketCommand({ Bucket: b }));
   });
 });
 
