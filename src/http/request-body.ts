@@ -5,7 +5,7 @@ import { createHash } from "node:crypto";
 import { createChunkedDecoder } from "../auth/chunked.ts";
 import { CHECKSUM_ALGORITHMS, checksumHeader, createHasher, parseChecksumAlgorithm, type ChecksumAlgorithm } from "../checksums/index.ts";
 import { S3Error } from "../errors.ts";
-import { validateContentMd5, type IncomingBody } from "../posix/incoming.ts";
+import { readChunk, validateContentMd5, type IncomingBody } from "../posix/incoming.ts";
 import type { S3Context } from "../s3/context.ts";
 
 function declaredLength(ctx: S3Context): number | null {
@@ -82,7 +82,7 @@ export async function readSmallBody(ctx: S3Context, limit: number): Promise<stri
   if (body.stream) {
     const reader = body.stream.getReader();
     for (;;) {
-      const { done, value } = await reader.read();
+      const { done, value } = await readChunk(reader);
       if (done) break;
       size += value.byteLength;
       if (size > limit) {

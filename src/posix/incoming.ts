@@ -57,6 +57,20 @@ function writeAll(fd: number, chunk: Uint8Array): void {
   while (off < chunk.byteLength) off += writeSync(fd, chunk, off, chunk.byteLength - off);
 }
 
+/**
+ * One read of a request body. A body that breaks off (the client closed or reset the connection)
+ * is the client's short body, not a server fault: IncompleteBody. Errors raised by our own
+ * decoders (aws-chunked) are S3Errors already and pass through.
+ */
+export async function readChunk<R>(reader: { read(): Promise<R> }): Promise<R> {
+  try {
+    return await reader.read();
+  } catch (e) {
+    if (e instanceof S3Error) throw e;
+    throw new S3Error("IncompleteBody", "The request body ended before its declared length (connection closed).");
+  }
+}
+
 export function validateContentMd5(value: string | null): Buffer | null {
   if (value === null) return null;
   const buf = Buffer.from(value, "base64");
@@ -81,7 +95,7 @@ export async function receiveToTemp(tmpDir: string, body: IncomingBody, fsync: F
       const reader = body.stream.getReader();
       try {
         for (;;) {
-          const { done, value } = await reader.read();
+          const { done, value } = await readChunk(reader);
           if (done) break;
           size += value.byteLength;
           if (body.length !== null && size > body.length) {

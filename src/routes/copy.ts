@@ -5,6 +5,7 @@ import { evaluateConditions, readConditions } from "../http/conditions.ts";
 import { xmlResponse } from "../http/response.ts";
 import type { ObjectInfo } from "../posix/backend.ts";
 import type { Handler, S3Context } from "../s3/context.ts";
+import type { OperationName } from "../s3/operations.ts";
 import { encodeTags, parseTaggingHeader } from "../s3/tags.ts";
 import { checksumHeader } from "../checksums/index.ts";
 import { refuseUnsupportedWriteHeaders, storedHeadersFrom, target } from "./objects.ts";
@@ -84,4 +85,8 @@ export const copyObject: Handler = async (ctx: S3Context) => {
   const checksumField = ck ? { [`Checksum${ck.algorithm}`]: ck.value, ChecksumType: ck.type } : {};
   const headers: Record<string, string> = ck ? { [checksumHeader(ck.algorithm)]: ck.value } : {};
   return xmlResponse("CopyObjectResult", { ETag: info.etag, LastModified: info.lastModified.toISOString(), ...checksumField }, 200, headers);
+};
+
+export const copyHandlers: Partial<Record<OperationName, Handler>> = {
+  CopyObject: copyObject,
 };

@@ -1,8 +1,10 @@
 // Operation name → handler. Operations absent here answer 501 NotImplemented (see app.ts).
 import type { Handler } from "../s3/context.ts";
 import type { OperationName } from "../s3/operations.ts";
+import { attributeHandlers } from "./attributes.ts";
 import { bucketConfigHandlers } from "./bucket-config.ts";
 import { bucketHandlers } from "./buckets.ts";
+import { copyHandlers } from "./copy.ts";
 import { listHandlers } from "./list.ts";
 import { multipartHandlers } from "./multipart.ts";
 import { objectHandlers } from "./objects.ts";
@@ -11,6 +13,8 @@ export const HANDLERS: Partial<Record<OperationName, Handler>> = {
   ...bucketHandlers,
   ...bucketConfigHandlers,
   ...objectHandlers,
+  ...attributeHandlers,
+  ...copyHandlers,
   ...listHandlers,
   ...multipartHandlers,
 };

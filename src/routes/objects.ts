@@ -13,7 +13,6 @@ import type { OperationName } from "../s3/operations.ts";
 import { decodeTags, encodeTags, parseTaggingHeader, parseTaggingXml, tagSetXml } from "../s3/tags.ts";
 import { asArray, parseXml } from "../xml/index.ts";
 import { aclResponse, acceptOwnerOnlyAcl, checkAclHeaders } from "./acl.ts";
-import { copyObject } from "./copy.ts";
 
 export const OBJECT_CANNED_ACLS = ["private", "bucket-owner-full-control"] as const;
 
@@ -32,7 +31,12 @@ export function target(ctx: S3Context): { bucket: string; key: string } {
 export function storedHeadersFrom(h: Headers): { headers: Record<string, string>; user: Record<string, string> } {
   const headers: Record<string, string> = {};
   for (const name of STORED_HEADERS) {
-    const v = h.get(name);
+    let v = h.get(name);
+    // aws-chunked is the transfer framing of this request, not a property of the object: S3
+    // strips it and stores what remains (SDKs send e.g. `gzip,aws-chunked`).
+    if (v !== null && name === "content-encoding") {
+      v = v.split(",").map((s) => s.trim()).filter((s) => s !== "" && s.toLowerCase() !== "aws-chunked").join(",") || null;
+    }
     if (v !== null) headers[name] = v;
   }
   const user: Record<string, string> = {};
@@ -257,7 +261,6 @@ export const objectHandlers: Partial<Record<OperationName, Handler>> = {
   HeadObject: getOrHeadObject,
   DeleteObject: deleteObject,
   DeleteObjects: deleteObjects,
-  CopyObject: copyObject,
   GetObjectAcl: getObjectAcl,
   PutObjectAcl: putObjectAcl,
   GetObjectTagging: getObjectTagging,
