@@ -86,13 +86,19 @@ export interface Config {
 
 export class ConfigError extends Error {}
 
-export type Command = { kind: "help" } | { kind: "version" } | { kind: "serve"; config: Config };
+export type Command =
+  | { kind: "help" }
+  | { kind: "version" }
+  | { kind: "serve"; config: Config }
+  | { kind: "cleanup-uploads"; root: string; olderThan: string };
 
 export function helpText(): string {
   const lines = [
     `filegate ${VERSION} — S3-compatible gateway over a POSIX directory tree`,
     "",
     "usage: filegate [serve] [flags]",
+    "       filegate cleanup-uploads --root DIR --older-than AGE   (AGE like 7d, 12h, 30m)",
+    "         removes multipart uploads started more than AGE ago, and temp files idle that long",
     "",
     "flags (each also read from the env var shown):",
   ];
@@ -116,7 +122,7 @@ export function parseCommand(argv: string[], env: Record<string, string | undefi
   try {
     parsed = parseArgs({
       args: argv,
-      options: { ...options, help: { type: "boolean", short: "h" }, version: { type: "boolean", short: "v" } },
+      options: { ...options, "older-than": { type: "string" }, help: { type: "boolean", short: "h" }, version: { type: "boolean", short: "v" } },
       allowPositionals: true,
       strict: true,
     });
@@ -126,9 +132,16 @@ export function parseCommand(argv: string[], env: Record<string, string | undefi
   if (parsed.values.help) return { kind: "help" };
   if (parsed.values.version) return { kind: "version" };
   const positionals = parsed.positionals;
-  if (positionals.length > 1 || (positionals.length === 1 && positionals[0] !== "serve")) {
-    throw new ConfigError(`unknown command '${positionals.join(" ")}' (expected 'serve')`);
+  if (positionals.length === 1 && positionals[0] === "cleanup-uploads") {
+    const olderThan = (parsed.values as Record<string, string | undefined>)["older-than"];
+    if (!olderThan || !/^\d+(ms|s|m|h|d)?$/.test(olderThan)) throw new ConfigError("invalid --older-than: give an age such as 7d, 12h or 30m");
+    const root = (parsed.values as Record<string, string | undefined>).root ?? env.FILEGATE_ROOT ?? FLAGS.root.def;
+    return { kind: "cleanup-uploads", root: resolve(root), olderThan };
   }
+  if (positionals.length > 1 || (positionals.length === 1 && positionals[0] !== "serve")) {
+    throw new ConfigError(`unknown command '${positionals.join(" ")}' (expected 'serve' or 'cleanup-uploads')`);
+  }
+  if ((parsed.values as Record<string, unknown>)["older-than"] !== undefined) throw new ConfigError("--older-than belongs to 'cleanup-uploads'");
 
   const raw: Record<string, unknown> = {};
   for (const [name, f] of Object.entries(FLAGS)) {

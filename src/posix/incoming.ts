@@ -1,11 +1,13 @@
 // Streams a request body into a temp file beside its destination, hashing on the way, and checks
 // every promise the client made about it (length, Content-MD5, x-amz-content-sha256, checksum
 // header or trailer). A body that breaks one leaves nothing behind.
-import { closeSync, fdatasyncSync, fstatSync, openSync, unlinkSync, writeSync, mkdirSync, type Stats } from "node:fs";
+import { closeSync, fdatasyncSync, fstatSync, openSync, readdirSync, rmSync, statSync, unlinkSync, writeSync, mkdirSync, type Stats } from "node:fs";
 import { join } from "node:path";
 import { randomBytes } from "node:crypto";
 import { createHasher, type ChecksumAlgorithm, type Hasher } from "../checksums/index.ts";
 import { S3Error } from "../errors.ts";
+import { bucketTmpDir } from "./layout.ts";
+import { isServableBucketName } from "./names.ts";
 
 export interface IncomingBody {
   stream: ReadableStream<Uint8Array> | null;
@@ -137,4 +139,34 @@ export async function receiveToTemp(tmpDir: string, body: IncomingBody, fsync: F
       }
     }
   }
+}
+
+/** A temp file idle this long belongs to no live upload (bodies keep writing to theirs). */
+export const TEMP_MIN_AGE_MS = 60 * 60 * 1000;
+
+/** Removes temp files left by crashed processes: those not written to for `olderThanMs`. */
+export function sweepTempFiles(root: string, olderThanMs: number, now = Date.now()): number {
+  let removed = 0;
+  for (const bucket of readdirSync(root)) {
+    if (!isServableBucketName(bucket)) continue;
+    const dir = bucketTmpDir(join(root, bucket));
+    let names: string[];
+    try {
+      names = readdirSync(dir);
+    } catch {
+      continue;
+    }
+    for (const name of names) {
+      try {
+        const path = join(dir, name);
+        if (now - statSync(path).mtimeMs > olderThanMs) {
+          rmSync(path, { force: true, recursive: true });
+          removed++;
+        }
+      } catch {
+        // gone meanwhile
+      }
+    }
+  }
+  return removed;
 }

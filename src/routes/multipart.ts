@@ -1,6 +1,245 @@
-// Multipart upload operations. (Being built: until a handler is listed here, the operation
-// answers 501 NotImplemented.)
-import type { Handler } from "../s3/context.ts";
+// Multipart upload operations. The state lives on disk (posix/multipart.ts); this module turns
+// requests into calls on it and results into S3's XML.
+import { CHECKSUM_ALGORITHMS, checksumHeader } from "../checksums/index.ts";
+import { S3Error } from "../errors.ts";
+import { keepAliveXml } from "../http/keep-alive.ts";
+import { incomingBody, readSmallBody } from "../http/request-body.ts";
+import { xmlResponse } from "../http/response.ts";
+import { MultipartStore, type CompletedUpload, type PartRecord, type UploadRecord } from "../posix/multipart.ts";
+import type { PosixBackend } from "../posix/backend.ts";
+import type { Handler, S3Context } from "../s3/context.ts";
+import {
+  MAX_COPY_PART_SIZE,
+  checksumField,
+  pageParts,
+  pageUploads,
+  parseCompleteXml,
+  parseCopySourceRange,
+  parsePartNumber,
+  parseUploadChecksum,
+  type PartChecksum,
+} from "../s3/multipart-rules.ts";
 import type { OperationName } from "../s3/operations.ts";
+import { encodeTags, parseTaggingHeader } from "../s3/tags.ts";
+import { renderXml } from "../xml/index.ts";
+import { checkCopySourceConditions, parseCopySource } from "./copy.ts";
+import { refuseUnsupportedWriteHeaders, storedHeadersFrom, target } from "./objects.ts";
 
-export const multipartHandlers: Partial<Record<OperationName, Handler>> = {};
+// 10,000 parts with checksums stay under 3 MB of XML.
+const MAX_COMPLETE_BODY = 8 * 1024 * 1024;
+const KEEPALIVE = { graceMs: 1000, intervalMs: 5000 };
+
+const stores = new WeakMap<PosixBackend, MultipartStore>();
+function store(ctx: S3Context): MultipartStore {
+  const backend = ctx.services.backend;
+  let s = stores.get(backend);
+  if (!s) stores.set(backend, (s = new MultipartStore(backend)));
+  return s;
+}
+
+const uploadIdOf = (ctx: S3Context) => ctx.query.get("uploadId");
+
+function owner(ctx: S3Context) {
+  return { ID: ctx.services.owner.id, DisplayName: ctx.services.owner.displayName };
+}
+
+function checksumConfigXml(rec: Pick<UploadRecord, "checksum">) {
+  return rec.checksum ? { ChecksumAlgorithm: rec.checksum.algorithm, ChecksumType: rec.checksum.type } : {};
+}
+
+function partChecksumHeaders(c: PartChecksum | undefined): Record<string, string> {
+  return c ? { [checksumHeader(c.algorithm)]: c.value } : {};
+}
+
+const createMultipartUpload: Handler = (ctx) => {
+  const { bucket, key } = target(ctx);
+  const h = ctx.headers;
+  refuseUnsupportedWriteHeaders(h);
+  const stored = storedHeadersFrom(h);
+  const tagHeader = h.get("x-amz-tagging");
+  const tags = tagHeader === null ? [] : parseTaggingHeader(tagHeader);
+  const checksum = parseUploadChecksum(h.get("x-amz-checksum-algorithm"), h.get("x-amz-checksum-type"));
+  const { uploadId } = store(ctx).create(bucket, key, {
+    ...stored,
+    ...(tags.length ? { tags: encodeTags(tags) } : {}),
+    ...(checksum ? { checksum } : {}),
+  });
+  const headers: Record<string, string> = checksum ? { "x-amz-checksum-algorithm": checksum.algorithm, "x-amz-checksum-type": checksum.type } : {};
+  return xmlResponse("InitiateMultipartUploadResult", { Bucket: bucket, Key: key, UploadId: uploadId }, 200, headers);
+};
+
+const uploadPart: Handler = async (ctx) => {
+  const { bucket, key } = target(ctx);
+  const partNumber = parsePartNumber(ctx.query.get("partNumber"));
+  const part = await store(ctx).putPart(bucket, key, uploadIdOf(ctx), partNumber, incomingBody(ctx));
+  return new Response(null, { status: 200, headers: { etag: `"${part.etag}"`, ...partChecksumHeaders(part.checksum) } });
+};
+
+const uploadPartCopy: Handler = async (ctx) => {
+  const { bucket, key } = target(ctx);
+  const h = ctx.headers;
+  const partNumber = parsePartNumber(ctx.query.get("partNumber"));
+  const mp = store(ctx);
+  // Unknown uploads fail before the source is even looked at, as on S3.
+  mp.open(bucket, key, uploadIdOf(ctx));
+  const src = parseCopySource(h.get("x-amz-copy-source"));
+  const srcInfo = ctx.services.backend.headObject(src.bucket, src.key);
+  checkCopySourceConditions(h, srcInfo);
+  const range = parseCopySourceRange(h.get("x-amz-copy-source-range"), srcInfo.size);
+  const length = range ? range.end - range.start + 1 : srcInfo.size;
+  if (length > MAX_COPY_PART_SIZE) {
+    throw new S3Error("InvalidRequest", `The specified copy source is larger than the maximum allowable size for a copy source: ${MAX_COPY_PART_SIZE}`);
+  }
+  const part = await mp.copyPart(bucket, key, uploadIdOf(ctx), partNumber, srcInfo, range);
+  const ck = part.checksum ? { [checksumField(part.checksum.algorithm)]: part.checksum.value } : {};
+  return xmlResponse("CopyPartResult", { ETag: `"${part.etag}"`, LastModified: part.lastModified, ...ck }, 200, partChecksumHeaders(part.checksum));
+};
+
+function partXml(p: PartRecord) {
+  return {
+    PartNumber: p.partNumber,
+    LastModified: p.lastModified,
+    ETag: `"${p.etag}"`,
+    Size: p.size,
+    ...(p.checksum ? { [checksumField(p.checksum.algorithm)]: p.checksum.value } : {}),
+  };
+}
+
+const listParts: Handler = (ctx) => {
+  const { bucket, key } = target(ctx);
+  const uploadId = uploadIdOf(ctx)!;
+  const { record, parts } = store(ctx).listParts(bucket, key, uploadId);
+  const page = pageParts(parts, ctx.query.get("part-number-marker"), ctx.query.get("max-parts"));
+  return xmlResponse("ListPartsResult", {
+    Bucket: bucket,
+    Key: key,
+    UploadId: uploadId,
+    PartNumberMarker: page.marker,
+    NextPartNumberMarker: page.nextMarker,
+    MaxParts: page.maxParts,
+    IsTruncated: page.isTruncated,
+    Part: page.parts.map(partXml),
+    Initiator: owner(ctx),
+    Owner: owner(ctx),
+    StorageClass: "STANDARD",
+    ...checksumConfigXml(record),
+  });
+};
+
+const listMultipartUploads: Handler = (ctx) => {
+  if (!ctx.bucket) throw new S3Error("InvalidRequest", "A bucket is required.");
+  const q = ctx.query;
+  const encodingType = q.get("encoding-type");
+  if (encodingType !== null && encodingType !== "url") {
+    throw new S3Error("InvalidArgument", "Invalid Encoding Method specified in Request", { ArgumentName: "encoding-type", ArgumentValue: encodingType });
+  }
+  const enc = encodingType === "url" ? (s: string) => encodeURIComponent(s).replace(/%2F/g, "/") : (s: string) => s;
+  const query = {
+    prefix: q.get("prefix") ?? "",
+    delimiter: q.get("delimiter") ?? "",
+    keyMarker: q.get("key-marker") ?? "",
+    uploadIdMarker: q.get("upload-id-marker") ?? "",
+    maxUploadsRaw: q.get("max-uploads"),
+  };
+  const page = pageUploads(store(ctx).listUploads(ctx.bucket), query);
+  return xmlResponse("ListMultipartUploadsResult", {
+    Bucket: ctx.bucket,
+    KeyMarker: enc(query.keyMarker),
+    UploadIdMarker: query.keyMarker ? query.uploadIdMarker : "",
+    ...(page.nextKeyMarker !== undefined ? { NextKeyMarker: enc(page.nextKeyMarker) } : {}),
+    ...(page.nextUploadIdMarker !== undefined ? { NextUploadIdMarker: page.nextUploadIdMarker } : {}),
+    ...(query.delimiter ? { Delimiter: enc(query.delimiter) } : {}),
+    Prefix: enc(query.prefix),
+    ...(encodingType ? { EncodingType: encodingType } : {}),
+    MaxUploads: page.maxUploads,
+    IsTruncated: page.isTruncated,
+    Upload: page.uploads.map((u) => ({
+      Key: enc(u.key),
+      UploadId: u.uploadId,
+      Initiator: owner(ctx),
+      Owner: owner(ctx),
+      StorageClass: "STANDARD",
+      Initiated: u.initiated.toISOString(),
+      ...checksumConfigXml(u),
+    })),
+    CommonPrefixes: page.commonPrefixes.map((p) => ({ Prefix: enc(p) })),
+  });
+};
+
+const abortMultipartUpload: Handler = (ctx) => {
+  const { bucket, key } = target(ctx);
+  store(ctx).abort(bucket, key, uploadIdOf(ctx));
+  return new Response(null, { status: 204 });
+};
+
+/** x-amz-checksum-<alg> on Complete describes the object, not the XML body. */
+function expectedObjectChecksum(h: Headers): PartChecksum | undefined {
+  const given = CHECKSUM_ALGORITHMS.filter((a) => h.get(checksumHeader(a)) !== null);
+  if (given.length > 1) throw new S3Error("InvalidRequest", "Expecting a single x-amz-checksum- header. Multiple checksum Types are not allowed.");
+  return given.length ? { algorithm: given[0], value: h.get(checksumHeader(given[0]))!.trim() } : undefined;
+}
+
+function withoutObjectChecksums(ctx: S3Context): S3Context {
+  const headers = new Headers(ctx.headers);
+  for (const a of CHECKSUM_ALGORITHMS) headers.delete(checksumHeader(a));
+  return { ...ctx, headers };
+}
+
+function objectLocation(ctx: S3Context, bucket: string, key: string): string {
+  const url = new URL(ctx.request.url);
+  const path = key.split("/").map(encodeURIComponent).join("/");
+  const host = url.host.toLowerCase();
+  return host.startsWith(`${bucket.toLowerCase()}.`) ? `${url.origin}/${path}` : `${url.origin}/${bucket}/${path}`;
+}
+
+function completeResultXml(ctx: S3Context, bucket: string, key: string, r: CompletedUpload): string {
+  return renderXml("CompleteMultipartUploadResult", {
+    Location: objectLocation(ctx, bucket, key),
+    Bucket: bucket,
+    Key: key,
+    ETag: `"${r.etag}"`,
+    ...(r.checksum ? { [checksumField(r.checksum.algorithm)]: r.checksum.value, ChecksumType: r.checksum.type } : {}),
+  });
+}
+
+const completeMultipartUpload: Handler = async (ctx) => {
+  const { bucket, key } = target(ctx);
+  const h = ctx.headers;
+  const ifNoneMatch = h.get("if-none-match")?.trim();
+  if (ifNoneMatch !== undefined && ifNoneMatch !== "*") throw new S3Error("NotImplemented", "If-None-Match on CompleteMultipartUpload supports only '*'.");
+  const sizeRaw = h.get("x-amz-mp-object-size");
+  if (sizeRaw !== null && !/^\d{1,16}$/.test(sizeRaw.trim())) {
+    throw new S3Error("InvalidArgument", "The x-amz-mp-object-size header must be a non-negative integer.", { ArgumentName: "x-amz-mp-object-size", ArgumentValue: sizeRaw });
+  }
+  const mp = store(ctx);
+  const requested = parseCompleteXml(await readSmallBody(withoutObjectChecksums(ctx), MAX_COMPLETE_BODY));
+  const plan = mp.prepareComplete(bucket, key, uploadIdOf(ctx), requested, {
+    ifNoneMatch,
+    ifMatch: h.get("if-match") ?? undefined,
+    expectChecksum: expectedObjectChecksum(h),
+    expectType: h.get("x-amz-checksum-type") ?? undefined,
+    expectSize: sizeRaw === null ? undefined : Number(sizeRaw),
+  });
+  if (plan.kind === "done") return plainXml(completeResultXml(ctx, bucket, key, plan.result));
+  const work = plan.run().then((r) => completeResultXml(ctx, bucket, key, r));
+  return keepAliveXml(work, {
+    ...KEEPALIVE,
+    resource: `/${bucket}/${key}`,
+    requestId: ctx.requestId,
+    log: (line) => process.stderr.write(line + "\n"),
+  });
+};
+
+function plainXml(xml: string): Response {
+  return new Response(xml, { status: 200, headers: { "content-type": "application/xml" } });
+}
+
+export const multipartHandlers: Partial<Record<OperationName, Handler>> = {
+  CreateMultipartUpload: createMultipartUpload,
+  UploadPart: uploadPart,
+  UploadPartCopy: uploadPartCopy,
+  ListParts: listParts,
+  ListMultipartUploads: listMultipartUploads,
+  AbortMultipartUpload: abortMultipartUpload,
+  CompleteMultipartUpload: completeMultipartUpload,
+};

@@ -1,0 +1,77 @@
+// Responses for operations that may outlast a client's or the server's idle timeout. S3 answers a
+// long CompleteMultipartUpload with 200 at once and trickles whitespace until the result (or an
+// <Error> document, still under 200) is ready; clients parse the body, not the status. Doing the
+// same keeps Bun's idleTimeout and proxies satisfied. Fast results get an ordinary response, so
+// errors keep their real status whenever possible.
+import { S3Error, isS3Error } from "../errors.ts";
+import { renderXml } from "../xml/index.ts";
+
+const DECLARATION = '<?xml version="1.0" encoding="UTF-8"?>\n';
+
+export interface KeepAliveOptions {
+  /** How long to wait for a result before committing to a streamed 200. */
+  graceMs: number;
+  /** Whitespace cadence once streaming. */
+  intervalMs: number;
+  /** Identifies the request in an <Error> document sent inside the 200. */
+  resource: string;
+  requestId: string;
+  /** Receives unexpected (non-S3) errors, which clients see only as InternalError. */
+  log?: (line: string) => void;
+}
+
+/**
+ * `work` resolves to a complete XML document. Within the grace period this is a plain response
+ * (a rejection is rethrown for the normal error path); after it, a streamed 200.
+ */
+export async function keepAliveXml(work: Promise<string>, opts: KeepAliveOptions): Promise<Response> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const settled = work.then(
+    (xml) => ({ ok: true as const, xml }),
+    (error: unknown) => ({ ok: false as const, error }),
+  );
+  const early = await Promise.race([settled, new Promise<null>((r) => (timer = setTimeout(() => r(null), opts.graceMs)))]);
+  clearTimeout(timer);
+  if (early) {
+    if (!early.ok) throw early.error;
+    return new Response(early.xml, { status: 200, headers: { "content-type": "application/xml" } });
+  }
+  const enc = new TextEncoder();
+  let ticker: ReturnType<typeof setInterval> | undefined;
+  const body = new ReadableStream<Uint8Array>({
+    start(controller) {
+      controller.enqueue(enc.encode(DECLARATION));
+      ticker = setInterval(() => {
+        try {
+          controller.enqueue(enc.encode(" "));
+        } catch {
+          clearInterval(ticker);
+        }
+      }, opts.intervalMs);
+      void settled.then((r) => {
+        clearInterval(ticker);
+        const doc = r.ok ? r.xml : errorDocument(r.error, opts);
+        try {
+          controller.enqueue(enc.encode(doc.startsWith("<?xml") ? doc.slice(doc.indexOf("?>") + 2).trimStart() : doc));
+          controller.close();
+        } catch {
+          // the client went away; the work itself has finished regardless
+        }
+      });
+    },
+    cancel() {
+      clearInterval(ticker);
+    },
+  });
+  return new Response(body, { status: 200, headers: { "content-type": "application/xml" } });
+}
+
+function errorDocument(err: unknown, opts: KeepAliveOptions): string {
+  let e: S3Error;
+  if (isS3Error(err)) e = err;
+  else {
+    opts.log?.(`request ${opts.requestId}: internal error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+    e = new S3Error("InternalError");
+  }
+  return renderXml("Error", { Code: e.code, Message: e.message, ...e.extra, Resource: opts.resource, RequestId: opts.requestId }, null);
+}

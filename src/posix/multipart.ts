@@ -1,0 +1,582 @@
+// Multipart uploads on disk. Everything lives in files under BUCKET/.filegate/uploads, never in
+// memory, so an upload survives a restart and several gateway processes on one root can share it:
+//
+//   uploads/<id>/upload.json            key, initiation time, what the object will be stored with
+//   uploads/<id>/part-00007.json        etag, size, checksum, and the name of the data file
+//   uploads/<id>/part-00007.<random>    the part's bytes
+//   uploads/<id>.completing-<random>/   the same directory while one Complete owns it
+//   uploads/<id>.aborting-<random>/     the same directory while Abort removes it
+//   uploads/<id>.done                   a finished upload's result, so a retried Complete gets it
+//
+// A part's record is replaced with rename(2), so readers see the old part or the new one; the data
+// file gets a fresh name each time and the replaced one is unlinked afterwards. Complete and Abort
+// both start by renaming the upload directory away: rename succeeds for exactly one caller (in any
+// process), and every later part write into the old path fails with ENOENT. That rename is the
+// only lock.
+import { createReadStream, closeSync, fdatasyncSync, fstatSync, ftruncateSync, fsyncSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync, copyFileSync, constants } from "node:fs";
+import { randomBytes } from "node:crypto";
+import { join } from "node:path";
+import { createHasher, type Hasher } from "../checksums/index.ts";
+import { S3Error, fsError } from "../errors.ts";
+import type { IncomingBody } from "./incoming.ts";
+import { receiveToTemp, tempPathIn } from "./incoming.ts";
+import { bucketTmpDir, bucketUploadsDir } from "./layout.ts";
+import type { ObjectMeta, StoredChecksum } from "./meta.ts";
+import { etagMatches, type ObjectInfo, type PosixBackend } from "./backend.ts";
+import { isServableBucketName } from "./names.ts";
+import { copyRange, type CopyMethod } from "./kernel-copy.ts";
+import {
+  checkCompleteParts,
+  isUploadId,
+  multipartEtag,
+  newUploadId,
+  objectChecksum,
+  sameObjectChecksum,
+  type PartChecksum,
+  type RequestedPart,
+  type StoredPart,
+  type UploadChecksum,
+  type UploadEntry,
+} from "../s3/multipart-rules.ts";
+
+export interface UploadRecord {
+  key: string;
+  /** ISO time of CreateMultipartUpload. */
+  initiated: string;
+  headers: Record<string, string>;
+  user: Record<string, string>;
+  tags?: string;
+  checksum?: UploadChecksum;
+}
+
+export interface PartRecord extends StoredPart {
+  /** Name of the data file inside the upload directory. */
+  file: string;
+  lastModified: string;
+}
+
+export interface UploadSummary extends UploadEntry {
+  initiated: Date;
+  checksum?: UploadChecksum;
+}
+
+export interface CompletedUpload {
+  key: string;
+  completedAt: string;
+  /** Without quotes. */
+  etag: string;
+  size: number;
+  checksum?: StoredChecksum;
+  /** How parts 2..N were appended; absent for a single part. Reported for diagnostics only. */
+  copyMethod?: CopyMethod;
+}
+
+export interface CompleteOptions {
+  ifMatch?: string;
+  ifNoneMatch?: string;
+  /** x-amz-checksum-<alg> sent with Complete: the whole object's checksum the client expects. */
+  expectChecksum?: PartChecksum;
+  expectType?: string;
+  /** x-amz-mp-object-size. */
+  expectSize?: number;
+}
+
+/**
+ * What Complete will do, decided after every check that can fail cheaply has passed: either the
+ * answer is known (a retry of a finished upload) or `run` does the slow part.
+ */
+export type CompletePlan = { kind: "done"; result: CompletedUpload } | { kind: "run"; run(): Promise<CompletedUpload> };
+
+interface OpenUpload {
+  uploadsDir: string;
+  dir: string;
+  uploadId: string;
+  record: UploadRecord;
+}
+
+const DONE_RECORD_TTL_MS = 24 * 3600 * 1000;
+const STALE_TEMP_MS = 3600 * 1000;
+const PART_JSON = /^part-(\d{5})\.json$/;
+
+const partBase = (n: number) => `part-${String(n).padStart(5, "0")}`;
+const suffix = () => randomBytes(6).toString("hex");
+const errno = (e: unknown) => (e as NodeJS.ErrnoException).code;
+
+export class MultipartStore {
+  constructor(private readonly backend: PosixBackend) {}
+
+  create(bucket: string, key: string, init: Omit<UploadRecord, "key" | "initiated">): { uploadId: string; record: UploadRecord } {
+    const loc = this.backend.location(bucket, key);
+    if (loc.isDirectoryKey) throw new S3Error("NotImplemented", "Multipart uploads to a key ending in '/' are not supported.");
+    const uploadsDir = bucketUploadsDir(loc.bucketDir);
+    const uploadId = newUploadId();
+    const record: UploadRecord = { key, initiated: new Date().toISOString(), ...init };
+    // Built under a name no listing reads, then renamed: an upload is visible whole or not at all.
+    const staging = join(uploadsDir, `.new-${uploadId}`);
+    try {
+      mkdirSync(staging, { recursive: true });
+      this.writeJson(join(staging, "upload.json"), record);
+      renameSync(staging, join(uploadsDir, uploadId));
+    } catch (e) {
+      rmSync(staging, { recursive: true, force: true });
+      throw fsError(e);
+    }
+    this.syncDir(uploadsDir);
+    return { uploadId, record };
+  }
+
+  /** The upload `uploadId` of `key`; NoSuchUpload for anything else, including another key's upload. */
+  open(bucket: string, key: string, uploadId: string | null): OpenUpload {
+    const bucketDir = this.backend.bucketDir(bucket);
+    if (uploadId === null || !isUploadId(uploadId)) throw new S3Error("NoSuchUpload", undefined, { UploadId: uploadId ?? "" });
+    const uploadsDir = bucketUploadsDir(bucketDir);
+    const dir = join(uploadsDir, uploadId);
+    const record = readJson<UploadRecord>(join(dir, "upload.json"));
+    if (!record || record.key !== key) throw new S3Error("NoSuchUpload", undefined, { UploadId: uploadId });
+    return { uploadsDir, dir, uploadId, record };
+  }
+
+  async putPart(bucket: string, key: string, uploadId: string | null, partNumber: number, body: IncomingBody): Promise<PartRecord> {
+    const up = this.open(bucket, key, uploadId);
+    const want = up.record.checksum?.algorithm;
+    if (want) {
+      // Parts of an upload with a checksum algorithm all carry that checksum; one the client did
+      // not send is computed here, since Complete needs every part's.
+      if (!body.checksum) body.checksum = { algorithm: want, expected: null, fromTrailer: null };
+      else if (body.checksum.algorithm !== want) {
+        throw new S3Error(
+          "InvalidRequest",
+          `Checksum Type mismatch occurred, expected checksum Type: ${want.toLowerCase()}, actual checksum Type: ${body.checksum.algorithm.toLowerCase()}`,
+        );
+      }
+    }
+    const written = await receiveToTemp(bucketTmpDir(this.backend.bucketDir(bucket)), body, this.backend.fsync);
+    return this.placePart(up, partNumber, written.tmpPath, {
+      etag: written.md5Hex,
+      size: written.size,
+      ...(written.checksum ? { checksum: written.checksum } : {}),
+    });
+  }
+
+  /** UploadPartCopy: `range` is inclusive; the bytes move in the kernel where the runtime allows. */
+  async copyPart(bucket: string, key: string, uploadId: string | null, partNumber: number, src: ObjectInfo, range: { start: number; end: number } | null): Promise<PartRecord> {
+    const up = this.open(bucket, key, uploadId);
+    const tmp = tempPathIn(bucketTmpDir(this.backend.bucketDir(bucket)));
+    const start = range ? range.start : 0;
+    const length = range ? range.end - range.start + 1 : src.size;
+    try {
+      if (src.isDirectoryObject || length === 0) writeFileSync(tmp, "", { flag: "wx" });
+      else if (!range) copyFileSync(src.path, tmp, constants.COPYFILE_EXCL | constants.COPYFILE_FICLONE);
+      else await copyIntoNewFile(src.path, start, length, tmp);
+      const st = statSync(tmp);
+      if (st.size !== length) throw new S3Error("InternalError", "The source object changed during the copy.");
+      // The part's MD5 must be of the copied bytes; they were just written, so this reads the page cache.
+      const alg = up.record.checksum?.algorithm;
+      const reuseEtag = !range && !alg && src.meta && /^[0-9a-f]{32}$/.test(src.meta.etag) ? src.meta.etag : null;
+      const digests = reuseEtag ? { md5: reuseEtag } : await hashFile(tmp, alg ? createHasher(alg) : null);
+      if (this.backend.fsync !== "none") fsyncPath(tmp);
+      return this.placePart(up, partNumber, tmp, {
+        etag: digests.md5,
+        size: length,
+        ...(alg && digests.checksum ? { checksum: { algorithm: alg, value: digests.checksum } } : {}),
+      });
+    } catch (e) {
+      rmSync(tmp, { force: true });
+      throw fsError(e);
+    }
+  }
+
+  listParts(bucket: string, key: string, uploadId: string | null): { record: UploadRecord; parts: PartRecord[] } {
+    const up = this.open(bucket, key, uploadId);
+    const parts = [...readParts(up.dir).values()].sort((a, b) => a.partNumber - b.partNumber);
+    return { record: up.record, parts };
+  }
+
+  /** Every upload in progress in the bucket; drops expired completion records on the way. */
+  listUploads(bucket: string): UploadSummary[] {
+    const uploadsDir = bucketUploadsDir(this.backend.bucketDir(bucket));
+    const out: UploadSummary[] = [];
+    const now = Date.now();
+    for (const name of listDir(uploadsDir)) {
+      if (isUploadId(name)) {
+        const rec = readJson<UploadRecord>(join(uploadsDir, name, "upload.json"));
+        if (rec) out.push({ key: rec.key, uploadId: name, initiated: new Date(rec.initiated), ...(rec.checksum ? { checksum: rec.checksum } : {}) });
+      } else if (name.endsWith(".done")) {
+        const rec = readJson<CompletedUpload>(join(uploadsDir, name));
+        if (!rec || now - Date.parse(rec.completedAt) > DONE_RECORD_TTL_MS) rmSync(join(uploadsDir, name), { force: true });
+      }
+    }
+    return out;
+  }
+
+  abort(bucket: string, key: string, uploadId: string | null): void {
+    const up = this.open(bucket, key, uploadId);
+    const doomed = join(up.uploadsDir, `${up.uploadId}.aborting-${suffix()}`);
+    try {
+      renameSync(up.dir, doomed);
+    } catch (e) {
+      // A Complete or another Abort took it first.
+      if (errno(e) === "ENOENT") throw new S3Error("NoSuchUpload", undefined, { UploadId: up.uploadId });
+      throw fsError(e);
+    }
+    rmSync(doomed, { recursive: true, force: true });
+  }
+
+  /**
+   * Checks a Complete request against the stored parts and takes the upload for assembly. All
+   * client errors surface here; `run` can fail only on the filesystem or on a write condition
+   * that changed in the meantime.
+   */
+  prepareComplete(bucket: string, key: string, uploadId: string | null, requested: RequestedPart[], opts: CompleteOptions): CompletePlan {
+    for (let attempt = 0; ; attempt++) {
+      let up: OpenUpload;
+      try {
+        up = this.open(bucket, key, uploadId);
+      } catch (e) {
+        if (!(e instanceof S3Error) || e.code !== "NoSuchUpload" || uploadId === null || !isUploadId(uploadId)) throw e;
+        return this.afterLostRace(bucket, key, uploadId, requested, opts, e);
+      }
+      const checked = this.check(up, requested, opts);
+      this.precheckConditions(bucket, key, opts);
+      const lockDir = join(up.uploadsDir, `${up.uploadId}.completing-${suffix()}`);
+      try {
+        renameSync(up.dir, lockDir);
+      } catch (e) {
+        if (errno(e) === "ENOENT" && attempt < 2) continue;
+        throw fsError(e, "NoSuchUpload");
+      }
+      // Parts may have been replaced between the check and the rename; now nothing can change.
+      const locked = { ...up, dir: lockDir };
+      let parts: PartRecord[];
+      try {
+        parts = this.check(locked, requested, opts).parts;
+        if (parts.some((p, i) => p.etag !== checked.parts[i].etag)) throw new S3Error("InvalidPart");
+      } catch (e) {
+        this.unlock(locked, up.dir);
+        throw e;
+      }
+      return { kind: "run", run: () => this.assemble(bucket, key, locked, up.dir, parts, checked.etag, checked.checksum, opts) };
+    }
+  }
+
+  private check(up: OpenUpload, requested: RequestedPart[], opts: CompleteOptions) {
+    const stored = readParts(up.dir);
+    const parts = checkCompleteParts(requested, stored, up.record.checksum) as PartRecord[];
+    const etag = multipartEtag(parts.map((p) => p.etag));
+    const size = parts.reduce((a, p) => a + p.size, 0);
+    const upChecksum = up.record.checksum;
+    let checksum: StoredChecksum | undefined;
+    if (upChecksum) checksum = { algorithm: upChecksum.algorithm, type: upChecksum.type, value: objectChecksum(upChecksum, parts) };
+    if (opts.expectType !== undefined && opts.expectType.toUpperCase() !== (upChecksum?.type ?? "")) {
+      throw new S3Error("InvalidRequest", `The upload was created using the ${upChecksum?.type ?? "null"} checksum mode. The complete request must use the same checksum mode.`);
+    }
+    if (opts.expectChecksum) {
+      if (!checksum || checksum.algorithm !== opts.expectChecksum.algorithm) {
+        throw new S3Error("InvalidRequest", `The upload was created using a ${upChecksum?.algorithm.toLowerCase() ?? "null"} checksum. The complete request must use the same checksum algorithm.`);
+      }
+      if (!sameObjectChecksum(opts.expectChecksum.value, checksum.value)) {
+        throw new S3Error("BadDigest", `The ${checksum.algorithm} you specified for the object did not match what was computed from its parts.`);
+      }
+    }
+    if (opts.expectSize !== undefined && opts.expectSize !== size) {
+      throw new S3Error("InvalidRequest", `The provided 'x-amz-mp-object-size' header value ${opts.expectSize} does not match what was computed: ${size}`);
+    }
+    return { parts, etag, size, checksum };
+  }
+
+  /** Fails early on write conditions; commit checks them again when it renames. */
+  private precheckConditions(bucket: string, key: string, opts: CompleteOptions): void {
+    if (opts.ifNoneMatch === undefined && opts.ifMatch === undefined) return;
+    let current: ObjectInfo | null = null;
+    try {
+      current = this.backend.headObject(bucket, key);
+    } catch (e) {
+      if (!(e instanceof S3Error) || e.code !== "NoSuchKey") throw e;
+    }
+    if (opts.ifNoneMatch === "*" && current) throw new S3Error("PreconditionFailed", undefined, { Condition: "If-None-Match" });
+    if (opts.ifMatch !== undefined) {
+      if (!current) throw new S3Error("NoSuchKey", undefined, { Key: key });
+      if (!etagMatches(opts.ifMatch, current.etag)) throw new S3Error("PreconditionFailed", undefined, { Condition: "If-Match" });
+    }
+  }
+
+  /** The upload directory is gone: finished (answer again), being finished (wait), or never was. */
+  private afterLostRace(bucket: string, key: string, uploadId: string, requested: RequestedPart[], opts: CompleteOptions, notFound: S3Error): CompletePlan {
+    const uploadsDir = bucketUploadsDir(this.backend.bucketDir(bucket));
+    const done = readJson<CompletedUpload>(join(uploadsDir, `${uploadId}.done`));
+    if (done) {
+      if (done.key !== key) throw notFound;
+      return { kind: "done", result: done };
+    }
+    if (!listDir(uploadsDir).some((n) => n.startsWith(`${uploadId}.completing-`))) throw notFound;
+    return {
+      kind: "run",
+      run: async () => {
+        for (;;) {
+          await new Promise((r) => setTimeout(r, 200));
+          const plan = this.prepareCompleteAfterWait(bucket, key, uploadId, requested, opts, uploadsDir, notFound);
+          if (plan) return plan.kind === "done" ? plan.result : plan.run();
+        }
+      },
+    };
+  }
+
+  private prepareCompleteAfterWait(bucket: string, key: string, uploadId: string, requested: RequestedPart[], opts: CompleteOptions, uploadsDir: string, notFound: S3Error): CompletePlan | null {
+    const done = readJson<CompletedUpload>(join(uploadsDir, `${uploadId}.done`));
+    if (done) {
+      if (done.key !== key) throw notFound;
+      return { kind: "done", result: done };
+    }
+    const names = listDir(uploadsDir);
+    if (names.some((n) => n.startsWith(`${uploadId}.completing-`))) return null;
+    // The other Complete failed and put the upload back: try ourselves.
+    if (names.includes(uploadId)) return this.prepareComplete(bucket, key, uploadId, requested, opts);
+    throw notFound;
+  }
+
+  private async assemble(
+    bucket: string,
+    key: string,
+    up: OpenUpload,
+    originalDir: string,
+    parts: PartRecord[],
+    etag: string,
+    checksum: StoredChecksum | undefined,
+    opts: CompleteOptions,
+  ): Promise<CompletedUpload> {
+    // Part 1's file becomes the object: the other parts are appended to it and it is renamed into
+    // place, so part 1 is never copied at all.
+    const target = join(up.dir, parts[0].file);
+    const firstSize = parts[0].size;
+    let copyMethod: CopyMethod | undefined;
+    const rollback = () => {
+      try {
+        const fd = openSync(target, "r+");
+        ftruncateSync(fd, firstSize);
+        closeSync(fd);
+      } catch {
+        // part 1 is gone (it was committed) or unreadable: nothing to restore
+      }
+      this.unlock(up, originalDir);
+    };
+    let fd: number | null = null;
+    try {
+      const loc = this.backend.location(bucket, key);
+      fd = openSync(target, "r+");
+      if (fstatSync(fd).size !== firstSize) throw new S3Error("InternalError", `Part ${parts[0].partNumber} is damaged.`);
+      let pos = firstSize;
+      for (const p of parts.slice(1)) {
+        const src = openSync(join(up.dir, p.file), "r");
+        try {
+          copyMethod = await copyRange(src, 0, fd, pos, p.size);
+        } finally {
+          closeSync(src);
+        }
+        pos += p.size;
+      }
+      if (this.backend.fsync !== "none") fdatasyncSync(fd);
+      const st = fstatSync(fd);
+      closeSync(fd);
+      fd = null;
+      const meta: ObjectMeta = {
+        etag,
+        headers: up.record.headers,
+        user: up.record.user,
+        ...(up.record.tags ? { tags: up.record.tags } : {}),
+        ...(checksum ? { checksum } : {}),
+        parts: parts.map((p) => p.size),
+        size: st.size,
+        mtimeMs: Math.trunc(st.mtimeMs),
+        ino: st.ino,
+      };
+      this.backend.meta.writeForTemp(loc, target, meta);
+      this.backend.commit(bucket, key, loc, target, { ifMatch: opts.ifMatch, ifNoneMatch: opts.ifNoneMatch });
+      const result: CompletedUpload = {
+        key,
+        completedAt: new Date().toISOString(),
+        etag,
+        size: st.size,
+        ...(checksum ? { checksum } : {}),
+        ...(copyMethod ? { copyMethod } : {}),
+      };
+      try {
+        this.writeJson(join(up.uploadsDir, `${up.uploadId}.done`), result);
+      } catch {
+        // The object is in place; only an idempotent retry would miss the record.
+      }
+      rmSync(up.dir, { recursive: true, force: true });
+      return result;
+    } catch (e) {
+      if (fd !== null) closeSync(fd);
+      rollback();
+      throw fsError(e);
+    }
+  }
+
+  private unlock(up: OpenUpload, originalDir: string): void {
+    try {
+      renameSync(up.dir, originalDir);
+    } catch {
+      // left as .completing-*: cleanupUploads removes it once it is old
+    }
+  }
+
+  /** Moves a finished temp file in as part `n`, replacing any earlier upload of that part. */
+  private placePart(up: OpenUpload, n: number, tmpPath: string, info: { etag: string; size: number; checksum?: PartChecksum }): PartRecord {
+    const file = `${partBase(n)}.${suffix()}`;
+    const record: PartRecord = { partNumber: n, file, lastModified: new Date().toISOString(), ...info };
+    try {
+      renameSync(tmpPath, join(up.dir, file));
+    } catch (e) {
+      rmSync(tmpPath, { force: true });
+      if (errno(e) === "ENOENT") throw new S3Error("NoSuchUpload", undefined, { UploadId: up.uploadId });
+      throw fsError(e);
+    }
+    const jsonPath = join(up.dir, `${partBase(n)}.json`);
+    const previous = readJson<PartRecord>(jsonPath);
+    try {
+      this.writeJson(jsonPath, record);
+    } catch (e) {
+      rmSync(join(up.dir, file), { force: true });
+      if (errno(e) === "ENOENT") throw new S3Error("NoSuchUpload", undefined, { UploadId: up.uploadId });
+      throw fsError(e);
+    }
+    if (previous && previous.file !== file && /^part-\d{5}\.[0-9a-f]{12}$/.test(previous.file)) rmSync(join(up.dir, previous.file), { force: true });
+    this.syncDir(up.dir);
+    return record;
+  }
+
+  /** Small JSON files are written whole under a temp name and renamed, so readers never see half. */
+  private writeJson(path: string, value: unknown): void {
+    const tmp = `${path}.${suffix()}.tmp`;
+    try {
+      writeFileSync(tmp, JSON.stringify(value), { flag: "wx" });
+      if (this.backend.fsync !== "none") fsyncPath(tmp);
+      renameSync(tmp, path);
+    } catch (e) {
+      rmSync(tmp, { force: true });
+      throw e;
+    }
+  }
+
+  private syncDir(dir: string): void {
+    if (this.backend.fsync !== "full") return;
+    try {
+      fsyncPath(dir);
+    } catch {
+      // renamed away by a Complete or Abort meanwhile
+    }
+  }
+}
+
+/**
+ * Removes multipart state older than `olderThanMs` under every bucket of `root`: uploads by their
+ * initiation time, and leftovers of crashed Completes and Aborts. Completion records go after 24 h
+ * regardless. Safe to run beside live gateways: an upload is renamed away before it is removed,
+ * exactly as Abort does. Returns how many uploads were removed.
+ */
+export function cleanupUploads(root: string, olderThanMs: number, now = Date.now()): number {
+  let removed = 0;
+  for (const bucket of listDir(root)) {
+    if (!isServableBucketName(bucket)) continue;
+    const uploadsDir = bucketUploadsDir(join(root, bucket));
+    for (const name of listDir(uploadsDir)) {
+      const path = join(uploadsDir, name);
+      if (isUploadId(name)) {
+        const rec = readJson<UploadRecord>(join(path, "upload.json"));
+        const born = rec ? Date.parse(rec.initiated) : mtimeMs(path);
+        if (now - born < olderThanMs) continue;
+        const doomed = `${path}.aborting-${suffix()}`;
+        try {
+          renameSync(path, doomed);
+        } catch {
+          continue; // taken by a Complete or Abort
+        }
+        rmSync(doomed, { recursive: true, force: true });
+        removed++;
+      } else if (name.endsWith(".done")) {
+        if (now - mtimeMs(path) > Math.min(DONE_RECORD_TTL_MS, olderThanMs)) rmSync(path, { force: true });
+      } else if (name.includes(".aborting-")) {
+        if (now - mtimeMs(path) > STALE_TEMP_MS) rmSync(path, { recursive: true, force: true });
+      } else if (name.includes(".completing-") || name.startsWith(".new-")) {
+        if (now - mtimeMs(path) > Math.max(olderThanMs, STALE_TEMP_MS)) rmSync(path, { recursive: true, force: true });
+      }
+    }
+  }
+  return removed;
+}
+
+/** `7d`, `12h`, `30m`, `45s` or plain milliseconds → milliseconds; for the CLI flag. */
+export function parseAge(s: string): number {
+  const m = /^(\d+)(ms|s|m|h|d)?$/.exec(s.trim());
+  if (!m) throw new Error(`invalid age '${s}': use a number with a unit, e.g. 7d, 12h, 30m`);
+  const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[(m[2] ?? "ms") as "ms"];
+  return Number(m[1]) * unit;
+}
+
+function readParts(dir: string): Map<number, PartRecord> {
+  const out = new Map<number, PartRecord>();
+  for (const name of listDir(dir)) {
+    const m = PART_JSON.exec(name);
+    if (!m) continue;
+    const rec = readJson<PartRecord>(join(dir, name));
+    if (rec && rec.partNumber === Number(m[1])) out.set(rec.partNumber, rec);
+  }
+  return out;
+}
+
+function readJson<T>(path: string): T | null {
+  try {
+    return JSON.parse(readFileSync(path, "utf8")) as T;
+  } catch {
+    return null;
+  }
+}
+
+function listDir(dir: string): string[] {
+  try {
+    return readdirSync(dir);
+  } catch {
+    return [];
+  }
+}
+
+function mtimeMs(path: string): number {
+  try {
+    return statSync(path).mtimeMs;
+  } catch {
+    return Date.now();
+  }
+}
+
+function fsyncPath(path: string): void {
+  const fd = openSync(path, "r");
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+async function copyIntoNewFile(src: string, start: number, length: number, dst: string): Promise<void> {
+  const out = openSync(dst, "wx", 0o644);
+  try {
+    const inp = openSync(src, "r");
+    try {
+      await copyRange(inp, start, out, 0, length);
+    } finally {
+      closeSync(inp);
+    }
+  } finally {
+    closeSync(out);
+  }
+}
+
+async function hashFile(path: string, extra: Hasher | null): Promise<{ md5: string; checksum?: string }> {
+  const md5 = createHasher("MD5");
+  for await (const chunk of createReadStream(path, { highWaterMark: 1024 * 1024 })) {
+    md5.update(chunk as Buffer);
+    extra?.update(chunk as Buffer);
+  }
+  return { md5: md5.digest().toString("hex"), ...(extra ? { checksum: extra.digest().toString("base64") } : {}) };
+}
