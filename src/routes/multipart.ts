@@ -22,6 +22,7 @@ import {
 import type { OperationName } from "../s3/operations.ts";
 import { encodeTags, parseTaggingHeader } from "../s3/tags.ts";
 import { renderXml } from "../xml/index.ts";
+import { ownerXml } from "./acl.ts";
 import { checkCopySourceConditions, parseCopySource } from "./copy.ts";
 import { refuseUnsupportedWriteHeaders, storedHeadersFrom, target } from "./objects.ts";
 
@@ -38,10 +39,6 @@ function store(ctx: S3Context): MultipartStore {
 }
 
 const uploadIdOf = (ctx: S3Context) => ctx.query.get("uploadId");
-
-function owner(ctx: S3Context) {
-  return { ID: ctx.services.owner.id, DisplayName: ctx.services.owner.displayName };
-}
 
 function checksumConfigXml(rec: Pick<UploadRecord, "checksum">) {
   return rec.checksum ? { ChecksumAlgorithm: rec.checksum.algorithm, ChecksumType: rec.checksum.type } : {};
@@ -119,8 +116,8 @@ const listParts: Handler = (ctx) => {
     MaxParts: page.maxParts,
     IsTruncated: page.isTruncated,
     Part: page.parts.map(partXml),
-    Initiator: owner(ctx),
-    Owner: owner(ctx),
+    Initiator: ownerXml(ctx.services.owner),
+    Owner: ownerXml(ctx.services.owner),
     StorageClass: "STANDARD",
     ...checksumConfigXml(record),
   });
@@ -156,8 +153,8 @@ const listMultipartUploads: Handler = (ctx) => {
     Upload: page.uploads.map((u) => ({
       Key: enc(u.key),
       UploadId: u.uploadId,
-      Initiator: owner(ctx),
-      Owner: owner(ctx),
+      Initiator: ownerXml(ctx.services.owner),
+      Owner: ownerXml(ctx.services.owner),
       StorageClass: "STANDARD",
       Initiated: u.initiated.toISOString(),
       ...checksumConfigXml(u),

@@ -165,7 +165,8 @@ const getOrHeadObject: Handler = (ctx) => {
   if (span.partial) headers["content-range"] = contentRange(span.start, span.end, info.size);
   const wantChecksum = ctx.headers.get("x-amz-checksum-mode")?.toUpperCase() === "ENABLED";
   // A stored checksum describes the whole object; S3 returns it for whole-object reads only.
-  if (wantChecksum && (!span.partial || ctx.query.get("partNumber") !== null)) Object.assign(headers, checksumHeaders(info.meta));
+  // Part-level checksums of multipart objects are not kept, so a part read gets none.
+  if (wantChecksum && !span.partial) Object.assign(headers, checksumHeaders(info.meta));
   const status = span.partial ? 206 : 200;
   if (ctx.request.method === "HEAD" || info.isDirectoryObject || length <= 0) return new Response(null, { status, headers });
   return fileResponse(info.path, span.start, span.end, info.size, status, headers);
