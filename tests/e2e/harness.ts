@@ -50,7 +50,7 @@ export async function startGateway(opts: { args?: string[]; env?: Record<string,
   const endpoint = await new Promise<string>((ok, fail) => {
     const timer = setTimeout(() => fail(new Error("gateway did not start:\n" + out)), 15000);
     const check = () => {
-      const m = /endpoint\s+(http:\/\/\S+)|listening on (http:\/\/\S+)/.exec(out);
+      const m = /endpoint\s+(https?:\/\/\S+)|listening on (https?:\/\/\S+)/.exec(out);
       if (m) {
         clearTimeout(timer);
         ok(m[1] ?? m[2]);
