@@ -533,22 +533,33 @@ function verifyHeaderAuth(req: VerifiableRequest, path: string, query: string, a
 
   const getter = (name: string) => headers.get(name);
   const creq = canonicalRequest(req.method, path, query, getter, auth.signedHeaders, payloadValue);
-  const scope = `${auth.date}/${auth.region}/${auth.service}/${auth.terminator}`;
-  const sts = stringToSign(amzDate, scope, creq);
-  const signingKey = deriveSigningKey(secret, auth.date, auth.region, auth.service);
-  const expected = hmacHex(signingKey, sts);
-  if (!signaturesEqual(expected, auth.signature)) throw mismatch(auth.accessKey, sts, creq);
+  return signedResult(auth, secret, amzDate, creq, auth.signature, { payload: mode, expectedSha256, decodedContentLength, presigned: false });
+}
 
+/** Checks `given` against the signature of `creq`; the result seeds chunk-signature chaining. */
+function signedResult(
+  cred: { accessKey: string; date: string; region: string; service: string; terminator: string },
+  secret: string,
+  amzDate: string,
+  creq: string,
+  given: string,
+  payload: { payload: PayloadMode; expectedSha256?: string; decodedContentLength?: number; presigned: boolean },
+): AuthResult {
+  const scope = `${cred.date}/${cred.region}/${cred.service}/${cred.terminator}`;
+  const sts = stringToSign(amzDate, scope, creq);
+  const signingKey = deriveSigningKey(secret, cred.date, cred.region, cred.service);
+  const expected = hmacHex(signingKey, sts);
+  if (!signaturesEqual(expected, given)) throw mismatch(cred.accessKey, sts, creq);
   return {
-    accessKey: auth.accessKey,
-    payload: mode,
-    ...(expectedSha256 !== undefined ? { expectedSha256 } : {}),
+    accessKey: cred.accessKey,
+    payload: payload.payload,
+    ...(payload.expectedSha256 !== undefined ? { expectedSha256: payload.expectedSha256 } : {}),
     seedSignature: expected,
     signingKey,
     scope,
     amzDate,
-    ...(decodedContentLength !== undefined ? { decodedContentLength } : {}),
-    presigned: false,
+    ...(payload.decodedContentLength !== undefined ? { decodedContentLength: payload.decodedContentLength } : {}),
+    presigned: payload.presigned,
   };
 }
 
@@ -629,21 +640,5 @@ function verifyQueryAuth(req: VerifiableRequest, path: string, query: string, pa
 
   const getter = (name: string) => req.headers.get(name);
   const creq = canonicalRequest(req.method, path, query, getter, signedHeaders, payloadValue, "X-Amz-Signature");
-  const scope = `${cred.date}/${cred.region}/${cred.service}/${cred.terminator}`;
-  const sts = stringToSign(amzDate, scope, creq);
-  const signingKey = deriveSigningKey(secret, cred.date, cred.region, cred.service);
-  const expected = hmacHex(signingKey, sts);
-  if (!signaturesEqual(expected, signature)) throw mismatch(cred.accessKey, sts, creq);
-
-  return {
-    accessKey: cred.accessKey,
-    payload: mode,
-    ...(expectedSha256 !== undefined ? { expectedSha256 } : {}),
-    seedSignature: expected,
-    signingKey,
-    scope,
-    amzDate,
-    ...(decodedContentLength !== undefined ? { decodedContentLength } : {}),
-    presigned: true,
-  };
+  return signedResult(cred, secret, amzDate, creq, signature, { payload: mode, expectedSha256, decodedContentLength, presigned: true });
 }

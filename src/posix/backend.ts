@@ -7,11 +7,8 @@ import {
   createReadStream,
   writeFileSync,
   existsSync,
-  fsyncSync,
   linkSync,
   mkdirSync,
-  openSync,
-  closeSync,
   readdirSync,
   readFileSync,
   renameSync,
@@ -23,6 +20,7 @@ import {
 } from "node:fs";
 import { createHash } from "node:crypto";
 import { dirname, join, relative, sep } from "node:path";
+import { fsyncPath } from "./durability.ts";
 import { S3Error, fsError } from "../errors.ts";
 import { GATEWAY_DIR, bucketPrivateDir, bucketTmpDir } from "./layout.ts";
 import { bucketPath, isServableBucketName, keyPath, validateNewBucketName, type KeyPath } from "./names.ts";
@@ -425,12 +423,3 @@ async function md5OfFile(path: string): Promise<string> {
   return hash.digest("hex");
 }
 
-/** fsync of a file or a directory (to make a rename durable). */
-function fsyncPath(path: string): void {
-  const fd = openSync(path, "r");
-  try {
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-}

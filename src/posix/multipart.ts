@@ -13,7 +13,7 @@
 // both start by renaming the upload directory away: rename succeeds for exactly one caller (in any
 // process), and every later part write into the old path fails with ENOENT. That rename is the
 // only lock.
-import { createReadStream, closeSync, fdatasyncSync, fstatSync, ftruncateSync, fsyncSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync, copyFileSync, constants } from "node:fs";
+import { createReadStream, closeSync, fdatasyncSync, fstatSync, ftruncateSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync, copyFileSync, constants } from "node:fs";
 import { randomBytes } from "node:crypto";
 import { join } from "node:path";
 import { createHasher, type Hasher } from "../checksums/index.ts";
@@ -25,6 +25,7 @@ import type { ObjectMeta, StoredChecksum } from "./meta.ts";
 import { etagMatches, type ObjectInfo, type PosixBackend } from "./backend.ts";
 import { isServableBucketName } from "./names.ts";
 import { copyRange, type CopyMethod } from "./kernel-copy.ts";
+import { fsyncPath } from "./durability.ts";
 import {
   checkCompleteParts,
   isUploadId,
@@ -549,14 +550,6 @@ function mtimeMs(path: string): number {
   }
 }
 
-function fsyncPath(path: string): void {
-  const fd = openSync(path, "r");
-  try {
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-}
 
 async function copyIntoNewFile(src: string, start: number, length: number, dst: string): Promise<void> {
   const out = openSync(dst, "wx", 0o644);
