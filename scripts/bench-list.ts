@@ -1,10 +1,13 @@
 // Listing cost against the `find | sort` floor. Not a test: run it by hand with
 //   node_modules/.bin/bun scripts/bench-list.ts [--keep DIR] [--runs N]
+// (FILEGATE_TEST_RUNTIME=node benches the Node bundle; build it first.)
 // --keep DIR builds the trees in DIR once and reuses them on later runs (creation dominates
 // otherwise). Prints a markdown table.
 //
-// `Lister` is the seam for going through the S3 API later: the walkBucket one models
-// continuation tokens by resuming each page after the previous page's last key.
+// Two listers: through the S3 API (a real gateway process on the same tree, started like the e2e
+// tests start it, listed with the SDK's ListObjectsV2 in pages of 1,000 following continuation
+// tokens; the client's request signing and XML parsing are included), and walkBucket called
+// directly in-process, which models continuation tokens by resuming after each page's last key.
 
 import { getAttribute } from "@napi-rs/xattr";
 import { spawnSync } from "node:child_process";
@@ -12,6 +15,9 @@ import * as fs from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { walkBucket, type WalkOptions } from "../src/posix/walk.ts";
+import { ListObjectsV2Command, type S3Client } from "@aws-sdk/client-s3";
+import { RUNTIME, s3Client, startGateway, type Gateway } from "../tests/e2e/harness.ts";
+import { rawRequest, sign } from "../tests/e2e/sign.ts";
 
 type Lister = {
   /** Lists the whole bucket in pages; resolves to the number of entries seen. */
@@ -51,10 +57,61 @@ function walkLister(root: string, delimiter?: string): Lister {
   };
 }
 
+/** ListObjectsV2 through the gateway, pages of `pageSize` following continuation tokens. */
+function httpLister(s3: S3Client, delimiter?: string): Lister {
+  const list = (bucket: string, pageSize: number, token?: string) =>
+    s3.send(new ListObjectsV2Command({ Bucket: bucket, MaxKeys: pageSize, ContinuationToken: token, Delimiter: delimiter }));
+  return {
+    async listAll(bucket, pageSize) {
+      let total = 0;
+      let token: string | undefined;
+      do {
+        const r = await list(bucket, pageSize, token);
+        total += r.KeyCount ?? 0;
+        token = r.NextContinuationToken;
+      } while (token);
+      return total;
+    },
+    async firstPage(bucket, pageSize) {
+      return (await list(bucket, pageSize)).KeyCount ?? 0;
+    },
+  };
+}
+
+const EMPTY_SHA256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
+
+/** The same ListObjectsV2 pages over plain signed HTTP, reading only KeyCount and the token: the
+ * gateway's cost without the SDK's XML parsing (which is most of the client's time). */
+function rawLister(gw: Gateway): Lister {
+  const list = async (bucket: string, pageSize: number, token?: string) => {
+    const query: Record<string, string> = { "list-type": "2", "max-keys": String(pageSize), ...(token ? { "continuation-token": token } : {}) };
+    const { headers } = sign({ method: "GET", path: `/${bucket}`, query, headers: { host: `127.0.0.1:${gw.port}` }, payloadHash: EMPTY_SHA256 });
+    const qs = Object.entries(query).map(([k, v]) => `${k}=${encodeURIComponent(v)}`).join("&");
+    const r = await rawRequest(gw.port, "GET", `/${bucket}?${qs}`, headers);
+    if (r.status !== 200) throw new Error(`HTTP ${r.status}: ${r.body}`);
+    return { n: Number(/<KeyCount>(\d+)</.exec(r.body)![1]), next: /<NextContinuationToken>([^<]+)</.exec(r.body)?.[1] };
+  };
+  return {
+    async listAll(bucket, pageSize) {
+      let total = 0;
+      let token: string | undefined;
+      do {
+        const r = await list(bucket, pageSize, token);
+        total += r.n;
+        token = r.next;
+      } while (token);
+      return total;
+    },
+    async firstPage(bucket, pageSize) {
+      return (await list(bucket, pageSize)).n;
+    },
+  };
+}
+
 /** The floor: names only, as the issue defines it. With `withStat`, find also stats every file
  * for size and mtime, which a listing must report; the fairer comparison for walkBucket. */
 function floor(root: string, bucket: string, withStat = false): number {
-  const printf = withStat ? ` -printf '%p %s %T@\\n'` : "";
+  const printf = withStat ? ` -printf '%s %T@ %p\\n'` : "";
   const r = spawnSync("sh", ["-c", `find '${join(root, bucket)}' -type f${printf} | LC_ALL=C sort | wc -l`], { encoding: "utf8" });
   if (r.status !== 0) throw new Error("find|sort failed: " + r.stderr);
   return Number(r.stdout.trim());
@@ -135,28 +192,43 @@ async function main() {
       console.error(`built ${t.bucket} in ${Math.round(performance.now() - t0)} ms`);
     }
     // The marker file is a key too; the counts below include it.
-    const lister = walkLister(root);
-    const rows: string[] = [];
-    rows.push(
-      "| tree | keys | full listing (pages of 1,000) ms | first page ms | find\\|sort ms (floor) | full / floor | first / floor | find -printf size,mtime \\| sort ms | full / that |",
-    );
-    rows.push("|---|---:|---:|---:|---:|---:|---:|---:|---:|");
-    for (const t of TREES) {
-      await lister.firstPage(t.bucket, pageSize); // warm the dentry cache and the JIT
-      const fl = await time(runs, () => floor(root, t.bucket));
-      const fls = await time(runs, () => floor(root, t.bucket, true));
-      const full = await time(runs, () => lister.listAll(t.bucket, pageSize));
-      const first = await time(runs, () => lister.firstPage(t.bucket, pageSize));
-      if (full.value !== fl.value) console.error(`warning: ${t.bucket}: listed ${full.value}, find saw ${fl.value}`);
+    const gw = await startGateway({ root });
+    try {
+      const s3 = s3Client(gw);
+      const http = httpLister(s3);
+      const plain = rawLister(gw);
+      const walk = walkLister(root);
+      const rows: string[] = [];
+      rows.push(`runtime: ${RUNTIME}, best of ${runs} runs, pages of ${pageSize}`);
+      rows.push("");
       rows.push(
-        `| ${t.label} | ${full.value} | ${full.ms.toFixed(0)} | ${first.ms.toFixed(1)} | ${fl.ms.toFixed(0)} | ${(full.ms / fl.ms).toFixed(2)}× | ${(first.ms / fl.ms).toFixed(2)}× | ${fls.ms.toFixed(0)} | ${(full.ms / fls.ms).toFixed(2)}× |`,
+        "| tree | keys | S3 API full ms | S3 API first page ms | plain HTTP full ms | walker full ms | walker first page ms | find\\|sort ms (floor) | S3 full / floor | find -printf '%s %T@ %p' \\| sort ms | S3 full / that | plain HTTP full / that | walker full / that |",
       );
+      rows.push("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+      for (const t of TREES) {
+        // Warm the dentry/inode caches, the JITs and the gateway's directory cache.
+        await walk.listAll(t.bucket, pageSize);
+        await http.listAll(t.bucket, pageSize);
+        const fl = await time(runs, () => floor(root, t.bucket));
+        const fls = await time(runs, () => floor(root, t.bucket, true));
+        const full = await time(runs, () => http.listAll(t.bucket, pageSize));
+        const first = await time(runs, () => http.firstPage(t.bucket, pageSize));
+        const pfull = await time(runs, () => plain.listAll(t.bucket, pageSize));
+        const wfull = await time(runs, () => walk.listAll(t.bucket, pageSize));
+        const wfirst = await time(runs, () => walk.firstPage(t.bucket, pageSize));
+        if (full.value !== fl.value || pfull.value !== fl.value || wfull.value !== fl.value) console.error(`warning: ${t.bucket}: S3 listed ${full.value}, walker ${wfull.value}, find saw ${fl.value}`);
+        rows.push(
+          `| ${t.label} | ${full.value} | ${full.ms.toFixed(0)} | ${first.ms.toFixed(1)} | ${pfull.ms.toFixed(0)} | ${wfull.ms.toFixed(0)} | ${wfirst.ms.toFixed(1)} | ${fl.ms.toFixed(0)} | ${(full.ms / fl.ms).toFixed(2)}× | ${fls.ms.toFixed(0)} | ${(full.ms / fls.ms).toFixed(2)}× | ${(pfull.ms / fls.ms).toFixed(2)}× | ${(wfull.ms / fls.ms).toFixed(2)}× |`,
+        );
+      }
+      const cps = await time(runs, () => httpLister(s3, "/").listAll("dirs", pageSize));
+      const wcps = await time(runs, () => walkLister(root, "/").listAll("dirs", pageSize));
+      rows.push("");
+      rows.push(`delimiter "/" over 1,000 dirs (common prefixes, each probed): ${cps.value} entries, S3 API ${cps.ms.toFixed(1)} ms, walker ${wcps.ms.toFixed(1)} ms`);
+      console.log(rows.join("\n"));
+    } finally {
+      await gw.stop();
     }
-    const delim = walkLister(root, "/");
-    const cps = await time(runs, () => delim.listAll("dirs", pageSize));
-    rows.push("");
-    rows.push(`delimiter "/" over 1,000 dirs (common prefixes, each probed): ${cps.value} entries in ${cps.ms.toFixed(1)} ms`);
-    console.log(rows.join("\n"));
   } finally {
     if (!keep) fs.rmSync(root, { recursive: true, force: true });
   }

@@ -2,6 +2,7 @@
 // (src/posix/walk.ts): one page costs the page plus the directories on the resume path.
 import { S3Error } from "../errors.ts";
 import { xmlResponse } from "../http/response.ts";
+import type { ObjectMeta } from "../posix/meta.ts";
 import { walkBucket, type WalkEntry } from "../posix/walk.ts";
 import type { Handler, S3Context } from "../s3/context.ts";
 import { makeToken, readToken } from "../s3/list-token.ts";
@@ -10,13 +11,16 @@ import { ownerXml } from "./acl.ts";
 
 const MAX_KEYS = 1000;
 
-function parseMaxKeys(q: URLSearchParams, name: string): number {
+/** max-keys as sent (S3 echoes the requested value in MaxKeys, even above 1000) and the page size
+ * actually used. Values outside 0..2^31-1 or not plain integers are refused, as S3 does. */
+function parseMaxKeys(q: URLSearchParams, name: string): { echo: number; limit: number } {
   const raw = q.get(name);
-  if (raw === null || raw === "") return MAX_KEYS;
-  if (!/^\d+$/.test(raw)) {
+  if (raw === null || raw === "") return { echo: MAX_KEYS, limit: MAX_KEYS };
+  const n = /^\d{1,10}$/.test(raw) ? Number(raw) : NaN;
+  if (!(n <= 2147483647)) {
     throw new S3Error("InvalidArgument", `Provided ${name} not an integer or within integer range`, { ArgumentName: name, ArgumentValue: raw });
   }
-  return Math.min(Number(raw), MAX_KEYS);
+  return { echo: n, limit: Math.min(n, MAX_KEYS) };
 }
 
 function parseEncoding(q: URLSearchParams): boolean {
@@ -31,8 +35,10 @@ function urlEncode(s: string): string {
   return encodeURIComponent(s).replace(/%2F/g, "/").replace(/[!'()*]/g, (c) => "%" + c.charCodeAt(0).toString(16).toUpperCase());
 }
 
+type Listed = Extract<WalkEntry, { type: "object" }> & { etag: string; meta: ObjectMeta | null };
+
 interface Page {
-  objects: Extract<WalkEntry, { type: "object" }>[];
+  objects: Listed[];
   prefixes: string[];
   truncated: boolean;
   /** The last key or common prefix returned: where the next page starts. */
@@ -56,7 +62,10 @@ async function listPage(ctx: S3Context, bucketDir: string, prefix: string, delim
         break;
       }
       if (entry.type === "object") {
-        page.objects.push(entry);
+        // Read the metadata now rather than after the walk: this synchronous xattr read then runs
+        // while the walk's stats of the next entries are in flight on the thread pool.
+        const { etag, meta } = backend.listedObject(bucketDir, entry);
+        page.objects.push({ ...entry, etag, meta });
         page.last = entry.key;
       } else {
         page.prefixes.push(entry.prefix);
@@ -74,10 +83,9 @@ function bucketDirOf(ctx: S3Context): string {
   return ctx.services.backend.bucketDir(ctx.bucket);
 }
 
-function contents(ctx: S3Context, bucketDir: string, page: Page, enc: (s: string) => string, withOwner: boolean) {
-  const backend = ctx.services.backend;
+function contents(ctx: S3Context, page: Page, enc: (s: string) => string, withOwner: boolean) {
   return page.objects.map((o) => {
-    const { etag, meta } = backend.listedObject(bucketDir, o);
+    const { etag, meta } = o;
     return {
       Key: enc(o.key),
       LastModified: new Date(o.mtimeMs).toISOString(),
@@ -102,19 +110,19 @@ const listObjectsV2: Handler = async (ctx) => {
   const token = q.get("continuation-token");
   if (token === "") throw new S3Error("InvalidArgument", "The continuation token provided is incorrect", { ArgumentName: "continuation-token" });
   const startAfter = token !== null ? readToken(ctx.services.tokenKey, scope, token) : (q.get("start-after") ?? undefined);
-  const page = await listPage(ctx, bucketDir, prefix, delimiter, startAfter || undefined, maxKeys);
+  const page = await listPage(ctx, bucketDir, prefix, delimiter, startAfter || undefined, maxKeys.limit);
   return xmlResponse("ListBucketResult", {
-    Name: ctx.bucket,
+    Name: ctx.bucket!,
     Prefix: enc(prefix),
     ...(q.has("start-after") ? { StartAfter: enc(q.get("start-after")!) } : {}),
     ...(token !== null ? { ContinuationToken: token } : {}),
     ...(page.truncated && page.last !== undefined ? { NextContinuationToken: makeToken(ctx.services.tokenKey, scope, page.last) } : {}),
     KeyCount: page.objects.length + page.prefixes.length,
-    MaxKeys: q.get("max-keys") !== null && /^\d+$/.test(q.get("max-keys")!) ? Number(q.get("max-keys")) : MAX_KEYS,
+    MaxKeys: maxKeys.echo,
     ...(delimiter ? { Delimiter: enc(delimiter) } : {}),
     ...(url ? { EncodingType: "url" } : {}),
     IsTruncated: page.truncated,
-    Contents: contents(ctx, bucketDir, page, enc, q.get("fetch-owner") === "true"),
+    Contents: contents(ctx, page, enc, q.get("fetch-owner") === "true"),
     CommonPrefixes: page.prefixes.map((p) => ({ Prefix: enc(p) })),
   });
 };
@@ -128,18 +136,18 @@ const listObjectsV1: Handler = async (ctx) => {
   const url = parseEncoding(q);
   const enc = url ? urlEncode : (s: string) => s;
   const marker = q.get("marker") ?? "";
-  const page = await listPage(ctx, bucketDir, prefix, delimiter, marker || undefined, maxKeys);
+  const page = await listPage(ctx, bucketDir, prefix, delimiter, marker || undefined, maxKeys.limit);
   return xmlResponse("ListBucketResult", {
-    Name: ctx.bucket,
+    Name: ctx.bucket!,
     Prefix: enc(prefix),
     Marker: enc(marker),
     // S3 sends NextMarker only when a delimiter was given; without one, clients use the last key.
     ...(page.truncated && delimiter && page.last !== undefined ? { NextMarker: enc(page.last) } : {}),
-    MaxKeys: q.get("max-keys") !== null && /^\d+$/.test(q.get("max-keys")!) ? Number(q.get("max-keys")) : MAX_KEYS,
+    MaxKeys: maxKeys.echo,
     ...(delimiter ? { Delimiter: enc(delimiter) } : {}),
     ...(url ? { EncodingType: "url" } : {}),
     IsTruncated: page.truncated,
-    Contents: contents(ctx, bucketDir, page, enc, true),
+    Contents: contents(ctx, page, enc, true),
     CommonPrefixes: page.prefixes.map((p) => ({ Prefix: enc(p) })),
   });
 };
@@ -157,8 +165,8 @@ const listObjectVersions: Handler = async (ctx) => {
   const versionMarker = q.get("version-id-marker");
   if (versionMarker && !keyMarker) throw new S3Error("InvalidArgument", "A version-id marker cannot be specified without a key marker.", { ArgumentName: "version-id-marker" });
   if (versionMarker && versionMarker !== "null") throw new S3Error("InvalidArgument", "Invalid version id specified", { ArgumentName: "version-id-marker" });
-  const page = await listPage(ctx, bucketDir, prefix, delimiter, keyMarker || undefined, maxKeys);
-  const versions = contents(ctx, bucketDir, page, enc, true).map(({ Key, LastModified, ETag, Size, StorageClass, Owner, ...rest }) => ({
+  const page = await listPage(ctx, bucketDir, prefix, delimiter, keyMarker || undefined, maxKeys.limit);
+  const versions = contents(ctx, page, enc, true).map(({ Key, LastModified, ETag, Size, StorageClass, Owner, ...rest }) => ({
     Key,
     VersionId: "null",
     IsLatest: true,
@@ -170,12 +178,12 @@ const listObjectVersions: Handler = async (ctx) => {
     ...rest,
   }));
   return xmlResponse("ListVersionsResult", {
-    Name: ctx.bucket,
+    Name: ctx.bucket!,
     Prefix: enc(prefix),
     KeyMarker: enc(keyMarker),
     VersionIdMarker: versionMarker ?? "",
     ...(page.truncated && page.last !== undefined ? { NextKeyMarker: enc(page.last), NextVersionIdMarker: "null" } : {}),
-    MaxKeys: maxKeys,
+    MaxKeys: maxKeys.echo,
     ...(delimiter ? { Delimiter: enc(delimiter) } : {}),
     ...(url ? { EncodingType: "url" } : {}),
     IsTruncated: page.truncated,

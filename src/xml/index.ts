@@ -5,11 +5,25 @@ import { S3Error } from "../errors.ts";
 export const S3_NS = "http://s3.amazonaws.com/doc/2006-03-01/";
 const DECLARATION = '<?xml version="1.0" encoding="UTF-8"?>\n';
 
+const ESCAPES: Record<string, string> = { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&apos;", "\r": "&#13;" };
+const SPECIAL = /[&<>"'\r]/g;
+
+/**
+ * Text escaping for every value we render. The builder's own entity handling leaves a raw CR,
+ * which any XML parser reads back as LF, so a key containing CR would come back changed.
+ */
+function escapeXml(_name: string, v: unknown): string {
+  const s = String(v);
+  return s.search(SPECIAL) < 0 ? s : s.replace(SPECIAL, (c) => ESCAPES[c]);
+}
+
 const builder = new XMLBuilder({
   ignoreAttributes: false,
   attributeNamePrefix: "@_",
   suppressEmptyNode: false,
-  processEntities: true,
+  processEntities: false,
+  tagValueProcessor: escapeXml,
+  attributeValueProcessor: escapeXml,
 });
 
 /** Renders `{ Root: {...} }`-shaped data. Arrays become repeated elements; undefined is omitted. */
