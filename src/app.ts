@@ -41,7 +41,7 @@ export function createApp(services: Services, obs: Observers): Hono {
     return new Response(obs.metrics.render(obs.gauges?.() ?? {}), { headers: { "content-type": "text/plain; version=0.0.4" } });
   });
 
-  app.all("*", (c) => handleS3(c.req.raw, services, obs, remoteAddress(c.env, c.req.raw)));
+  app.all("*", (c) => handleS3(c.req.raw, services, obs, remoteAddress(c.env, c.req.raw), rawUrl(c.env, c.req.raw)));
   return app;
 }
 
@@ -60,7 +60,17 @@ function remoteAddress(env: unknown, req: Request): string | null {
   return e?.requestIP?.(req)?.address ?? e?.incoming?.socket?.remoteAddress ?? null;
 }
 
-export async function handleS3(request: Request, services: Services, obs: Observers, remote: string | null): Promise<Response> {
+/**
+ * The URL exactly as the client sent it. Request.url has `.` and `..` segments resolved, which
+ * breaks the client's signature and hides hostile keys from the key checks. Node keeps the raw
+ * request target; Bun does not expose it, so there such keys fail the signature check instead.
+ */
+function rawUrl(env: unknown, req: Request): string {
+  const target = (env as { incoming?: { url?: unknown } } | undefined)?.incoming?.url;
+  return typeof target === "string" && target.startsWith("/") ? new URL(req.url).origin + target : req.url;
+}
+
+export async function handleS3(request: Request, services: Services, obs: Observers, remote: string | null, url = request.url): Promise<Response> {
   const started = performance.now();
   const requestId = nextRequestId();
   const outcome: Outcome = { op: "unknown", bucket: null, key: null, accessKey: null, errorCode: null };
@@ -73,7 +83,7 @@ export async function handleS3(request: Request, services: Services, obs: Observ
   } else {
     metrics.inFlight++;
     try {
-      response = await dispatch(request, services, obs, requestId, outcome);
+      response = await dispatch(request, url, services, obs, requestId, outcome);
     } finally {
       metrics.inFlight--;
     }
@@ -99,10 +109,10 @@ export async function handleS3(request: Request, services: Services, obs: Observ
   return response;
 }
 
-async function dispatch(request: Request, services: Services, obs: Observers, requestId: string, outcome: Outcome): Promise<Response> {
+async function dispatch(request: Request, url: string, services: Services, obs: Observers, requestId: string, outcome: Outcome): Promise<Response> {
   let resource = "/";
   try {
-    const addr = resolveAddress(request.url, request.headers.get("host"), services.config.virtualDomain);
+    const addr = resolveAddress(url, request.headers.get("host"), services.config.virtualDomain);
     outcome.bucket = addr.bucket;
     outcome.key = addr.key;
     resource = addr.bucket ? `/${addr.bucket}${addr.key !== null ? "/" + addr.key : ""}` : "/";
@@ -112,7 +122,7 @@ async function dispatch(request: Request, services: Services, obs: Observers, re
     const op = resolveOperation(shape);
     if (op) outcome.op = op;
     const auth = await verifyRequest(
-      { method: request.method, url: request.url, headers },
+      { method: request.method, url, headers },
       { lookupSecret: services.lookupSecret, now: new Date(), region: services.config.region },
     );
     outcome.accessKey = auth.accessKey;

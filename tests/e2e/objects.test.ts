@@ -16,7 +16,7 @@ import {
 import type * as Minio from "minio";
 import { existsSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { minioClient, s3Client, startGateway, type Gateway } from "./harness.ts";
+import { RUNTIME, minioClient, s3Client, startGateway, type Gateway } from "./harness.ts";
 import { expectS3Error, md5Hex, readAll, signedRequest, treeOf } from "./objects-util.ts";
 
 const EMPTY_MD5 = "d41d8cd98f00b204e9800998ecf8427e";
@@ -82,16 +82,16 @@ describe("keys map to paths", () => {
     expect(readFileSync(join(gw.root, B, key), "utf8")).toBe("long");
   });
 
-  // Bun and Node (Node's URL parser in @hono/node-server) both resolve dot segments, %2e spellings
-  // included, before the app sees the URL, so the signature no longer matches: 403
-  // SignatureDoesNotMatch on both runtimes (verified 2026-11 with Bun 1.4.5 and Node 20.20). What
-  // matters is that the request is refused and nothing is written inside or outside the bucket.
+  // Bun resolves dot segments (%2e spellings included) in request.url and exposes no raw target,
+  // so there the signature no longer matches: 403 SignatureDoesNotMatch. On Node the gateway reads
+  // the raw request target, the signature holds and the key checks refuse it: 400 InvalidArgument.
+  // Either way the request is refused and nothing is written inside or outside the bucket.
   for (const key of ["../x", "a/../b", "./a", "a/./b", "..", "a/.."]) {
     test(`dot-segment key ${JSON.stringify(key)} is refused and writes nothing`, async () => {
       const before = treeOf(gw.root);
       const parent = join(gw.root, "..");
       const outside = ["x", "a", "b"].map((n) => existsSync(join(parent, n)));
-      const r = await expectS3Error(put(key, "evil"), 403, "SignatureDoesNotMatch");
+      const r = RUNTIME === "bun" ? await expectS3Error(put(key, "evil"), 403, "SignatureDoesNotMatch") : await expectS3Error(put(key, "evil"), 400, "InvalidArgument");
       expect(r.status).toBeGreaterThanOrEqual(400);
       expect(treeOf(gw.root)).toEqual(before);
       expect(existsSync(join(gw.root, "x"))).toBe(false);
