@@ -158,9 +158,14 @@ export class PosixBackend {
 
   /** Stat and metadata of an object; NoSuchKey when the key names no object. */
   headObject(bucket: string, key: string): ObjectInfo {
-    const loc = this.location(bucket, key);
+    // Reads skip the bucket's own stat: only a miss needs to know which of the two is missing.
+    const bucketDir = bucketPath(this.root, bucket);
+    const loc = { bucketDir, ...keyPath(bucketDir, key) };
     const info = this.infoAt(bucket, key, loc);
-    if (!info) throw new S3Error("NoSuchKey", undefined, { Key: key });
+    if (!info) {
+      this.bucketDir(bucket);
+      throw new S3Error("NoSuchKey", undefined, { Key: key });
+    }
     return info;
   }
 

@@ -339,10 +339,25 @@ function candidates(method: string, r: RequestShape): OperationRow[] {
   );
 }
 
+/** The same choice as `candidates` + `missing`, without allocating: this runs on every request. */
 function resolveAs(method: string, r: RequestShape): OperationName | null {
+  const target = targetOf(r);
+  let bare: boolean | undefined;
   let best: OperationRow | null = null;
-  for (const row of candidates(method, r)) {
-    if (missing(row, r).length === 0 && (best === null || score(row) > score(best))) best = row;
+  let bestScore = -1;
+  for (const row of ROWS_BY_METHOD.get(method) ?? []) {
+    if (row.target !== target) continue;
+    if (row.query === undefined) {
+      bare ??= !hasSubresource(r.query);
+      if (!bare) continue;
+    } else if (!r.query.has(row.query)) continue;
+    if (row.queryAll && !row.queryAll.every((q) => hasParam(r.query, q))) continue;
+    if (row.header !== undefined && r.headers.get(row.header) === null) continue;
+    const sc = score(row);
+    if (sc > bestScore) {
+      best = row;
+      bestScore = sc;
+    }
   }
   return best?.op ?? null;
 }

@@ -599,3 +599,15 @@ describe("round trip with @smithy/signature-v4", () => {
     expect(verifyRequest(req, rtOpts(now)).amzDate).toBe("20260301T120000Z");
   });
 });
+
+describe("canonical components: fast path agrees with decode-and-re-encode", () => {
+  const { canonicalUri, canonicalQuery, encodeRfc3986Bytes, percentDecodeBytes } = require("../../src/auth/sigv4.ts");
+  const slow = (s: string, plus: boolean) => encodeRfc3986Bytes(percentDecodeBytes(s, plus));
+  const samples = ["abc", "A-Z_0.9~", "%41", "%2f", "%2F", "a%2Db", "%7e", "%7E", "%E6%97%A5", "%e6%97%a5", "%2E%2E", "%5F", "%5B", "a+b", "%20", "x%", "%zz", "%C3"];
+  test.each(samples)("path segment %p", (s) => {
+    expect(canonicalUri("/" + s)).toBe("/" + slow(s, false));
+  });
+  test.each(samples)("query value %p", (s) => {
+    expect(canonicalQuery(`k=${s}`)).toBe(`k=${slow(s, true)}`);
+  });
+});
