@@ -7,6 +7,7 @@ import { randomBytes } from "node:crypto";
 import { createHasher, type ChecksumAlgorithm, type Hasher } from "../checksums/index.ts";
 import { S3Error } from "../errors.ts";
 import { bucketTmpDir } from "./layout.ts";
+import { hashBeside } from "./md5-beside.ts";
 import { isServableBucketName } from "./names.ts";
 
 export interface IncomingBody {
@@ -28,6 +29,8 @@ export interface WrittenFile {
   checksum: { algorithm: ChecksumAlgorithm; value: string } | null;
   stat: Stats;
 }
+
+const HASH_BESIDE_MIN = 8 * 1024 * 1024;
 
 export type FsyncPolicy = "none" | "file" | "full";
 
@@ -87,7 +90,10 @@ export function validateContentMd5(value: string | null): Buffer | null {
 export async function receiveToTemp(tmpDir: string, body: IncomingBody, fsync: FsyncPolicy): Promise<WrittenFile> {
   const expectedMd5 = validateContentMd5(body.contentMd5);
   const { fd, path } = openTemp(tmpDir);
-  const md5 = createHasher("MD5");
+  // Large bodies hash on another core, behind the writer; small ones inline (a thread hop costs
+  // more than hashing a few megabytes).
+  const beside = body.length !== null && body.length >= HASH_BESIDE_MIN ? hashBeside(path) : null;
+  const md5 = beside ? null : createHasher("MD5");
   const sha = body.sha256 ? createHasher("SHA256") : null;
   const ck: Hasher | null = body.checksum ? createHasher(body.checksum.algorithm) : null;
   let size = 0;
@@ -103,10 +109,11 @@ export async function receiveToTemp(tmpDir: string, body: IncomingBody, fsync: F
           if (body.length !== null && size > body.length) {
             throw new S3Error("InvalidRequest", "The request body is longer than its declared length.");
           }
-          md5.update(value);
+          md5?.update(value);
           sha?.update(value);
           ck?.update(value);
           writeAll(fd, value);
+          beside?.advance(size);
         }
       } finally {
         reader.releaseLock();
@@ -114,7 +121,7 @@ export async function receiveToTemp(tmpDir: string, body: IncomingBody, fsync: F
     }
     if (body.length !== null && size !== body.length) throw new S3Error("IncompleteBody");
     if (sha && sha.digest().toString("hex") !== body.sha256) throw new S3Error("XAmzContentSHA256Mismatch");
-    const md5Digest = md5.digest();
+    const md5Digest = beside ? Buffer.from(await beside.finish(), "hex") : md5!.digest();
     if (expectedMd5 && !md5Digest.equals(expectedMd5)) throw new S3Error("BadDigest", "The Content-MD5 you specified did not match what we received.");
     let checksum: WrittenFile["checksum"] = null;
     if (ck && body.checksum) {
@@ -130,6 +137,7 @@ export async function receiveToTemp(tmpDir: string, body: IncomingBody, fsync: F
     ok = true;
     return { tmpPath: path, size, md5Hex: md5Digest.toString("hex"), checksum, stat };
   } finally {
+    if (!ok) beside?.abort();
     closeSync(fd);
     if (!ok) {
       try {

@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { CreateBucketCommand, GetObjectCommand, ListBucketsCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import { getSignedUrl } from "@aws-sdk/s3-request-presigner";
 import { execFileSync, spawnSync } from "node:child_process";
+import { createHash } from "node:crypto";
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -164,6 +165,10 @@ test.skipIf(RUNTIME !== "bun")("the single executable (bun build --compile) serv
     const { getAttributeSync } = await import("@napi-rs/xattr");
     expect(JSON.parse(String(getAttributeSync(join(root, "exe", "k"), "user.filegate"))).headers["content-type"]).toBe("text/x-test");
     expect(readFileSync(join(root, "exe", "k"), "utf8")).toBe("from the executable");
+    // Large bodies are hashed by a worker thread: it must run inside the executable too.
+    const big = Buffer.alloc(12 * 1024 * 1024, 7);
+    const put = await s3.send(new PutObjectCommand({ Bucket: "exe", Key: "big", Body: big }));
+    expect(put.ETag).toBe(`"${createHash("md5").update(big).digest("hex")}"`);
   } finally {
     proc.kill("SIGTERM");
     rmSync(root, { recursive: true, force: true });
