@@ -20,9 +20,11 @@ export function requestIdHeaders(requestId: string): Record<string, string> {
 }
 
 export function xmlResponse(root: string, body: Record<string, unknown>, status = 200, headers: Record<string, string> = {}): Response {
-  return new Response(renderXml(root, body), {
+  const xml = renderXml(root, body);
+  // An explicit length lets the access log and metrics count the bytes sent.
+  return new Response(xml, {
     status,
-    headers: { "content-type": "application/xml", ...headers },
+    headers: { "content-type": "application/xml", "content-length": String(Buffer.byteLength(xml)), ...headers },
   });
 }
 
@@ -47,5 +49,6 @@ export function errorResponse(err: unknown, resource: string, requestId: string,
     { Code: e.code, Message: e.message, ...e.extra, Resource: resource, RequestId: requestId, HostId: hostId },
     null,
   );
+  headers["content-length"] = String(Buffer.byteLength(xml));
   return new Response(xml, { status: e.status, headers });
 }
