@@ -41,7 +41,7 @@ export function fileResponse(path: string, start: number, end: number, size: num
   // A stream costs more than the bytes for small bodies on Node; one read is cheaper. Bounded,
   // so memory per request stays small.
   if (length <= SMALL_BODY) return new Response(readSpan(path, start, length), { status, headers });
-  const highWaterMark = Math.min(1024 * 1024, Math.max(64 * 1024, 2 ** Math.ceil(Math.log2(Math.max(1, length)))));
+  const highWaterMark = Math.min(512 * 1024, Math.max(64 * 1024, 2 ** Math.ceil(Math.log2(Math.max(1, length)))));
   const stream = Readable.toWeb(createReadStream(path, { start, end, highWaterMark })) as unknown as ReadableStream<Uint8Array>;
   return new Response(stream, { status, headers });
 }

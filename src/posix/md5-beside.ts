@@ -11,7 +11,7 @@ const WORKER_SOURCE = `
 const { parentPort } = require("node:worker_threads");
 const { openSync, readSync, closeSync } = require("node:fs");
 const { createHash } = require("node:crypto");
-const buf = Buffer.allocUnsafe(4 * 1024 * 1024);
+const buf = Buffer.allocUnsafe(1024 * 1024);
 parentPort.on("message", ({ path, shared }) => {
   const state = new Int32Array(shared, 0, 2);     // [0] write generation, [1] 0 running / 1 done / 2 aborted
   const written = new BigInt64Array(shared, 8, 1); // bytes written so far
@@ -52,7 +52,8 @@ function acquire(): Worker | null {
   if (w) return w;
   if (live >= MAX_WORKERS) return null;
   live++;
-  const worker = new Worker(WORKER_SOURCE, { eval: true });
+  // The worker only streams a file through a hash: a small heap keeps its footprint small.
+  const worker = new Worker(WORKER_SOURCE, { eval: true, resourceLimits: { maxOldGenerationSizeMb: 16, maxYoungGenerationSizeMb: 4 } });
   worker.unref();
   worker.on("error", () => {
     live--;
