@@ -15,6 +15,7 @@
 // only lock.
 import { createReadStream, closeSync, fdatasyncSync, fstatSync, ftruncateSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync, copyFileSync, constants } from "node:fs";
 import { randomBytes } from "node:crypto";
+import { rm } from "node:fs/promises";
 import { join } from "node:path";
 import { createHasher, type Hasher } from "../checksums/index.ts";
 import { S3Error, fsError } from "../errors.ts";
@@ -405,7 +406,9 @@ export class MultipartStore {
       } catch {
         // The object is in place; only an idempotent retry would miss the record.
       }
-      rmSync(up.dir, { recursive: true, force: true });
+      // The parts' space is freed after the answer: the object is committed and the directory,
+      // renamed at the start, is no one else's. If the process dies first, cleanup-uploads finds it.
+      void rm(up.dir, { recursive: true, force: true }).catch(() => {});
       return result;
     } catch (e) {
       if (fd !== null) closeSync(fd);
