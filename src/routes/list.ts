@@ -98,75 +98,81 @@ function contents(ctx: S3Context, page: Page, enc: (s: string) => string, withOw
   });
 }
 
-const listObjectsV2: Handler = async (ctx) => {
+/** What the three listings share: where, which keys, how many, how to encode. */
+function listRequest(ctx: S3Context) {
   const q = ctx.query;
-  const bucketDir = bucketDirOf(ctx);
-  const prefix = q.get("prefix") ?? "";
-  const delimiter = q.get("delimiter") ?? "";
-  const maxKeys = parseMaxKeys(q, "max-keys");
   const url = parseEncoding(q);
-  const enc = url ? urlEncode : (s: string) => s;
-  const scope = `v2\0${prefix}\0${delimiter}`;
+  return {
+    q,
+    bucketDir: bucketDirOf(ctx),
+    prefix: q.get("prefix") ?? "",
+    delimiter: q.get("delimiter") ?? "",
+    maxKeys: parseMaxKeys(q, "max-keys"),
+    url,
+    enc: url ? urlEncode : (s: string) => s,
+  };
+}
+
+type ListRequest = ReturnType<typeof listRequest>;
+
+/** Fields after the paging markers, common to all three result documents. */
+function pageFields(r: ListRequest, page: Page) {
+  return {
+    MaxKeys: r.maxKeys.echo,
+    ...(r.delimiter ? { Delimiter: r.enc(r.delimiter) } : {}),
+    ...(r.url ? { EncodingType: "url" } : {}),
+    IsTruncated: page.truncated,
+  };
+}
+
+const commonPrefixes = (r: ListRequest, page: Page) => page.prefixes.map((p) => ({ Prefix: r.enc(p) }));
+
+const listObjectsV2: Handler = async (ctx) => {
+  const r = listRequest(ctx);
+  const { q, enc } = r;
+  const scope = `v2\0${r.prefix}\0${r.delimiter}`;
   const token = q.get("continuation-token");
   if (token === "") throw new S3Error("InvalidArgument", "The continuation token provided is incorrect", { ArgumentName: "continuation-token" });
   const startAfter = token !== null ? readToken(ctx.services.tokenKey, scope, token) : (q.get("start-after") ?? undefined);
-  const page = await listPage(ctx, bucketDir, prefix, delimiter, startAfter || undefined, maxKeys.limit);
+  const page = await listPage(ctx, r.bucketDir, r.prefix, r.delimiter, startAfter || undefined, r.maxKeys.limit);
   return xmlResponse("ListBucketResult", {
     Name: ctx.bucket!,
-    Prefix: enc(prefix),
+    Prefix: enc(r.prefix),
     ...(q.has("start-after") ? { StartAfter: enc(q.get("start-after")!) } : {}),
     ...(token !== null ? { ContinuationToken: token } : {}),
     ...(page.truncated && page.last !== undefined ? { NextContinuationToken: makeToken(ctx.services.tokenKey, scope, page.last) } : {}),
     KeyCount: page.objects.length + page.prefixes.length,
-    MaxKeys: maxKeys.echo,
-    ...(delimiter ? { Delimiter: enc(delimiter) } : {}),
-    ...(url ? { EncodingType: "url" } : {}),
-    IsTruncated: page.truncated,
+    ...pageFields(r, page),
     Contents: contents(ctx, page, enc, q.get("fetch-owner") === "true"),
-    CommonPrefixes: page.prefixes.map((p) => ({ Prefix: enc(p) })),
+    CommonPrefixes: commonPrefixes(r, page),
   });
 };
 
 const listObjectsV1: Handler = async (ctx) => {
-  const q = ctx.query;
-  const bucketDir = bucketDirOf(ctx);
-  const prefix = q.get("prefix") ?? "";
-  const delimiter = q.get("delimiter") ?? "";
-  const maxKeys = parseMaxKeys(q, "max-keys");
-  const url = parseEncoding(q);
-  const enc = url ? urlEncode : (s: string) => s;
-  const marker = q.get("marker") ?? "";
-  const page = await listPage(ctx, bucketDir, prefix, delimiter, marker || undefined, maxKeys.limit);
+  const r = listRequest(ctx);
+  const marker = r.q.get("marker") ?? "";
+  const page = await listPage(ctx, r.bucketDir, r.prefix, r.delimiter, marker || undefined, r.maxKeys.limit);
   return xmlResponse("ListBucketResult", {
     Name: ctx.bucket!,
-    Prefix: enc(prefix),
-    Marker: enc(marker),
+    Prefix: r.enc(r.prefix),
+    Marker: r.enc(marker),
     // S3 sends NextMarker only when a delimiter was given; without one, clients use the last key.
-    ...(page.truncated && delimiter && page.last !== undefined ? { NextMarker: enc(page.last) } : {}),
-    MaxKeys: maxKeys.echo,
-    ...(delimiter ? { Delimiter: enc(delimiter) } : {}),
-    ...(url ? { EncodingType: "url" } : {}),
-    IsTruncated: page.truncated,
-    Contents: contents(ctx, page, enc, true),
-    CommonPrefixes: page.prefixes.map((p) => ({ Prefix: enc(p) })),
+    ...(page.truncated && r.delimiter && page.last !== undefined ? { NextMarker: r.enc(page.last) } : {}),
+    ...pageFields(r, page),
+    Contents: contents(ctx, page, r.enc, true),
+    CommonPrefixes: commonPrefixes(r, page),
   });
 };
 
 /** An unversioned bucket: every object once, as the null version, latest. */
 const listObjectVersions: Handler = async (ctx) => {
-  const q = ctx.query;
-  const bucketDir = bucketDirOf(ctx);
-  const prefix = q.get("prefix") ?? "";
-  const delimiter = q.get("delimiter") ?? "";
-  const maxKeys = parseMaxKeys(q, "max-keys");
-  const url = parseEncoding(q);
-  const enc = url ? urlEncode : (s: string) => s;
-  const keyMarker = q.get("key-marker") ?? "";
-  const versionMarker = q.get("version-id-marker");
+  const r = listRequest(ctx);
+  const keyMarker = r.q.get("key-marker") ?? "";
+  const versionMarker = r.q.get("version-id-marker");
   if (versionMarker && !keyMarker) throw new S3Error("InvalidArgument", "A version-id marker cannot be specified without a key marker.", { ArgumentName: "version-id-marker" });
   if (versionMarker && versionMarker !== "null") throw new S3Error("InvalidArgument", "Invalid version id specified", { ArgumentName: "version-id-marker" });
-  const page = await listPage(ctx, bucketDir, prefix, delimiter, keyMarker || undefined, maxKeys.limit);
-  const versions = contents(ctx, page, enc, true).map(({ Key, LastModified, ETag, Size, StorageClass, Owner, ...rest }) => ({
+  const page = await listPage(ctx, r.bucketDir, r.prefix, r.delimiter, keyMarker || undefined, r.maxKeys.limit);
+  const versions = contents(ctx, page, r.enc, true).map(({ Key, LastModified, ETag, Size, StorageClass, Owner, ...rest }) => ({
     Key,
     VersionId: "null",
     IsLatest: true,
@@ -179,16 +185,13 @@ const listObjectVersions: Handler = async (ctx) => {
   }));
   return xmlResponse("ListVersionsResult", {
     Name: ctx.bucket!,
-    Prefix: enc(prefix),
-    KeyMarker: enc(keyMarker),
+    Prefix: r.enc(r.prefix),
+    KeyMarker: r.enc(keyMarker),
     VersionIdMarker: versionMarker ?? "",
-    ...(page.truncated && page.last !== undefined ? { NextKeyMarker: enc(page.last), NextVersionIdMarker: "null" } : {}),
-    MaxKeys: maxKeys.echo,
-    ...(delimiter ? { Delimiter: enc(delimiter) } : {}),
-    ...(url ? { EncodingType: "url" } : {}),
-    IsTruncated: page.truncated,
+    ...(page.truncated && page.last !== undefined ? { NextKeyMarker: r.enc(page.last), NextVersionIdMarker: "null" } : {}),
+    ...pageFields(r, page),
     Version: versions,
-    CommonPrefixes: page.prefixes.map((p) => ({ Prefix: enc(p) })),
+    CommonPrefixes: commonPrefixes(r, page),
   });
 };
 
