@@ -130,6 +130,13 @@ async function dispatch(request: Request, url: string, services: Services, obs: 
     // Authenticated callers learn what is wrong with the request shape; others only get AccessDenied.
     if (!op) resolveOperationOrThrow(shape);
     if (services.config.readonly && !READ_METHODS.has(request.method)) throw new S3Error("AccessDenied", "This gateway is read-only.");
+    const expectedOwner = headers.get("x-amz-expected-bucket-owner");
+    if (expectedOwner !== null && expectedOwner !== services.owner.id) throw new S3Error("AccessDenied");
+    // Buckets here are never versioned: the only version an object has is "null".
+    const versionId = query.get("versionId");
+    if (versionId !== null && versionId !== "null" && addr.key !== null) {
+      throw new S3Error("InvalidArgument", "Invalid version id specified", { ArgumentName: "versionId", ArgumentValue: versionId });
+    }
     const handler = HANDLERS[op!];
     if (!handler) throw new S3Error("NotImplemented", `${op} is not implemented by filegate.`);
     const ctx: S3Context = { op: op!, bucket: addr.bucket, key: addr.key, query, headers, request, requestId, auth, services };

@@ -249,3 +249,20 @@ describe("response overrides and checksums", () => {
     expect(off.headers.get("x-amz-checksum-sha256")).toBeNull();
   });
 });
+
+describe("unversioned buckets and bucket ownership", () => {
+  test("versionId=null reads the object; any other version id is InvalidArgument", async () => {
+    await s3.send(new PutObjectCommand({ Bucket: B, Key: "versioned-read", Body: "v" }));
+    const ok = await s3.send(new GetObjectCommand({ Bucket: B, Key: "versioned-read", VersionId: "null" }));
+    expect(await ok.Body!.transformToString()).toBe("v");
+    const err = await s3.send(new GetObjectCommand({ Bucket: B, Key: "versioned-read", VersionId: "3HL4kqtJlcpXroDTDmJ+rmSpXd3dIbrHY" })).catch((e) => e);
+    expect(err.$metadata.httpStatusCode).toBe(400);
+    expect(err.name).toBe("InvalidArgument");
+  });
+
+  test("x-amz-expected-bucket-owner that is not the owner: AccessDenied", async () => {
+    await s3.send(new PutObjectCommand({ Bucket: B, Key: "owned", Body: "o" }));
+    const err = await s3.send(new HeadObjectCommand({ Bucket: B, Key: "owned", ExpectedBucketOwner: "111122223333" })).catch((e) => e);
+    expect(err.$metadata.httpStatusCode).toBe(403);
+  });
+});
