@@ -41,9 +41,14 @@ export function superviseWorkers(count: number, port: number, log: (l: string) =
   const start = (index: number) => {
     const child = spawn(process.execPath, [...ownArgs(), "--port", String(port)], {
       env: { ...process.env, [WORKER_ENV]: String(index) },
-      stdio: ["ignore", "inherit", "inherit"],
+      // Inherit all three: "ignore" opens /dev/null, which a bare container may lack.
+      stdio: "inherit",
     });
     children.add(child);
+    child.on("error", (e) => {
+      log(`filegate: cannot start worker ${index}: ${e.message}`);
+      process.exit(1);
+    });
     child.on("exit", (code, signal) => {
       children.delete(child);
       if (stopping) {

@@ -174,3 +174,21 @@ test.skipIf(RUNTIME !== "bun")("the single executable (bun build --compile) serv
     rmSync(root, { recursive: true, force: true });
   }
 });
+
+test("--workers 2: two processes serve one port and stop together on SIGTERM", async () => {
+  const gw = await startGateway({ args: ["--workers", "2"] });
+  const s3 = s3Client(gw);
+  await s3.send(new CreateBucketCommand({ Bucket: "workers" }));
+  for (let i = 0; i < 20; i++) await s3.send(new PutObjectCommand({ Bucket: "workers", Key: `k${i}`, Body: `v${i}` }));
+  const bodies = await Promise.all(Array.from({ length: 20 }, (_, i) => s3.send(new GetObjectCommand({ Bucket: "workers", Key: `k${i}` })).then((r) => r.Body!.transformToString())));
+  expect(bodies).toEqual(Array.from({ length: 20 }, (_, i) => `v${i}`));
+  const children = spawnSync("pgrep", ["-P", String(gw.pid)], { encoding: "utf8" }).stdout.trim().split("\n").filter(Boolean);
+  // Bun: two spawned workers; Node: two cluster workers.
+  expect(children.length).toBe(2);
+  const exited = new Promise<number | null>((r) => gw.proc.once("exit", (code) => r(code)));
+  gw.proc.kill("SIGTERM");
+  expect(await exited).toBe(0);
+  await new Promise((r) => setTimeout(r, 200));
+  for (const pid of children) expect(existsSync(`/proc/${pid}`)).toBe(false);
+  rmSync(gw.root, { recursive: true, force: true });
+});
