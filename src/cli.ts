@@ -14,7 +14,7 @@ import { cleanupUploads, parseAge } from "./posix/multipart.ts";
 import { SidecarMetaStore, XattrMetaStore, probeXattr, type MetaStore } from "./posix/meta.ts";
 import type { Services } from "./s3/context.ts";
 import type { RunningServer } from "./serve/types.ts";
-import { WORKER_ENV, freePort, isWorkerProcess, superviseWorkers } from "./serve/workers.ts";
+import { WORKER_ENV, freePort, isWorkerProcess, superviseWorkers, waitUntilListening } from "./serve/workers.ts";
 import cluster from "node:cluster";
 import { AccessLog } from "./ops/access-log.ts";
 import { Metrics } from "./ops/metrics.ts";
@@ -133,6 +133,8 @@ async function main(): Promise<void> {
     if (isBun) {
       const port = config.port || (await freePort(config.host));
       superviseWorkers(config.workers, port, log);
+      // Announce the endpoint only when it answers: scripts wait for this line.
+      await waitUntilListening(config.host, port).catch((e) => fail((e as Error).message));
       banner(port);
     } else {
       superviseCluster(config.workers, banner, log);

@@ -3,7 +3,7 @@
 // spreads connections); Node 20 has no reusePort, so Node uses node:cluster, whose primary hands
 // connections to the workers.
 import { spawn, type ChildProcess } from "node:child_process";
-import { createServer } from "node:net";
+import { connect, createServer } from "node:net";
 
 export const WORKER_ENV = "FILEGATE_WORKER";
 
@@ -21,6 +21,25 @@ export function freePort(host: string): Promise<number> {
       s.close(() => ok(port));
     });
   });
+}
+
+/** Resolves once something accepts connections on host:port (the workers bind on their own). */
+export async function waitUntilListening(host: string, port: number, timeoutMs = 15000): Promise<void> {
+  const target = host === "0.0.0.0" || host === "::" ? "127.0.0.1" : host;
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const ok = await new Promise<boolean>((resolve) => {
+      const s = connect(port, target);
+      s.once("connect", () => {
+        s.destroy();
+        resolve(true);
+      });
+      s.once("error", () => resolve(false));
+    });
+    if (ok) return;
+    if (Date.now() > deadline) throw new Error(`no worker is listening on ${target}:${port}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
 }
 
 /** This process's script (unless it is a compiled executable) and arguments. */
