@@ -104,7 +104,6 @@ function objectHeaders(info: ObjectInfo): Record<string, string> {
     for (const [k, v] of Object.entries(meta.user)) headers[USER_META_PREFIX + k] = v;
     const tagCount = decodeTags(meta.tags).length;
     if (tagCount) headers["x-amz-tagging-count"] = String(tagCount);
-    if (meta.parts) headers["x-amz-mp-parts-count"] = String(meta.parts.length);
   }
   return headers;
 }
@@ -132,7 +131,8 @@ function selectSpan(ctx: S3Context, info: ObjectInfo): { start: number; end: num
     const parts = info.meta?.parts;
     if (!parts) {
       if (n !== 1) throw new S3Error("InvalidPartNumber");
-      return { start: 0, end: size - 1, partial: false };
+      // Part 1 of a single-part object is the whole object, answered as a range (206), as S3 does.
+      return { start: 0, end: size - 1, partial: size > 0 };
     }
     if (n > parts.length) throw new S3Error("InvalidPartNumber");
     const start = parts.slice(0, n - 1).reduce((a, b) => a + b, 0);
@@ -167,6 +167,8 @@ const getOrHeadObject: Handler = (ctx) => {
   // A stored checksum describes the whole object; S3 returns it for whole-object reads only.
   // Part-level checksums of multipart objects are not kept, so a part read gets none.
   if (wantChecksum && !span.partial) Object.assign(headers, checksumHeaders(info.meta));
+  // S3 reports the part count only to part reads of multipart objects.
+  if (ctx.query.get("partNumber") !== null && info.meta?.parts) headers["x-amz-mp-parts-count"] = String(info.meta.parts.length);
   const status = span.partial ? 206 : 200;
   if (ctx.request.method === "HEAD" || info.isDirectoryObject || length <= 0) return new Response(null, { status, headers });
   return fileResponse(info.path, span.start, span.end, info.size, status, headers);

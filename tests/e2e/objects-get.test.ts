@@ -145,9 +145,13 @@ describe("ranges", () => {
     expect(r.ContentRange).toBe(`bytes 10-19/${BIG.length}`);
   });
 
-  test("partNumber=1 on a non-multipart object → whole object; partNumber=2 → 416 InvalidPartNumber", async () => {
+  test("partNumber=1 on a non-multipart object → whole object as a 206; partNumber=2 → 416 InvalidPartNumber", async () => {
     const r = await get("dir/big.bin", { PartNumber: 1 });
     expect(r.ContentLength).toBe(BIG.length);
+    expect(r.$metadata.httpStatusCode).toBe(206);
+    expect(r.ContentRange).toBe(`bytes 0-${BIG.length - 1}/${BIG.length}`);
+    // S3 reports PartsCount only for multipart objects.
+    expect(r.PartsCount).toBeUndefined();
     expect((await bytes(r)).equals(BIG)).toBe(true);
     const h = await s3.send(new HeadObjectCommand({ Bucket: B, Key: "small", PartNumber: 1 }));
     expect(h.ContentLength).toBe(26);
