@@ -8,6 +8,8 @@ import { S3Error } from "../errors.ts";
 import { readChunk, validateContentMd5, type IncomingBody } from "../posix/incoming.ts";
 import type { S3Context } from "../s3/context.ts";
 
+const MAX_SINGLE_UPLOAD = 5 * 1024 ** 3;
+
 function declaredLength(ctx: S3Context): number | null {
   const h = ctx.headers;
   const streaming = ctx.auth.payload.startsWith("streaming");
@@ -19,7 +21,10 @@ function declaredLength(ctx: S3Context): number | null {
     throw new S3Error("MissingContentLength");
   }
   if (!/^\d{1,16}$/.test(raw.trim())) throw new S3Error("InvalidArgument", "Content-Length is not a valid number.", { ArgumentName: "Content-Length" });
-  return Number(raw);
+  const n = Number(raw);
+  // S3's limit for one PUT or one part; refuse before reading anything.
+  if (n > MAX_SINGLE_UPLOAD) throw new S3Error("EntityTooLarge", undefined, { ProposedSize: String(n), MaxSizeAllowed: String(MAX_SINGLE_UPLOAD) });
+  return n;
 }
 
 function requestedChecksum(ctx: S3Context, trailers: Promise<Map<string, string>> | null): IncomingBody["checksum"] {

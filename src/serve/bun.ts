@@ -4,8 +4,9 @@ import { readFileSync } from "node:fs";
 import type { FetchHandler, RunningServer, ServeOptions } from "./types.ts";
 
 // S3 accepts 5 GiB in one PUT; aws-chunked framing adds under 0.2% on top. Bun's default (128 MiB)
-// would refuse large uploads with a bare 413.
-const MAX_BODY = 5 * 1024 ** 3 + 256 * 1024 ** 2;
+// would refuse large uploads with a bare 413. The app refuses declared lengths over 5 GiB with
+// S3's EntityTooLarge; this cap sits above that so Bun's own bare 413 is only the last resort.
+const MAX_BODY = 6 * 1024 ** 3;
 
 function readTls(tls: ServeOptions["tls"]) {
   return tls ? { cert: readFileSync(tls.cert, "utf8"), key: readFileSync(tls.key, "utf8") } : undefined;

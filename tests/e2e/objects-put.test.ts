@@ -235,3 +235,19 @@ describe("conditional writes", () => {
     expect(tmpFiles()).toEqual([]);
   });
 });
+
+test("a declared length over 5 GiB is refused with EntityTooLarge before any body is read", async () => {
+  const { getSignedUrl } = await import("@aws-sdk/s3-request-presigner");
+  const { PutObjectCommand } = await import("@aws-sdk/client-s3");
+  const url = new URL(await getSignedUrl(s3, new PutObjectCommand({ Bucket: B, Key: "too-large" }), { expiresIn: 60 }));
+  const net = await import("node:net");
+  const sock = net.connect(gw.port, "127.0.0.1");
+  await new Promise((r) => sock.once("connect", r));
+  let response = "";
+  sock.on("data", (d) => (response += d));
+  sock.write(`PUT ${url.pathname}${url.search} HTTP/1.1\r\nHost: 127.0.0.1:${gw.port}\r\nContent-Length: ${5 * 1024 ** 3 + 1}\r\n\r\nabc`);
+  for (let i = 0; i < 50 && !response.includes("</Error>"); i++) await new Promise((r) => setTimeout(r, 50));
+  sock.destroy();
+  expect(response).toMatch(/^HTTP\/1\.1 400/);
+  expect(response).toContain("<Code>EntityTooLarge</Code>");
+});
