@@ -38,8 +38,10 @@ const parser = new XMLParser({
   parseTagValue: false,
   trimValues: true,
   processEntities: true,
-  // Entity expansion is where XML bombs live; S3 documents carry none beyond the predefined ones.
-  htmlEntities: false,
+  // Character references such as &#34; must decode (Go's encoder, so rclone, writes the quotes
+  // around part ETags that way). Declared entities, where XML bombs live, never get this far:
+  // parseXml refuses any DTD.
+  htmlEntities: true,
 });
 
 /**
@@ -47,7 +49,7 @@ const parser = new XMLParser({
  * `expectedRoot`, is MalformedXML. Returns the root element's content.
  */
 export function parseXml(text: string, expectedRoot: string): Record<string, unknown> {
-  if (text.trim() === "" || XMLValidator.validate(text) !== true) throw new S3Error("MalformedXML");
+  if (text.trim() === "" || /<!(DOCTYPE|ENTITY)/i.test(text) || XMLValidator.validate(text) !== true) throw new S3Error("MalformedXML");
   let doc: Record<string, unknown>;
   try {
     doc = parser.parse(text) as Record<string, unknown>;
