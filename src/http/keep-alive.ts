@@ -3,8 +3,7 @@
 // <Error> document, still under 200) is ready; clients parse the body, not the status. Doing the
 // same keeps Bun's idleTimeout and proxies satisfied. Fast results get an ordinary response, so
 // errors keep their real status whenever possible.
-import { S3Error, isS3Error } from "../errors.ts";
-import { renderXml } from "../xml/index.ts";
+import { asS3Error, errorXml } from "./response.ts";
 
 const DECLARATION = '<?xml version="1.0" encoding="UTF-8"?>\n';
 
@@ -67,11 +66,5 @@ export async function keepAliveXml(work: Promise<string>, opts: KeepAliveOptions
 }
 
 function errorDocument(err: unknown, opts: KeepAliveOptions): string {
-  let e: S3Error;
-  if (isS3Error(err)) e = err;
-  else {
-    opts.log?.(`request ${opts.requestId}: internal error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
-    e = new S3Error("InternalError");
-  }
-  return renderXml("Error", { Code: e.code, Message: e.message, ...e.extra, Resource: opts.resource, RequestId: opts.requestId }, null);
+  return errorXml(asS3Error(err, opts.requestId, opts.log), opts.resource, opts.requestId);
 }

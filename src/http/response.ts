@@ -29,26 +29,27 @@ export function xmlResponse(root: string, body: Record<string, unknown>, status 
 }
 
 /**
- * Renders any thrown value as S3 error XML. Unexpected errors become InternalError: their message
- * may hold a path or a stack, so it goes to the server log only.
+ * Any thrown value as an S3Error. Unexpected errors become InternalError: their message may hold a
+ * path or a stack, so it goes to the server log only.
  */
+export function asS3Error(err: unknown, requestId: string, log?: (msg: string) => void): S3Error {
+  if (isS3Error(err)) return err;
+  log?.(`request ${requestId}: internal error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+  return new S3Error("InternalError");
+}
+
+/** The one rendering of S3's <Error> document. */
+export function errorXml(e: S3Error, resource: string, requestId: string): string {
+  return renderXml("Error", { Code: e.code, Message: e.message, ...e.extra, Resource: resource, RequestId: requestId, HostId: hostId }, null);
+}
+
 export function errorResponse(err: unknown, resource: string, requestId: string, method: string, log: (msg: string) => void): Response {
-  let e: S3Error;
-  if (isS3Error(err)) {
-    e = err;
-  } else {
-    log(`request ${requestId}: internal error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
-    e = new S3Error("InternalError");
-  }
+  const e = asS3Error(err, requestId, log);
   const headers: Record<string, string> = { ...requestIdHeaders(requestId), "content-type": "application/xml" };
   if (e.status === 304 || method === "HEAD") {
     return new Response(null, { status: e.status, headers });
   }
-  const xml = renderXml(
-    "Error",
-    { Code: e.code, Message: e.message, ...e.extra, Resource: resource, RequestId: requestId, HostId: hostId },
-    null,
-  );
+  const xml = errorXml(e, resource, requestId);
   headers["content-length"] = String(Buffer.byteLength(xml));
   return new Response(xml, { status: e.status, headers });
 }
