@@ -19,8 +19,8 @@ import cluster from "node:cluster";
 import { AccessLog } from "./ops/access-log.ts";
 import { Metrics } from "./ops/metrics.ts";
 import { countOpenUploads } from "./ops/uploads-gauge.ts";
+import { isBun } from "./runtime.ts";
 
-const isBun = typeof (globalThis as { Bun?: unknown }).Bun !== "undefined";
 
 function fail(message: string): never {
   process.stderr.write(`filegate: ${message}\n`);

@@ -3,6 +3,7 @@
 // memory there (RUNTIME-NOTES), so Node streams with a read size fitted to the length.
 import { closeSync, createReadStream, openSync, readSync } from "node:fs";
 import { Readable } from "node:stream";
+import { isBun } from "../runtime.ts";
 
 const SMALL_BODY = 128 * 1024;
 
@@ -21,8 +22,6 @@ function readSpan(path: string, start: number, length: number): Buffer {
     closeSync(fd);
   }
 }
-
-const isBun = typeof (globalThis as { Bun?: unknown }).Bun !== "undefined";
 
 /**
  * Response carrying bytes start..end (inclusive) of the file at `path`. `headers` must already

@@ -7,8 +7,8 @@
 // UploadPartCopy both need.
 import { read as readCb, write as writeCb } from "node:fs";
 import { promisify } from "node:util";
+import { isBun } from "../runtime.ts";
 
-const isBun = typeof (globalThis as { Bun?: unknown }).Bun !== "undefined";
 
 /** How the last copy moved its bytes; tests and the benchmark report it. */
 export type CopyMethod = "copy_file_range" | "userspace";
