@@ -47,6 +47,10 @@ const listBuckets: Handler = (ctx) => {
 const createBucket: Handler = async (ctx) => {
   const bucket = bucketOf(ctx);
   checkAclHeaders(ctx.headers, BUCKET_CANNED_ACLS);
+  // A plain directory cannot hold object versions or retention: refuse rather than pretend.
+  if (ctx.headers.get("x-amz-bucket-object-lock-enabled")?.toLowerCase() === "true") {
+    throw new S3Error("NotImplemented", "Object Lock is not supported by filegate.");
+  }
   const ownership = ctx.headers.get("x-amz-object-ownership");
   if (ownership !== null && ownership !== "BucketOwnerEnforced") throw new S3Error("AccessControlListNotSupported");
   const text = await readSmallBody(ctx, 64 * 1024);

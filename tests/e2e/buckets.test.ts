@@ -104,6 +104,13 @@ describe("refusals", () => {
     },
   );
 
+  test("a bucket with Object Lock is refused with 501, and none is made", async () => {
+    const b = uniqueBucket();
+    const err = await fail(s3.send(new CreateBucketCommand({ Bucket: b, ObjectLockEnabledForBucket: true })));
+    expect(err.$metadata.httpStatusCode).toBe(501);
+    expect(existsSync(join(gw.root, b))).toBe(false);
+  });
+
   test("creating an existing bucket: BucketAlreadyOwnedByYou", async () => {
     const b = uniqueBucket();
     await s3.send(new CreateBucketCommand({ Bucket: b }));
