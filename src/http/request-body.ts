@@ -1,11 +1,10 @@
 // Turns a request's body into the verified stream the backend consumes: aws-chunked framing
 // removed (and each chunk signature checked) when used, and every declared digest attached so
 // the writer can check it on the way to disk.
-import { createHash } from "node:crypto";
 import { createChunkedDecoder } from "../auth/chunked.ts";
 import { CHECKSUM_ALGORITHMS, checksumHeader, createHasher, parseChecksumAlgorithm, type ChecksumAlgorithm } from "../checksums/index.ts";
 import { S3Error } from "../errors.ts";
-import { readChunk, validateContentMd5, type IncomingBody } from "../posix/incoming.ts";
+import { checkDeclared, readChunk, type IncomingBody } from "../posix/incoming.ts";
 import type { S3Context } from "../s3/context.ts";
 
 const MAX_SINGLE_UPLOAD = 5 * 1024 ** 3;
@@ -98,15 +97,16 @@ export async function readSmallBody(ctx: S3Context, limit: number): Promise<stri
     }
   }
   const buf = Buffer.concat(chunks);
-  if (body.length !== null && buf.length !== body.length) throw new S3Error("IncompleteBody");
-  if (body.sha256 && createHash("sha256").update(buf).digest("hex") !== body.sha256) throw new S3Error("XAmzContentSHA256Mismatch");
-  const md5 = validateContentMd5(body.contentMd5);
-  if (md5 && !createHash("md5").update(buf).digest().equals(md5)) throw new S3Error("BadDigest");
-  if (body.checksum) {
-    const hasher = createHasher(body.checksum.algorithm);
-    hasher.update(buf);
-    const expected = body.checksum.expected ?? (await body.checksum.fromTrailer);
-    if (expected != null && hasher.digest().toString("base64") !== expected) throw new S3Error("BadDigest");
-  }
+  const digest = (alg: "MD5" | "SHA256" | ChecksumAlgorithm) => {
+    const h = createHasher(alg);
+    h.update(buf);
+    return h.digest();
+  };
+  await checkDeclared(body, {
+    size: buf.length,
+    md5: body.contentMd5 !== null ? digest("MD5") : undefined,
+    sha256: body.sha256 ? digest("SHA256") : undefined,
+    checksum: body.checksum ? digest(body.checksum.algorithm) : undefined,
+  });
   return buf.toString("utf8");
 }

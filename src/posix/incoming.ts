@@ -84,11 +84,34 @@ export function validateContentMd5(value: string | null): Buffer | null {
 }
 
 /**
+ * Checks, once a body has been received whole, everything its request declared about it: length,
+ * x-amz-content-sha256, Content-MD5 and the x-amz-checksum-* header or trailer. Returns the
+ * checksum to store, if one was asked for.
+ */
+export async function checkDeclared(
+  body: IncomingBody,
+  got: { size: number; md5?: Buffer; sha256?: Buffer; checksum?: Buffer },
+): Promise<WrittenFile["checksum"]> {
+  if (body.length !== null && got.size !== body.length) throw new S3Error("IncompleteBody");
+  if (body.sha256 && got.sha256?.toString("hex") !== body.sha256) throw new S3Error("XAmzContentSHA256Mismatch");
+  const expectedMd5 = validateContentMd5(body.contentMd5);
+  if (expectedMd5 && !got.md5?.equals(expectedMd5)) throw new S3Error("BadDigest", "The Content-MD5 you specified did not match what we received.");
+  if (!body.checksum || !got.checksum) return null;
+  const value = got.checksum.toString("base64");
+  const expected = body.checksum.expected ?? (await body.checksum.fromTrailer);
+  if (expected !== undefined && expected !== null && expected !== value) {
+    throw new S3Error("BadDigest", `The ${body.checksum.algorithm} you specified did not match the calculated checksum.`);
+  }
+  return { algorithm: body.checksum.algorithm, value };
+}
+
+/**
  * Writes the body to a new temp file in `tmpDir`. On success the caller owns `tmpPath` (and must
  * rename or unlink it); on failure the temp file is already gone.
  */
 export async function receiveToTemp(tmpDir: string, body: IncomingBody, fsync: FsyncPolicy): Promise<WrittenFile> {
-  const expectedMd5 = validateContentMd5(body.contentMd5);
+  // A malformed Content-MD5 is refused before any byte is read.
+  validateContentMd5(body.contentMd5);
   const { fd, path } = openTemp(tmpDir);
   // Large bodies hash on another core, behind the writer; small ones inline (a thread hop costs
   // more than hashing a few megabytes).
@@ -119,19 +142,8 @@ export async function receiveToTemp(tmpDir: string, body: IncomingBody, fsync: F
         reader.releaseLock();
       }
     }
-    if (body.length !== null && size !== body.length) throw new S3Error("IncompleteBody");
-    if (sha && sha.digest().toString("hex") !== body.sha256) throw new S3Error("XAmzContentSHA256Mismatch");
     const md5Digest = beside ? Buffer.from(await beside.finish(), "hex") : md5!.digest();
-    if (expectedMd5 && !md5Digest.equals(expectedMd5)) throw new S3Error("BadDigest", "The Content-MD5 you specified did not match what we received.");
-    let checksum: WrittenFile["checksum"] = null;
-    if (ck && body.checksum) {
-      const value = ck.digest().toString("base64");
-      const expected = body.checksum.expected ?? (await body.checksum.fromTrailer);
-      if (expected !== undefined && expected !== null && expected !== value) {
-        throw new S3Error("BadDigest", `The ${body.checksum.algorithm} you specified did not match the calculated checksum.`);
-      }
-      checksum = { algorithm: body.checksum.algorithm, value };
-    }
+    const checksum = await checkDeclared(body, { size, md5: md5Digest, sha256: sha?.digest(), checksum: ck?.digest() });
     if (fsync !== "none") fdatasyncSync(fd);
     const stat = fstatSync(fd);
     ok = true;
