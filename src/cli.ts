@@ -10,7 +10,7 @@ import { defaultOwnerId, loadCredentials } from "./credentials.ts";
 import { PosixBackend } from "./posix/backend.ts";
 import { GATEWAY_DIR } from "./posix/layout.ts";
 import { TEMP_MIN_AGE_MS, sweepTempFiles } from "./posix/incoming.ts";
-import { cleanupUploads, parseAge } from "./posix/multipart.ts";
+import { cleanupUploads } from "./posix/multipart.ts";
 import { SidecarMetaStore, XattrMetaStore, probeXattr, type MetaStore } from "./posix/meta.ts";
 import type { Services } from "./s3/context.ts";
 import type { RunningServer } from "./serve/types.ts";
@@ -81,7 +81,7 @@ async function main(): Promise<void> {
     return;
   }
   if (command.kind === "cleanup-uploads") {
-    const age = parseAge(command.olderThan);
+    const age = command.olderThanMs;
     const uploads = cleanupUploads(command.root, age);
     const temps = sweepTempFiles(command.root, Math.max(age, TEMP_MIN_AGE_MS));
     process.stdout.write(`filegate: removed ${uploads} multipart upload(s) and ${temps} stale temp file(s) under ${command.root}\n`);

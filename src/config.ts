@@ -90,7 +90,15 @@ export type Command =
   | { kind: "help" }
   | { kind: "version" }
   | { kind: "serve"; config: Config }
-  | { kind: "cleanup-uploads"; root: string; olderThan: string };
+  | { kind: "cleanup-uploads"; root: string; olderThanMs: number };
+
+/** `7d`, `12h`, `30m`, `45s` or plain milliseconds → milliseconds (cleanup-uploads --older-than). */
+export function parseAge(s: string): number {
+  const m = /^(\d+)(ms|s|m|h|d)?$/.exec(s.trim());
+  if (!m) throw new ConfigError(`invalid --older-than '${s}': give an age such as 7d, 12h or 30m`);
+  const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[(m[2] ?? "ms") as "ms"];
+  return Number(m[1]) * unit;
+}
 
 export function helpText(): string {
   const lines = [
@@ -134,9 +142,9 @@ export function parseCommand(argv: string[], env: Record<string, string | undefi
   const positionals = parsed.positionals;
   if (positionals.length === 1 && positionals[0] === "cleanup-uploads") {
     const olderThan = (parsed.values as Record<string, string | undefined>)["older-than"];
-    if (!olderThan || !/^\d+(ms|s|m|h|d)?$/.test(olderThan)) throw new ConfigError("invalid --older-than: give an age such as 7d, 12h or 30m");
+    if (!olderThan) throw new ConfigError("cleanup-uploads needs --older-than AGE, such as 7d, 12h or 30m");
     const root = (parsed.values as Record<string, string | undefined>).root ?? env.FILEGATE_ROOT ?? FLAGS.root.def;
-    return { kind: "cleanup-uploads", root: resolve(root), olderThan };
+    return { kind: "cleanup-uploads", root: resolve(root), olderThanMs: parseAge(olderThan) };
   }
   if (positionals.length > 1 || (positionals.length === 1 && positionals[0] !== "serve")) {
     throw new ConfigError(`unknown command '${positionals.join(" ")}' (expected 'serve' or 'cleanup-uploads')`);

@@ -4,7 +4,6 @@
 import {
   constants,
   copyFileSync,
-  createReadStream,
   writeFileSync,
   existsSync,
   linkSync,
@@ -20,7 +19,8 @@ import {
 } from "node:fs";
 import { createHash } from "node:crypto";
 import { dirname, join, relative, sep } from "node:path";
-import { fsyncPath } from "./durability.ts";
+import { fsyncPath, writeFileAtomic } from "./durability.ts";
+import { hashFile } from "./hash-file.ts";
 import { S3Error, fsError } from "../errors.ts";
 import { GATEWAY_DIR, bucketPrivateDir, bucketTmpDir } from "./layout.ts";
 import { bucketPath, isServableBucketName, keyPath, validateNewBucketName, type KeyPath } from "./names.ts";
@@ -144,9 +144,8 @@ export class PosixBackend {
       rmSync(file, { force: true });
       return;
     }
-    const tmp = tempPathIn(bucketTmpDir(bucketDir));
-    writeFileSync(tmp, tags);
-    renameSync(tmp, file);
+    mkdirSync(bucketPrivateDir(bucketDir), { recursive: true });
+    writeFileAtomic(file, tags, this.fsync !== "none");
   }
 
   // ---- objects ----
@@ -316,7 +315,7 @@ export class PosixBackend {
       const st = statSync(tmp);
       if (st.size !== src.size) throw new S3Error("InternalError", "The source object changed during the copy.");
       // A file nobody stored through S3 has no MD5 yet: hash the copy (page cache, no extra I/O).
-      const etag = src.meta ? src.meta.etag : await md5OfFile(tmp);
+      const etag = src.meta ? src.meta.etag : (await hashFile(tmp, null)).md5;
       const meta: ObjectMeta = {
         etag,
         headers: opts.headers,
@@ -422,9 +421,4 @@ export function etagMatches(condition: string, etag: string): boolean {
     .some((c) => c === "*" || c === bare);
 }
 
-async function md5OfFile(path: string): Promise<string> {
-  const hash = createHash("md5");
-  for await (const chunk of createReadStream(path, { highWaterMark: 1024 * 1024 })) hash.update(chunk as Buffer);
-  return hash.digest("hex");
-}
 

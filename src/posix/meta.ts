@@ -6,7 +6,8 @@
 // for, and a record that no longer matches the file is ignored: the file is then served as a
 // foreign file with a derived ETag instead of a stale one.
 import { getAttributeSync, setAttributeSync, removeAttributeSync } from "@napi-rs/xattr";
-import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { writeFileAtomic } from "./durability.ts";
 import { dirname, join } from "node:path";
 import { randomBytes } from "node:crypto";
 import type { ChecksumAlgorithm } from "../checksums/index.ts";
@@ -151,9 +152,7 @@ export class SidecarMetaStore implements MetaStore {
   writeForTemp(loc: MetaLocation, _tmpPath: string, meta: ObjectMeta): void {
     const target = sidecarPath(loc);
     mkdirSync(dirname(target), { recursive: true });
-    const tmp = `${target}.${randomBytes(6).toString("hex")}.tmp`;
-    writeFileSync(tmp, encode(meta));
-    renameSync(tmp, target);
+    writeFileAtomic(target, encode(meta), false);
   }
   update(loc: MetaLocation, meta: ObjectMeta): void {
     this.writeForTemp(loc, loc.path, meta);

@@ -13,11 +13,11 @@
 // both start by renaming the upload directory away: rename succeeds for exactly one caller (in any
 // process), and every later part write into the old path fails with ENOENT. That rename is the
 // only lock.
-import { createReadStream, closeSync, fdatasyncSync, fstatSync, ftruncateSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync, copyFileSync, constants } from "node:fs";
+import { closeSync, fdatasyncSync, fstatSync, ftruncateSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync, copyFileSync, constants } from "node:fs";
 import { randomBytes } from "node:crypto";
 import { rm } from "node:fs/promises";
 import { join } from "node:path";
-import { createHasher, type Hasher } from "../checksums/index.ts";
+import { createHasher } from "../checksums/index.ts";
 import { S3Error, fsError } from "../errors.ts";
 import type { IncomingBody } from "./incoming.ts";
 import { receiveToTemp, tempPathIn } from "./incoming.ts";
@@ -26,7 +26,8 @@ import type { ObjectMeta, StoredChecksum } from "./meta.ts";
 import { etagMatches, type ObjectInfo, type PosixBackend } from "./backend.ts";
 import { isServableBucketName } from "./names.ts";
 import { copyRange, type CopyMethod } from "./kernel-copy.ts";
-import { fsyncPath } from "./durability.ts";
+import { fsyncPath, writeFileAtomic } from "./durability.ts";
+import { hashFile } from "./hash-file.ts";
 import {
   checkCompleteParts,
   isUploadId,
@@ -450,17 +451,8 @@ export class MultipartStore {
     return record;
   }
 
-  /** Small JSON files are written whole under a temp name and renamed, so readers never see half. */
   private writeJson(path: string, value: unknown): void {
-    const tmp = `${path}.${suffix()}.tmp`;
-    try {
-      writeFileSync(tmp, JSON.stringify(value), { flag: "wx" });
-      if (this.backend.fsync !== "none") fsyncPath(tmp);
-      renameSync(tmp, path);
-    } catch (e) {
-      rmSync(tmp, { force: true });
-      throw e;
-    }
+    writeFileAtomic(path, JSON.stringify(value), this.backend.fsync !== "none");
   }
 
   private syncDir(dir: string): void {
@@ -510,13 +502,6 @@ export function cleanupUploads(root: string, olderThanMs: number, now = Date.now
   return removed;
 }
 
-/** `7d`, `12h`, `30m`, `45s` or plain milliseconds → milliseconds; for the CLI flag. */
-export function parseAge(s: string): number {
-  const m = /^(\d+)(ms|s|m|h|d)?$/.exec(s.trim());
-  if (!m) throw new Error(`invalid age '${s}': use a number with a unit, e.g. 7d, 12h, 30m`);
-  const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[(m[2] ?? "ms") as "ms"];
-  return Number(m[1]) * unit;
-}
 
 function readParts(dir: string): Map<number, PartRecord> {
   const out = new Map<number, PartRecord>();
@@ -568,11 +553,3 @@ async function copyIntoNewFile(src: string, start: number, length: number, dst: 
   }
 }
 
-async function hashFile(path: string, extra: Hasher | null): Promise<{ md5: string; checksum?: string }> {
-  const md5 = createHasher("MD5");
-  for await (const chunk of createReadStream(path, { highWaterMark: 1024 * 1024 })) {
-    md5.update(chunk as Buffer);
-    extra?.update(chunk as Buffer);
-  }
-  return { md5: md5.digest().toString("hex"), ...(extra ? { checksum: extra.digest().toString("base64") } : {}) };
-}

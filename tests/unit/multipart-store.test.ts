@@ -6,7 +6,8 @@ import { join } from "node:path";
 import { PosixBackend } from "../../src/posix/backend.ts";
 import { copyRange } from "../../src/posix/kernel-copy.ts";
 import { SidecarMetaStore } from "../../src/posix/meta.ts";
-import { MultipartStore, cleanupUploads, parseAge } from "../../src/posix/multipart.ts";
+import { MultipartStore, cleanupUploads } from "../../src/posix/multipart.ts";
+import { parseAge } from "../../src/config.ts";
 
 const root = mkdtempSync(join(tmpdir(), "filegate-mp-unit-"));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
