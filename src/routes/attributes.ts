@@ -2,7 +2,7 @@
 import { S3Error } from "../errors.ts";
 import { evaluateConditions, readConditions } from "../http/conditions.ts";
 import { xmlResponse } from "../http/response.ts";
-import type { Handler } from "../s3/context.ts";
+import { requireObject, type Handler } from "../s3/context.ts";
 import type { OperationName } from "../s3/operations.ts";
 
 const ATTRIBUTES = new Set(["ETag", "Checksum", "ObjectParts", "StorageClass", "ObjectSize"]);
@@ -15,7 +15,7 @@ function intHeader(h: Headers, name: string, def: number, max: number): number {
 }
 
 const getObjectAttributes: Handler = (ctx) => {
-  if (!ctx.bucket || ctx.key === null) throw new S3Error("InvalidRequest", "A bucket and key are required.");
+  const { bucket, key } = requireObject(ctx);
   const h = ctx.headers;
   const wanted = (h.get("x-amz-object-attributes") ?? "").split(",").map((s) => s.trim()).filter(Boolean);
   if (wanted.length === 0) throw new S3Error("InvalidArgument", "Empty value provided for header x-amz-object-attributes", { ArgumentName: "x-amz-object-attributes" });
@@ -23,7 +23,7 @@ const getObjectAttributes: Handler = (ctx) => {
   const versionId = ctx.query.get("versionId");
   if (versionId !== null && versionId !== "null") throw new S3Error("NoSuchVersion");
 
-  const info = ctx.services.backend.headObject(ctx.bucket, ctx.key);
+  const info = ctx.services.backend.headObject(bucket, key);
   // Conditions apply as on HEAD, except that "not modified" is not an answer for attributes.
   const cond = evaluateConditions({ ...readConditions(h), ifNoneMatch: null, ifModifiedSince: null }, info.etag, info.lastModified);
   if (cond !== "ok") throw new S3Error("PreconditionFailed");

@@ -4,50 +4,45 @@
 import { S3Error, type S3ErrorCode } from "../errors.ts";
 import { readSmallBody } from "../http/request-body.ts";
 import { xmlResponse } from "../http/response.ts";
-import type { Handler, S3Context } from "../s3/context.ts";
+import { requireBucketDir, type Handler } from "../s3/context.ts";
 import type { OperationName } from "../s3/operations.ts";
 import { decodeTags, encodeTags, parseTaggingXml, tagSetXml } from "../s3/tags.ts";
-
-function bucketDir(ctx: S3Context): string {
-  if (!ctx.bucket) throw new S3Error("InvalidRequest", "A bucket is required.");
-  return ctx.services.backend.bucketDir(ctx.bucket);
-}
 
 const notConfigured =
   (code: S3ErrorCode): Handler =>
   (ctx) => {
-    bucketDir(ctx);
+    requireBucketDir(ctx);
     throw new S3Error(code, undefined, { BucketName: ctx.bucket! });
   };
 
 const emptyDocument =
   (root: string, body: Record<string, unknown> = {}): Handler =>
   (ctx) => {
-    bucketDir(ctx);
+    requireBucketDir(ctx);
     return xmlResponse(root, body);
   };
 
 const getBucketTagging: Handler = (ctx) => {
-  const tags = decodeTags(ctx.services.backend.bucketTags(bucketDir(ctx)));
+  const tags = decodeTags(ctx.services.backend.bucketTags(requireBucketDir(ctx)));
   if (tags.length === 0) throw new S3Error("NoSuchTagSet", undefined, { BucketName: ctx.bucket! });
   return xmlResponse("Tagging", tagSetXml(tags));
 };
 
 const putBucketTagging: Handler = async (ctx) => {
-  const dir = bucketDir(ctx);
+  const dir = requireBucketDir(ctx);
   const tags = parseTaggingXml(await readSmallBody(ctx, 64 * 1024));
   ctx.services.backend.setBucketTags(dir, tags.length ? encodeTags(tags) : undefined);
   return new Response(null, { status: 204 });
 };
 
 const deleteBucketTagging: Handler = (ctx) => {
-  ctx.services.backend.setBucketTags(bucketDir(ctx), undefined);
+  ctx.services.backend.setBucketTags(requireBucketDir(ctx), undefined);
   return new Response(null, { status: 204 });
 };
 
 /** Deleting a configuration the bucket does not have succeeds, as on AWS. */
 const nothingToDelete: Handler = (ctx) => {
-  bucketDir(ctx);
+  requireBucketDir(ctx);
   return new Response(null, { status: 204 });
 };
 

@@ -3,17 +3,12 @@
 import { S3Error } from "../errors.ts";
 import { readSmallBody } from "../http/request-body.ts";
 import { xmlResponse } from "../http/response.ts";
-import type { Handler, S3Context } from "../s3/context.ts";
+import { requireBucket, type Handler } from "../s3/context.ts";
 import type { OperationName } from "../s3/operations.ts";
 import { parseXml } from "../xml/index.ts";
 import { aclResponse, acceptOwnerOnlyAcl, checkAclHeaders, ownerXml } from "./acl.ts";
 
 const BUCKET_CANNED_ACLS = ["private"] as const;
-
-function bucketOf(ctx: S3Context): string {
-  if (!ctx.bucket) throw new S3Error("InvalidRequest", "A bucket is required for this operation.");
-  return ctx.bucket;
-}
 
 const listBuckets: Handler = (ctx) => {
   const q = ctx.query;
@@ -45,7 +40,7 @@ const listBuckets: Handler = (ctx) => {
 };
 
 const createBucket: Handler = async (ctx) => {
-  const bucket = bucketOf(ctx);
+  const bucket = requireBucket(ctx);
   checkAclHeaders(ctx.headers, BUCKET_CANNED_ACLS);
   // A plain directory cannot hold object versions or retention: refuse rather than pretend.
   if (ctx.headers.get("x-amz-bucket-object-lock-enabled")?.toLowerCase() === "true") {
@@ -67,41 +62,41 @@ const createBucket: Handler = async (ctx) => {
 };
 
 const headBucket: Handler = (ctx) => {
-  ctx.services.backend.bucketDir(bucketOf(ctx));
+  ctx.services.backend.bucketDir(requireBucket(ctx));
   return new Response(null, { status: 200, headers: { "x-amz-bucket-region": ctx.services.config.region } });
 };
 
 const deleteBucket: Handler = (ctx) => {
-  ctx.services.backend.deleteBucket(bucketOf(ctx));
+  ctx.services.backend.deleteBucket(requireBucket(ctx));
   return new Response(null, { status: 204 });
 };
 
 const getBucketLocation: Handler = (ctx) => {
-  ctx.services.backend.bucketDir(bucketOf(ctx));
+  ctx.services.backend.bucketDir(requireBucket(ctx));
   const region = ctx.services.config.region;
   // S3 reports us-east-1 as an empty constraint.
   return xmlResponse("LocationConstraint", region === "us-east-1" ? {} : { "#text": region });
 };
 
 const getBucketAcl: Handler = (ctx) => {
-  ctx.services.backend.bucketDir(bucketOf(ctx));
+  ctx.services.backend.bucketDir(requireBucket(ctx));
   return aclResponse(ctx.services.owner);
 };
 
 const putBucketAcl: Handler = async (ctx) => {
-  ctx.services.backend.bucketDir(bucketOf(ctx));
+  ctx.services.backend.bucketDir(requireBucket(ctx));
   await acceptOwnerOnlyAcl(ctx, BUCKET_CANNED_ACLS);
   return new Response(null, { status: 200 });
 };
 
 const getBucketVersioning: Handler = (ctx) => {
-  ctx.services.backend.bucketDir(bucketOf(ctx));
+  ctx.services.backend.bucketDir(requireBucket(ctx));
   // A bucket that has never had versioning enabled has an empty configuration.
   return xmlResponse("VersioningConfiguration", {});
 };
 
 const getBucketOwnershipControls: Handler = (ctx) => {
-  ctx.services.backend.bucketDir(bucketOf(ctx));
+  ctx.services.backend.bucketDir(requireBucket(ctx));
   return xmlResponse("OwnershipControls", { Rule: { ObjectOwnership: "BucketOwnerEnforced" } });
 };
 

@@ -4,11 +4,11 @@ import { S3Error } from "../errors.ts";
 import { evaluateConditions, readConditions } from "../http/conditions.ts";
 import { xmlResponse } from "../http/response.ts";
 import type { ObjectInfo } from "../posix/backend.ts";
-import type { Handler, S3Context } from "../s3/context.ts";
+import { requireObject, type Handler, type S3Context } from "../s3/context.ts";
 import type { OperationName } from "../s3/operations.ts";
 import { encodeTags, parseTaggingHeader } from "../s3/tags.ts";
 import { checksumHeader } from "../checksums/index.ts";
-import { refuseUnsupportedWriteHeaders, storedHeadersFrom, target } from "./objects.ts";
+import { refuseUnsupportedWriteHeaders, storedHeadersFrom } from "./objects.ts";
 
 export interface CopySource {
   bucket: string;
@@ -53,7 +53,7 @@ function directive(h: Headers, name: string): "COPY" | "REPLACE" {
 }
 
 export const copyObject: Handler = async (ctx: S3Context) => {
-  const dst = target(ctx);
+  const dst = requireObject(ctx);
   const h = ctx.headers;
   refuseUnsupportedWriteHeaders(h);
   const src = parseCopySource(h.get("x-amz-copy-source"));

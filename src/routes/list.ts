@@ -1,10 +1,11 @@
 // ListObjectsV2, ListObjects (V1) and ListObjectVersions, straight off the directory walk
 // (src/posix/walk.ts): one page costs the page plus the directories on the resume path.
 import { S3Error } from "../errors.ts";
+import { keyEncoder } from "../s3/encoding-type.ts";
 import { xmlResponse } from "../http/response.ts";
 import type { ObjectMeta } from "../posix/meta.ts";
 import { walkBucket, type WalkEntry } from "../posix/walk.ts";
-import type { Handler, S3Context } from "../s3/context.ts";
+import { requireBucketDir, type Handler, type S3Context } from "../s3/context.ts";
 import { makeToken, readToken } from "../s3/list-token.ts";
 import type { OperationName } from "../s3/operations.ts";
 import { ownerXml } from "./acl.ts";
@@ -23,17 +24,6 @@ function parseMaxKeys(q: URLSearchParams, name: string): { echo: number; limit: 
   return { echo: n, limit: Math.min(n, MAX_KEYS) };
 }
 
-function parseEncoding(q: URLSearchParams): boolean {
-  const v = q.get("encoding-type");
-  if (v === null) return false;
-  if (v.toLowerCase() !== "url") throw new S3Error("InvalidArgument", "Invalid Encoding Method specified in Request", { ArgumentName: "encoding-type", ArgumentValue: v });
-  return true;
-}
-
-/** S3's encoding-type=url: like encodeURIComponent but keeping '/', as the SDKs decode it. */
-function urlEncode(s: string): string {
-  return encodeURIComponent(s).replace(/%2F/g, "/").replace(/[!'()*]/g, (c) => "%" + c.charCodeAt(0).toString(16).toUpperCase());
-}
 
 type Listed = Extract<WalkEntry, { type: "object" }> & { etag: string; meta: ObjectMeta | null };
 
@@ -78,11 +68,6 @@ async function listPage(ctx: S3Context, bucketDir: string, prefix: string, delim
   return page;
 }
 
-function bucketDirOf(ctx: S3Context): string {
-  if (!ctx.bucket) throw new S3Error("InvalidRequest", "A bucket is required.");
-  return ctx.services.backend.bucketDir(ctx.bucket);
-}
-
 function contents(ctx: S3Context, page: Page, enc: (s: string) => string, withOwner: boolean) {
   return page.objects.map((o) => {
     const { etag, meta } = o;
@@ -101,15 +86,15 @@ function contents(ctx: S3Context, page: Page, enc: (s: string) => string, withOw
 /** What the three listings share: where, which keys, how many, how to encode. */
 function listRequest(ctx: S3Context) {
   const q = ctx.query;
-  const url = parseEncoding(q);
+  const { url, enc } = keyEncoder(q);
   return {
     q,
-    bucketDir: bucketDirOf(ctx),
+    bucketDir: requireBucketDir(ctx),
     prefix: q.get("prefix") ?? "",
     delimiter: q.get("delimiter") ?? "",
     maxKeys: parseMaxKeys(q, "max-keys"),
     url,
-    enc: url ? urlEncode : (s: string) => s,
+    enc,
   };
 }
 

@@ -7,7 +7,7 @@ import { incomingBody, readSmallBody } from "../http/request-body.ts";
 import { xmlResponse } from "../http/response.ts";
 import { MultipartStore, type CompletedUpload, type PartRecord, type UploadRecord } from "../posix/multipart.ts";
 import type { PosixBackend } from "../posix/backend.ts";
-import type { Handler, S3Context } from "../s3/context.ts";
+import { requireBucket, requireObject, type Handler, type S3Context } from "../s3/context.ts";
 import {
   MAX_COPY_PART_SIZE,
   checksumField,
@@ -22,9 +22,10 @@ import {
 import type { OperationName } from "../s3/operations.ts";
 import { encodeTags, parseTaggingHeader } from "../s3/tags.ts";
 import { renderXml } from "../xml/index.ts";
+import { keyEncoder } from "../s3/encoding-type.ts";
 import { ownerXml } from "./acl.ts";
 import { checkCopySourceConditions, parseCopySource } from "./copy.ts";
-import { refuseUnsupportedWriteHeaders, storedHeadersFrom, target } from "./objects.ts";
+import { refuseUnsupportedWriteHeaders, storedHeadersFrom } from "./objects.ts";
 
 // 10,000 parts with checksums stay under 3 MB of XML.
 const MAX_COMPLETE_BODY = 8 * 1024 * 1024;
@@ -49,7 +50,7 @@ function partChecksumHeaders(c: PartChecksum | undefined): Record<string, string
 }
 
 const createMultipartUpload: Handler = (ctx) => {
-  const { bucket, key } = target(ctx);
+  const { bucket, key } = requireObject(ctx);
   const h = ctx.headers;
   refuseUnsupportedWriteHeaders(h);
   const stored = storedHeadersFrom(h);
@@ -66,14 +67,14 @@ const createMultipartUpload: Handler = (ctx) => {
 };
 
 const uploadPart: Handler = async (ctx) => {
-  const { bucket, key } = target(ctx);
+  const { bucket, key } = requireObject(ctx);
   const partNumber = parsePartNumber(ctx.query.get("partNumber"));
   const part = await store(ctx).putPart(bucket, key, uploadIdOf(ctx), partNumber, incomingBody(ctx));
   return new Response(null, { status: 200, headers: { etag: `"${part.etag}"`, ...partChecksumHeaders(part.checksum) } });
 };
 
 const uploadPartCopy: Handler = async (ctx) => {
-  const { bucket, key } = target(ctx);
+  const { bucket, key } = requireObject(ctx);
   const h = ctx.headers;
   const partNumber = parsePartNumber(ctx.query.get("partNumber"));
   const mp = store(ctx);
@@ -103,7 +104,7 @@ function partXml(p: PartRecord) {
 }
 
 const listParts: Handler = (ctx) => {
-  const { bucket, key } = target(ctx);
+  const { bucket, key } = requireObject(ctx);
   const uploadId = uploadIdOf(ctx)!;
   const { record, parts } = store(ctx).listParts(bucket, key, uploadId);
   const page = pageParts(parts, ctx.query.get("part-number-marker"), ctx.query.get("max-parts"));
@@ -124,13 +125,9 @@ const listParts: Handler = (ctx) => {
 };
 
 const listMultipartUploads: Handler = (ctx) => {
-  if (!ctx.bucket) throw new S3Error("InvalidRequest", "A bucket is required.");
+  const bucket = requireBucket(ctx);
   const q = ctx.query;
-  const encodingType = q.get("encoding-type");
-  if (encodingType !== null && encodingType !== "url") {
-    throw new S3Error("InvalidArgument", "Invalid Encoding Method specified in Request", { ArgumentName: "encoding-type", ArgumentValue: encodingType });
-  }
-  const enc = encodingType === "url" ? (s: string) => encodeURIComponent(s).replace(/%2F/g, "/") : (s: string) => s;
+  const { url, enc } = keyEncoder(q);
   const query = {
     prefix: q.get("prefix") ?? "",
     delimiter: q.get("delimiter") ?? "",
@@ -138,16 +135,16 @@ const listMultipartUploads: Handler = (ctx) => {
     uploadIdMarker: q.get("upload-id-marker") ?? "",
     maxUploadsRaw: q.get("max-uploads"),
   };
-  const page = pageUploads(store(ctx).listUploads(ctx.bucket), query);
+  const page = pageUploads(store(ctx).listUploads(bucket), query);
   return xmlResponse("ListMultipartUploadsResult", {
-    Bucket: ctx.bucket,
+    Bucket: bucket,
     KeyMarker: enc(query.keyMarker),
     UploadIdMarker: query.keyMarker ? query.uploadIdMarker : "",
     ...(page.nextKeyMarker !== undefined ? { NextKeyMarker: enc(page.nextKeyMarker) } : {}),
     ...(page.nextUploadIdMarker !== undefined ? { NextUploadIdMarker: page.nextUploadIdMarker } : {}),
     ...(query.delimiter ? { Delimiter: enc(query.delimiter) } : {}),
     Prefix: enc(query.prefix),
-    ...(encodingType ? { EncodingType: encodingType } : {}),
+    ...(url ? { EncodingType: "url" } : {}),
     MaxUploads: page.maxUploads,
     IsTruncated: page.isTruncated,
     Upload: page.uploads.map((u) => ({
@@ -164,7 +161,7 @@ const listMultipartUploads: Handler = (ctx) => {
 };
 
 const abortMultipartUpload: Handler = (ctx) => {
-  const { bucket, key } = target(ctx);
+  const { bucket, key } = requireObject(ctx);
   store(ctx).abort(bucket, key, uploadIdOf(ctx));
   return new Response(null, { status: 204 });
 };
@@ -200,7 +197,7 @@ function completeResultXml(ctx: S3Context, bucket: string, key: string, r: Compl
 }
 
 const completeMultipartUpload: Handler = async (ctx) => {
-  const { bucket, key } = target(ctx);
+  const { bucket, key } = requireObject(ctx);
   const h = ctx.headers;
   const ifNoneMatch = h.get("if-none-match")?.trim();
   if (ifNoneMatch !== undefined && ifNoneMatch !== "*") throw new S3Error("NotImplemented", "If-None-Match on CompleteMultipartUpload supports only '*'.");

@@ -8,7 +8,7 @@ import { xmlResponse } from "../http/response.ts";
 import type { ObjectInfo } from "../posix/backend.ts";
 import type { ObjectMeta } from "../posix/meta.ts";
 import { contentRange, parseRange } from "../ranges/parse.ts";
-import type { Handler, S3Context } from "../s3/context.ts";
+import { requireBucket, requireObject, type Handler, type S3Context } from "../s3/context.ts";
 import type { OperationName } from "../s3/operations.ts";
 import { decodeTags, encodeTags, parseTaggingHeader, parseTaggingXml, tagSetXml } from "../s3/tags.ts";
 import { asArray, parseXml } from "../xml/index.ts";
@@ -21,11 +21,6 @@ export const STORED_HEADERS = ["content-type", "content-encoding", "content-disp
 
 const USER_META_PREFIX = "x-amz-meta-";
 const MAX_USER_META_BYTES = 2048;
-
-export function target(ctx: S3Context): { bucket: string; key: string } {
-  if (!ctx.bucket || ctx.key === null) throw new S3Error("InvalidRequest", "A bucket and key are required for this operation.");
-  return { bucket: ctx.bucket, key: ctx.key };
-}
 
 /** The content headers and x-amz-meta-* a write request asks to store. */
 export function storedHeadersFrom(h: Headers): { headers: Record<string, string>; user: Record<string, string> } {
@@ -74,7 +69,7 @@ function checksumHeaders(meta: ObjectMeta | null): Record<string, string> {
 }
 
 const putObject: Handler = async (ctx) => {
-  const { bucket, key } = target(ctx);
+  const { bucket, key } = requireObject(ctx);
   const h = ctx.headers;
   refuseUnsupportedWriteHeaders(h);
   const stored = storedHeadersFrom(h);
@@ -147,7 +142,7 @@ function selectSpan(ctx: S3Context, info: ObjectInfo): { start: number; end: num
 }
 
 const getOrHeadObject: Handler = (ctx) => {
-  const { bucket, key } = target(ctx);
+  const { bucket, key } = requireObject(ctx);
   const info = ctx.services.backend.headObject(bucket, key);
   const headers = objectHeaders(info);
   const cond = evaluateConditions(readConditions(ctx.headers), info.etag, info.lastModified);
@@ -175,7 +170,7 @@ const getOrHeadObject: Handler = (ctx) => {
 };
 
 const deleteObject: Handler = (ctx) => {
-  const { bucket, key } = target(ctx);
+  const { bucket, key } = requireObject(ctx);
   const h = ctx.headers;
   if (h.get("if-match") !== null) {
     const info = ctx.services.backend.headObject(bucket, key);
@@ -192,9 +187,9 @@ const MAX_DELETE_KEYS = 1000;
 const MAX_DELETE_BODY = 8 * 1024 * 1024;
 
 const deleteObjects: Handler = async (ctx) => {
-  if (!ctx.bucket) throw new S3Error("InvalidRequest", "A bucket is required.");
+  const bucket = requireBucket(ctx);
   const backend = ctx.services.backend;
-  backend.bucketDir(ctx.bucket);
+  backend.bucketDir(bucket);
   const h = ctx.headers;
   const hasDigest = h.get("content-md5") !== null || [...h.keys()].some((k) => k.startsWith("x-amz-checksum-") && k !== "x-amz-checksum-type") || h.get("x-amz-trailer") !== null;
   if (!hasDigest) throw new S3Error("InvalidRequest", "Missing required header for this request: Content-MD5");
@@ -212,7 +207,7 @@ const deleteObjects: Handler = async (ctx) => {
     try {
       const version = o.VersionId;
       if (version !== undefined && version !== "null") throw new S3Error("NoSuchVersion");
-      backend.deleteObject(ctx.bucket, key);
+      backend.deleteObject(bucket, key);
       if (!quiet) deleted.push({ Key: key, ...(version !== undefined ? { VersionId: version } : {}) });
     } catch (e) {
       const err = e instanceof S3Error ? e : new S3Error("InternalError");
@@ -223,26 +218,26 @@ const deleteObjects: Handler = async (ctx) => {
 };
 
 const getObjectAcl: Handler = (ctx) => {
-  const { bucket, key } = target(ctx);
+  const { bucket, key } = requireObject(ctx);
   ctx.services.backend.headObject(bucket, key);
   return aclResponse(ctx.services.owner);
 };
 
 const putObjectAcl: Handler = async (ctx) => {
-  const { bucket, key } = target(ctx);
+  const { bucket, key } = requireObject(ctx);
   ctx.services.backend.headObject(bucket, key);
   await acceptOwnerOnlyAcl(ctx, OBJECT_CANNED_ACLS);
   return new Response(null, { status: 200 });
 };
 
 const getObjectTagging: Handler = (ctx) => {
-  const { bucket, key } = target(ctx);
+  const { bucket, key } = requireObject(ctx);
   const info = ctx.services.backend.headObject(bucket, key);
   return xmlResponse("Tagging", tagSetXml(decodeTags(info.meta?.tags)));
 };
 
 const putObjectTagging: Handler = async (ctx) => {
-  const { bucket, key } = target(ctx);
+  const { bucket, key } = requireObject(ctx);
   const backend = ctx.services.backend;
   const info = backend.headObject(bucket, key);
   const tags = parseTaggingXml(await readSmallBody(ctx, 64 * 1024));
@@ -251,7 +246,7 @@ const putObjectTagging: Handler = async (ctx) => {
 };
 
 const deleteObjectTagging: Handler = (ctx) => {
-  const { bucket, key } = target(ctx);
+  const { bucket, key } = requireObject(ctx);
   const backend = ctx.services.backend;
   const info = backend.headObject(bucket, key);
   if (info.meta?.tags) backend.updateMeta(info, (m) => ({ ...m, tags: undefined }));

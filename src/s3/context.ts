@@ -3,6 +3,7 @@
 import type { AuthResult } from "../auth/sigv4.ts";
 import type { Config } from "../config.ts";
 import type { PosixBackend } from "../posix/backend.ts";
+import { S3Error } from "../errors.ts";
 import type { OperationName } from "./operations.ts";
 
 export interface Owner {
@@ -32,3 +33,21 @@ export interface S3Context {
 }
 
 export type Handler = (ctx: S3Context) => Promise<Response> | Response;
+
+// The operation table only routes bucket operations to requests that name a bucket (and object
+// operations to ones that name a key); these narrow the types and guard that promise.
+
+export function requireBucket(ctx: S3Context): string {
+  if (!ctx.bucket) throw new S3Error("InvalidRequest", "A bucket is required for this operation.");
+  return ctx.bucket;
+}
+
+export function requireObject(ctx: S3Context): { bucket: string; key: string } {
+  if (!ctx.bucket || ctx.key === null) throw new S3Error("InvalidRequest", "A bucket and key are required for this operation.");
+  return { bucket: ctx.bucket, key: ctx.key };
+}
+
+/** The named bucket's directory; NoSuchBucket when there is none. */
+export function requireBucketDir(ctx: S3Context): string {
+  return ctx.services.backend.bucketDir(requireBucket(ctx));
+}
