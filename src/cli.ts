@@ -10,7 +10,7 @@ import { defaultOwnerId, loadCredentials } from "./credentials.ts";
 import { PosixBackend } from "./posix/backend.ts";
 import { GATEWAY_DIR } from "./posix/layout.ts";
 import { TEMP_MIN_AGE_MS, sweepTempFiles } from "./posix/incoming.ts";
-import { cleanupUploads } from "./posix/multipart.ts";
+import { MultipartStore, cleanupUploads } from "./posix/multipart.ts";
 import { SidecarMetaStore, XattrMetaStore, probeXattr, type MetaStore } from "./posix/meta.ts";
 import type { Services } from "./s3/context.ts";
 import type { RunningServer } from "./serve/types.ts";
@@ -95,9 +95,11 @@ async function main(): Promise<void> {
   }
   const creds = loadCredentials(config.root, { accessKey: config.accessKey, secretKey: config.secretKey });
   const meta = chooseMetaStore(config);
+  const backend = new PosixBackend(config.root, meta, config.fsync);
   const services: Services = {
     config,
-    backend: new PosixBackend(config.root, meta, config.fsync),
+    backend,
+    multipart: new MultipartStore(backend),
     owner: { id: config.ownerId || defaultOwnerId(creds.accessKey), displayName: config.ownerName },
     lookupSecret: (ak) => (ak === creds.accessKey ? creds.secretKey : undefined),
     tokenKey: createHash("sha256").update("filegate-list-token\0" + creds.secretKey).digest(),

@@ -6,7 +6,6 @@ import { keepAliveXml } from "../http/keep-alive.ts";
 import { incomingBody, readSmallBody } from "../http/request-body.ts";
 import { xmlResponse } from "../http/response.ts";
 import { MultipartStore, type CompletedUpload, type PartRecord, type UploadRecord } from "../posix/multipart.ts";
-import type { PosixBackend } from "../posix/backend.ts";
 import { requireBucket, requireObject, type Handler, type S3Context } from "../s3/context.ts";
 import {
   MAX_COPY_PART_SIZE,
@@ -31,13 +30,7 @@ import { refuseUnsupportedWriteHeaders, storedHeadersFrom } from "./objects.ts";
 const MAX_COMPLETE_BODY = 8 * 1024 * 1024;
 const KEEPALIVE = { graceMs: 1000, intervalMs: 5000 };
 
-const stores = new WeakMap<PosixBackend, MultipartStore>();
-function store(ctx: S3Context): MultipartStore {
-  const backend = ctx.services.backend;
-  let s = stores.get(backend);
-  if (!s) stores.set(backend, (s = new MultipartStore(backend)));
-  return s;
-}
+const store = (ctx: S3Context): MultipartStore => ctx.services.multipart;
 
 const uploadIdOf = (ctx: S3Context) => ctx.query.get("uploadId");
 

@@ -3,6 +3,7 @@
 import type { AuthResult } from "../auth/sigv4.ts";
 import type { Config } from "../config.ts";
 import type { PosixBackend } from "../posix/backend.ts";
+import type { MultipartStore } from "../posix/multipart.ts";
 import { S3Error } from "../errors.ts";
 import type { OperationName } from "./operations.ts";
 
@@ -14,6 +15,7 @@ export interface Owner {
 export interface Services {
   config: Config;
   backend: PosixBackend;
+  multipart: MultipartStore;
   owner: Owner;
   lookupSecret(accessKey: string): string | undefined;
   /** MAC key for listing continuation tokens; derived from the secret so every process agrees. */
