@@ -4,13 +4,14 @@ import { readdirSync } from "node:fs";
 import { bucketUploadsDir } from "../posix/layout.ts";
 import { isServableBucketName } from "../posix/names.ts";
 import { join } from "node:path";
+import { isUploadId } from "../s3/multipart-rules.ts";
 
 export function countOpenUploads(root: string): number {
   let n = 0;
   for (const bucket of readdirSync(root)) {
     if (!isServableBucketName(bucket)) continue;
     try {
-      n += readdirSync(bucketUploadsDir(join(root, bucket))).filter((name) => !name.includes(".")).length;
+      n += readdirSync(bucketUploadsDir(join(root, bucket))).filter(isUploadId).length;
     } catch {
       // no uploads directory
     }
