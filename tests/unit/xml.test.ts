@@ -23,3 +23,36 @@ describe("renderXml", () => {
     expect((parseXml(xml, "R").Key as string)).toBe("a\rb<&>");
   });
 });
+
+describe("renderXml matches the XMLBuilder configuration it replaced", () => {
+  // The builder is still installed (fast-xml-parser depends on it); the renderer must stay
+  // byte-for-byte compatible with what clients saw before.
+  const { XMLBuilder } = require("fast-xml-parser");
+  const esc = (_n: string, v: unknown) => String(v).replace(/[&<>"'\r]/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&apos;", "\r": "&#13;" })[c]!);
+  const builder = new XMLBuilder({ ignoreAttributes: false, attributeNamePrefix: "@_", suppressEmptyNode: false, processEntities: false, tagValueProcessor: esc, attributeValueProcessor: esc });
+  const docs: Record<string, unknown>[] = [
+    { Name: "b", Prefix: "", KeyCount: 0, MaxKeys: 1000, IsTruncated: false, Contents: [], CommonPrefixes: [] },
+    {
+      Name: "b",
+      Contents: [
+        { Key: "a & b", LastModified: "2026-01-01T00:00:00.000Z", ETag: '"x"', Size: 3, StorageClass: "STANDARD", Owner: { ID: "o", DisplayName: "d" } },
+        { Key: "<\r'>", Size: 0 },
+      ],
+      CommonPrefixes: [{ Prefix: "p/" }],
+      Empty: "",
+      Nothing: null,
+      Skipped: undefined,
+      Nested: {},
+    },
+    {
+      AccessControlList: {
+        Grant: [{ Grantee: { "@_xmlns:xsi": "http://www.w3.org/2001/XMLSchema-instance", "@_xsi:type": "CanonicalUser", ID: "i&d" }, Permission: "FULL_CONTROL" }],
+      },
+    },
+  ];
+  test.each(docs.map((d, i) => [i, d] as const))("document %d", (_i, doc) => {
+    const ns = "http://s3.amazonaws.com/doc/2006-03-01/";
+    expect(renderXml("R", doc)).toBe('<?xml version="1.0" encoding="UTF-8"?>\n' + builder.build({ R: { "@_xmlns": ns, ...doc } }));
+    expect(renderXml("R", doc, null)).toBe('<?xml version="1.0" encoding="UTF-8"?>\n' + builder.build({ R: doc }));
+  });
+});
