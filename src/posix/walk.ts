@@ -25,7 +25,7 @@
 // common prefix. A startAfter equal to a prefix's stem (e.g. "prefix1" for "prefix1/") does not
 // lie under it, so "prefix1/" is still returned (matches versitygw#1275 / AWS).
 
-import type { Dirent, Stats } from "node:fs";
+import { statSync, type Dirent, type Stats } from "node:fs";
 import { lstat, opendir, readdir, stat } from "node:fs/promises";
 import { resolve } from "node:path";
 import { S3Error, fsError } from "../errors.ts";
@@ -33,10 +33,6 @@ import { GATEWAY_DIR } from "./layout.ts";
 
 /** The gateway's private area at a bucket's top level; never part of the key space. */
 const PRIVATE_AREA = GATEWAY_DIR;
-
-/** How many upcoming files of a directory get their stat issued concurrently. Each listed object
- * needs size and mtime; doing the stats one after another leaves the thread pool idle. */
-const STAT_AHEAD = 48;
 
 const SLASH = 47;
 
@@ -72,7 +68,7 @@ export interface WalkOptions {
 }
 
 export type WalkEntry =
-  | { type: "object"; key: string; path: string; size: number; mtimeMs: number; ino: number; isDirectoryObject: boolean }
+  | { type: "object"; key: string; path: string; size: number; mtimeMs: number; ctimeMs: number; ino: number; isDirectoryObject: boolean }
   | { type: "prefix"; prefix: string };
 
 /**
@@ -99,8 +95,6 @@ const ANY_HIGH = /[\ud800-\uffff]/;
 const SURROGATE = /[\ud800-\udfff]/;
 const HIGH_BMP = /[\ue000-\uffff]/;
 
-type StatResult = Stats | null | Error;
-
 interface Frame {
   abs: string;
   /** Key prefix of this directory's entries: "" at the bucket top, else "a/b/". */
@@ -112,11 +106,6 @@ interface Frame {
   /** Next index to visit, and the end of the range this walk needs. */
   i: number;
   end: number;
-  /** Index up to which stats have been issued ahead. */
-  ahead: number;
-  /** Stats issued ahead: a ring of STAT_AHEAD slots, each tagged with the index it is for. */
-  pendingAt: number[];
-  pending: (Promise<StatResult> | undefined)[];
 }
 
 function errCode(e: unknown): string | undefined {
@@ -133,13 +122,19 @@ function unreadable(e: unknown): boolean {
   return c === "ENOENT" || c === "ENOTDIR" || c === "EACCES" || c === "EPERM";
 }
 
-/** Never rejects: a prefetched stat may be abandoned when the caller stops early, and an
- * unobserved rejection would take the process down. */
-function statQuiet(path: string): Promise<StatResult> {
-  return stat(path).then(
-    (s) => s,
-    (e) => (unreadable(e) || errCode(e) === "ELOOP" ? null : (e as Error)),
-  );
+/**
+ * Every listed object needs its size and mtime. The stat is synchronous on purpose: on a cached
+ * inode the syscall takes about a microsecond, while a promise round trip through the thread pool
+ * costs the main thread more than that (1.3 vs 2 µs per file measured on Bun), and a listing's
+ * cost is the main thread's. Null when the entry vanished, may not be read, or loops.
+ */
+function statNow(path: string): Stats | null {
+  try {
+    return statSync(path, { throwIfNoEntry: false }) ?? null;
+  } catch (e) {
+    if (unreadable(e) || errCode(e) === "ELOOP") return null;
+    throw fsError(e);
+  }
 }
 
 async function isDirObject(opts: WalkOptions, abs: string): Promise<boolean> {
@@ -351,9 +346,7 @@ async function hasKey(abs: string, opts: WalkOptions): Promise<boolean> {
       }
       // Regular files are trusted from the dirent; a symlink counts only if it leads to a file.
       if (d.isFile()) return true;
-      const st = await statQuiet(abs + "/" + sn);
-      if (st instanceof Error) throw fsError(st);
-      if (st?.isFile()) return true;
+      if (statNow(abs + "/" + sn)?.isFile()) return true;
     }
   } finally {
     await dir.close().catch(() => {});
@@ -370,6 +363,7 @@ function objectEntry(key: string, path: string, st: Stats, isDirectoryObject: bo
     path,
     size: isDirectoryObject ? 0 : st.size,
     mtimeMs: st.mtimeMs,
+    ctimeMs: st.ctimeMs,
     ino: st.ino,
     isDirectoryObject,
   };
@@ -430,28 +424,15 @@ export async function* walkBucket(bucketDir: string, opts: WalkOptions): AsyncGe
   ]);
   if (first === null) return;
   if (selfIsObject) {
-    const st = await statQuiet(startAbs);
-    if (st instanceof Error) throw fsError(st);
+    const st = statNow(startAbs);
     if (st?.isDirectory()) yield objectEntry(dirPart, startAbs, st, true);
   }
 
   const frame = (abs: string, rel: string, l: Listing, namePrefix: string): Frame => {
     const [i, end] = visibleRange(l.names, rel, namePrefix, startAfter);
-    return { abs, rel, names: l.names, links: l.links, i, end, ahead: i, pendingAt: [], pending: [] };
+    return { abs, rel, names: l.names, links: l.links, i, end };
   };
   const stack: Frame[] = [frame(startAbs, dirPart, first, namePrefix)];
-
-  const statAhead = (f: Frame, from: number) => {
-    const end = Math.min(f.end, from + STAT_AHEAD);
-    for (let j = Math.max(f.ahead, from); j < end; j++) {
-      const sn = f.names[j];
-      if (sn.charCodeAt(sn.length - 1) === SLASH) continue;
-      if (delimiter !== undefined && commonPrefixOf(f.rel + sn) !== undefined) continue;
-      f.pendingAt[j % STAT_AHEAD] = j;
-      f.pending[j % STAT_AHEAD] = statQuiet(f.abs + "/" + sn);
-    }
-    if (end > f.ahead) f.ahead = end;
-  };
 
   while (stack.length > 0) {
     const f = stack[stack.length - 1];
@@ -483,8 +464,7 @@ export async function* walkBucket(bucketDir: string, opts: WalkOptions): AsyncGe
       ]);
       if (sub === null) continue;
       if (isObject) {
-        const st = await statQuiet(abs);
-        if (st instanceof Error) throw fsError(st);
+        const st = statNow(abs);
         if (st?.isDirectory()) yield objectEntry(key, abs, st, true);
       }
       const child = frame(abs, key, sub, "");
@@ -497,21 +477,14 @@ export async function* walkBucket(bucketDir: string, opts: WalkOptions): AsyncGe
     if (cp !== undefined) {
       // A symlink only counts if it leads to a file; a regular file is trusted from its dirent.
       if (f.links?.has(sn)) {
-        const st = await statQuiet(path);
-        if (st instanceof Error) throw fsError(st);
-        if (!st?.isFile()) continue;
+        if (!statNow(path)?.isFile()) continue;
       }
       skip = cp;
       yield { type: "prefix", prefix: cp };
       continue;
     }
 
-    statAhead(f, idx);
-    const slot = idx % STAT_AHEAD;
-    const pending = f.pendingAt[slot] === idx ? f.pending[slot] : undefined;
-    f.pending[slot] = undefined;
-    const st = await (pending ?? statQuiet(path));
-    if (st instanceof Error) throw fsError(st);
+    const st = statNow(path);
     // Vanished since readdir, a symlink to a directory, or broken: not an object.
     if (st === null || !st.isFile()) continue;
     yield objectEntry(key, path, st, false);
