@@ -17,7 +17,6 @@ import {
   unlinkSync,
   type Stats,
 } from "node:fs";
-import { createHash } from "node:crypto";
 import { dirname, join, relative, sep } from "node:path";
 import { fsyncPath, writeFileAtomic } from "./durability.ts";
 import { hashFile } from "./hash-file.ts";
@@ -26,6 +25,8 @@ import { GATEWAY_DIR, bucketPrivateDir, bucketTmpDir } from "./layout.ts";
 import { bucketPath, isServableBucketName, keyPath, validateNewBucketName, type KeyPath } from "./names.ts";
 import { receiveToTemp, tempPathIn, type FsyncPolicy, type IncomingBody } from "./incoming.ts";
 import type { FileIdentity, MetaLocation, MetaStore, ObjectMeta, StoredChecksum } from "./meta.ts";
+import { ListedCache, type ListedFields } from "./listed-cache.ts";
+import type { WalkEntry } from "./walk.ts";
 
 export const EMPTY_MD5 = "d41d8cd98f00b204e9800998ecf8427e";
 
@@ -63,8 +64,22 @@ export function foreignEtag(st: Stats): string {
   return foreignEtagOf(st.ino, st.size, st.mtimeMs);
 }
 
+/** Four 32-bit FNV-1a lanes with a murmur finaliser: 32 well-mixed hex digits. An MD5 here cost
+ * more than the stat and the xattr read together in a listing; nothing relies on it being one. */
 function foreignEtagOf(ino: number, size: number, mtimeMs: number): string {
-  return `${createHash("md5").update(`${ino}:${size}:${mtimeMs}`).digest("hex")}-1`;
+  const s = `${ino}:${size}:${mtimeMs}`;
+  let out = "";
+  for (let lane = 0; lane < 4; lane++) {
+    let h = (0x811c9dc5 ^ Math.imul(lane + 1, 0x9e3779b1)) >>> 0;
+    for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
+    h ^= h >>> 16;
+    h = Math.imul(h, 0x85ebca6b);
+    h ^= h >>> 13;
+    h = Math.imul(h, 0xc2b2ae35);
+    h ^= h >>> 16;
+    out += (h >>> 0).toString(16).padStart(8, "0");
+  }
+  return out + "-1";
 }
 
 const DIRECTORY_IDENTITY: FileIdentity = { size: 0, mtimeMs: 0, ino: 0, isDirectory: () => true };
@@ -74,7 +89,12 @@ export class PosixBackend {
     readonly root: string,
     readonly meta: MetaStore,
     readonly fsync: FsyncPolicy,
-  ) {}
+  ) {
+    this.listed = meta.kind === "xattr" ? new ListedCache() : null;
+  }
+
+  /** See listed-cache.ts: xattr records move the file's ctime when they change; sidecars do not. */
+  private readonly listed: ListedCache | null;
 
   // ---- buckets ----
 
@@ -386,15 +406,21 @@ export class PosixBackend {
     return this.meta.read(loc, DIRECTORY_IDENTITY) !== null;
   }
 
-  /** ETag and metadata of a key found by a walk, without another stat. */
-  listedObject(bucketDir: string, e: { key: string; path: string; size: number; mtimeMs: number; ino: number; isDirectoryObject: boolean }): { etag: string; meta: ObjectMeta | null } {
+  /** What a listing shows of a key found by a walk beyond its stat, without another stat. */
+  listedObject(bucketDir: string, e: Extract<WalkEntry, { type: "object" }>): ListedFields {
+    const cached = this.listed?.get(e);
+    if (cached !== undefined) return cached;
     const isDirectoryKey = e.isDirectoryObject;
     const segments = (isDirectoryKey ? e.key.slice(0, -1) : e.key).split("/");
     const loc: MetaLocation = { bucketDir, segments, path: e.path, isDirectoryKey };
     const identity: FileIdentity = { size: e.size, mtimeMs: e.mtimeMs, ino: e.ino, isDirectory: () => isDirectoryKey };
     const meta = this.meta.read(loc, identity);
-    if (meta) return { etag: `"${meta.etag}"`, meta };
-    return { etag: `"${isDirectoryKey ? EMPTY_MD5 : foreignEtagOf(e.ino, e.size, e.mtimeMs)}"`, meta: null };
+    const fields: ListedFields = meta
+      ? { etag: `"${meta.etag}"`, checksum: meta.checksum && { algorithm: meta.checksum.algorithm, type: meta.checksum.type } }
+      : { etag: `"${isDirectoryKey ? EMPTY_MD5 : foreignEtagOf(e.ino, e.size, e.mtimeMs)}"` };
+    // A directory's ctime moves with its entries, so directory objects would rarely hit.
+    if (!isDirectoryKey) this.listed?.set(e, fields);
+    return fields;
   }
 
   /** Rewrites an object's metadata record in place (tagging). */

@@ -3,7 +3,7 @@
 import { S3Error } from "../errors.ts";
 import { keyEncoder } from "../s3/encoding-type.ts";
 import { xmlResponse } from "../http/response.ts";
-import type { ObjectMeta } from "../posix/meta.ts";
+import type { ListedFields } from "../posix/listed-cache.ts";
 import { walkBucket, type WalkEntry } from "../posix/walk.ts";
 import { requireBucketDir, type Handler, type S3Context } from "../s3/context.ts";
 import { makeToken, readToken } from "../s3/list-token.ts";
@@ -25,7 +25,7 @@ function parseMaxKeys(q: URLSearchParams, name: string): { echo: number; limit: 
 }
 
 
-type Listed = Extract<WalkEntry, { type: "object" }> & { etag: string; meta: ObjectMeta | null };
+type Listed = Pick<Extract<WalkEntry, { type: "object" }>, "key" | "size" | "mtimeMs"> & ListedFields;
 
 interface Page {
   objects: Listed[];
@@ -52,10 +52,8 @@ async function listPage(ctx: S3Context, bucketDir: string, prefix: string, delim
         break;
       }
       if (entry.type === "object") {
-        // Read the metadata now rather than after the walk: this synchronous xattr read then runs
-        // while the walk's stats of the next entries are in flight on the thread pool.
-        const { etag, meta } = backend.listedObject(bucketDir, entry);
-        page.objects.push({ ...entry, etag, meta });
+        const { etag, checksum } = backend.listedObject(bucketDir, entry);
+        page.objects.push({ key: entry.key, size: entry.size, mtimeMs: entry.mtimeMs, etag, checksum });
         page.last = entry.key;
       } else {
         page.prefixes.push(entry.prefix);
@@ -68,19 +66,20 @@ async function listPage(ctx: S3Context, bucketDir: string, prefix: string, delim
   return page;
 }
 
+/** One element per object; undefined fields are left out by the renderer (no spreads: this runs
+ * a thousand times per page). */
 function contents(ctx: S3Context, page: Page, enc: (s: string) => string, withOwner: boolean) {
-  return page.objects.map((o) => {
-    const { etag, meta } = o;
-    return {
-      Key: enc(o.key),
-      LastModified: new Date(o.mtimeMs).toISOString(),
-      ETag: etag,
-      ...(meta?.checksum ? { ChecksumAlgorithm: meta.checksum.algorithm, ChecksumType: meta.checksum.type } : {}),
-      Size: o.size,
-      StorageClass: "STANDARD",
-      ...(withOwner ? { Owner: ownerXml(ctx.services.owner) } : {}),
-    };
-  });
+  const owner = withOwner ? ownerXml(ctx.services.owner) : undefined;
+  return page.objects.map((o) => ({
+    Key: enc(o.key),
+    LastModified: new Date(o.mtimeMs).toISOString(),
+    ETag: o.etag,
+    ChecksumAlgorithm: o.checksum?.algorithm,
+    ChecksumType: o.checksum?.type,
+    Size: o.size,
+    StorageClass: "STANDARD",
+    Owner: owner,
+  }));
 }
 
 /** What the three listings share: where, which keys, how many, how to encode. */
