@@ -36,6 +36,14 @@ const PRIVATE_AREA = GATEWAY_DIR;
 
 const SLASH = 47;
 
+/** Synchronous stats slower than this mean the file system is remote or the disk is cold: after
+ * SLOW_STATS of them (one could be a GC pause or a preemption) the rest of the walk issues its
+ * stats ahead on the thread pool instead (see statNow). */
+const SLOW_STAT_MS = 1;
+const SLOW_STATS = 3;
+/** How many upcoming files of a directory get their stat issued concurrently in that mode. */
+const STAT_AHEAD = 48;
+
 // Resuming a listing re-reads every directory on startAfter's path; for a directory with
 // thousands of entries that readdir + sort costs more than the page itself. Large directories'
 // sorted names are kept, keyed by path and validated on each use by one stat of the directory:
@@ -46,6 +54,9 @@ const CACHE_MAX_NAMES = 300_000;
  * systems); a listing is cached only if the directory had been quiet this long before the read,
  * so that any later change is guaranteed a different ctime. */
 const CACHE_QUIET_MS = 3000;
+
+/** @internal Tests force the thread-pool stat mode with a negative value; not an API. */
+export const statModeForTests = { slowStatMs: SLOW_STAT_MS };
 
 /** @internal Tests shorten the quiet period so fresh directories get cached; not an API. */
 export const listingCacheForTests = {
@@ -106,7 +117,14 @@ interface Frame {
   /** Next index to visit, and the end of the range this walk needs. */
   i: number;
   end: number;
+  /** Thread-pool mode only: index up to which stats have been issued ahead, and those stats in a
+   * ring of STAT_AHEAD slots, each tagged with the index it is for. */
+  ahead: number;
+  pendingAt: number[];
+  pending: (Promise<StatResult> | undefined)[];
 }
+
+type StatResult = Stats | null | Error;
 
 function errCode(e: unknown): string | undefined {
   return (e as NodeJS.ErrnoException | undefined)?.code;
@@ -123,10 +141,12 @@ function unreadable(e: unknown): boolean {
 }
 
 /**
- * Every listed object needs its size and mtime. The stat is synchronous on purpose: on a cached
- * inode the syscall takes about a microsecond, while a promise round trip through the thread pool
- * costs the main thread more than that (1.3 vs 2 µs per file measured on Bun), and a listing's
- * cost is the main thread's. Null when the entry vanished, may not be read, or loops.
+ * Every listed object needs its size and mtime. Stats start out synchronous: on a cached inode the
+ * syscall takes about a microsecond, while a promise round trip through the thread pool costs the
+ * main thread more than that (1.3 vs 2 µs per file measured on Bun), and a listing's cost is the
+ * main thread's. Where one takes longer than SLOW_STAT_MS (NFS, a parallel file system, a cold
+ * disk) the walk switches to statQuiet issued ahead, so the round trips overlap instead of
+ * blocking the event loop one after another. Null when the entry vanished, may not be read, or loops.
  */
 function statNow(path: string): Stats | null {
   try {
@@ -135,6 +155,15 @@ function statNow(path: string): Stats | null {
     if (unreadable(e) || errCode(e) === "ELOOP") return null;
     throw fsError(e);
   }
+}
+
+/** Never rejects: a stat issued ahead may be abandoned when the caller stops early, and an
+ * unobserved rejection would take the process down. */
+function statQuiet(path: string): Promise<StatResult> {
+  return stat(path).then(
+    (s) => s,
+    (e) => (unreadable(e) || errCode(e) === "ELOOP" ? null : (e as Error)),
+  );
 }
 
 async function isDirObject(opts: WalkOptions, abs: string): Promise<boolean> {
@@ -430,9 +459,31 @@ export async function* walkBucket(bucketDir: string, opts: WalkOptions): AsyncGe
 
   const frame = (abs: string, rel: string, l: Listing, namePrefix: string): Frame => {
     const [i, end] = visibleRange(l.names, rel, namePrefix, startAfter);
-    return { abs, rel, names: l.names, links: l.links, i, end };
+    return { abs, rel, names: l.names, links: l.links, i, end, ahead: i, pendingAt: [], pending: [] };
   };
   const stack: Frame[] = [frame(startAbs, dirPart, first, namePrefix)];
+
+  let slowStats = statModeForTests.slowStatMs < 0 ? SLOW_STATS : 0;
+  const statAhead = (f: Frame, from: number) => {
+    const end = Math.min(f.end, from + STAT_AHEAD);
+    for (let j = Math.max(f.ahead, from); j < end; j++) {
+      const sn = f.names[j];
+      if (sn.charCodeAt(sn.length - 1) === SLASH) continue;
+      if (delimiter !== undefined && commonPrefixOf(f.rel + sn) !== undefined) continue;
+      f.pendingAt[j % STAT_AHEAD] = j;
+      f.pending[j % STAT_AHEAD] = statQuiet(f.abs + "/" + sn);
+    }
+    if (end > f.ahead) f.ahead = end;
+  };
+  const statPooled = async (f: Frame, idx: number, path: string): Promise<Stats | null> => {
+    statAhead(f, idx);
+    const slot = idx % STAT_AHEAD;
+    const pending = f.pendingAt[slot] === idx ? f.pending[slot] : undefined;
+    f.pending[slot] = undefined;
+    const st = await (pending ?? statQuiet(path));
+    if (st instanceof Error) throw fsError(st);
+    return st;
+  };
 
   while (stack.length > 0) {
     const f = stack[stack.length - 1];
@@ -484,7 +535,13 @@ export async function* walkBucket(bucketDir: string, opts: WalkOptions): AsyncGe
       continue;
     }
 
-    const st = statNow(path);
+    let st: Stats | null;
+    if (slowStats >= SLOW_STATS) st = await statPooled(f, idx, path);
+    else {
+      const t0 = performance.now();
+      st = statNow(path);
+      if (performance.now() - t0 > statModeForTests.slowStatMs) slowStats++;
+    }
     // Vanished since readdir, a symlink to a directory, or broken: not an object.
     if (st === null || !st.isFile()) continue;
     yield objectEntry(key, path, st, false);

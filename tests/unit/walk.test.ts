@@ -5,7 +5,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { isS3Error } from "../../src/errors.ts";
-import { compareKeys, listingCacheForTests, walkBucket, type WalkEntry, type WalkOptions } from "../../src/posix/walk.ts";
+import { compareKeys, listingCacheForTests, statModeForTests, walkBucket, type WalkEntry, type WalkOptions } from "../../src/posix/walk.ts";
 
 // Keys the tree below holds. "dir/" is a directory object; "lnk" is a symlink to a file. A file
 // "a" cannot coexist with the directory holding "a/b", so "a" is exercised by prefix instead.
@@ -264,14 +264,32 @@ describe("walkBucket", () => {
     for await (const e of it) {
       rest.push(flat(e));
       // Listing reflects the tree as it is reached: a file in a directory not read yet and a
-      // whole directory ahead are gone by then. (Stats of the current directory's next files are
-      // issued ahead, so a file deleted there a moment later may still be listed — a benign race.)
+      // whole directory ahead are gone by then. (On a slow file system stats of the current
+      // directory's next files are issued ahead, so a file deleted there a moment later may still
+      // be listed — a benign race.)
       if (e.type === "object" && e.key === "a4") {
         fs.rmSync(join(tmp, "d/x2"));
         fs.rmSync(join(tmp, "e"), { recursive: true });
       }
     }
     expect(rest).toEqual(["K:a4", "K:d/x1", "K:f"]);
+  });
+
+  test("the thread-pool stat mode (slow file systems) walks exactly like the synchronous one", async () => {
+    const saved = statModeForTests.slowStatMs;
+    const cases: Partial<WalkOptions>[] = [{}, { delimiter: "/" }, { prefix: "x/" }, { startAfter: "a/b" }, { prefix: "dir", delimiter: "-" }];
+    try {
+      for (const opts of cases) {
+        statModeForTests.slowStatMs = saved;
+        const sync = await collect(opts);
+        statModeForTests.slowStatMs = -1;
+        expect(await collect(opts)).toEqual(sync);
+        // Stopping early abandons stats issued ahead; none may surface as an unhandled rejection.
+        expect((await collect(opts, 1)).length).toBe(Math.min(1, sync.length));
+      }
+    } finally {
+      statModeForTests.slowStatMs = saved;
+    }
   });
 
   test("cached large directories stay exact as entries come and go", async () => {
