@@ -64,23 +64,34 @@ export function foreignEtag(st: Stats): string {
   return foreignEtagOf(st.ino, st.size, st.mtimeMs);
 }
 
-/** Four 32-bit FNV-1a lanes with a murmur finaliser: 32 well-mixed hex digits. An MD5 here cost
- * more than the stat and the xattr read together in a listing; nothing relies on it being one. */
+/** Four murmur3-style 32-bit lanes over the numbers themselves (no string is built): 32
+ * well-mixed hex digits. An MD5 here cost more than the stat and the xattr read together in a
+ * listing; nothing relies on it being one. mtime counts to the microsecond, finer than any two
+ * runtimes' doubles might disagree on. */
 function foreignEtagOf(ino: number, size: number, mtimeMs: number): string {
-  const s = `${ino}:${size}:${mtimeMs}`;
+  const ms = Math.floor(mtimeMs);
+  const words = [ino >>> 0, Math.floor(ino / 2 ** 32), size >>> 0, Math.floor(size / 2 ** 32), ms >>> 0, Math.floor(ms / 2 ** 32), Math.round((mtimeMs - ms) * 1000)];
   let out = "";
   for (let lane = 0; lane < 4; lane++) {
-    let h = (0x811c9dc5 ^ Math.imul(lane + 1, 0x9e3779b1)) >>> 0;
-    for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
+    let h = Math.imul(lane + 1, 0x9e3779b1);
+    for (const w of words) {
+      let k = Math.imul(w, 0xcc9e2d51);
+      k = Math.imul((k << 15) | (k >>> 17), 0x1b873593);
+      h ^= k;
+      h = (h << 13) | (h >>> 19);
+      h = (Math.imul(h, 5) + 0xe6546b64) | 0;
+    }
     h ^= h >>> 16;
     h = Math.imul(h, 0x85ebca6b);
     h ^= h >>> 13;
     h = Math.imul(h, 0xc2b2ae35);
     h ^= h >>> 16;
-    out += (h >>> 0).toString(16).padStart(8, "0");
+    out += HEX[h >>> 24] + HEX[(h >>> 16) & 255] + HEX[(h >>> 8) & 255] + HEX[h & 255];
   }
   return out + "-1";
 }
+
+const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, "0"));
 
 const DIRECTORY_IDENTITY: FileIdentity = { size: 0, mtimeMs: 0, ino: 0, isDirectory: () => true };
 
@@ -408,19 +419,21 @@ export class PosixBackend {
 
   /** What a listing shows of a key found by a walk beyond its stat, without another stat. */
   listedObject(bucketDir: string, e: Extract<WalkEntry, { type: "object" }>): ListedFields {
-    const cached = this.listed?.get(e);
-    if (cached !== undefined) return cached;
     const isDirectoryKey = e.isDirectoryObject;
+    // A directory's ctime moves with its entries, so directory objects would rarely hit.
+    const cached = isDirectoryKey ? undefined : this.listed?.get(e);
+    if (cached !== undefined) return cached ?? { etag: `"${foreignEtagOf(e.ino, e.size, e.mtimeMs)}"` };
     const segments = (isDirectoryKey ? e.key.slice(0, -1) : e.key).split("/");
     const loc: MetaLocation = { bucketDir, segments, path: e.path, isDirectoryKey };
     const identity: FileIdentity = { size: e.size, mtimeMs: e.mtimeMs, ino: e.ino, isDirectory: () => isDirectoryKey };
     const meta = this.meta.read(loc, identity);
-    const fields: ListedFields = meta
-      ? { etag: `"${meta.etag}"`, checksum: meta.checksum && { algorithm: meta.checksum.algorithm, type: meta.checksum.type } }
-      : { etag: `"${isDirectoryKey ? EMPTY_MD5 : foreignEtagOf(e.ino, e.size, e.mtimeMs)}"` };
-    // A directory's ctime moves with its entries, so directory objects would rarely hit.
-    if (!isDirectoryKey) this.listed?.set(e, fields);
-    return fields;
+    const fields: ListedFields | null = meta && {
+      etag: `"${meta.etag}"`,
+      checksum: meta.checksum && { algorithm: meta.checksum.algorithm, type: meta.checksum.type },
+    };
+    if (isDirectoryKey) return fields ?? { etag: `"${EMPTY_MD5}"` };
+    this.listed?.set(e, fields);
+    return fields ?? { etag: `"${foreignEtagOf(e.ino, e.size, e.mtimeMs)}"` };
   }
 
   /** Rewrites an object's metadata record in place (tagging). */

@@ -8,18 +8,17 @@
 // so a change in the same tick as the read could keep the ctime; entries are therefore made only
 // for files whose ctime was already QUIET_MS old when read. Only valid for a metadata store whose
 // records live in the file's own xattrs: a sidecar record can change without touching the file.
+//
+// Memory is fixed and small because listings touch every object: typed-array columns and an
+// open-addressing index instead of a Map of objects (which measured ~200 bytes per entry with
+// an ETag string), the ETag kept as its 16 MD5 bytes plus the multipart part count. About 60 bytes
+// per entry, allocated on first use.
 import type { StoredChecksum } from "./meta.ts";
 
 export interface ListedFields {
   /** Quoted, as sent. */
   etag: string;
   checksum?: Pick<StoredChecksum, "algorithm" | "type">;
-}
-
-interface Entry extends ListedFields {
-  size: number;
-  mtimeMs: number;
-  ctimeMs: number;
 }
 
 export interface FileVersion {
@@ -30,38 +29,135 @@ export interface FileVersion {
 }
 
 const QUIET_MS = 3000;
-/** About 150 bytes each: 200k entries bound the cache near 30 MiB. */
-const MAX_ENTRIES = 200_000;
+const CAPACITY = 1 << 18;
+
+/** No record: a foreign file, whose ETag the caller derives from its stat. */
+const NO_RECORD = -1;
+const ETAG = /^"([0-9a-f]{32})(?:-([1-9]\d{0,4}))?"$/;
+const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, "0"));
+
+interface Columns {
+  /** Open addressing with linear probing, twice the capacity: slot + 1, or 0 when empty. */
+  index: Int32Array;
+  inos: Float64Array;
+  sizes: Float64Array;
+  mtimes: Float64Array;
+  ctimes: Float64Array;
+  md5: Uint8Array;
+  /** NO_RECORD, 0 for a plain MD5 ETag, else the multipart part count. */
+  parts: Int32Array;
+}
 
 export class ListedCache {
-  private readonly entries = new Map<number, Entry>();
+  private cols: Columns | null = null;
+  /** The few entries that carry a checksum type, by slot. */
+  private readonly checksums = new Map<number, ListedFields["checksum"]>();
+  /** Slots fill in order, then are reused oldest first (FIFO: no reordering on hits). */
+  private next = 0;
+  private used = 0;
 
   constructor(
-    private readonly maxEntries = MAX_ENTRIES,
+    private readonly capacity = CAPACITY,
     private readonly quietMs = QUIET_MS,
   ) {}
 
-  get(f: FileVersion): ListedFields | undefined {
-    const e = this.entries.get(f.ino);
-    if (e === undefined) return undefined;
-    if (e.size === f.size && e.mtimeMs === f.mtimeMs && e.ctimeMs === f.ctimeMs) return e;
-    this.entries.delete(f.ino);
-    return undefined;
+  private columns(): Columns {
+    const n = this.capacity;
+    return (this.cols ??= {
+      index: new Int32Array(2 * n),
+      inos: new Float64Array(n),
+      sizes: new Float64Array(n),
+      mtimes: new Float64Array(n),
+      ctimes: new Float64Array(n),
+      md5: new Uint8Array(16 * n),
+      parts: new Int32Array(n),
+    });
   }
 
-  /** Remembers `fields` for this version of the file if it has been quiet long enough. */
-  set(f: FileVersion, fields: ListedFields, now = Date.now()): void {
-    if (!(f.ctimeMs < now - this.quietMs)) return;
-    // Oldest first: Map iterates in insertion order, so eviction is FIFO (no reordering on hits,
-    // which would cost a delete and an insert per listed object).
-    if (this.entries.size >= this.maxEntries && !this.entries.has(f.ino)) {
-      const oldest = this.entries.keys().next();
-      if (!oldest.done) this.entries.delete(oldest.value);
+  private home(ino: number): number {
+    // Inode numbers fit 53 bits as doubles; fold both halves.
+    const h = Math.imul((ino >>> 0) ^ Math.floor(ino / 4294967296), 0x9e3779b1);
+    return (h >>> 0) % (2 * this.capacity);
+  }
+
+  /** Index position holding `ino`, or the empty position where it would go. */
+  private find(c: Columns, ino: number): number {
+    const size = c.index.length;
+    let i = this.home(ino);
+    while (c.index[i] !== 0 && c.inos[c.index[i] - 1] !== ino) i = (i + 1) % size;
+    return i;
+  }
+
+  /** Backward-shift deletion: keeps every probe chain unbroken without tombstones. */
+  private unindex(c: Columns, pos: number): void {
+    const size = c.index.length;
+    let hole = pos;
+    c.index[hole] = 0;
+    for (let j = (hole + 1) % size; c.index[j] !== 0; j = (j + 1) % size) {
+      const h = this.home(c.inos[c.index[j] - 1]);
+      // Move the entry at j into the hole unless its home lies cyclically in (hole, j].
+      const stays = hole <= j ? hole < h && h <= j : hole < h || h <= j;
+      if (stays) continue;
+      c.index[hole] = c.index[j];
+      c.index[j] = 0;
+      hole = j;
     }
-    this.entries.set(f.ino, { etag: fields.etag, checksum: fields.checksum, size: f.size, mtimeMs: f.mtimeMs, ctimeMs: f.ctimeMs });
+  }
+
+  /** The remembered fields, null when the file is known to have no record, undefined when
+   * nothing valid is remembered. */
+  get(f: FileVersion): ListedFields | null | undefined {
+    const c = this.cols;
+    if (c === null) return undefined;
+    const at = c.index[this.find(c, f.ino)];
+    if (at === 0) return undefined;
+    const slot = at - 1;
+    if (c.sizes[slot] !== f.size || c.mtimes[slot] !== f.mtimeMs || c.ctimes[slot] !== f.ctimeMs) return undefined;
+    const parts = c.parts[slot];
+    if (parts === NO_RECORD) return null;
+    let hex = '"';
+    for (let i = 16 * slot, end = i + 16; i < end; i++) hex += HEX[c.md5[i]];
+    const etag = parts > 0 ? `${hex}-${parts}"` : hex + '"';
+    const checksum = this.checksums.get(slot);
+    return checksum ? { etag, checksum } : { etag };
+  }
+
+  /** Remembers `fields` (null: no record) for this version of the file if it has been quiet long
+   * enough. ETags that are not an MD5 (or an MD5 with a part count) are not remembered. */
+  set(f: FileVersion, fields: ListedFields | null, now = Date.now()): void {
+    if (!(f.ctimeMs < now - this.quietMs)) return;
+    const m = fields === null ? null : ETAG.exec(fields.etag);
+    if (fields !== null && m === null) return;
+    const c = this.columns();
+    let pos = this.find(c, f.ino);
+    let slot: number;
+    if (c.index[pos] !== 0) slot = c.index[pos] - 1;
+    else {
+      slot = this.next;
+      this.next = (this.next + 1) % this.capacity;
+      if (this.used === this.capacity) {
+        this.unindex(c, this.find(c, c.inos[slot]));
+        this.checksums.delete(slot);
+        pos = this.find(c, f.ino);
+      } else this.used++;
+      c.index[pos] = slot + 1;
+      c.inos[slot] = f.ino;
+    }
+    c.sizes[slot] = f.size;
+    c.mtimes[slot] = f.mtimeMs;
+    c.ctimes[slot] = f.ctimeMs;
+    if (m === null) {
+      c.parts[slot] = NO_RECORD;
+      this.checksums.delete(slot);
+      return;
+    }
+    c.parts[slot] = m[2] === undefined ? 0 : Number(m[2]);
+    for (let i = 0; i < 16; i++) c.md5[16 * slot + i] = parseInt(m[1].slice(2 * i, 2 * i + 2), 16);
+    if (fields!.checksum) this.checksums.set(slot, fields!.checksum);
+    else this.checksums.delete(slot);
   }
 
   get size(): number {
-    return this.entries.size;
+    return this.used;
   }
 }

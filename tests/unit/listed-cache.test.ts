@@ -8,36 +8,82 @@ import { ListedCache, type FileVersion } from "../../src/posix/listed-cache.ts";
 
 const v = (over: Partial<FileVersion> = {}): FileVersion => ({ ino: 7, size: 3, mtimeMs: 1000.5, ctimeMs: 1000.5, ...over });
 const NOW = 10_000;
+const md5 = (n: number) => `"${n.toString(16).padStart(32, "0")}"`;
+const A = '"0123456789abcdef0123456789abcdef"';
 
 describe("ListedCache", () => {
   test("answers only for the same size, mtime and ctime of the inode", () => {
     const c = new ListedCache(10, 3000);
-    c.set(v(), { etag: '"a"' }, NOW);
-    expect(c.get(v())?.etag).toBe('"a"');
+    c.set(v(), { etag: A }, NOW);
+    expect(c.get(v())).toEqual({ etag: A });
     for (const change of [{ size: 4 }, { mtimeMs: 1000.6 }, { ctimeMs: 1000.6 }]) {
-      c.set(v(), { etag: '"a"' }, NOW);
+      c.set(v(), { etag: A }, NOW);
       expect(c.get(v(change))).toBeUndefined();
-      // a mismatch drops the entry
-      expect(c.get(v())).toBeUndefined();
     }
     expect(c.get(v({ ino: 8 }))).toBeUndefined();
+    // A file known to have no record is remembered as null, not as a miss.
+    c.set(v({ ino: 9 }), null, NOW);
+    expect(c.get(v({ ino: 9 }))).toBeNull();
+    expect(c.get(v({ ino: 9, size: 5 }))).toBeUndefined();
+  });
+
+  test("ETags come back exactly: MD5, multipart part counts, checksum types; others are not kept", () => {
+    const c = new ListedCache(10, 0);
+    const mp = '"ffffffffffffffffffffffffffffffff-10000"';
+    c.set(v({ ino: 1 }), { etag: A }, NOW);
+    c.set(v({ ino: 2 }), { etag: mp, checksum: { algorithm: "CRC32", type: "COMPOSITE" } }, NOW);
+    c.set(v({ ino: 3 }), { etag: '"not-an-md5"' }, NOW);
+    c.set(v({ ino: 4 }), { etag: '"0123456789abcdef0123456789abcdef-0"' }, NOW);
+    expect(c.get(v({ ino: 1 }))).toEqual({ etag: A });
+    expect(c.get(v({ ino: 2 }))).toEqual({ etag: mp, checksum: { algorithm: "CRC32", type: "COMPOSITE" } });
+    expect(c.get(v({ ino: 3 }))).toBeUndefined();
+    expect(c.get(v({ ino: 4 }))).toBeUndefined();
+    // Replacing a record drops its old checksum type.
+    c.set(v({ ino: 2, size: 4 }), { etag: A }, NOW);
+    expect(c.get(v({ ino: 2, size: 4 }))).toEqual({ etag: A });
   });
 
   test("a file changed within the quiet period is not remembered (timestamps are coarse)", () => {
     const c = new ListedCache(10, 3000);
-    c.set(v({ ctimeMs: NOW - 2999 }), { etag: '"a"' }, NOW);
+    c.set(v({ ctimeMs: NOW - 2999 }), { etag: A }, NOW);
     expect(c.size).toBe(0);
-    c.set(v({ ctimeMs: NOW - 3001 }), { etag: '"a"' }, NOW);
+    c.set(v({ ctimeMs: NOW - 3001 }), { etag: A }, NOW);
     expect(c.size).toBe(1);
   });
 
-  test("bounded: the oldest entry goes first", () => {
+  test("bounded: the oldest entry goes first; updating an inode keeps its place", () => {
     const c = new ListedCache(3, 0);
-    for (let ino = 1; ino <= 5; ino++) c.set(v({ ino }), { etag: `"${ino}"` }, NOW);
+    for (let ino = 1; ino <= 5; ino++) c.set(v({ ino }), { etag: md5(ino) }, NOW);
     expect(c.size).toBe(3);
     expect(c.get(v({ ino: 1 }))).toBeUndefined();
     expect(c.get(v({ ino: 2 }))).toBeUndefined();
-    expect(c.get(v({ ino: 5 }))?.etag).toBe('"5"');
+    for (const ino of [3, 4, 5]) expect(c.get(v({ ino }))?.etag).toBe(md5(ino));
+    c.set(v({ ino: 4, size: 9 }), { etag: md5(44) }, NOW);
+    expect(c.get(v({ ino: 3 }))?.etag).toBe(md5(3));
+    expect(c.get(v({ ino: 4, size: 9 }))?.etag).toBe(md5(44));
+  });
+
+  test("the inode index agrees with a plain Map under heavy churn (collisions, wrap-around, eviction)", () => {
+    const cap = 64;
+    const c = new ListedCache(cap, 0);
+    const model = new Map<number, string>();
+    const order: number[] = [];
+    let seed = 12345;
+    const rnd = (n: number) => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) % n);
+    for (let step = 0; step < 20_000; step++) {
+      // Few distinct inodes, some huge: many collisions, re-sets and evictions.
+      const ino = rnd(3) === 0 ? 2 ** 40 + rnd(50) * 2 ** 32 : rnd(200);
+      const etag = md5(step);
+      c.set(v({ ino }), { etag }, NOW);
+      if (!model.has(ino)) {
+        if (order.length === cap) model.delete(order.shift()!);
+        order.push(ino);
+      }
+      model.set(ino, etag);
+      if (step % 97 === 0) for (const [i, e] of model) expect(c.get(v({ ino: i }))?.etag).toBe(e);
+    }
+    expect(c.size).toBe(cap);
+    for (let ino = 0; ino < 200; ino++) expect(c.get(v({ ino }))?.etag).toBe(model.get(ino));
   });
 
   // The cache's soundness rests on the kernel moving ctime for every change that could alter what
@@ -62,8 +108,8 @@ describe("ListedCache", () => {
         },
       ];
       for (const change of changes) {
-        c.set(version(), { etag: '"old"' }, Date.now() + 1);
-        expect(c.get(version())?.etag).toBe('"old"');
+        c.set(version(), { etag: A }, Date.now() + 1);
+        expect(c.get(version())?.etag).toBe(A);
         // Coarse timestamps tick every few milliseconds; the quiet period covers this in the
         // gateway, the sleep here.
         await Bun.sleep(20);
