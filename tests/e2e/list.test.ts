@@ -4,10 +4,12 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import {
   CreateBucketCommand,
+  HeadObjectCommand,
   ListObjectsCommand,
   ListObjectsV2Command,
   ListObjectVersionsCommand,
   PutObjectCommand,
+  PutObjectTaggingCommand,
   type ListObjectsV2CommandInput,
   type ListObjectsCommandInput,
   S3Client,
@@ -576,6 +578,48 @@ describe("continuation tokens", () => {
     const v1p2 = await s3.send(new ListObjectsCommand({ Bucket: b, Marker: last }));
     expect(v1p2.Contents?.map((c) => c.Key) ?? []).toEqual([]);
   });
+});
+
+describe("listed ETags follow changes to files listed before", () => {
+  // The gateway remembers each listed file's ETag while its size, mtime and ctime hold, for files
+  // quiet for 3 s; so the files here are made, then left alone for longer than that, listed twice
+  // (the second listing is answered from memory), then changed by the gateway and by other tools.
+  test("rewrites in place, xattr changes, overwrites and replacements all show", async () => {
+    const b = uniqueBucket("lcache");
+    await s3.send(new CreateBucketCommand({ Bucket: b }));
+    const dir = join(gw.root, b);
+    for (const k of ["s3-a", "s3-b", "s3-c"]) await s3.send(new PutObjectCommand({ Bucket: b, Key: k, Body: "body-" + k }));
+    for (const k of ["hand-a", "hand-b"]) fs.writeFileSync(join(dir, k), "hand " + k);
+    const etags = async () => {
+      const r = await s3.send(new ListObjectsV2Command({ Bucket: b }));
+      const listed = Object.fromEntries((r.Contents ?? []).map((c) => [c.Key!, c.ETag!]));
+      // Whatever the listing says must be what HEAD says, which never uses the listing's memory.
+      for (const k of Object.keys(listed)) expect({ k, etag: (await s3.send(new HeadObjectCommand({ Bucket: b, Key: k }))).ETag }).toEqual({ k, etag: listed[k] });
+      return listed;
+    };
+    await Bun.sleep(3300);
+    const before = await etags();
+    expect(await etags()).toEqual(before);
+    expect(before["s3-a"]).toBe(`"${md5("body-s3-a")}"`);
+
+    // Same size, new bytes, written in place by another tool: the record no longer matches.
+    fs.writeFileSync(join(dir, "s3-a"), "BODY-s3-a");
+    // Overwritten through S3 with a body of the same length.
+    await s3.send(new PutObjectCommand({ Bucket: b, Key: "s3-b", Body: "BODY-s3-b" }));
+    // Only the xattr changes (tagging rewrites the record; the ETag stays, the listing must agree).
+    await s3.send(new PutObjectTaggingCommand({ Bucket: b, Key: "s3-c", Tagging: { TagSet: [{ Key: "t", Value: "v" }] } }));
+    // A foreign file replaced by rename, and one appended to.
+    fs.writeFileSync(join(dir, ".tmp-x"), "hand hand-a");
+    fs.renameSync(join(dir, ".tmp-x"), join(dir, "hand-a"));
+    fs.appendFileSync(join(dir, "hand-b"), "!");
+    const after = await etags();
+    expect(after["s3-a"]).not.toBe(before["s3-a"]);
+    expect(after["s3-a"]).toMatch(/-1"$/);
+    expect(after["s3-b"]).toBe(`"${md5("BODY-s3-b")}"`);
+    expect(after["s3-c"]).toBe(before["s3-c"]);
+    expect(after["hand-a"]).not.toBe(before["hand-a"]);
+    expect(after["hand-b"]).not.toBe(before["hand-b"]);
+  }, 15_000);
 });
 
 describe("ListObjectVersions", () => {
