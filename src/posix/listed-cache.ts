@@ -11,7 +11,7 @@
 //
 // Memory is fixed and small because listings touch every object: typed-array columns and an
 // open-addressing index instead of a Map of objects (which measured ~200 bytes per entry with
-// an ETag string), the ETag kept as its 16 MD5 bytes plus the multipart part count. About 60 bytes
+// an ETag string), the ETag kept as its 16 MD5 bytes plus the multipart part count. About 70 bytes
 // per entry, allocated on first use.
 import type { StoredChecksum } from "./meta.ts";
 
@@ -23,6 +23,8 @@ export interface ListedFields {
 
 export interface FileVersion {
   ino: number;
+  /** Buckets may span file systems (bind mounts); inode numbers are only unique within one. */
+  dev: number;
   size: number;
   mtimeMs: number;
   ctimeMs: number;
@@ -40,6 +42,7 @@ interface Columns {
   /** Open addressing with linear probing, twice the capacity: slot + 1, or 0 when empty. */
   index: Int32Array;
   inos: Float64Array;
+  devs: Float64Array;
   sizes: Float64Array;
   mtimes: Float64Array;
   ctimes: Float64Array;
@@ -66,6 +69,7 @@ export class ListedCache {
     return (this.cols ??= {
       index: new Int32Array(2 * n),
       inos: new Float64Array(n),
+      devs: new Float64Array(n),
       sizes: new Float64Array(n),
       mtimes: new Float64Array(n),
       ctimes: new Float64Array(n),
@@ -112,7 +116,7 @@ export class ListedCache {
     const at = c.index[this.find(c, f.ino)];
     if (at === 0) return undefined;
     const slot = at - 1;
-    if (c.sizes[slot] !== f.size || c.mtimes[slot] !== f.mtimeMs || c.ctimes[slot] !== f.ctimeMs) return undefined;
+    if (c.devs[slot] !== f.dev || c.sizes[slot] !== f.size || c.mtimes[slot] !== f.mtimeMs || c.ctimes[slot] !== f.ctimeMs) return undefined;
     const parts = c.parts[slot];
     if (parts === NO_RECORD) return null;
     let hex = '"';
@@ -143,6 +147,7 @@ export class ListedCache {
       c.index[pos] = slot + 1;
       c.inos[slot] = f.ino;
     }
+    c.devs[slot] = f.dev;
     c.sizes[slot] = f.size;
     c.mtimes[slot] = f.mtimeMs;
     c.ctimes[slot] = f.ctimeMs;

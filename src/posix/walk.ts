@@ -79,7 +79,7 @@ export interface WalkOptions {
 }
 
 export type WalkEntry =
-  | { type: "object"; key: string; path: string; size: number; mtimeMs: number; ctimeMs: number; ino: number; isDirectoryObject: boolean }
+  | { type: "object"; key: string; path: string; size: number; mtimeMs: number; ctimeMs: number; ino: number; dev: number; isDirectoryObject: boolean }
   | { type: "prefix"; prefix: string };
 
 /**
@@ -394,6 +394,7 @@ function objectEntry(key: string, path: string, st: Stats, isDirectoryObject: bo
     mtimeMs: st.mtimeMs,
     ctimeMs: st.ctimeMs,
     ino: st.ino,
+    dev: st.dev,
     isDirectoryObject,
   };
 }

@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { probeXattr } from "../../src/posix/meta.ts";
 import { ListedCache, type FileVersion } from "../../src/posix/listed-cache.ts";
 
-const v = (over: Partial<FileVersion> = {}): FileVersion => ({ ino: 7, size: 3, mtimeMs: 1000.5, ctimeMs: 1000.5, ...over });
+const v = (over: Partial<FileVersion> = {}): FileVersion => ({ ino: 7, dev: 2049, size: 3, mtimeMs: 1000.5, ctimeMs: 1000.5, ...over });
 const NOW = 10_000;
 const md5 = (n: number) => `"${n.toString(16).padStart(32, "0")}"`;
 const A = '"0123456789abcdef0123456789abcdef"';
@@ -16,7 +16,7 @@ describe("ListedCache", () => {
     const c = new ListedCache(10, 3000);
     c.set(v(), { etag: A }, NOW);
     expect(c.get(v())).toEqual({ etag: A });
-    for (const change of [{ size: 4 }, { mtimeMs: 1000.6 }, { ctimeMs: 1000.6 }]) {
+    for (const change of [{ size: 4 }, { mtimeMs: 1000.6 }, { ctimeMs: 1000.6 }, { dev: 2050 }]) {
       c.set(v(), { etag: A }, NOW);
       expect(c.get(v(change))).toBeUndefined();
     }
@@ -95,7 +95,7 @@ describe("ListedCache", () => {
       writeFileSync(p, "abc");
       const version = () => {
         const st = statSync(p);
-        return { ino: st.ino, size: st.size, mtimeMs: st.mtimeMs, ctimeMs: st.ctimeMs };
+        return { ino: st.ino, dev: st.dev, size: st.size, mtimeMs: st.mtimeMs, ctimeMs: st.ctimeMs };
       };
       const c = new ListedCache(10, 0);
       const changes = [
