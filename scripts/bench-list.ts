@@ -31,6 +31,7 @@ type Lister = {
 // Same probe cost the gateway pays per directory: one xattr read.
 const isDirectoryObject: WalkOptions["isDirectoryObject"] = async (p) => (await getAttribute(p, "user.filegate").catch(() => null)) !== null;
 
+/** One page of walkBucket resuming after `startAfter`, as a continuation token models it. */
 async function page(bucketDir: string, pageSize: number, startAfter: string | undefined, delimiter?: string) {
   let n = 0;
   let last: string | undefined;
@@ -38,64 +39,13 @@ async function page(bucketDir: string, pageSize: number, startAfter: string | un
     last = e.type === "object" ? e.key : e.prefix;
     if (++n >= pageSize) break;
   }
-  return { n, last };
+  return { n, next: n < pageSize ? undefined : last };
 }
 
-function walkLister(root: string, delimiter?: string): Lister {
-  return {
-    async listAll(bucket, pageSize) {
-      let total = 0;
-      let startAfter: string | undefined;
-      for (;;) {
-        const { n, last } = await page(join(root, bucket), pageSize, startAfter, delimiter);
-        total += n;
-        if (n < pageSize) return total;
-        startAfter = last;
-      }
-    },
-    async firstPage(bucket, pageSize) {
-      return (await page(join(root, bucket), pageSize, undefined, delimiter)).n;
-    },
-  };
-}
+/** A lister from one page request: entries on the page and the token for the next, if any. */
+type PageRequest = (bucket: string, pageSize: number, token?: string) => Promise<{ n: number; next?: string }>;
 
-/** ListObjectsV2 through the gateway, pages of `pageSize` following continuation tokens. */
-function httpLister(s3: S3Client, delimiter?: string): Lister {
-  const list = (bucket: string, pageSize: number, token?: string) =>
-    s3.send(new ListObjectsV2Command({ Bucket: bucket, MaxKeys: pageSize, ContinuationToken: token, Delimiter: delimiter }));
-  return {
-    async listAll(bucket, pageSize) {
-      let total = 0;
-      let token: string | undefined;
-      do {
-        const r = await list(bucket, pageSize, token);
-        total += r.KeyCount ?? 0;
-        token = r.NextContinuationToken;
-      } while (token);
-      return total;
-    },
-    async firstPage(bucket, pageSize) {
-      return (await list(bucket, pageSize)).KeyCount ?? 0;
-    },
-  };
-}
-
-const EMPTY_SHA256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
-
-/** The same ListObjectsV2 pages over plain signed HTTP (fetch, keep-alive), reading only KeyCount
- * and the token: the gateway's cost without the SDK's XML parsing. `pages`, when given, collects
- * each page's body by the continuation token that asked for it (see cannedServer). */
-function rawLister(gw: Gateway, pages?: Map<string, string>): Lister {
-  const list = async (bucket: string, pageSize: number, token?: string) => {
-    const query: Record<string, string> = { "list-type": "2", "max-keys": String(pageSize), ...(token ? { "continuation-token": token } : {}) };
-    const { headers } = sign({ method: "GET", path: `/${bucket}`, query, headers: { host: `127.0.0.1:${gw.port}` }, payloadHash: EMPTY_SHA256 });
-    const qs = Object.entries(query).map(([k, v]) => `${k}=${encodeURIComponent(v)}`).join("&");
-    const r = await fetch(`http://127.0.0.1:${gw.port}/${bucket}?${qs}`, { headers });
-    const body = await r.text();
-    if (r.status !== 200) throw new Error(`HTTP ${r.status}: ${body}`);
-    pages?.set(token ?? "", body);
-    return { n: Number(/<KeyCount>(\d+)</.exec(body)![1]), next: /<NextContinuationToken>([^<]+)</.exec(body)?.[1] };
-  };
+function tokenLister(list: PageRequest): Lister {
   return {
     async listAll(bucket, pageSize) {
       let total = 0;
@@ -111,6 +61,36 @@ function rawLister(gw: Gateway, pages?: Map<string, string>): Lister {
       return (await list(bucket, pageSize)).n;
     },
   };
+}
+
+function walkLister(root: string, delimiter?: string): Lister {
+  return tokenLister((bucket, pageSize, startAfter) => page(join(root, bucket), pageSize, startAfter, delimiter));
+}
+
+/** ListObjectsV2 through the gateway, pages of `pageSize` following continuation tokens. */
+function httpLister(s3: S3Client, delimiter?: string): Lister {
+  return tokenLister(async (bucket, pageSize, token) => {
+    const r = await s3.send(new ListObjectsV2Command({ Bucket: bucket, MaxKeys: pageSize, ContinuationToken: token, Delimiter: delimiter }));
+    return { n: r.KeyCount ?? 0, next: r.NextContinuationToken };
+  });
+}
+
+const EMPTY_SHA256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
+
+/** The same ListObjectsV2 pages over plain signed HTTP (fetch, keep-alive), reading only KeyCount
+ * and the token: the gateway's cost without the SDK's XML parsing. `pages`, when given, collects
+ * each page's body by the continuation token that asked for it (see cannedServer). */
+function rawLister(gw: Gateway, pages?: Map<string, string>): Lister {
+  return tokenLister(async (bucket, pageSize, token) => {
+    const query: Record<string, string> = { "list-type": "2", "max-keys": String(pageSize), ...(token ? { "continuation-token": token } : {}) };
+    const { headers } = sign({ method: "GET", path: `/${bucket}`, query, headers: { host: `127.0.0.1:${gw.port}` }, payloadHash: EMPTY_SHA256 });
+    const qs = Object.entries(query).map(([k, v]) => `${k}=${encodeURIComponent(v)}`).join("&");
+    const r = await fetch(`http://127.0.0.1:${gw.port}/${bucket}?${qs}`, { headers });
+    const body = await r.text();
+    if (r.status !== 200) throw new Error(`HTTP ${r.status}: ${body}`);
+    pages?.set(token ?? "", body);
+    return { n: Number(/<KeyCount>(\d+)</.exec(body)![1]), next: /<NextContinuationToken>([^<]+)</.exec(body)?.[1] };
+  });
 }
 
 /** Answers ListObjectsV2 with pages the gateway produced earlier, doing no work of its own: what
