@@ -71,7 +71,6 @@ export function foreignEtag(st: Stats): string {
 function foreignEtagOf(ino: number, size: number, mtimeMs: number): string {
   const ms = Math.floor(mtimeMs);
   const words = [ino >>> 0, Math.floor(ino / 2 ** 32), size >>> 0, Math.floor(size / 2 ** 32), ms >>> 0, Math.floor(ms / 2 ** 32), Math.round((mtimeMs - ms) * 1000)];
-  let out = "";
   for (let lane = 0; lane < 4; lane++) {
     let h = Math.imul(lane + 1, 0x9e3779b1);
     for (const w of words) {
@@ -86,12 +85,13 @@ function foreignEtagOf(ino: number, size: number, mtimeMs: number): string {
     h ^= h >>> 13;
     h = Math.imul(h, 0xc2b2ae35);
     h ^= h >>> 16;
-    out += HEX[h >>> 24] + HEX[(h >>> 16) & 255] + HEX[(h >>> 8) & 255] + HEX[h & 255];
+    FOREIGN_ETAG.writeUInt32BE(h >>> 0, 4 * lane);
   }
-  return out + "-1";
+  return FOREIGN_ETAG.toString("hex") + "-1";
 }
 
-const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, "0"));
+/** Scratch for foreignEtagOf; it is synchronous, so one buffer serves every call. */
+const FOREIGN_ETAG = Buffer.alloc(16);
 
 const DIRECTORY_IDENTITY: FileIdentity = { size: 0, mtimeMs: 0, ino: 0, isDirectory: () => true };
 

@@ -36,7 +36,6 @@ const CAPACITY = 1 << 18;
 /** No record: a foreign file, whose ETag the caller derives from its stat. */
 const NO_RECORD = -1;
 const ETAG = /^"([0-9a-f]{32})(?:-([1-9]\d{0,4}))?"$/;
-const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, "0"));
 
 interface Columns {
   /** Open addressing with linear probing, twice the capacity: slot + 1, or 0 when empty. */
@@ -46,7 +45,7 @@ interface Columns {
   sizes: Float64Array;
   mtimes: Float64Array;
   ctimes: Float64Array;
-  md5: Uint8Array;
+  md5: Buffer;
   /** NO_RECORD, 0 for a plain MD5 ETag, else the multipart part count. */
   parts: Int32Array;
 }
@@ -73,7 +72,7 @@ export class ListedCache {
       sizes: new Float64Array(n),
       mtimes: new Float64Array(n),
       ctimes: new Float64Array(n),
-      md5: new Uint8Array(16 * n),
+      md5: Buffer.alloc(16 * n),
       parts: new Int32Array(n),
     });
   }
@@ -119,9 +118,8 @@ export class ListedCache {
     if (c.devs[slot] !== f.dev || c.sizes[slot] !== f.size || c.mtimes[slot] !== f.mtimeMs || c.ctimes[slot] !== f.ctimeMs) return undefined;
     const parts = c.parts[slot];
     if (parts === NO_RECORD) return null;
-    let hex = '"';
-    for (let i = 16 * slot, end = i + 16; i < end; i++) hex += HEX[c.md5[i]];
-    const etag = parts > 0 ? `${hex}-${parts}"` : hex + '"';
+    const hex = c.md5.toString("hex", 16 * slot, 16 * slot + 16);
+    const etag = parts > 0 ? `"${hex}-${parts}"` : `"${hex}"`;
     const checksum = this.checksums.get(slot);
     return checksum ? { etag, checksum } : { etag };
   }
@@ -157,7 +155,7 @@ export class ListedCache {
       return;
     }
     c.parts[slot] = m[2] === undefined ? 0 : Number(m[2]);
-    for (let i = 0; i < 16; i++) c.md5[16 * slot + i] = parseInt(m[1].slice(2 * i, 2 * i + 2), 16);
+    c.md5.write(m[1], 16 * slot, 16, "hex");
     if (fields!.checksum) this.checksums.set(slot, fields!.checksum);
     else this.checksums.delete(slot);
   }
