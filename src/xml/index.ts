@@ -56,6 +56,8 @@ function renderValue(out: string[], name: string, v: unknown): void {
     const child = (v as Record<string, unknown>)[k];
     if (k.startsWith("@_")) {
       if (child !== undefined) open += ` ${k.slice(2)}="${escapeXml(child)}"`;
+    } else if (k === "#text") {
+      if (child !== undefined) out.push(escapeXml(child));
     } else renderValue(out, k, child);
   }
   out[at] = open + ">";
@@ -64,7 +66,7 @@ function renderValue(out: string[], name: string, v: unknown): void {
 
 /**
  * Renders `{ Root: {...} }`-shaped data. Arrays become repeated elements; undefined is omitted,
- * null is an empty element; keys starting with "@_" are attributes. Hand-written rather than
+ * null is an empty element; keys starting with "@_" are attributes, "#text" is text content. Hand-written rather than
  * fast-xml-parser's XMLBuilder: the builder's per-node path tracking was half the CPU of a
  * 1,000-key listing page, and rendering has no parsing hazards to delegate.
  */

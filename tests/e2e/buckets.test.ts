@@ -133,6 +133,23 @@ describe("refusals", () => {
     expect(existsSync(join(gw.root, b))).toBe(false);
   });
 
+  test("GetBucketLocation outside us-east-1 names the region as the element's text", async () => {
+    const other = await startGateway({ args: ["--region", "eu-west-1"] });
+    try {
+      const c = s3Client(other, { region: "eu-west-1" });
+      const b = uniqueBucket();
+      await c.send(new CreateBucketCommand({ Bucket: b, CreateBucketConfiguration: { LocationConstraint: "eu-west-1" } }));
+      expect((await c.send(new GetBucketLocationCommand({ Bucket: b }))).LocationConstraint).toBe("eu-west-1");
+      // The SDK's parser is lenient; the document itself must be well-formed.
+      const empty = createHash("sha256").update("").digest("hex");
+      const { headers } = sign({ method: "GET", path: `/${b}`, query: { location: "" }, headers: { host: `127.0.0.1:${other.port}` }, payloadHash: empty, region: "eu-west-1" });
+      const raw = await rawRequest(other.port, "GET", `/${b}?location`, headers);
+      expect(raw.body).toBe('<?xml version="1.0" encoding="UTF-8"?>\n<LocationConstraint xmlns="http://s3.amazonaws.com/doc/2006-03-01/">eu-west-1</LocationConstraint>');
+    } finally {
+      await other.stop();
+    }
+  });
+
   test("missing bucket: NoSuchBucket on delete, location and ACL", async () => {
     for (const cmd of [new DeleteBucketCommand({ Bucket: "no-such-bucket-x" }), new GetBucketLocationCommand({ Bucket: "no-such-bucket-x" }), new GetBucketAclCommand({ Bucket: "no-such-bucket-x" })]) {
       const err = await fail(s3.send(cmd as never));

@@ -23,10 +23,11 @@ export interface SignedRequest {
   secret?: string;
   /** Put the time in a Date header instead of X-Amz-Date. */
   useDateHeader?: boolean;
+  region?: string;
 }
 
-export function signingKey(date: string, secret = SECRET_KEY): Buffer {
-  return hmac(hmac(hmac(hmac("AWS4" + secret, date.slice(0, 8)), REGION), "s3"), "aws4_request");
+export function signingKey(date: string, secret = SECRET_KEY, region = REGION): Buffer {
+  return hmac(hmac(hmac(hmac("AWS4" + secret, date.slice(0, 8)), region), "s3"), "aws4_request");
 }
 
 /** Returns headers (with Authorization) and the seed signature. */
@@ -44,9 +45,10 @@ export function sign(r: SignedRequest): { headers: Record<string, string>; signa
     .map(([k, v]) => `${k}=${v}`)
     .join("&");
   const canonical = [r.method, r.path, query, names.map((n) => `${n}:${String(lower[n]).trim()}\n`).join(""), names.join(";"), r.payloadHash].join("\n");
-  const scope = `${t.slice(0, 8)}/${REGION}/s3/aws4_request`;
+  const region = r.region ?? REGION;
+  const scope = `${t.slice(0, 8)}/${region}/s3/aws4_request`;
   const sts = ["AWS4-HMAC-SHA256", t, scope, sha256(canonical)].join("\n");
-  const signature = createHmac("sha256", signingKey(t, r.secret)).update(sts).digest("hex");
+  const signature = createHmac("sha256", signingKey(t, r.secret, region)).update(sts).digest("hex");
   headers["authorization"] = `AWS4-HMAC-SHA256 Credential=${ACCESS_KEY}/${scope}, SignedHeaders=${names.join(";")}, Signature=${signature}`;
   return { headers, signature, amzDate: t, scope };
 }

@@ -44,6 +44,9 @@ describe("renderXml matches the XMLBuilder configuration it replaced", () => {
       Skipped: undefined,
       Nested: {},
     },
+    // GetBucketLocation outside us-east-1: text beside an attribute.
+    { "#text": "eu-west-1" },
+    { Region: { "@_a": "x&y", "#text": "a<b" } },
     {
       AccessControlList: {
         Grant: [{ Grantee: { "@_xmlns:xsi": "http://www.w3.org/2001/XMLSchema-instance", "@_xsi:type": "CanonicalUser", ID: "i&d" }, Permission: "FULL_CONTROL" }],
