@@ -10,7 +10,6 @@ export interface Credentials {
   secretKey: string;
   /** "environment" or the file they were read from / written to. */
   source: string;
-  generated: boolean;
 }
 
 const ALNUM = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
@@ -56,7 +55,7 @@ function readExisting(file: string): { accessKey: string; secretKey: string } {
 
 export function loadCredentials(root: string, env: { accessKey?: string; secretKey?: string }): Credentials {
   if (env.accessKey && env.secretKey) {
-    return { accessKey: env.accessKey, secretKey: env.secretKey, source: "environment", generated: false };
+    return { accessKey: env.accessKey, secretKey: env.secretKey, source: "environment" };
   }
   const dir = join(root, GATEWAY_DIR);
   const file = join(dir, "credentials");
@@ -68,7 +67,7 @@ export function loadCredentials(root: string, env: { accessKey?: string; secretK
     fd = openSync(file, "wx", 0o600);
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e;
-    return { ...readExisting(file), source: file, generated: false };
+    return { ...readExisting(file), source: file };
   }
   try {
     writeSync(fd, JSON.stringify({ accessKeyId: pair.accessKey, secretAccessKey: pair.secretKey }) + "\n");
@@ -76,7 +75,7 @@ export function loadCredentials(root: string, env: { accessKey?: string; secretK
   } finally {
     closeSync(fd);
   }
-  return { ...pair, source: file, generated: true };
+  return { ...pair, source: file };
 }
 
 /** S3 canonical user IDs are 64 hex digits; derive a stable one from the access key when unset. */

@@ -120,10 +120,6 @@ export function encodeRfc3986Bytes(bytes: Uint8Array, keepSlash = false): string
   return out;
 }
 
-export function uriEncode(s: string, keepSlash = false): string {
-  return encodeRfc3986Bytes(Buffer.from(s, "utf8"), keepSlash);
-}
-
 // Most components clients send are already canonical (unreserved characters, uppercase escapes of
 // reserved bytes); decoding and re-encoding those through Buffers was a third of a small GET.
 const CANONICAL = /^(?:[A-Za-z0-9\-._~]|%[0-9A-F]{2})*$/;

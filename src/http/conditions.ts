@@ -45,9 +45,3 @@ export function readConditions(h: Headers, prefix = ""): ConditionHeaders {
   };
 }
 
-/** For GET/HEAD: 304 or 412 as an error carrying the validators S3 still sends. */
-export function checkReadConditions(h: Headers, etag: string, lastModified: Date): void {
-  const r = evaluateConditions(readConditions(h), etag, lastModified);
-  if (r === "precondition-failed") throw new S3Error("PreconditionFailed", undefined, { Condition: h.get("if-match") !== null ? "If-Match" : "If-Unmodified-Since" });
-  if (r === "not-modified") throw new S3Error("NotModified");
-}

@@ -3,7 +3,7 @@
 import { S3Error } from "../errors.ts";
 import { readSmallBody } from "../http/request-body.ts";
 import { xmlResponse } from "../http/response.ts";
-import { requireBucket, type Handler } from "../s3/context.ts";
+import { requireBucket, type Handler, requireBucketDir } from "../s3/context.ts";
 import type { OperationName } from "../s3/operations.ts";
 import { parseXml } from "../xml/index.ts";
 import { aclResponse, acceptOwnerOnlyAcl, checkAclHeaders, ownerXml } from "./acl.ts";
@@ -62,7 +62,7 @@ const createBucket: Handler = async (ctx) => {
 };
 
 const headBucket: Handler = (ctx) => {
-  ctx.services.backend.bucketDir(requireBucket(ctx));
+  requireBucketDir(ctx);
   return new Response(null, { status: 200, headers: { "x-amz-bucket-region": ctx.services.config.region } });
 };
 
@@ -72,31 +72,31 @@ const deleteBucket: Handler = (ctx) => {
 };
 
 const getBucketLocation: Handler = (ctx) => {
-  ctx.services.backend.bucketDir(requireBucket(ctx));
+  requireBucketDir(ctx);
   const region = ctx.services.config.region;
   // S3 reports us-east-1 as an empty constraint.
   return xmlResponse("LocationConstraint", region === "us-east-1" ? {} : { "#text": region });
 };
 
 const getBucketAcl: Handler = (ctx) => {
-  ctx.services.backend.bucketDir(requireBucket(ctx));
+  requireBucketDir(ctx);
   return aclResponse(ctx.services.owner);
 };
 
 const putBucketAcl: Handler = async (ctx) => {
-  ctx.services.backend.bucketDir(requireBucket(ctx));
+  requireBucketDir(ctx);
   await acceptOwnerOnlyAcl(ctx, BUCKET_CANNED_ACLS);
   return new Response(null, { status: 200 });
 };
 
 const getBucketVersioning: Handler = (ctx) => {
-  ctx.services.backend.bucketDir(requireBucket(ctx));
+  requireBucketDir(ctx);
   // A bucket that has never had versioning enabled has an empty configuration.
   return xmlResponse("VersioningConfiguration", {});
 };
 
 const getBucketOwnershipControls: Handler = (ctx) => {
-  ctx.services.backend.bucketDir(requireBucket(ctx));
+  requireBucketDir(ctx);
   return xmlResponse("OwnershipControls", { Rule: { ObjectOwnership: "BucketOwnerEnforced" } });
 };
 
