@@ -3,9 +3,8 @@
 // <Error> document, still under 200) is ready; clients parse the body, not the status. Doing the
 // same keeps Bun's idleTimeout and proxies satisfied. Fast results get an ordinary response, so
 // errors keep their real status whenever possible.
-import { asS3Error, errorXml } from "./response.ts";
-
-const DECLARATION = '<?xml version="1.0" encoding="UTF-8"?>\n';
+import { XML_DECLARATION } from "../xml/index.ts";
+import { asS3Error, errorXml, xmlTextResponse } from "./response.ts";
 
 export interface KeepAliveOptions {
   /** How long to wait for a result before committing to a streamed 200. */
@@ -33,13 +32,13 @@ export async function keepAliveXml(work: Promise<string>, opts: KeepAliveOptions
   clearTimeout(timer);
   if (early) {
     if (!early.ok) throw early.error;
-    return new Response(early.xml, { status: 200, headers: { "content-type": "application/xml" } });
+    return xmlTextResponse(early.xml);
   }
   const enc = new TextEncoder();
   let ticker: ReturnType<typeof setInterval> | undefined;
   const body = new ReadableStream<Uint8Array>({
     start(controller) {
-      controller.enqueue(enc.encode(DECLARATION));
+      controller.enqueue(enc.encode(XML_DECLARATION));
       ticker = setInterval(() => {
         try {
           controller.enqueue(enc.encode(" "));

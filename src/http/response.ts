@@ -20,8 +20,12 @@ export function requestIdHeaders(requestId: string): Record<string, string> {
 }
 
 export function xmlResponse(root: string, body: Record<string, unknown>, status = 200, headers: Record<string, string> = {}): Response {
-  const xml = renderXml(root, body);
-  // An explicit length lets the access log and metrics count the bytes sent.
+  return xmlTextResponse(renderXml(root, body), status, headers);
+}
+
+/** A rendered XML document as a response. An explicit length lets the access log and metrics
+ * count the bytes sent. */
+export function xmlTextResponse(xml: string, status = 200, headers: Record<string, string> = {}): Response {
   return new Response(xml, {
     status,
     headers: { "content-type": "application/xml", "content-length": String(Buffer.byteLength(xml)), ...headers },

@@ -4,7 +4,7 @@ import { CHECKSUM_ALGORITHMS, checksumHeader } from "../checksums/index.ts";
 import { S3Error } from "../errors.ts";
 import { keepAliveXml } from "../http/keep-alive.ts";
 import { incomingBody, readSmallBody } from "../http/request-body.ts";
-import { xmlResponse } from "../http/response.ts";
+import { xmlResponse, xmlTextResponse } from "../http/response.ts";
 import { MultipartStore, type CompletedUpload, type PartRecord, type UploadRecord } from "../posix/multipart.ts";
 import { requireBucket, requireObject, type Handler, type S3Context } from "../s3/context.ts";
 import {
@@ -207,7 +207,7 @@ const completeMultipartUpload: Handler = async (ctx) => {
     expectType: h.get("x-amz-checksum-type") ?? undefined,
     expectSize: sizeRaw === null ? undefined : Number(sizeRaw),
   });
-  if (plan.kind === "done") return plainXml(completeResultXml(ctx, bucket, key, plan.result));
+  if (plan.kind === "done") return xmlTextResponse(completeResultXml(ctx, bucket, key, plan.result));
   const work = plan.run().then((r) => completeResultXml(ctx, bucket, key, r));
   return keepAliveXml(work, {
     ...KEEPALIVE,
@@ -216,10 +216,6 @@ const completeMultipartUpload: Handler = async (ctx) => {
     log: (line) => process.stderr.write(line + "\n"),
   });
 };
-
-function plainXml(xml: string): Response {
-  return new Response(xml, { status: 200, headers: { "content-type": "application/xml" } });
-}
 
 export const multipartHandlers: Partial<Record<OperationName, Handler>> = {
   CreateMultipartUpload: createMultipartUpload,

@@ -3,7 +3,7 @@ import { XMLParser, XMLValidator } from "fast-xml-parser";
 import { S3Error } from "../errors.ts";
 
 export const S3_NS = "http://s3.amazonaws.com/doc/2006-03-01/";
-const DECLARATION = '<?xml version="1.0" encoding="UTF-8"?>\n';
+export const XML_DECLARATION = '<?xml version="1.0" encoding="UTF-8"?>\n';
 
 const SPECIAL = /[&<>"'\r]/;
 
@@ -71,7 +71,7 @@ function renderValue(out: string[], name: string, v: unknown): void {
  * 1,000-key listing page, and rendering has no parsing hazards to delegate.
  */
 export function renderXml(root: string, body: Record<string, unknown>, namespace: string | null = S3_NS): string {
-  const out: string[] = [DECLARATION];
+  const out: string[] = [XML_DECLARATION];
   renderValue(out, root, namespace ? { "@_xmlns": namespace, ...body } : body);
   return out.join("");
 }

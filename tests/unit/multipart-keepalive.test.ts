@@ -11,6 +11,8 @@ describe("keepAliveXml", () => {
   test("a fast result is an ordinary response", async () => {
     const r = await keepAliveXml(Promise.resolve(DOC), opts);
     expect(r.status).toBe(200);
+    // With its length, so the access log and metrics count the bytes sent.
+    expect(r.headers.get("content-length")).toBe(String(Buffer.byteLength(DOC)));
     expect(await r.text()).toBe(DOC);
   });
 
