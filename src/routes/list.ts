@@ -67,11 +67,14 @@ async function listPage(ctx: S3Context, bucketDir: string, prefix: string, delim
 }
 
 /** One element per object; undefined fields are left out by the renderer (no spreads: this runs
- * a thousand times per page). */
-function contents(ctx: S3Context, page: Page, enc: (s: string) => string, withOwner: boolean) {
+ * a thousand times per page). `asVersions`: as ListObjectVersions shows them, each object the
+ * null version and the latest. */
+function contents(ctx: S3Context, page: Page, enc: (s: string) => string, withOwner: boolean, asVersions = false) {
   const owner = withOwner ? ownerXml(ctx.services.owner) : undefined;
   return page.objects.map((o) => ({
     Key: enc(o.key),
+    VersionId: asVersions ? "null" : undefined,
+    IsLatest: asVersions ? true : undefined,
     LastModified: new Date(o.mtimeMs).toISOString(),
     ETag: o.etag,
     ChecksumAlgorithm: o.checksum?.algorithm,
@@ -156,17 +159,6 @@ const listObjectVersions: Handler = async (ctx) => {
   if (versionMarker && !keyMarker) throw new S3Error("InvalidArgument", "A version-id marker cannot be specified without a key marker.", { ArgumentName: "version-id-marker" });
   if (versionMarker && versionMarker !== "null") throw new S3Error("InvalidArgument", "Invalid version id specified", { ArgumentName: "version-id-marker" });
   const page = await listPage(ctx, r.bucketDir, r.prefix, r.delimiter, keyMarker || undefined, r.maxKeys.limit);
-  const versions = contents(ctx, page, r.enc, true).map(({ Key, LastModified, ETag, Size, StorageClass, Owner, ...rest }) => ({
-    Key,
-    VersionId: "null",
-    IsLatest: true,
-    LastModified,
-    ETag,
-    Size,
-    StorageClass,
-    Owner,
-    ...rest,
-  }));
   return xmlResponse("ListVersionsResult", {
     Name: ctx.bucket!,
     Prefix: r.enc(r.prefix),
@@ -174,7 +166,7 @@ const listObjectVersions: Handler = async (ctx) => {
     VersionIdMarker: versionMarker ?? "",
     ...(page.truncated && page.last !== undefined ? { NextKeyMarker: r.enc(page.last), NextVersionIdMarker: "null" } : {}),
     ...pageFields(r, page),
-    Version: versions,
+    Version: contents(ctx, page, r.enc, true, true),
     CommonPrefixes: commonPrefixes(r, page),
   });
 };
