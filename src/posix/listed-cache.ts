@@ -78,9 +78,11 @@ export class ListedCache {
   }
 
   private home(ino: number): number {
-    // Inode numbers fit 53 bits as doubles; fold both halves.
-    const h = Math.imul((ino >>> 0) ^ Math.floor(ino / 4294967296), 0x9e3779b1);
-    return (h >>> 0) % (2 * this.capacity);
+    // Inode numbers fit 53 bits as doubles; fold both halves. Fibonacci hashing: the product's
+    // high bits, which every input bit reaches (its low bits depend on the input's low bits only,
+    // so inodes a power of two apart would share a few homes).
+    const h = Math.imul((ino >>> 0) ^ Math.floor(ino / 4294967296), 0x9e3779b1) >>> 0;
+    return Math.floor((h * 2 * this.capacity) / 4294967296);
   }
 
   /** Index position holding `ino`, or the empty position where it would go. */

@@ -86,6 +86,17 @@ describe("ListedCache", () => {
     for (let ino = 0; ino < 200; ino++) expect(c.get(v({ ino }))?.etag).toBe(model.get(ino));
   });
 
+  test("inode numbers a power of two apart spread over the index instead of sharing a few homes", () => {
+    // A hash whose low bits follow the inode's gave inodes 4,096 apart a handful of homes, and
+    // ~390 probes per insert at 100k entries. Checked on the home positions themselves.
+    const c = new ListedCache(1 << 17, 0) as unknown as { home(ino: number): number };
+    for (const stride of [1, 64, 4096, 2 ** 20, 2 ** 32]) {
+      const homes = new Set<number>();
+      for (let i = 0; i < 100_000; i++) homes.add(c.home(1 + i * stride));
+      expect({ stride, spread: homes.size > 70_000 }).toEqual({ stride, spread: true });
+    }
+  });
+
   // The cache's soundness rests on the kernel moving ctime for every change that could alter what
   // a listing shows. Checked here on the real file system the tests run on.
   test("on this file system, xattr writes, appends and renames over a file all invalidate", async () => {
