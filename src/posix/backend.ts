@@ -59,12 +59,8 @@ export interface PutOptions {
 /**
  * A file nobody stored through S3 gets an ETag derived from what identifies its contents' version
  * on disk. The `-1` suffix makes clients treat it as a multipart ETag, never as an MD5.
- */
-export function foreignEtag(st: Stats): string {
-  return foreignEtagOf(st.ino, st.size, st.mtimeMs);
-}
-
-/** Four murmur3-style 32-bit lanes over the numbers themselves (no string is built): 32
+ *
+ * Four murmur3-style 32-bit lanes over the numbers themselves (no string is built): 32
  * well-mixed hex digits. An MD5 here cost more than the stat and the xattr read together in a
  * listing; nothing relies on it being one. mtime counts to the microsecond, finer than any two
  * runtimes' doubles might disagree on. */
@@ -215,7 +211,7 @@ export class PosixBackend {
       return { bucket, key, path: loc.path, size: 0, lastModified: st.mtime, etag: `"${meta.etag}"`, meta, isDirectoryObject: true };
     }
     if (!st.isFile() || loc.isDirectoryKey) return null;
-    const etag = meta ? meta.etag : foreignEtag(st);
+    const etag = meta ? meta.etag : foreignEtagOf(st.ino, st.size, st.mtimeMs);
     return { bucket, key, path: loc.path, size: st.size, lastModified: st.mtime, etag: `"${etag}"`, meta, isDirectoryObject: false };
   }
 
@@ -261,11 +257,7 @@ export class PosixBackend {
     for (let attempt = 0; ; attempt++) {
       this.makeParents(loc);
       try {
-        if (opts.ifMatch !== undefined) {
-          const current = this.infoAt(bucket, key, loc);
-          if (!current) throw new S3Error("NoSuchKey", undefined, { Key: key });
-          if (!etagMatches(opts.ifMatch, current.etag)) throw new S3Error("PreconditionFailed", undefined, { Condition: "If-Match" });
-        }
+        if (opts.ifMatch !== undefined) checkIfMatch(key, this.infoAt(bucket, key, loc), opts.ifMatch);
         if (opts.ifNoneMatch === "*") {
           // link() fails when the name exists, so of two racing conditional writers one wins.
           linkSync(tmpPath, loc.path);
@@ -303,16 +295,14 @@ export class PosixBackend {
   }
 
   private async putDirectoryObject(bucket: string, key: string, loc: MetaLocation & KeyPath, body: IncomingBody, opts: PutOptions) {
-    // Drain and verify the (empty) body through the same checks as any upload.
+    // A declared body is refused before anything is written; an undeclared one is drained and
+    // verified through the same checks as any upload.
+    if (body.length !== null && body.length > 0) throw new S3Error("DirectoryObjectContainsData", undefined, { Key: key });
     const written = await receiveToTemp(bucketTmpDir(loc.bucketDir), body, "none");
     rmSync(written.tmpPath, { force: true });
     if (written.size > 0) throw new S3Error("DirectoryObjectContainsData", undefined, { Key: key });
     if (opts.ifNoneMatch === "*" && this.infoAt(bucket, key, loc)) throw new S3Error("PreconditionFailed", undefined, { Condition: "If-None-Match" });
-    if (opts.ifMatch !== undefined) {
-      const current = this.infoAt(bucket, key, loc);
-      if (!current) throw new S3Error("NoSuchKey", undefined, { Key: key });
-      if (!etagMatches(opts.ifMatch, current.etag)) throw new S3Error("PreconditionFailed", undefined, { Condition: "If-Match" });
-    }
+    if (opts.ifMatch !== undefined) checkIfMatch(key, this.infoAt(bucket, key, loc), opts.ifMatch);
     this.makeParents(loc);
     const st = statSync(loc.path);
     const checksum: StoredChecksum | undefined = written.checksum
@@ -398,7 +388,8 @@ export class PosixBackend {
     while (segments.length > 0 && dir !== loc.bucketDir) {
       const parentLoc: MetaLocation = { bucketDir: loc.bucketDir, segments: [...segments], path: dir, isDirectoryKey: true };
       try {
-        if (this.meta.read(parentLoc, statSync(dir))) return;
+        // A directory's record needs no stat to be trusted; a vanished one fails rmdir below.
+        if (this.meta.read(parentLoc, DIRECTORY_IDENTITY)) return;
         rmdirSync(dir);
       } catch {
         return;
@@ -450,6 +441,12 @@ export class PosixBackend {
     };
     this.meta.update(loc, change(base));
   }
+}
+
+/** If-Match on a write, against what is at the key now (null: nothing, which S3 calls NoSuchKey). */
+export function checkIfMatch(key: string, current: { etag: string } | null, ifMatch: string): void {
+  if (!current) throw new S3Error("NoSuchKey", undefined, { Key: key });
+  if (!etagMatches(ifMatch, current.etag)) throw new S3Error("PreconditionFailed", undefined, { Condition: "If-Match" });
 }
 
 export function etagMatches(condition: string, etag: string): boolean {

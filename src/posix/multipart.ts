@@ -23,7 +23,7 @@ import type { IncomingBody } from "./incoming.ts";
 import { receiveToTemp, tempPathIn } from "./incoming.ts";
 import { bucketTmpDir, bucketUploadsDir } from "./layout.ts";
 import type { ObjectMeta, StoredChecksum } from "./meta.ts";
-import { etagMatches, type ObjectInfo, type PosixBackend } from "./backend.ts";
+import { checkIfMatch, type ObjectInfo, type PosixBackend } from "./backend.ts";
 import { isServableBucketName } from "./names.ts";
 import { copyRange, type CopyMethod } from "./kernel-copy.ts";
 import { fsyncPath, writeFileAtomic } from "./durability.ts";
@@ -91,6 +91,7 @@ export interface CompleteOptions {
 export type CompletePlan = { kind: "done"; result: CompletedUpload } | { kind: "run"; run(): Promise<CompletedUpload> };
 
 interface OpenUpload {
+  bucketDir: string;
   uploadsDir: string;
   dir: string;
   uploadId: string;
@@ -136,7 +137,7 @@ export class MultipartStore {
     const dir = join(uploadsDir, uploadId);
     const record = readJson<UploadRecord>(join(dir, "upload.json"));
     if (!record || record.key !== key) throw new S3Error("NoSuchUpload", undefined, { UploadId: uploadId });
-    return { uploadsDir, dir, uploadId, record };
+    return { bucketDir, uploadsDir, dir, uploadId, record };
   }
 
   async putPart(bucket: string, key: string, uploadId: string | null, partNumber: number, body: IncomingBody): Promise<PartRecord> {
@@ -153,7 +154,7 @@ export class MultipartStore {
         );
       }
     }
-    const written = await receiveToTemp(bucketTmpDir(this.backend.bucketDir(bucket)), body, this.backend.fsync);
+    const written = await receiveToTemp(bucketTmpDir(up.bucketDir), body, this.backend.fsync);
     return this.placePart(up, partNumber, written.tmpPath, {
       etag: written.md5Hex,
       size: written.size,
@@ -164,7 +165,7 @@ export class MultipartStore {
   /** UploadPartCopy: `range` is inclusive; the bytes move in the kernel where the runtime allows. */
   async copyPart(bucket: string, key: string, uploadId: string | null, partNumber: number, src: ObjectInfo, range: { start: number; end: number } | null): Promise<PartRecord> {
     const up = this.open(bucket, key, uploadId);
-    const tmp = tempPathIn(bucketTmpDir(this.backend.bucketDir(bucket)));
+    const tmp = tempPathIn(bucketTmpDir(up.bucketDir));
     const start = range ? range.start : 0;
     const length = range ? range.end - range.start + 1 : src.size;
     try {
@@ -249,11 +250,11 @@ export class MultipartStore {
         throw fsError(e, "NoSuchUpload");
       }
       // Parts may have been replaced between the check and the rename; now nothing can change.
+      // Checking again against the requested ETags also pins each part to what was checked.
       const locked = { ...up, dir: lockDir };
       let parts: PartRecord[];
       try {
         parts = this.check(locked, requested, opts).parts;
-        if (parts.some((p, i) => p.etag !== checked.parts[i].etag)) throw new S3Error("InvalidPart");
       } catch (e) {
         this.unlock(locked, up.dir);
         throw e;
@@ -297,10 +298,7 @@ export class MultipartStore {
       if (!(e instanceof S3Error) || e.code !== "NoSuchKey") throw e;
     }
     if (opts.ifNoneMatch === "*" && current) throw new S3Error("PreconditionFailed", undefined, { Condition: "If-None-Match" });
-    if (opts.ifMatch !== undefined) {
-      if (!current) throw new S3Error("NoSuchKey", undefined, { Key: key });
-      if (!etagMatches(opts.ifMatch, current.etag)) throw new S3Error("PreconditionFailed", undefined, { Condition: "If-Match" });
-    }
+    if (opts.ifMatch !== undefined) checkIfMatch(key, current, opts.ifMatch);
   }
 
   /** The upload directory is gone: finished (answer again), being finished (wait), or never was. */
