@@ -44,20 +44,27 @@ parentPort.on("message", ({ path, shared }) => {
 `;
 
 const idle: Worker[] = [];
-let live = 0;
+const all = new Set<Worker>();
 const MAX_WORKERS = Math.max(1, availableParallelism());
+
+/** @internal Tests kill the workers to check an upload fails instead of hanging; not an API. */
+export const besideWorkersForTests = {
+  live: () => all.size,
+  killAll: () => Promise.all([...all].map((w) => w.terminate())),
+};
 
 function acquire(): Worker | null {
   const w = idle.pop();
   if (w) return w;
-  if (live >= MAX_WORKERS) return null;
-  live++;
+  if (all.size >= MAX_WORKERS) return null;
   // The worker only streams a file through a hash: a small heap keeps its footprint small.
   const worker = new Worker(WORKER_SOURCE, { eval: true, resourceLimits: { maxOldGenerationSizeMb: 16, maxYoungGenerationSizeMb: 4 } });
   worker.unref();
-  worker.on("error", () => {
-    live--;
-  });
+  all.add(worker);
+  // An error (out of memory under that heap cap) ends the worker; the hash in progress learns of
+  // it through "exit" below.
+  worker.on("error", () => {});
+  worker.on("exit", () => all.delete(worker));
   return worker;
 }
 
@@ -77,7 +84,19 @@ export function hashBeside(path: string): BesideHash | null {
   const shared = new SharedArrayBuffer(16);
   const state = new Int32Array(shared, 0, 2);
   const written = new BigInt64Array(shared, 8, 1);
-  const result = new Promise<{ md5?: string; error?: string; aborted?: boolean }>((resolve) => worker.once("message", resolve));
+  // Settles on the worker's answer, or when the worker dies: an upload must fail, not hang.
+  const result = new Promise<{ md5?: string; error?: string; aborted?: boolean; died?: boolean }>((resolve) => {
+    const onMessage = (m: { md5?: string; error?: string; aborted?: boolean }) => {
+      worker.off("exit", onExit);
+      resolve(m);
+    };
+    const onExit = () => {
+      worker.off("message", onMessage);
+      resolve({ error: "the worker exited", died: true });
+    };
+    worker.once("message", onMessage);
+    worker.once("exit", onExit);
+  });
   worker.postMessage({ path, shared });
   let settled = false;
   const done = (flag: 1 | 2) => {
@@ -88,7 +107,9 @@ export function hashBeside(path: string): BesideHash | null {
   const giveBack = () => {
     if (settled) return;
     settled = true;
-    result.then(() => idle.push(worker));
+    result.then((r) => {
+      if (!r.died) idle.push(worker);
+    });
   };
   return {
     advance(total) {
