@@ -28,10 +28,11 @@ function fail(message: string): never {
 }
 
 function chooseMetaStore(config: Config): MetaStore {
-  if (config.meta === "sidecar") return new SidecarMetaStore();
+  const sidecar = () => new SidecarMetaStore(config.fsync !== "none");
+  if (config.meta === "sidecar") return sidecar();
   const hasXattr = probeXattr(join(config.root, GATEWAY_DIR));
   if (config.meta === "xattr" && !hasXattr) fail(`--meta xattr: the filesystem of ${config.root} does not support user extended attributes`);
-  return hasXattr ? new XattrMetaStore() : new SidecarMetaStore();
+  return hasXattr ? new XattrMetaStore() : sidecar();
 }
 
 function endpointOf(config: Config, port: number): string {

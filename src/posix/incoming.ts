@@ -2,7 +2,7 @@
 // every promise the client made about it (length, Content-MD5, x-amz-content-sha256, checksum
 // header or trailer). A body that breaks one leaves nothing behind.
 import { closeSync, fdatasyncSync, fstatSync, openSync, readdirSync, rmSync, statSync, unlinkSync, writeSync, mkdirSync, type Stats } from "node:fs";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { randomBytes } from "node:crypto";
 import { createHasher, type ChecksumAlgorithm, type Hasher } from "../checksums/index.ts";
 import { S3Error } from "../errors.ts";
@@ -36,9 +36,25 @@ export type FsyncPolicy = "none" | "file" | "full";
 
 const tmpDirsMade = new Set<string>();
 
+/**
+ * Creates BUCKET/.filegate/tmp level by level, never the bucket itself: a recursive mkdir racing a
+ * DeleteBucket would bring the bucket back.
+ */
+function makeTmpDir(tmpDir: string): void {
+  for (const dir of [dirname(tmpDir), tmpDir]) {
+    try {
+      mkdirSync(dir);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === "ENOENT") throw new S3Error("NoSuchBucket");
+      if (code !== "EEXIST") throw e;
+    }
+  }
+}
+
 export function tempPathIn(tmpDir: string): string {
   if (!tmpDirsMade.has(tmpDir)) {
-    mkdirSync(tmpDir, { recursive: true });
+    makeTmpDir(tmpDir);
     tmpDirsMade.add(tmpDir);
   }
   return join(tmpDir, `${process.pid}-${randomBytes(8).toString("hex")}`);

@@ -139,6 +139,9 @@ export function sidecarPath(loc: MetaLocation): string {
 
 export class SidecarMetaStore implements MetaStore {
   readonly kind = "sidecar" as const;
+  /** `sync`: fsync each record before it is renamed into place, as --fsync asks of object data. */
+  constructor(private readonly sync = false) {}
+
   read(loc: MetaLocation, st: FileIdentity): ObjectMeta | null {
     let raw: Buffer;
     try {
@@ -152,7 +155,7 @@ export class SidecarMetaStore implements MetaStore {
   writeForTemp(loc: MetaLocation, _tmpPath: string, meta: ObjectMeta): void {
     const target = sidecarPath(loc);
     mkdirSync(dirname(target), { recursive: true });
-    writeFileAtomic(target, encode(meta), false);
+    writeFileAtomic(target, encode(meta), this.sync);
   }
   update(loc: MetaLocation, meta: ObjectMeta): void {
     this.writeForTemp(loc, loc.path, meta);
