@@ -4,7 +4,7 @@
 import { Hono } from "hono";
 import { verifyRequest } from "./auth/sigv4.ts";
 import { S3Error } from "./errors.ts";
-import { errorResponse, nextRequestId, requestIdHeaders } from "./http/response.ts";
+import { asS3Error, errorResponse, nextRequestId, requestIdHeaders } from "./http/response.ts";
 import type { AccessLog } from "./ops/access-log.ts";
 import type { Metrics } from "./ops/metrics.ts";
 import { isReady } from "./ops/ready.ts";
@@ -144,7 +144,9 @@ async function dispatch(request: Request, url: string, services: Services, obs: 
     for (const [k, v] of Object.entries(requestIdHeaders(requestId))) response.headers.set(k, v);
     return response;
   } catch (err) {
-    outcome.errorCode = err instanceof S3Error ? err.code : "InternalError";
-    return errorResponse(err, resource, requestId, request.method, obs.log);
+    // One mapping for what is logged, counted and sent.
+    const e = asS3Error(err, requestId, obs.log);
+    outcome.errorCode = e.code;
+    return errorResponse(e, resource, requestId, request.method, obs.log);
   }
 }

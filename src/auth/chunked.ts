@@ -23,10 +23,10 @@
 // cannot be parsed fails with InvalidRequest; a bad chunk or trailer signature with
 // SignatureDoesNotMatch; a short non-final signed chunk with InvalidChunkSizeError.
 
-import { createHash, createHmac, type Hash } from "node:crypto";
+import { createHash, type Hash } from "node:crypto";
 import { Buffer } from "node:buffer";
 import { S3Error } from "../errors.ts";
-import { EMPTY_SHA256, signaturesEqual } from "./sigv4.ts";
+import { EMPTY_SHA256, hmacHex, sha256Hex, signaturesEqual } from "./sigv4.ts";
 
 export type ChunkedMode = "streaming-signed" | "streaming-signed-trailer" | "streaming-unsigned-trailer";
 
@@ -83,7 +83,7 @@ export function chunkStringToSign(amzDate: string, scope: string, previousSignat
 }
 
 export function trailerStringToSign(amzDate: string, scope: string, previousSignature: string, canonicalTrailers: string): string {
-  const hash = createHash("sha256").update(canonicalTrailers).digest("hex");
+  const hash = sha256Hex(canonicalTrailers);
   return `AWS4-HMAC-SHA256-TRAILER\n${amzDate}\n${scope}\n${previousSignature}\n${hash}`;
 }
 
@@ -197,7 +197,7 @@ export function createChunkedDecoder(opts: ChunkedDecoderOptions): ChunkedDecode
       const digest = chunkSize === 0 ? EMPTY_SHA256 : hasher!.digest("hex");
       hasher = null;
       const sts = chunkStringToSign(auth!.amzDate, auth!.scope, previousSignature, digest);
-      const expected = createHmac("sha256", auth!.signingKey).update(sts).digest("hex");
+      const expected = hmacHex(auth!.signingKey, sts);
       if (!signaturesEqual(expected, chunkSignature)) {
         held = [];
         throw new S3Error("SignatureDoesNotMatch", "The chunk signature we calculated does not match the signature you provided.");
@@ -234,7 +234,7 @@ export function createChunkedDecoder(opts: ChunkedDecoderOptions): ChunkedDecode
         throw new S3Error("SignatureDoesNotMatch", "The trailing headers are not signed (x-amz-trailer-signature is missing).");
       }
       const sts = trailerStringToSign(auth!.amzDate, auth!.scope, previousSignature, canonicalTrailers);
-      const expected = createHmac("sha256", auth!.signingKey).update(sts).digest("hex");
+      const expected = hmacHex(auth!.signingKey, sts);
       if (!signaturesEqual(expected, trailerSignature)) {
         throw new S3Error("SignatureDoesNotMatch", "The trailer signature we calculated does not match the signature you provided.");
       }

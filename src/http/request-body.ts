@@ -2,7 +2,7 @@
 // removed (and each chunk signature checked) when used, and every declared digest attached so
 // the writer can check it on the way to disk.
 import { createChunkedDecoder } from "../auth/chunked.ts";
-import { CHECKSUM_ALGORITHMS, checksumHeader, createHasher, parseChecksumAlgorithm, type ChecksumAlgorithm } from "../checksums/index.ts";
+import { CHECKSUM_ALGORITHMS, checksumHeader, computeChecksum, parseChecksumAlgorithm, type ChecksumAlgorithm } from "../checksums/index.ts";
 import { S3Error } from "../errors.ts";
 import { checkDeclared, readChunk, type IncomingBody } from "../posix/incoming.ts";
 import type { S3Context } from "../s3/context.ts";
@@ -11,19 +11,22 @@ const MAX_SINGLE_UPLOAD = 5 * 1024 ** 3;
 
 function declaredLength(ctx: S3Context): number | null {
   const h = ctx.headers;
-  const streaming = ctx.auth.payload.startsWith("streaming");
-  const raw = streaming ? h.get("x-amz-decoded-content-length") : h.get("content-length");
-  if (raw === null) {
-    if (streaming && ctx.auth.decodedContentLength !== undefined) return ctx.auth.decodedContentLength;
+  // In the streaming modes SigV4 verification has already read and checked x-amz-decoded-content-length.
+  const n = ctx.auth.payload.startsWith("streaming") ? ctx.auth.decodedContentLength : contentLength(h.get("content-length"));
+  if (n === undefined) {
     if (!ctx.request.body) return 0;
     if (h.get("transfer-encoding")?.toLowerCase().includes("chunked")) return null;
     throw new S3Error("MissingContentLength");
   }
-  if (!/^\d{1,16}$/.test(raw.trim())) throw new S3Error("InvalidArgument", "Content-Length is not a valid number.", { ArgumentName: "Content-Length" });
-  const n = Number(raw);
   // S3's limit for one PUT or one part; refuse before reading anything.
   if (n > MAX_SINGLE_UPLOAD) throw new S3Error("EntityTooLarge", undefined, { ProposedSize: String(n), MaxSizeAllowed: String(MAX_SINGLE_UPLOAD) });
   return n;
+}
+
+function contentLength(raw: string | null): number | undefined {
+  if (raw === null) return undefined;
+  if (!/^\d{1,16}$/.test(raw.trim())) throw new S3Error("InvalidArgument", "Content-Length is not a valid number.", { ArgumentName: "Content-Length" });
+  return Number(raw);
 }
 
 function requestedChecksum(ctx: S3Context, trailers: Promise<Map<string, string>> | null): IncomingBody["checksum"] {
@@ -58,10 +61,8 @@ export function incomingBody(ctx: S3Context): IncomingBody {
   let trailers: Promise<Map<string, string>> | null = null;
   if (auth.payload !== "signed" && auth.payload !== "unsigned") {
     if (!stream) throw new S3Error("IncompleteBody");
-    const decoder = createChunkedDecoder({
-      mode: auth.payload,
-      auth: { signingKey: auth.signingKey, seedSignature: auth.seedSignature, scope: auth.scope, amzDate: auth.amzDate },
-    });
+    // The declared decoded length lets the decoder refuse an overlong chunk before passing it on.
+    const decoder = createChunkedDecoder({ mode: auth.payload, auth, decodedContentLength: auth.decodedContentLength });
     stream = stream.pipeThrough(decoder.stream);
     trailers = decoder.trailers;
   }
@@ -97,11 +98,7 @@ export async function readSmallBody(ctx: S3Context, limit: number): Promise<stri
     }
   }
   const buf = Buffer.concat(chunks);
-  const digest = (alg: "MD5" | "SHA256" | ChecksumAlgorithm) => {
-    const h = createHasher(alg);
-    h.update(buf);
-    return h.digest();
-  };
+  const digest = (alg: ChecksumAlgorithm | "MD5") => computeChecksum(alg, buf);
   await checkDeclared(body, {
     size: buf.length,
     md5: body.contentMd5 !== null ? digest("MD5") : undefined,
