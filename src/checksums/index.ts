@@ -45,6 +45,9 @@ export function parseChecksumAlgorithm(s: string | null | undefined): ChecksumAl
   );
 }
 
+/** XML element carrying the base64 digest, e.g. ChecksumCRC32. */
+export const checksumField = (alg: ChecksumAlgorithm) => `Checksum${alg}`;
+
 /** Response/request header carrying the base64 digest, e.g. x-amz-checksum-crc32. */
 export function checksumHeader(alg: ChecksumAlgorithm): string {
   return `x-amz-checksum-${alg.toLowerCase()}`;

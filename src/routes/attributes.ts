@@ -1,4 +1,5 @@
 // GetObjectAttributes: the object's metadata without its body, selected by x-amz-object-attributes.
+import { checksumField } from "../checksums/index.ts";
 import { S3Error } from "../errors.ts";
 import { evaluateConditions, readConditions } from "../http/conditions.ts";
 import { xmlResponse } from "../http/response.ts";
@@ -32,7 +33,7 @@ const getObjectAttributes: Handler = (ctx) => {
   const want = new Set(wanted);
   if (want.has("ETag")) body.ETag = info.etag.slice(1, -1);
   const ck = info.meta?.checksum;
-  if (want.has("Checksum") && ck) body.Checksum = { [`Checksum${ck.algorithm}`]: ck.value, ChecksumType: ck.type };
+  if (want.has("Checksum") && ck) body.Checksum = { [checksumField(ck.algorithm)]: ck.value, ChecksumType: ck.type };
   const parts = info.meta?.parts;
   if (want.has("ObjectParts") && parts) {
     const maxParts = intHeader(h, "x-amz-max-parts", 1000, 1000);

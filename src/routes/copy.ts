@@ -6,8 +6,8 @@ import { xmlResponse } from "../http/response.ts";
 import type { ObjectInfo } from "../posix/backend.ts";
 import { requireObject, type Handler, type S3Context } from "../s3/context.ts";
 import type { OperationName } from "../s3/operations.ts";
-import { encodeTags, parseTaggingHeader } from "../s3/tags.ts";
-import { checksumHeader } from "../checksums/index.ts";
+import { tagsFromHeader } from "../s3/tags.ts";
+import { checksumField, checksumHeader } from "../checksums/index.ts";
 import { refuseUnsupportedWriteHeaders, storedHeadersFrom } from "./objects.ts";
 
 export interface CopySource {
@@ -69,12 +69,7 @@ export const copyObject: Handler = async (ctx: S3Context) => {
     );
   }
   const stored = metaDirective === "REPLACE" ? storedHeadersFrom(h) : { headers: srcInfo.meta?.headers ?? {}, user: srcInfo.meta?.user ?? {} };
-  let tags = srcInfo.meta?.tags;
-  if (tagDirective === "REPLACE") {
-    const header = h.get("x-amz-tagging");
-    const parsed = header === null ? [] : parseTaggingHeader(header);
-    tags = parsed.length ? encodeTags(parsed) : undefined;
-  }
+  const tags = tagDirective === "REPLACE" ? tagsFromHeader(h) : srcInfo.meta?.tags;
   const info = await backend.copyObject(srcInfo, dst.bucket, dst.key, {
     ...stored,
     tags,
@@ -82,9 +77,9 @@ export const copyObject: Handler = async (ctx: S3Context) => {
     ifMatch: h.get("if-match") ?? undefined,
   });
   const ck = info.meta?.checksum;
-  const checksumField = ck ? { [`Checksum${ck.algorithm}`]: ck.value, ChecksumType: ck.type } : {};
+  const checksum = ck ? { [checksumField(ck.algorithm)]: ck.value, ChecksumType: ck.type } : {};
   const headers: Record<string, string> = ck ? { [checksumHeader(ck.algorithm)]: ck.value } : {};
-  return xmlResponse("CopyObjectResult", { ETag: info.etag, LastModified: info.lastModified.toISOString(), ...checksumField }, 200, headers);
+  return xmlResponse("CopyObjectResult", { ETag: info.etag, LastModified: info.lastModified.toISOString(), ...checksum }, 200, headers);
 };
 
 export const copyHandlers: Partial<Record<OperationName, Handler>> = {

@@ -1,6 +1,6 @@
 // Multipart upload operations. The state lives on disk (posix/multipart.ts); this module turns
 // requests into calls on it and results into S3's XML.
-import { CHECKSUM_ALGORITHMS, checksumHeader } from "../checksums/index.ts";
+import { CHECKSUM_ALGORITHMS, checksumField, checksumHeader } from "../checksums/index.ts";
 import { S3Error } from "../errors.ts";
 import { keepAliveXml } from "../http/keep-alive.ts";
 import { incomingBody, readSmallBody } from "../http/request-body.ts";
@@ -9,7 +9,6 @@ import { MultipartStore, type CompletedUpload, type PartRecord, type UploadRecor
 import { requireBucket, requireObject, type Handler, type S3Context } from "../s3/context.ts";
 import {
   MAX_COPY_PART_SIZE,
-  checksumField,
   pageParts,
   pageUploads,
   parseCompleteXml,
@@ -19,7 +18,7 @@ import {
   type PartChecksum,
 } from "../s3/multipart-rules.ts";
 import type { OperationName } from "../s3/operations.ts";
-import { encodeTags, parseTaggingHeader } from "../s3/tags.ts";
+import { tagsFromHeader } from "../s3/tags.ts";
 import { renderXml } from "../xml/index.ts";
 import { keyEncoder } from "../s3/encoding-type.ts";
 import { ownerXml } from "./acl.ts";
@@ -47,12 +46,11 @@ const createMultipartUpload: Handler = (ctx) => {
   const h = ctx.headers;
   refuseUnsupportedWriteHeaders(h);
   const stored = storedHeadersFrom(h);
-  const tagHeader = h.get("x-amz-tagging");
-  const tags = tagHeader === null ? [] : parseTaggingHeader(tagHeader);
+  const tags = tagsFromHeader(h);
   const checksum = parseUploadChecksum(h.get("x-amz-checksum-algorithm"), h.get("x-amz-checksum-type"));
   const { uploadId } = store(ctx).create(bucket, key, {
     ...stored,
-    ...(tags.length ? { tags: encodeTags(tags) } : {}),
+    ...(tags ? { tags } : {}),
     ...(checksum ? { checksum } : {}),
   });
   const headers: Record<string, string> = checksum ? { "x-amz-checksum-algorithm": checksum.algorithm, "x-amz-checksum-type": checksum.type } : {};

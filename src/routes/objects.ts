@@ -10,7 +10,7 @@ import type { ObjectMeta } from "../posix/meta.ts";
 import { contentRange, parseRange } from "../ranges/parse.ts";
 import { requireBucket, requireObject, type Handler, type S3Context } from "../s3/context.ts";
 import type { OperationName } from "../s3/operations.ts";
-import { decodeTags, encodeTags, parseTaggingHeader, parseTaggingXml, tagSetXml } from "../s3/tags.ts";
+import { decodeTags, encodeTags, parseTaggingXml, tagSetXml, tagsFromHeader } from "../s3/tags.ts";
 import { asArray, parseXml } from "../xml/index.ts";
 import { aclResponse, acceptOwnerOnlyAcl, checkAclHeaders } from "./acl.ts";
 
@@ -54,13 +54,6 @@ export function refuseUnsupportedWriteHeaders(h: Headers): void {
   for (const name of ["x-amz-server-side-encryption", "x-amz-server-side-encryption-customer-algorithm", "x-amz-object-lock-mode", "x-amz-object-lock-legal-hold", "x-amz-website-redirect-location"]) {
     if (h.get(name) !== null) throw new S3Error("NotImplemented", `The ${name} header is not supported by filegate.`);
   }
-}
-
-function tagsFromHeader(h: Headers): string | undefined {
-  const v = h.get("x-amz-tagging");
-  if (v === null) return undefined;
-  const tags = parseTaggingHeader(v);
-  return tags.length ? encodeTags(tags) : undefined;
 }
 
 function checksumHeaders(meta: ObjectMeta | null): Record<string, string> {

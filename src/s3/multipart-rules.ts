@@ -6,6 +6,7 @@ import { createHash, randomBytes } from "node:crypto";
 import {
   CHECKSUM_ALGORITHMS,
   DIGEST_LENGTH,
+  checksumField,
   combineCrc,
   createHasher,
   crcFromDigest,
@@ -108,8 +109,6 @@ export function parseUploadChecksum(algorithmRaw: string | null, typeRaw: string
   if (type === "COMPOSITE" && algorithm === "CRC64NVME") throw new S3Error("InvalidRequest", "The CRC64NVME checksum algorithm does not support the COMPOSITE checksum type.");
   return { algorithm, type };
 }
-
-export const checksumField = (alg: ChecksumAlgorithm) => `Checksum${alg}`;
 
 function isDigest(alg: ChecksumAlgorithm, value: string): boolean {
   const b = Buffer.from(value, "base64");

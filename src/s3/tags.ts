@@ -42,6 +42,14 @@ export function parseTaggingXml(text: string): TagSet {
   );
 }
 
+/** The x-amz-tagging header of a write, encoded for storage; undefined when absent or empty. */
+export function tagsFromHeader(h: Headers): string | undefined {
+  const v = h.get("x-amz-tagging");
+  if (v === null) return undefined;
+  const tags = parseTaggingHeader(v);
+  return tags.length ? encodeTags(tags) : undefined;
+}
+
 export function encodeTags(tags: TagSet): string {
   return new URLSearchParams(tags).toString();
 }
