@@ -7,6 +7,7 @@ import type { ListedFields } from "../posix/listed-cache.ts";
 import { walkBucket, type WalkEntry } from "../posix/walk.ts";
 import { requireBucketDir, type Handler, type S3Context } from "../s3/context.ts";
 import { makeToken, readToken } from "../s3/list-token.ts";
+import { parseQueryInt } from "../s3/query-int.ts";
 import type { OperationName } from "../s3/operations.ts";
 import { ownerXml } from "./acl.ts";
 
@@ -17,10 +18,7 @@ const MAX_KEYS = 1000;
 function parseMaxKeys(q: URLSearchParams, name: string): { echo: number; limit: number } {
   const raw = q.get(name);
   if (raw === null || raw === "") return { echo: MAX_KEYS, limit: MAX_KEYS };
-  const n = /^\d{1,10}$/.test(raw) ? Number(raw) : NaN;
-  if (!(n <= 2147483647)) {
-    throw new S3Error("InvalidArgument", `Provided ${name} not an integer or within integer range`, { ArgumentName: name, ArgumentValue: raw });
-  }
+  const n = parseQueryInt(raw, name);
   return { echo: n, limit: Math.min(n, MAX_KEYS) };
 }
 

@@ -15,6 +15,7 @@ import {
   type ChecksumAlgorithm,
 } from "../checksums/index.ts";
 import { S3Error } from "../errors.ts";
+import { parseQueryInt } from "./query-int.ts";
 import { asArray, parseXml } from "../xml/index.ts";
 
 export const MIN_PART_SIZE = 5 * 1024 * 1024;
@@ -224,11 +225,7 @@ export function sameObjectChecksum(expected: string, actual: string): boolean {
 // ---- listing ----
 
 function nonNegativeInt(raw: string | null, name: string, fallback: number, cap: number): number {
-  if (raw === null) return fallback;
-  if (!/^\d{1,10}$/.test(raw) || Number(raw) > 2147483647) {
-    throw new S3Error("InvalidArgument", `Provided ${name} not an integer or within integer range`, { ArgumentName: name, ArgumentValue: raw });
-  }
-  return Math.min(Number(raw), cap);
+  return raw === null ? fallback : Math.min(parseQueryInt(raw, name), cap);
 }
 
 export interface PartsPage<P extends { partNumber: number }> {
