@@ -29,14 +29,19 @@ function contentLength(raw: string | null): number | undefined {
   return Number(raw);
 }
 
-function requestedChecksum(ctx: S3Context, trailers: Promise<Map<string, string>> | null): IncomingBody["checksum"] {
-  const h = ctx.headers;
+/** The request's x-amz-checksum-<alg> header, if any; S3 refuses more than one. */
+export function headerChecksum(h: Headers): { algorithm: ChecksumAlgorithm; value: string } | undefined {
   const given = CHECKSUM_ALGORITHMS.filter((a) => h.get(checksumHeader(a)) !== null);
   if (given.length > 1) throw new S3Error("InvalidRequest", "Expecting a single x-amz-checksum- header. Multiple checksum Types are not allowed.");
-  if (given.length === 1) {
-    const algorithm = given[0];
-    return { algorithm, expected: h.get(checksumHeader(algorithm))!.trim(), fromTrailer: null };
-  }
+  return given.length ? { algorithm: given[0], value: h.get(checksumHeader(given[0]))!.trim() } : undefined;
+}
+
+/** `headerDescribesBody` false: an x-amz-checksum-<alg> header is about something else (the
+ * object a CompleteMultipartUpload makes), not this body. */
+function requestedChecksum(ctx: S3Context, trailers: Promise<Map<string, string>> | null, headerDescribesBody: boolean): IncomingBody["checksum"] {
+  const h = ctx.headers;
+  const given = headerDescribesBody ? headerChecksum(h) : undefined;
+  if (given) return { algorithm: given.algorithm, expected: given.value, fromTrailer: null };
   const trailer = h.get("x-amz-trailer")?.trim().toLowerCase();
   if (trailer) {
     const algorithm = CHECKSUM_ALGORITHMS.find((a) => checksumHeader(a) === trailer);
@@ -55,7 +60,7 @@ function requestedChecksum(ctx: S3Context, trailers: Promise<Map<string, string>
   return algorithm ? { algorithm, expected: null, fromTrailer: null } : null;
 }
 
-export function incomingBody(ctx: S3Context): IncomingBody {
+export function incomingBody(ctx: S3Context, headerDescribesBody = true): IncomingBody {
   const auth = ctx.auth;
   let stream = ctx.request.body;
   let trailers: Promise<Map<string, string>> | null = null;
@@ -71,7 +76,7 @@ export function incomingBody(ctx: S3Context): IncomingBody {
     length: declaredLength(ctx),
     sha256: auth.payload === "signed" ? (auth.expectedSha256 ?? null) : null,
     contentMd5: ctx.headers.get("content-md5"),
-    checksum: requestedChecksum(ctx, trailers),
+    checksum: requestedChecksum(ctx, trailers, headerDescribesBody),
   };
 }
 
@@ -79,8 +84,8 @@ export function incomingBody(ctx: S3Context): IncomingBody {
  * Reads a small request document (XML) with the same verification as uploads, refusing anything
  * over `limit` bytes without buffering it.
  */
-export async function readSmallBody(ctx: S3Context, limit: number): Promise<string> {
-  const body = incomingBody(ctx);
+export async function readSmallBody(ctx: S3Context, limit: number, headerDescribesBody = true): Promise<string> {
+  const body = incomingBody(ctx, headerDescribesBody);
   if (body.length !== null && body.length > limit) throw new S3Error("MaxMessageLengthExceeded");
   const chunks: Uint8Array[] = [];
   let size = 0;

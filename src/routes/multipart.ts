@@ -1,9 +1,9 @@
 // Multipart upload operations. The state lives on disk (posix/multipart.ts); this module turns
 // requests into calls on it and results into S3's XML.
-import { CHECKSUM_ALGORITHMS, checksumField, checksumHeader } from "../checksums/index.ts";
+import { checksumField, checksumHeader } from "../checksums/index.ts";
 import { S3Error } from "../errors.ts";
 import { keepAliveXml } from "../http/keep-alive.ts";
-import { incomingBody, readSmallBody } from "../http/request-body.ts";
+import { headerChecksum, incomingBody, readSmallBody } from "../http/request-body.ts";
 import { xmlResponse, xmlTextResponse } from "../http/response.ts";
 import { MultipartStore, type CompletedUpload, type PartRecord, type UploadRecord } from "../posix/multipart.ts";
 import { requireBucket, requireObject, type Handler, type S3Context } from "../s3/context.ts";
@@ -157,19 +157,6 @@ const abortMultipartUpload: Handler = (ctx) => {
   return new Response(null, { status: 204 });
 };
 
-/** x-amz-checksum-<alg> on Complete describes the object, not the XML body. */
-function expectedObjectChecksum(h: Headers): PartChecksum | undefined {
-  const given = CHECKSUM_ALGORITHMS.filter((a) => h.get(checksumHeader(a)) !== null);
-  if (given.length > 1) throw new S3Error("InvalidRequest", "Expecting a single x-amz-checksum- header. Multiple checksum Types are not allowed.");
-  return given.length ? { algorithm: given[0], value: h.get(checksumHeader(given[0]))!.trim() } : undefined;
-}
-
-function withoutObjectChecksums(ctx: S3Context): S3Context {
-  const headers = new Headers(ctx.headers);
-  for (const a of CHECKSUM_ALGORITHMS) headers.delete(checksumHeader(a));
-  return { ...ctx, headers };
-}
-
 function objectLocation(ctx: S3Context, bucket: string, key: string): string {
   const url = new URL(ctx.request.url);
   const path = key.split("/").map(encodeURIComponent).join("/");
@@ -197,11 +184,12 @@ const completeMultipartUpload: Handler = async (ctx) => {
     throw new S3Error("InvalidArgument", "The x-amz-mp-object-size header must be a non-negative integer.", { ArgumentName: "x-amz-mp-object-size", ArgumentValue: sizeRaw });
   }
   const mp = store(ctx);
-  const requested = parseCompleteXml(await readSmallBody(withoutObjectChecksums(ctx), MAX_COMPLETE_BODY));
+  // x-amz-checksum-<alg> on Complete describes the object, not the XML body.
+  const requested = parseCompleteXml(await readSmallBody(ctx, MAX_COMPLETE_BODY, false));
   const plan = mp.prepareComplete(bucket, key, uploadIdOf(ctx), requested, {
     ifNoneMatch,
     ifMatch: h.get("if-match") ?? undefined,
-    expectChecksum: expectedObjectChecksum(h),
+    expectChecksum: headerChecksum(h),
     expectType: h.get("x-amz-checksum-type") ?? undefined,
     expectSize: sizeRaw === null ? undefined : Number(sizeRaw),
   });
