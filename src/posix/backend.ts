@@ -24,7 +24,7 @@ import { S3Error, fsError } from "../errors.ts";
 import { GATEWAY_DIR, bucketPrivateDir, bucketTmpDir } from "./layout.ts";
 import { bucketPath, isServableBucketName, keyPath, validateNewBucketName, type KeyPath } from "./names.ts";
 import { receiveToTemp, tempPathIn, type FsyncPolicy, type IncomingBody } from "./incoming.ts";
-import type { FileIdentity, MetaLocation, MetaStore, ObjectMeta, StoredChecksum } from "./meta.ts";
+import { versionOf, type FileIdentity, type MetaLocation, type MetaStore, type ObjectMeta, type StoredChecksum } from "./meta.ts";
 import { ListedCache, type ListedFields } from "./listed-cache.ts";
 import type { WalkEntry } from "./walk.ts";
 
@@ -228,9 +228,7 @@ export class PosixBackend {
       user: opts.user,
       ...(opts.tags ? { tags: opts.tags } : {}),
       ...(checksum ? { checksum } : {}),
-      size: written.size,
-      mtimeMs: Math.trunc(written.stat.mtimeMs),
-      ino: written.stat.ino,
+      ...versionOf(written.stat),
     };
     try {
       this.meta.writeForTemp(loc, written.tmpPath, meta);
@@ -344,9 +342,7 @@ export class PosixBackend {
         ...(opts.tags ? { tags: opts.tags } : {}),
         ...(src.meta?.checksum ? { checksum: src.meta.checksum } : {}),
         ...(src.meta?.parts ? { parts: src.meta.parts } : {}),
-        size: st.size,
-        mtimeMs: Math.trunc(st.mtimeMs),
-        ino: st.ino,
+        ...versionOf(st),
       };
       this.meta.writeForTemp(loc, tmp, meta);
       this.commit(bucket, key, loc, tmp, opts);
@@ -435,9 +431,7 @@ export class PosixBackend {
       etag: info.etag.slice(1, -1),
       headers: {},
       user: {},
-      size: st.size,
-      mtimeMs: Math.trunc(st.mtimeMs),
-      ino: st.ino,
+      ...versionOf(st),
     };
     this.meta.update(loc, change(base));
   }

@@ -67,6 +67,11 @@ export interface MetaStore {
   remove(loc: MetaLocation): void;
 }
 
+/** The file version a new record describes, in the form `matches` compares (whole milliseconds). */
+export function versionOf(st: { size: number; mtimeMs: number; ino: number }): Pick<ObjectMeta, "size" | "mtimeMs" | "ino"> {
+  return { size: st.size, mtimeMs: Math.trunc(st.mtimeMs), ino: st.ino };
+}
+
 function matches(meta: ObjectMeta, st: FileIdentity, checkIno: boolean): boolean {
   if (st.isDirectory()) return true; // a directory's mtime moves with its entries
   return meta.size === st.size && meta.mtimeMs === Math.trunc(st.mtimeMs) && (!checkIno || meta.ino === st.ino);

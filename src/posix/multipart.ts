@@ -22,7 +22,7 @@ import { S3Error, fsError } from "../errors.ts";
 import type { IncomingBody } from "./incoming.ts";
 import { receiveToTemp, tempPathIn } from "./incoming.ts";
 import { bucketTmpDir, bucketUploadsDir } from "./layout.ts";
-import type { ObjectMeta, StoredChecksum } from "./meta.ts";
+import { versionOf, type ObjectMeta, type StoredChecksum } from "./meta.ts";
 import { checkIfMatch, type ObjectInfo, type PosixBackend } from "./backend.ts";
 import { isServableBucketName } from "./names.ts";
 import { copyRange, type CopyMethod } from "./kernel-copy.ts";
@@ -386,9 +386,7 @@ export class MultipartStore {
         ...(up.record.tags ? { tags: up.record.tags } : {}),
         ...(checksum ? { checksum } : {}),
         parts: parts.map((p) => p.size),
-        size: st.size,
-        mtimeMs: Math.trunc(st.mtimeMs),
-        ino: st.ino,
+        ...versionOf(st),
       };
       this.backend.meta.writeForTemp(loc, target, meta);
       this.backend.commit(bucket, key, loc, target, { ifMatch: opts.ifMatch, ifNoneMatch: opts.ifNoneMatch });
