@@ -2,9 +2,6 @@
 // this module's methods; it owns every filesystem path and every rule about what may change on
 // disk, and it turns errno values into S3 errors.
 import {
-  constants,
-  copyFileSync,
-  writeFileSync,
   existsSync,
   linkSync,
   mkdirSync,
@@ -20,6 +17,7 @@ import {
 import { dirname, join, relative, sep } from "node:path";
 import { fsyncPath, writeFileAtomic } from "./durability.ts";
 import { hashFile } from "./hash-file.ts";
+import { copyToNewFile } from "./kernel-copy.ts";
 import { S3Error, fsError } from "../errors.ts";
 import { GATEWAY_DIR, bucketPrivateDir, bucketTmpDir } from "./layout.ts";
 import { bucketPath, isServableBucketName, keyPath, validateNewBucketName, type KeyPath } from "./names.ts";
@@ -328,11 +326,8 @@ export class PosixBackend {
     if (loc.isDirectoryKey) throw new S3Error("NotImplemented", "Copying onto a directory object key is not supported.");
     const tmp = tempPathIn(bucketTmpDir(loc.bucketDir));
     try {
-      if (src.isDirectoryObject) writeFileSync(tmp, "", { flag: "wx" });
-      else copyFileSync(src.path, tmp, constants.COPYFILE_EXCL | constants.COPYFILE_FICLONE);
+      const st = await copyToNewFile(src, tmp, null);
       if (this.fsync !== "none") fsyncPath(tmp);
-      const st = statSync(tmp);
-      if (st.size !== src.size) throw new S3Error("InternalError", "The source object changed during the copy.");
       // A file nobody stored through S3 has no MD5 yet: hash the copy (page cache, no extra I/O).
       const etag = src.meta ? src.meta.etag : (await hashFile(tmp, null)).md5;
       const meta: ObjectMeta = {

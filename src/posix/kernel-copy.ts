@@ -5,8 +5,9 @@
 //
 // Neither runtime's fs.copyFile can append or take offsets, which multipart assembly and ranged
 // UploadPartCopy both need.
-import { read as readCb, write as writeCb } from "node:fs";
+import { closeSync, constants, copyFileSync, openSync, read as readCb, statSync, writeFileSync, write as writeCb, type Stats } from "node:fs";
 import { promisify } from "node:util";
+import { S3Error } from "../errors.ts";
 import { isBun } from "../runtime.ts";
 
 
@@ -94,4 +95,32 @@ export async function copyRange(srcFd: number, srcOffset: number, dstFd: number,
     done += bytesRead;
   }
   return "userspace";
+}
+
+/**
+ * Copies an object's bytes (all of them, or `length` from `start`) into the new file `dst`
+ * (CopyObject, UploadPartCopy): a whole file with copyFile (a reflink where the filesystem has
+ * it), a range with copyRange. Returns the new file's stat; throws when the source turned out
+ * shorter or longer than expected, i.e. it changed during the copy.
+ */
+export async function copyToNewFile(src: { path: string; size: number; isDirectoryObject: boolean }, dst: string, range: { start: number; length: number } | null): Promise<Stats> {
+  const length = range ? range.length : src.size;
+  if (src.isDirectoryObject || length === 0) writeFileSync(dst, "", { flag: "wx" });
+  else if (!range) copyFileSync(src.path, dst, constants.COPYFILE_EXCL | constants.COPYFILE_FICLONE);
+  else {
+    const out = openSync(dst, "wx", 0o644);
+    try {
+      const inp = openSync(src.path, "r");
+      try {
+        await copyRange(inp, range.start, out, 0, length);
+      } finally {
+        closeSync(inp);
+      }
+    } finally {
+      closeSync(out);
+    }
+  }
+  const st = statSync(dst);
+  if (st.size !== length) throw new S3Error("InternalError", "The source object changed during the copy.");
+  return st;
 }

@@ -13,7 +13,7 @@
 // both start by renaming the upload directory away: rename succeeds for exactly one caller (in any
 // process), and every later part write into the old path fails with ENOENT. That rename is the
 // only lock.
-import { closeSync, fdatasyncSync, fstatSync, ftruncateSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync, copyFileSync, constants } from "node:fs";
+import { closeSync, fdatasyncSync, fstatSync, ftruncateSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, rmSync, statSync } from "node:fs";
 import { randomBytes } from "node:crypto";
 import { rm } from "node:fs/promises";
 import { join } from "node:path";
@@ -25,7 +25,7 @@ import { bucketTmpDir, bucketUploadsDir } from "./layout.ts";
 import { versionOf, type ObjectMeta, type StoredChecksum } from "./meta.ts";
 import { checkIfMatch, type ObjectInfo, type PosixBackend } from "./backend.ts";
 import { isServableBucketName } from "./names.ts";
-import { copyRange, type CopyMethod } from "./kernel-copy.ts";
+import { copyRange, copyToNewFile, type CopyMethod } from "./kernel-copy.ts";
 import { fsyncPath, writeFileAtomic } from "./durability.ts";
 import { hashFile } from "./hash-file.ts";
 import {
@@ -166,14 +166,8 @@ export class MultipartStore {
   async copyPart(bucket: string, key: string, uploadId: string | null, partNumber: number, src: ObjectInfo, range: { start: number; end: number } | null): Promise<PartRecord> {
     const up = this.open(bucket, key, uploadId);
     const tmp = tempPathIn(bucketTmpDir(up.bucketDir));
-    const start = range ? range.start : 0;
-    const length = range ? range.end - range.start + 1 : src.size;
     try {
-      if (src.isDirectoryObject || length === 0) writeFileSync(tmp, "", { flag: "wx" });
-      else if (!range) copyFileSync(src.path, tmp, constants.COPYFILE_EXCL | constants.COPYFILE_FICLONE);
-      else await copyIntoNewFile(src.path, start, length, tmp);
-      const st = statSync(tmp);
-      if (st.size !== length) throw new S3Error("InternalError", "The source object changed during the copy.");
+      const { size: length } = await copyToNewFile(src, tmp, range && { start: range.start, length: range.end - range.start + 1 });
       // The part's MD5 must be of the copied bytes; they were just written, so this reads the page cache.
       const alg = up.record.checksum?.algorithm;
       const reuseEtag = !range && !alg && src.meta && /^[0-9a-f]{32}$/.test(src.meta.etag) ? src.meta.etag : null;
@@ -534,18 +528,4 @@ function mtimeMs(path: string): number {
   }
 }
 
-
-async function copyIntoNewFile(src: string, start: number, length: number, dst: string): Promise<void> {
-  const out = openSync(dst, "wx", 0o644);
-  try {
-    const inp = openSync(src, "r");
-    try {
-      await copyRange(inp, start, out, 0, length);
-    } finally {
-      closeSync(inp);
-    }
-  } finally {
-    closeSync(out);
-  }
-}
 
