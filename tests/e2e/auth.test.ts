@@ -2,11 +2,11 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { CreateBucketCommand, GetObjectCommand, ListBucketsCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import { getSignedUrl } from "@aws-sdk/s3-request-presigner";
-import { createHash } from "node:crypto";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { ACCESS_KEY, REGION, SECRET_KEY, minioClient, s3Client, startGateway, uniqueBucket, type Gateway } from "./harness.ts";
-import { errorCode, rawRequest, sign, signedChunkedBody } from "./sign.ts";
+import { md5Hex, sha256Hex } from "./objects-util.ts";
+import { EMPTY_SHA256, errorCode, rawRequest, sign, signedChunkedBody } from "./sign.ts";
 
 let gw: Gateway;
 let s3: S3Client;
@@ -21,7 +21,6 @@ afterAll(async () => {
   await gw?.stop();
 });
 
-const sha = (d: string | Buffer) => createHash("sha256").update(d).digest("hex");
 const onDisk = (key: string) => join(gw.root, bucket, key);
 const tmpFiles = () => {
   const dir = join(gw.root, bucket, ".filegate", "tmp");
@@ -58,14 +57,14 @@ describe("refusals", () => {
   });
 
   test("clock skew over 15 minutes: RequestTimeTooSkewed", async () => {
-    const r = sign({ method: "GET", path: "/", headers: { host: `127.0.0.1:${gw.port}` }, payloadHash: sha(""), date: new Date(Date.now() - 20 * 60 * 1000) });
+    const r = sign({ method: "GET", path: "/", headers: { host: `127.0.0.1:${gw.port}` }, payloadHash: EMPTY_SHA256, date: new Date(Date.now() - 20 * 60 * 1000) });
     const res = await rawRequest(gw.port, "GET", "/", r.headers);
     expect(res.status).toBe(403);
     expect(errorCode(res.body)).toBe("RequestTimeTooSkewed");
   });
 
   test("unimplemented operation: 501 NotImplemented XML", async () => {
-    const r = sign({ method: "GET", path: `/${bucket}`, query: { analytics: "" }, headers: { host: `127.0.0.1:${gw.port}` }, payloadHash: sha("") });
+    const r = sign({ method: "GET", path: `/${bucket}`, query: { analytics: "" }, headers: { host: `127.0.0.1:${gw.port}` }, payloadHash: EMPTY_SHA256 });
     const res = await rawRequest(gw.port, "GET", `/${bucket}?analytics=`, r.headers);
     expect(res.status).toBe(501);
     expect(errorCode(res.body)).toBe("NotImplemented");
@@ -75,7 +74,7 @@ describe("refusals", () => {
     // A symlink loop makes stat() fail with ELOOP, which has no S3 meaning.
     const { symlinkSync } = await import("node:fs");
     symlinkSync("loop", onDisk("loop"));
-    const r = sign({ method: "GET", path: `/${bucket}/loop`, headers: { host: `127.0.0.1:${gw.port}` }, payloadHash: sha("") });
+    const r = sign({ method: "GET", path: `/${bucket}/loop`, headers: { host: `127.0.0.1:${gw.port}` }, payloadHash: EMPTY_SHA256 });
     const res = await rawRequest(gw.port, "GET", `/${bucket}/loop`, r.headers);
     expect(res.status).toBe(500);
     expect(errorCode(res.body)).toBe("InternalError");
@@ -97,7 +96,7 @@ describe("payload modes", () => {
 
   test("signed payload with a wrong hash: XAmzContentSHA256Mismatch, nothing stored", async () => {
     const body = "the real body";
-    const r = sign({ method: "PUT", path: `/${bucket}/sha-mismatch`, headers: { host: `127.0.0.1:${gw.port}`, "content-length": String(body.length) }, payloadHash: sha("another body") });
+    const r = sign({ method: "PUT", path: `/${bucket}/sha-mismatch`, headers: { host: `127.0.0.1:${gw.port}`, "content-length": String(body.length) }, payloadHash: sha256Hex("another body") });
     const res = await rawRequest(gw.port, "PUT", `/${bucket}/sha-mismatch`, r.headers, body);
     expect(res.status).toBe(400);
     expect(errorCode(res.body)).toBe("XAmzContentSHA256Mismatch");
@@ -130,7 +129,7 @@ describe("payload modes", () => {
   test("STREAMING-UNSIGNED-PAYLOAD-TRAILER with CRC32 trailer (SDK default)", async () => {
     const body = Buffer.alloc(300_000, 7);
     const out = await s3.send(new PutObjectCommand({ Bucket: bucket, Key: "sdk-trailer", Body: body }));
-    expect(out.ETag).toBe(`"${createHash("md5").update(body).digest("hex")}"`);
+    expect(out.ETag).toBe(`"${md5Hex(body)}"`);
     expect(readFileSync(onDisk("sdk-trailer")).equals(body)).toBe(true);
   });
 
@@ -183,7 +182,7 @@ describe("payload modes", () => {
   });
 
   test("request time from the Date header when X-Amz-Date is absent", async () => {
-    const r = sign({ method: "GET", path: "/", headers: { host: `127.0.0.1:${gw.port}` }, payloadHash: sha(""), useDateHeader: true });
+    const r = sign({ method: "GET", path: "/", headers: { host: `127.0.0.1:${gw.port}` }, payloadHash: EMPTY_SHA256, useDateHeader: true });
     expect(r.headers["x-amz-date"]).toBeUndefined();
     const res = await rawRequest(gw.port, "GET", "/", r.headers);
     expect(res.status).toBe(200);

@@ -2,11 +2,12 @@
 // the cli's defaults (multipart above 8 MiB) and once as a single PutObject.
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { spawnSync } from "node:child_process";
-import { createHash, randomBytes } from "node:crypto";
+import { randomBytes } from "node:crypto";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ACCESS_KEY, REGION, SECRET_KEY, startGateway, type Gateway } from "./harness.ts";
+import { sha256Hex } from "./objects-util.ts";
 
 const hasAws = spawnSync("aws", ["--version"], { encoding: "utf8" }).status === 0;
 
@@ -33,8 +34,6 @@ function aws(args: string[], config?: string): { status: number | null; out: str
   return { status: r.status, out: (r.stdout ?? "") + (r.stderr ?? "") };
 }
 
-const sha = (b: Buffer) => createHash("sha256").update(b).digest("hex");
-
 beforeAll(async () => {
   if (!hasAws) return;
   gw = await startGateway();
@@ -49,7 +48,7 @@ beforeAll(async () => {
     buf.writeUInt32BE(i, i * chunk.length); // no two MiB alike
   }
   writeFileSync(src, buf);
-  srcSha = sha(buf);
+  srcSha = sha256Hex(buf);
   mkdirSync(join(gw.root, B));
 });
 afterAll(async () => {
@@ -62,20 +61,20 @@ test.skipIf(!hasAws)("aws s3 cp of 64 MiB as one PutObject: up and down byte-ide
   const up = aws(["s3", "cp", src, `s3://${B}/single/data 64.bin`], join(work, "config-single"));
   expect(up.out).toContain("upload:");
   expect(up.status).toBe(0);
-  expect(sha(readFileSync(join(gw.root, B, "single/data 64.bin")))).toBe(srcSha);
+  expect(sha256Hex(readFileSync(join(gw.root, B, "single/data 64.bin")))).toBe(srcSha);
   const dst = join(work, "down-single.bin");
   const down = aws(["s3", "cp", `s3://${B}/single/data 64.bin`, dst], join(work, "config-single"));
   expect(down.status).toBe(0);
-  expect(sha(readFileSync(dst))).toBe(srcSha);
+  expect(sha256Hex(readFileSync(dst))).toBe(srcSha);
 }, 60_000);
 
 test.skipIf(!hasAws)("aws s3 cp of 64 MiB with the cli defaults (multipart): up and down byte-identical", () => {
   const up = aws(["s3", "cp", src, `s3://${B}/multi/data.bin`]);
   expect(up.out).toContain("upload:");
   expect(up.status).toBe(0);
-  expect(sha(readFileSync(join(gw.root, B, "multi/data.bin")))).toBe(srcSha);
+  expect(sha256Hex(readFileSync(join(gw.root, B, "multi/data.bin")))).toBe(srcSha);
   const dst = join(work, "down-multi.bin");
   const down = aws(["s3", "cp", `s3://${B}/multi/data.bin`, dst]);
   expect(down.status).toBe(0);
-  expect(sha(readFileSync(dst))).toBe(srcSha);
+  expect(sha256Hex(readFileSync(dst))).toBe(srcSha);
 }, 60_000);

@@ -4,11 +4,12 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { CreateBucketCommand, HeadObjectCommand } from "@aws-sdk/client-s3";
 import { spawn } from "node:child_process";
-import { createHash, randomBytes } from "node:crypto";
+import { randomBytes } from "node:crypto";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ACCESS_KEY, REGION, SECRET_KEY, s3Client, startGateway, uniqueBucket, type Gateway } from "./harness.ts";
+import { md5Hex } from "./objects-util.ts";
 
 const AWS = process.env.FILEGATE_TEST_AWS || Bun.which("aws");
 const MiB = 1024 * 1024;
@@ -65,7 +66,6 @@ test.skipIf(!AWS)("aws s3 cp of 100 MiB in 8 MiB parts round-trips", async () =>
   expect(head.ContentLength).toBe(100 * MiB);
   const down = await aws(["s3", "cp", `s3://${bucket}/cli/in.bin`, join(work, "out.bin")]);
   expect(down.code).toBe(0);
-  const md5 = (b: Buffer) => createHash("md5").update(b).digest("hex");
-  expect(md5(readFileSync(join(work, "out.bin")))).toBe(md5(data));
+  expect(md5Hex(readFileSync(join(work, "out.bin")))).toBe(md5Hex(data));
   s3.destroy();
 }, 60000);

@@ -23,11 +23,11 @@ import {
   PutBucketTaggingCommand,
   DeleteBucketTaggingCommand,
 } from "@aws-sdk/client-s3";
-import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { minioClient, s3Client, startGateway, uniqueBucket, type Gateway } from "./harness.ts";
-import { errorCode, rawRequest, sign } from "./sign.ts";
+import { sha256Hex } from "./objects-util.ts";
+import { EMPTY_SHA256, errorCode, rawRequest, sign } from "./sign.ts";
 
 let gw: Gateway;
 let s3: S3Client;
@@ -83,7 +83,7 @@ describe("lifecycle", () => {
   test("malformed CreateBucketConfiguration: MalformedXML, no bucket made", async () => {
     const b = uniqueBucket();
     const body = "<CreateBucketConfiguration><LocationConstraint>";
-    const sha = createHash("sha256").update(body).digest("hex");
+    const sha = sha256Hex(body);
     const r = sign({ method: "PUT", path: `/${b}`, headers: { host: `127.0.0.1:${gw.port}`, "content-length": String(body.length) }, payloadHash: sha });
     const res = await rawRequest(gw.port, "PUT", `/${b}`, r.headers, body);
     expect(res.status).toBe(400);
@@ -96,7 +96,7 @@ describe("refusals", () => {
   test.each(["Bad_Name", "ab", "-abc", "abc-", "a..b", "192.168.1.1", "xn--abc", "UPPER", "a".repeat(64), "abc-s3alias"])(
     "invalid name %p: InvalidBucketName",
     async (name) => {
-      const r = sign({ method: "PUT", path: `/${name}`, headers: { host: `127.0.0.1:${gw.port}` }, payloadHash: createHash("sha256").update("").digest("hex") });
+      const r = sign({ method: "PUT", path: `/${name}`, headers: { host: `127.0.0.1:${gw.port}` }, payloadHash: EMPTY_SHA256 });
       const res = await rawRequest(gw.port, "PUT", `/${name}`, r.headers);
       expect(res.status).toBe(400);
       expect(errorCode(res.body)).toBe("InvalidBucketName");
@@ -141,8 +141,7 @@ describe("refusals", () => {
       await c.send(new CreateBucketCommand({ Bucket: b, CreateBucketConfiguration: { LocationConstraint: "eu-west-1" } }));
       expect((await c.send(new GetBucketLocationCommand({ Bucket: b }))).LocationConstraint).toBe("eu-west-1");
       // The SDK's parser is lenient; the document itself must be well-formed.
-      const empty = createHash("sha256").update("").digest("hex");
-      const { headers } = sign({ method: "GET", path: `/${b}`, query: { location: "" }, headers: { host: `127.0.0.1:${other.port}` }, payloadHash: empty, region: "eu-west-1" });
+      const { headers } = sign({ method: "GET", path: `/${b}`, query: { location: "" }, headers: { host: `127.0.0.1:${other.port}` }, payloadHash: EMPTY_SHA256, region: "eu-west-1" });
       const raw = await rawRequest(other.port, "GET", `/${b}?location`, headers);
       expect(raw.body).toBe('<?xml version="1.0" encoding="UTF-8"?>\n<LocationConstraint xmlns="http://s3.amazonaws.com/doc/2006-03-01/">eu-west-1</LocationConstraint>');
     } finally {
@@ -257,7 +256,7 @@ test("virtual-hosted style when --virtual-domain is set", async () => {
     await client.send(new CreateBucketCommand({ Bucket: "vhost-bucket" }));
     await client.send(new PutObjectCommand({ Bucket: "vhost-bucket", Key: "dir/obj.txt", Body: "virtual" }));
     const host = `vhost-bucket.s3.filegate.test:${vgw.port}`;
-    const r = sign({ method: "GET", path: "/dir/obj.txt", headers: { host }, payloadHash: createHash("sha256").update("").digest("hex") });
+    const r = sign({ method: "GET", path: "/dir/obj.txt", headers: { host }, payloadHash: EMPTY_SHA256 });
     const res = await rawRequest(vgw.port, "GET", "/dir/obj.txt", r.headers);
     expect(res.status).toBe(200);
     expect(res.body).toBe("virtual");

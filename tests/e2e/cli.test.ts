@@ -1,11 +1,11 @@
 // The command line: help, version, configuration errors, generated credentials, graceful shutdown.
 import { afterAll, expect, test } from "bun:test";
-import { CreateBucketCommand, ListBucketsCommand, S3Client } from "@aws-sdk/client-s3";
+import { CreateBucketCommand, ListBucketsCommand } from "@aws-sdk/client-s3";
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { gatewayCommand, startGateway } from "./harness.ts";
+import { gatewayCommand, s3Client, startGateway } from "./harness.ts";
 import { rawRequest } from "./sign.ts";
 
 const [cmd, ...base] = gatewayCommand();
@@ -67,13 +67,13 @@ test("without keys: a pair is generated once (mode 0600), printed, and reused", 
   expect(statSync(file).mode & 0o777).toBe(0o600);
   expect(first.output()).toContain(creds.accessKeyId);
   expect(first.output()).toContain(creds.secretAccessKey);
-  const client = new S3Client({ endpoint: first.endpoint, region: "us-east-1", forcePathStyle: true, credentials: { accessKeyId: creds.accessKeyId, secretAccessKey: creds.secretAccessKey } });
+  const client = s3Client(first, { credentials: { accessKeyId: creds.accessKeyId, secretAccessKey: creds.secretAccessKey } });
   await client.send(new CreateBucketCommand({ Bucket: "generated-keys" }));
   await first.stop();
   const second = await startGateway({ root, env });
   try {
     expect(JSON.parse(readFileSync(file, "utf8"))).toEqual(creds);
-    const again = new S3Client({ endpoint: second.endpoint, region: "us-east-1", forcePathStyle: true, credentials: { accessKeyId: creds.accessKeyId, secretAccessKey: creds.secretAccessKey } });
+    const again = s3Client(second, { credentials: { accessKeyId: creds.accessKeyId, secretAccessKey: creds.secretAccessKey } });
     const list = await again.send(new ListBucketsCommand({}));
     expect(list.Buckets?.map((b) => b.Name)).toContain("generated-keys");
   } finally {
@@ -93,7 +93,7 @@ test("a secret from the environment is never printed", async () => {
 
 test("SIGTERM lets an in-flight upload finish, then exits 0", async () => {
   const gw = await startGateway();
-  const client = new S3Client({ endpoint: gw.endpoint, region: "us-east-1", forcePathStyle: true, credentials: { accessKeyId: "TESTACCESSKEY0000001", secretAccessKey: "test/secret+key0000000000000000000000000" } });
+  const client = s3Client(gw);
   await client.send(new CreateBucketCommand({ Bucket: "shutdown" }));
   const { getSignedUrl } = await import("@aws-sdk/s3-request-presigner");
   const { PutObjectCommand } = await import("@aws-sdk/client-s3");

@@ -14,18 +14,17 @@ import {
   type ListObjectsCommandInput,
   S3Client,
 } from "@aws-sdk/client-s3";
-import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import { join } from "node:path";
 import { minioClient, s3Client, startGateway, uniqueBucket, type Gateway } from "./harness.ts";
-import { errorCode, rawRequest, sign } from "./sign.ts";
+import { md5Hex } from "./objects-util.ts";
+import { EMPTY_SHA256, errorCode, rawRequest, sign } from "./sign.ts";
 
 let gw: Gateway;
 let s3: S3Client;
 
 const utf8Cmp = (a: string, b: string) => Buffer.compare(Buffer.from(a, "utf8"), Buffer.from(b, "utf8"));
 const utf8Sort = (xs: Iterable<string>) => [...xs].sort(utf8Cmp);
-const md5 = (s: string) => createHash("md5").update(s).digest("hex");
 const fail = (p: Promise<unknown>) =>
   p.then(
     () => {
@@ -143,7 +142,7 @@ async function listV1All(input: ListObjectsCommandInput): Promise<Collected> {
 const q = (s: string) => encodeURIComponent(s).replace(/[!'()*]/g, (c) => "%" + c.charCodeAt(0).toString(16).toUpperCase());
 
 async function raw(bucket: string, query: Record<string, string>) {
-  const { headers } = sign({ method: "GET", path: `/${bucket}`, query, headers: { host: `127.0.0.1:${gw.port}` }, payloadHash: createHash("sha256").update("").digest("hex") });
+  const { headers } = sign({ method: "GET", path: `/${bucket}`, query, headers: { host: `127.0.0.1:${gw.port}` }, payloadHash: EMPTY_SHA256 });
   const qs = Object.entries(query)
     .map(([k, v]) => (v === "" && k !== "prefix" ? q(k) : `${q(k)}=${q(v)}`))
     .join("&");
@@ -241,7 +240,7 @@ describe("full listing order", () => {
       expect(c.LastModified!.getTime()).toBeGreaterThanOrEqual(t0);
       expect(c.LastModified!.getTime()).toBeLessThanOrEqual(now);
       if (S3_KEYS.includes(k)) {
-        expect({ k, etag: c.ETag }).toEqual({ k, etag: `"${md5(bodyOf(k))}"` });
+        expect({ k, etag: c.ETag }).toEqual({ k, etag: `"${md5Hex(bodyOf(k))}"` });
         expect({ k, size: c.Size }).toEqual({ k, size: Buffer.byteLength(bodyOf(k)) });
       } else {
         // Written by hand: no MD5 is known, the ETag is a derived multipart-style one.
@@ -600,7 +599,7 @@ describe("listed ETags follow changes to files listed before", () => {
     await Bun.sleep(3300);
     const before = await etags();
     expect(await etags()).toEqual(before);
-    expect(before["s3-a"]).toBe(`"${md5("body-s3-a")}"`);
+    expect(before["s3-a"]).toBe(`"${md5Hex("body-s3-a")}"`);
 
     // Same size, new bytes, written in place by another tool: the record no longer matches.
     fs.writeFileSync(join(dir, "s3-a"), "BODY-s3-a");
@@ -615,7 +614,7 @@ describe("listed ETags follow changes to files listed before", () => {
     const after = await etags();
     expect(after["s3-a"]).not.toBe(before["s3-a"]);
     expect(after["s3-a"]).toMatch(/-1"$/);
-    expect(after["s3-b"]).toBe(`"${md5("BODY-s3-b")}"`);
+    expect(after["s3-b"]).toBe(`"${md5Hex("BODY-s3-b")}"`);
     expect(after["s3-c"]).toBe(before["s3-c"]);
     expect(after["hand-a"]).not.toBe(before["hand-a"]);
     expect(after["hand-b"]).not.toBe(before["hand-b"]);
@@ -636,7 +635,7 @@ describe("ListObjectVersions", () => {
       for (const v of r.Versions ?? []) {
         expect(v.VersionId).toBe("null");
         expect(v.IsLatest).toBe(true);
-        if (S3_KEYS.includes(v.Key!)) expect(v.ETag).toBe(`"${md5(bodyOf(v.Key!))}"`);
+        if (S3_KEYS.includes(v.Key!)) expect(v.ETag).toBe(`"${md5Hex(bodyOf(v.Key!))}"`);
         seen.push(v.Key!);
       }
       if (!r.IsTruncated) break;

@@ -2,7 +2,6 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import {
   CopyObjectCommand,
-  CreateBucketCommand,
   DeleteObjectCommand,
   DeleteObjectsCommand,
   GetObjectCommand,
@@ -14,8 +13,8 @@ import {
 import * as Minio from "minio";
 import { existsSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { minioClient, s3Client, startGateway, type Gateway } from "./harness.ts";
-import { encodeKey, expectS3Error, md5B64, md5Hex, signedRequest, treeOf } from "./objects-util.ts";
+import type { Gateway } from "./harness.ts";
+import { closeGateway, encodeKey, expectS3Error, md5B64, md5Hex, openGateway, signedRequest, treeOf } from "./objects-util.ts";
 
 let gw: Gateway;
 let s3: S3Client;
@@ -24,19 +23,9 @@ const B = "copies";
 const B2 = "copies-other";
 
 beforeAll(async () => {
-  gw = await startGateway();
-  s3 = s3Client(gw);
-  mc = minioClient(gw);
-  await s3.send(new CreateBucketCommand({ Bucket: B }));
-  await s3.send(new CreateBucketCommand({ Bucket: B2 }));
+  ({ gw, s3, mc } = await openGateway(B, B2));
 });
-afterAll(async () => {
-  s3?.destroy();
-  // Every failure above was an S3 error by design; none may have been an unexpected crash.
-  const log = gw?.output() ?? "";
-  await gw?.stop();
-  expect(log.split("\n").filter((l) => l.includes("internal error"))).toEqual([]);
-});
+afterAll(() => closeGateway(gw, s3));
 
 const put = (Key: string, Body: string = "x", extra: Record<string, unknown> = {}) => s3.send(new PutObjectCommand({ Bucket: B, Key, Body, ...extra }));
 const onDisk = (key: string, bucket = B) => join(gw.root, bucket, key);

@@ -1,14 +1,14 @@
 // Objects, end to end (part 2): PutObject integrity checks (Content-MD5, x-amz-checksum-*,
 // x-amz-content-sha256, truncated bodies) and conditional writes.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { CreateBucketCommand, GetObjectCommand, HeadObjectCommand, PutObjectCommand, type ChecksumAlgorithm, type S3Client } from "@aws-sdk/client-s3";
+import { GetObjectCommand, HeadObjectCommand, PutObjectCommand, type ChecksumAlgorithm, type S3Client } from "@aws-sdk/client-s3";
 import type * as Minio from "minio";
 import { createHash } from "node:crypto";
 import { connect } from "node:net";
 import { existsSync, readFileSync, readdirSync } from "node:fs";
 import { join } from "node:path";
-import { minioClient, s3Client, startGateway, type Gateway } from "./harness.ts";
-import { eventually, expectS3Error, md5B64, md5Hex, presign, sha256Hex, signedRequest } from "./objects-util.ts";
+import type { Gateway } from "./harness.ts";
+import { closeGateway, eventually, expectS3Error, md5B64, md5Hex, openGateway, presign, sha256Hex, signedRequest } from "./objects-util.ts";
 
 let gw: Gateway;
 let s3: S3Client;
@@ -16,18 +16,9 @@ let mc: Minio.Client;
 const B = "puts";
 
 beforeAll(async () => {
-  gw = await startGateway();
-  s3 = s3Client(gw);
-  mc = minioClient(gw);
-  await s3.send(new CreateBucketCommand({ Bucket: B }));
+  ({ gw, s3, mc } = await openGateway(B));
 });
-afterAll(async () => {
-  s3?.destroy();
-  // Every failure above was an S3 error by design; none may have been an unexpected crash.
-  const log = gw?.output() ?? "";
-  await gw?.stop();
-  expect(log.split("\n").filter((l) => l.includes("internal error"))).toEqual([]);
-});
+afterAll(() => closeGateway(gw, s3));
 
 const tmpDir = () => join(gw.root, B, ".filegate", "tmp");
 const tmpFiles = () => (existsSync(tmpDir()) ? readdirSync(tmpDir()) : []);

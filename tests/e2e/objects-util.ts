@@ -1,11 +1,37 @@
-// Helpers shared by the object end-to-end tests: raw SigV4-signed requests (for what the SDKs
-// refuse to send, such as a wrong checksum), error assertions, small file-tree probes.
+// Helpers shared by the object end-to-end tests: the gateway fixture, raw SigV4-signed requests
+// (for what the SDKs refuse to send, such as a wrong checksum), error assertions, small
+// file-tree probes.
+import { CreateBucketCommand, type S3Client } from "@aws-sdk/client-s3";
 import { SignatureV4 } from "@smithy/signature-v4";
+import type * as Minio from "minio";
 import { createHash, createHmac } from "node:crypto";
 import { readdirSync, statSync } from "node:fs";
 import { join, relative } from "node:path";
 import { expect } from "bun:test";
-import { ACCESS_KEY, REGION, SECRET_KEY, type Gateway } from "./harness.ts";
+import { ACCESS_KEY, REGION, SECRET_KEY, minioClient, s3Client, startGateway, type Gateway } from "./harness.ts";
+
+/** A fresh gateway with an SDK and a minio client, and `buckets` created. */
+export async function openGateway(...buckets: string[]): Promise<{ gw: Gateway; s3: S3Client; mc: Minio.Client }> {
+  const gw = await startGateway();
+  const s3 = s3Client(gw);
+  try {
+    for (const Bucket of buckets) await s3.send(new CreateBucketCommand({ Bucket }));
+  } catch (e) {
+    s3.destroy();
+    await gw.stop();
+    throw e;
+  }
+  return { gw, s3, mc: minioClient(gw) };
+}
+
+/** Ends what openGateway started, and asserts the gateway never logged an internal error. */
+export async function closeGateway(gw: Gateway | undefined, s3: S3Client | undefined): Promise<void> {
+  s3?.destroy();
+  // Every failure above was an S3 error by design; none may have been an unexpected crash.
+  const log = gw?.output() ?? "";
+  await gw?.stop();
+  expect(log.split("\n").filter((l) => l.includes("internal error"))).toEqual([]);
+}
 
 /** The hash constructor @smithy/signature-v4 wants, on node:crypto. */
 class NodeSha256 {
@@ -143,15 +169,9 @@ export async function readAll(body: unknown): Promise<Buffer> {
 
 /** A presigned URL (no flexible-checksum parameters: the signed request is just method + path). */
 export async function presign(gw: Gateway, method: "GET" | "PUT", bucket: string, key: string, expiresIn = 600): Promise<string> {
-  const { S3Client, GetObjectCommand, PutObjectCommand } = await import("@aws-sdk/client-s3");
+  const { GetObjectCommand, PutObjectCommand } = await import("@aws-sdk/client-s3");
   const { getSignedUrl } = await import("@aws-sdk/s3-request-presigner");
-  const client = new S3Client({
-    endpoint: gw.endpoint,
-    region: REGION,
-    forcePathStyle: true,
-    credentials: { accessKeyId: ACCESS_KEY, secretAccessKey: SECRET_KEY },
-    requestChecksumCalculation: "WHEN_REQUIRED",
-  });
+  const client = s3Client(gw, { requestChecksumCalculation: "WHEN_REQUIRED" });
   const cmd = method === "GET" ? new GetObjectCommand({ Bucket: bucket, Key: key }) : new PutObjectCommand({ Bucket: bucket, Key: key });
   return getSignedUrl(client, cmd, { expiresIn });
 }

@@ -17,7 +17,7 @@ import type * as Minio from "minio";
 import { existsSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { RUNTIME, minioClient, s3Client, startGateway, type Gateway } from "./harness.ts";
-import { expectS3Error, md5Hex, readAll, signedRequest, treeOf } from "./objects-util.ts";
+import { closeGateway, expectS3Error, md5Hex, openGateway, readAll, signedRequest, treeOf } from "./objects-util.ts";
 
 const EMPTY_MD5 = "d41d8cd98f00b204e9800998ecf8427e";
 
@@ -27,18 +27,9 @@ let mc: Minio.Client;
 const B = "objects";
 
 beforeAll(async () => {
-  gw = await startGateway();
-  s3 = s3Client(gw);
-  mc = minioClient(gw);
-  await s3.send(new CreateBucketCommand({ Bucket: B }));
+  ({ gw, s3, mc } = await openGateway(B));
 });
-afterAll(async () => {
-  s3?.destroy();
-  // Every failure above was an S3 error by design; none may have been an unexpected crash.
-  const log = gw?.output() ?? "";
-  await gw?.stop();
-  expect(log.split("\n").filter((l) => l.includes("internal error"))).toEqual([]);
-});
+afterAll(() => closeGateway(gw, s3));
 
 const put = (Key: string, Body: string | Uint8Array = "x", extra: Record<string, unknown> = {}) =>
   s3.send(new PutObjectCommand({ Bucket: B, Key, Body, ...extra }));

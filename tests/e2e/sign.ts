@@ -7,6 +7,8 @@ import { ACCESS_KEY, REGION, SECRET_KEY } from "./harness.ts";
 
 const sha256 = (d: string | Uint8Array) => createHash("sha256").update(d).digest("hex");
 const hmac = (k: string | Buffer, d: string) => createHmac("sha256", k).update(d).digest();
+/** SHA-256 of the empty string, hex: the payload hash of a request without a body. */
+export const EMPTY_SHA256 = sha256("");
 const enc = (s: string) => encodeURIComponent(s).replace(/[!'()*]/g, (c) => "%" + c.charCodeAt(0).toString(16).toUpperCase());
 
 export function amzDate(d = new Date()): string {
@@ -62,7 +64,7 @@ export function signedChunkedBody(data: Buffer, chunkSize: number, seed: string,
   for (let off = 0; off < data.length; off += chunkSize) chunks.push(data.subarray(off, off + chunkSize));
   chunks.push(Buffer.alloc(0));
   for (const c of chunks) {
-    const sts = ["AWS4-HMAC-SHA256-PAYLOAD", t, scope, prev, sha256(""), sha256(c)].join("\n");
+    const sts = ["AWS4-HMAC-SHA256-PAYLOAD", t, scope, prev, EMPTY_SHA256, sha256(c)].join("\n");
     const sig = createHmac("sha256", key).update(sts).digest("hex");
     prev = sig;
     const body = tamper && c.length > 0 ? Buffer.from(c.map((b) => b ^ 1)) : c;
