@@ -7,6 +7,10 @@ const repo = resolve(import.meta.dir, "..");
 const bun = process.execPath;
 const only = process.argv.slice(2); // optional test-file filters, passed to every run
 
+// bunfig's [test] timeout covers tests but not beforeAll/afterAll hooks, which stay at 5 s; the
+// command-line flag covers both. A clean CI machine needed more than 5 s for a setup hook.
+const TIMEOUT = ["--timeout", "120000"];
+
 function run(label: string, args: string[], env: Record<string, string> = {}): { pass: number; fail: number; ok: boolean } {
   process.stdout.write(`\n=== ${label} ===\n`);
   const r = spawnSync(bun, args, { cwd: repo, env: { ...process.env, ...env }, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], maxBuffer: 256 * 1024 * 1024 });
@@ -27,9 +31,9 @@ if (build.status !== 0) {
 }
 
 const results = [
-  run("unit", ["test", ...(only.length ? only : ["tests/unit"])]),
-  run("e2e on Bun", ["test", ...(only.length ? only : ["tests/e2e"])], { FILEGATE_TEST_RUNTIME: "bun" }),
-  run("e2e on Node", ["test", ...(only.length ? only : ["tests/e2e"])], { FILEGATE_TEST_RUNTIME: "node" }),
+  run("unit", ["test", ...TIMEOUT, ...(only.length ? only : ["tests/unit"])]),
+  run("e2e on Bun", ["test", ...TIMEOUT, ...(only.length ? only : ["tests/e2e"])], { FILEGATE_TEST_RUNTIME: "bun" }),
+  run("e2e on Node", ["test", ...TIMEOUT, ...(only.length ? only : ["tests/e2e"])], { FILEGATE_TEST_RUNTIME: "node" }),
 ];
 const pass = results.reduce((a, r) => a + r.pass, 0);
 const fail = results.reduce((a, r) => a + r.fail, 0);
