@@ -202,7 +202,7 @@ export class PosixBackend {
       if (code === "ENOENT" || code === "ENOTDIR" || code === "ENAMETOOLONG") return null;
       throw fsError(e);
     }
-    const meta = this.meta.read(loc, st);
+    const meta = this.meta.read(loc, st) ?? null;
     if (st.isDirectory()) {
       // Only a directory stored as `key/` is an object; other directories are just parents.
       if (!loc.isDirectoryKey || !meta) return null;
@@ -396,25 +396,27 @@ export class PosixBackend {
   isDirectoryObject(bucketDir: string, absPath: string): boolean {
     const segments = relative(bucketDir, absPath).split(sep);
     const loc: MetaLocation = { bucketDir, segments, path: absPath, isDirectoryKey: true };
-    return this.meta.read(loc, DIRECTORY_IDENTITY) !== null;
+    return this.meta.read(loc, DIRECTORY_IDENTITY) != null;
   }
 
   /** What a listing shows of a key found by a walk beyond its stat, without another stat. */
   listedObject(bucketDir: string, e: Extract<WalkEntry, { type: "object" }>): ListedFields {
     const isDirectoryKey = e.isDirectoryObject;
-    // A directory's ctime moves with its entries, so directory objects would rarely hit.
-    const cached = isDirectoryKey ? undefined : this.listed?.get(e);
+    // A directory's ctime moves with its entries, so directory objects would rarely hit. A symlink's
+    // stat is its target's, but its xattrs are its own: remembering them would misstate the target.
+    const cacheable = !isDirectoryKey && !e.viaLink;
+    const cached = cacheable ? this.listed?.get(e) : undefined;
     if (cached !== undefined) return cached ?? { etag: `"${foreignEtagOf(e.ino, e.size, e.mtimeMs)}"` };
     const segments = (isDirectoryKey ? e.key.slice(0, -1) : e.key).split("/");
     const loc: MetaLocation = { bucketDir, segments, path: e.path, isDirectoryKey };
     const identity: FileIdentity = { size: e.size, mtimeMs: e.mtimeMs, ino: e.ino, isDirectory: () => isDirectoryKey };
     const meta = this.meta.read(loc, identity);
-    const fields: ListedFields | null = meta && {
+    const fields: ListedFields | null = meta ? {
       etag: `"${meta.etag}"`,
       checksum: meta.checksum && { algorithm: meta.checksum.algorithm, type: meta.checksum.type },
-    };
+    } : null;
     if (isDirectoryKey) return fields ?? { etag: `"${EMPTY_MD5}"` };
-    this.listed?.set(e, fields);
+    if (cacheable && meta !== undefined) this.listed?.set(e, fields);
     return fields ?? { etag: `"${foreignEtagOf(e.ino, e.size, e.mtimeMs)}"` };
   }
 

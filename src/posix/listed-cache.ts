@@ -113,7 +113,7 @@ export class ListedCache {
    * nothing valid is remembered. */
   get(f: FileVersion): ListedFields | null | undefined {
     const c = this.cols;
-    if (c === null) return undefined;
+    if (c === null || !Number.isSafeInteger(f.ino)) return undefined;
     const at = c.index[this.find(c, f.ino)];
     if (at === 0) return undefined;
     const slot = at - 1;
@@ -129,7 +129,8 @@ export class ListedCache {
   /** Remembers `fields` (null: no record) for this version of the file if it has been quiet long
    * enough. ETags that are not an MD5 (or an MD5 with a part count) are not remembered. */
   set(f: FileVersion, fields: ListedFields | null, now = Date.now()): void {
-    if (!(f.ctimeMs < now - this.quietMs)) return;
+    // Stats give inodes as doubles: above 2^53 (Lustre FIDs, overlayfs xino) neighbours collide.
+    if (!(f.ctimeMs < now - this.quietMs) || !Number.isSafeInteger(f.ino)) return;
     const m = fields === null ? null : ETAG.exec(fields.etag);
     if (fields !== null && m === null) return;
     const c = this.columns();

@@ -58,8 +58,12 @@ export interface FileIdentity {
 
 export interface MetaStore {
   readonly kind: "xattr" | "sidecar";
-  /** The record for `loc`, or null when there is none or it describes another version of the file. */
-  read(loc: MetaLocation, st: FileIdentity): ObjectMeta | null;
+  /**
+   * The record for `loc`; null when there is none or it describes another version of the file;
+   * undefined when it could not be read (permissions, I/O errors), which callers treat as no record
+   * for this request but must not remember.
+   */
+  read(loc: MetaLocation, st: FileIdentity): ObjectMeta | null | undefined;
   /** Writes the record for the file currently at `tmpPath`, before it is moved to `loc.path`. */
   writeForTemp(loc: MetaLocation, tmpPath: string, meta: ObjectMeta): void;
   /** Rewrites the record of the file in place (tagging changes). */
@@ -102,12 +106,12 @@ function tooLarge(e: unknown): never {
 
 export class XattrMetaStore implements MetaStore {
   readonly kind = "xattr" as const;
-  read(loc: MetaLocation, st: FileIdentity): ObjectMeta | null {
+  read(loc: MetaLocation, st: FileIdentity): ObjectMeta | null | undefined {
     let raw: Buffer | null;
     try {
-      raw = getAttributeSync(loc.path, XATTR_NAME);
+      raw = getAttributeSync(loc.path, XATTR_NAME); // null for a missing file or attribute
     } catch {
-      return null;
+      return undefined;
     }
     const meta = decode(raw);
     return meta && matches(meta, st, false) ? meta : null;
@@ -147,12 +151,13 @@ export class SidecarMetaStore implements MetaStore {
   /** `sync`: fsync each record before it is renamed into place, as --fsync asks of object data. */
   constructor(private readonly sync = false) {}
 
-  read(loc: MetaLocation, st: FileIdentity): ObjectMeta | null {
+  read(loc: MetaLocation, st: FileIdentity): ObjectMeta | null | undefined {
     let raw: Buffer;
     try {
       raw = readFileSync(sidecarPath(loc));
-    } catch {
-      return null;
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      return code === "ENOENT" || code === "ENOTDIR" ? null : undefined;
     }
     const meta = decode(raw);
     return meta && matches(meta, st, true) ? meta : null;

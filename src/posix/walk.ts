@@ -79,7 +79,7 @@ export interface WalkOptions {
 }
 
 export type WalkEntry =
-  | { type: "object"; key: string; path: string; size: number; mtimeMs: number; ctimeMs: number; ino: number; dev: number; isDirectoryObject: boolean }
+  | { type: "object"; key: string; path: string; size: number; mtimeMs: number; ctimeMs: number; ino: number; dev: number; isDirectoryObject: boolean; viaLink: boolean }
   | { type: "prefix"; prefix: string };
 
 /**
@@ -385,7 +385,7 @@ async function hasKey(abs: string, opts: WalkOptions): Promise<boolean> {
   return false;
 }
 
-function objectEntry(key: string, path: string, st: Stats, isDirectoryObject: boolean): WalkEntry {
+function objectEntry(key: string, path: string, st: Stats, isDirectoryObject: boolean, viaLink = false): WalkEntry {
   return {
     type: "object",
     key,
@@ -396,6 +396,7 @@ function objectEntry(key: string, path: string, st: Stats, isDirectoryObject: bo
     ino: st.ino,
     dev: st.dev,
     isDirectoryObject,
+    viaLink,
   };
 }
 
@@ -545,6 +546,6 @@ export async function* walkBucket(bucketDir: string, opts: WalkOptions): AsyncGe
     }
     // Vanished since readdir, a symlink to a directory, or broken: not an object.
     if (st === null || !st.isFile()) continue;
-    yield objectEntry(key, path, st, false);
+    yield objectEntry(key, path, st, false, f.links?.has(sn) === true);
   }
 }

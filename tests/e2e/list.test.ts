@@ -587,8 +587,11 @@ describe("listed ETags follow changes to files listed before", () => {
     const b = uniqueBucket("lcache");
     await s3.send(new CreateBucketCommand({ Bucket: b }));
     const dir = join(gw.root, b);
-    for (const k of ["s3-a", "s3-b", "s3-c"]) await s3.send(new PutObjectCommand({ Bucket: b, Key: k, Body: "body-" + k }));
+    for (const k of ["s3-a", "s3-b", "s3-c", "s3-d"]) await s3.send(new PutObjectCommand({ Bucket: b, Key: k, Body: "body-" + k }));
     for (const k of ["hand-a", "hand-b"]) fs.writeFileSync(join(dir, k), "hand " + k);
+    // A symlink stats as its target but has no record of its own; listed first, it must not make
+    // the target look recordless.
+    fs.symlinkSync("s3-d", join(dir, "0-link-to-s3-d"));
     const etags = async () => {
       const r = await s3.send(new ListObjectsV2Command({ Bucket: b }));
       const listed = Object.fromEntries((r.Contents ?? []).map((c) => [c.Key!, c.ETag!]));
@@ -600,6 +603,8 @@ describe("listed ETags follow changes to files listed before", () => {
     const before = await etags();
     expect(await etags()).toEqual(before);
     expect(before["s3-a"]).toBe(`"${md5Hex("body-s3-a")}"`);
+    expect(before["s3-d"]).toBe(`"${md5Hex("body-s3-d")}"`);
+    expect(before["0-link-to-s3-d"]).toBeDefined();
 
     // Same size, new bytes, written in place by another tool: the record no longer matches.
     fs.writeFileSync(join(dir, "s3-a"), "BODY-s3-a");

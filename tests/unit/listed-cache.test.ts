@@ -3,8 +3,10 @@ import { setAttributeSync } from "@napi-rs/xattr";
 import { appendFileSync, mkdtempSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { probeXattr } from "../../src/posix/meta.ts";
+import { PosixBackend } from "../../src/posix/backend.ts";
+import { probeXattr, XattrMetaStore, type MetaLocation, type FileIdentity, type ObjectMeta } from "../../src/posix/meta.ts";
 import { ListedCache, type FileVersion } from "../../src/posix/listed-cache.ts";
+import { walkBucket } from "../../src/posix/walk.ts";
 
 const v = (over: Partial<FileVersion> = {}): FileVersion => ({ ino: 7, dev: 2049, size: 3, mtimeMs: 1000.5, ctimeMs: 1000.5, ...over });
 const NOW = 10_000;
@@ -41,6 +43,15 @@ describe("ListedCache", () => {
     // Replacing a record drops its old checksum type.
     c.set(v({ ino: 2, size: 4 }), { etag: A }, NOW);
     expect(c.get(v({ ino: 2, size: 4 }))).toEqual({ etag: A });
+  });
+
+  test("inode numbers beyond 2^53 are not remembered: as doubles, neighbours would be equal", () => {
+    const c = new ListedCache(10, 0);
+    const big = Number((0x200000400n << 24n) + 17n); // a Lustre-style FID-derived inode
+    expect(big).toBe(Number((0x200000400n << 24n) + 18n));
+    c.set(v({ ino: big }), { etag: A }, NOW);
+    expect(c.size).toBe(0);
+    expect(c.get(v({ ino: big }))).toBeUndefined();
   });
 
   test("a file changed within the quiet period is not remembered (timestamps are coarse)", () => {
@@ -129,6 +140,37 @@ describe("ListedCache", () => {
       }
     } finally {
       rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe("PosixBackend.listedObject", () => {
+  // An xattr read that fails (EIO on a soft NFS mount, say) once must not be remembered as "this
+  // file has no record": the made-up ETag would outlive the fault until the file changed.
+  test("a failed metadata read is not remembered", async () => {
+    const root = mkdtempSync(join(tmpdir(), "filegate-listed-"));
+    try {
+      writeFileSync(join(root, "k"), "abc");
+      const record: ObjectMeta = { etag: "0123456789abcdef0123456789abcdef", headers: {}, user: {}, size: 3, mtimeMs: 0, ino: 0 };
+      let failing = true;
+      class FlakyStore extends XattrMetaStore {
+        override read(_loc: MetaLocation, _st: FileIdentity): ObjectMeta | null | undefined {
+          return failing ? undefined : record;
+        }
+      }
+      const backend = new PosixBackend(root, new FlakyStore(), "none");
+      // The file is new, so stand in a cache whose quiet period has passed.
+      Object.assign(backend, { listed: new ListedCache(16, 0) });
+      const listed = async () => {
+        for await (const e of walkBucket(root, { isDirectoryObject: async () => false })) {
+          if (e.type === "object") return backend.listedObject(root, e).etag;
+        }
+      };
+      expect(await listed()).toMatch(/-1"$/);
+      failing = false;
+      expect(await listed()).toBe(`"${record.etag}"`);
+    } finally {
+      rmSync(root, { recursive: true, force: true });
     }
   });
 });
