@@ -30,6 +30,12 @@ export const DIGEST_LENGTH: Readonly<Record<ChecksumAlgorithm | "MD5", number>> 
   MD5: 16,
 });
 
+/** Whether `value` is the canonical base64 of a digest of `alg`'s length. */
+export function isDigest(alg: ChecksumAlgorithm, value: string): boolean {
+  const b = Buffer.from(value, "base64");
+  return b.length === DIGEST_LENGTH[alg] && b.toString("base64") === value;
+}
+
 /**
  * Parses x-amz-checksum-algorithm / x-amz-sdk-checksum-algorithm. Absent or empty means "none";
  * anything unrecognised is rejected with the message S3 uses, listing what this gateway supports.

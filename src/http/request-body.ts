@@ -2,7 +2,7 @@
 // removed (and each chunk signature checked) when used, and every declared digest attached so
 // the writer can check it on the way to disk.
 import { createChunkedDecoder } from "../auth/chunked.ts";
-import { CHECKSUM_ALGORITHMS, checksumHeader, computeChecksum, parseChecksumAlgorithm, type ChecksumAlgorithm } from "../checksums/index.ts";
+import { CHECKSUM_ALGORITHMS, checksumHeader, computeChecksum, isDigest, parseChecksumAlgorithm, type ChecksumAlgorithm } from "../checksums/index.ts";
 import { S3Error } from "../errors.ts";
 import { checkDeclared, readChunk, type IncomingBody } from "../posix/incoming.ts";
 import type { S3Context } from "../s3/context.ts";
@@ -36,12 +36,18 @@ export function headerChecksum(h: Headers): { algorithm: ChecksumAlgorithm; valu
   return given.length ? { algorithm: given[0], value: h.get(checksumHeader(given[0]))!.trim() } : undefined;
 }
 
+/** A value that is not a digest of the algorithm's length is malformed, not a mismatch. */
+function wellFormed(algorithm: ChecksumAlgorithm, value: string): string {
+  if (!isDigest(algorithm, value)) throw new S3Error("InvalidRequest", `Value for ${checksumHeader(algorithm)} header is invalid.`);
+  return value;
+}
+
 /** `headerDescribesBody` false: an x-amz-checksum-<alg> header is about something else (the
  * object a CompleteMultipartUpload makes), not this body. */
 function requestedChecksum(ctx: S3Context, trailers: Promise<Map<string, string>> | null, headerDescribesBody: boolean): IncomingBody["checksum"] {
   const h = ctx.headers;
   const given = headerDescribesBody ? headerChecksum(h) : undefined;
-  if (given) return { algorithm: given.algorithm, expected: given.value, fromTrailer: null };
+  if (given) return { algorithm: given.algorithm, expected: wellFormed(given.algorithm, given.value), fromTrailer: null };
   const trailer = h.get("x-amz-trailer")?.trim().toLowerCase();
   if (trailer) {
     const algorithm = CHECKSUM_ALGORITHMS.find((a) => checksumHeader(a) === trailer);
@@ -50,13 +56,17 @@ function requestedChecksum(ctx: S3Context, trailers: Promise<Map<string, string>
     const fromTrailer = trailers.then((m) => {
       const v = m.get(trailer);
       if (v === undefined) throw new S3Error("IncompleteBody", `The trailer ${trailer} was declared but not sent.`);
-      return v.trim();
+      return wellFormed(algorithm, v.trim());
     });
     fromTrailer.catch(() => {}); // awaited later; a body error must not also crash as unhandled
     return { algorithm, expected: null, fromTrailer };
   }
-  const algorithm: ChecksumAlgorithm | undefined =
-    parseChecksumAlgorithm(h.get("x-amz-sdk-checksum-algorithm")) ?? parseChecksumAlgorithm(h.get("x-amz-checksum-algorithm"));
+  const sdkAlgorithm = parseChecksumAlgorithm(h.get("x-amz-sdk-checksum-algorithm"));
+  // The SDK header only says how the client computed the value it sends; without one S3 refuses.
+  if (sdkAlgorithm && headerDescribesBody) {
+    throw new S3Error("InvalidRequest", "x-amz-sdk-checksum-algorithm specified, but no corresponding x-amz-checksum-* or x-amz-trailer headers were found.");
+  }
+  const algorithm: ChecksumAlgorithm | undefined = sdkAlgorithm ?? parseChecksumAlgorithm(h.get("x-amz-checksum-algorithm"));
   return algorithm ? { algorithm, expected: null, fromTrailer: null } : null;
 }
 

@@ -5,12 +5,12 @@
 import { createHash, randomBytes } from "node:crypto";
 import {
   CHECKSUM_ALGORITHMS,
-  DIGEST_LENGTH,
   checksumField,
   combineCrc,
   createHasher,
   crcFromDigest,
   crcToDigest,
+  isDigest,
   parseChecksumAlgorithm,
   type ChecksumAlgorithm,
 } from "../checksums/index.ts";
@@ -109,11 +109,6 @@ export function parseUploadChecksum(algorithmRaw: string | null, typeRaw: string
   if (type === "FULL_OBJECT" && !isCrc) throw new S3Error("InvalidRequest", `The ${algorithm} checksum algorithm does not support the FULL_OBJECT checksum type.`);
   if (type === "COMPOSITE" && algorithm === "CRC64NVME") throw new S3Error("InvalidRequest", "The CRC64NVME checksum algorithm does not support the COMPOSITE checksum type.");
   return { algorithm, type };
-}
-
-function isDigest(alg: ChecksumAlgorithm, value: string): boolean {
-  const b = Buffer.from(value, "base64");
-  return b.length === DIGEST_LENGTH[alg] && b.toString("base64") === value;
 }
 
 /** The CompleteMultipartUpload document, in request order; shape errors are MalformedXML. */

@@ -133,6 +133,21 @@ describe("x-amz-checksum-*", () => {
     const h = await s3.send(new HeadObjectCommand({ Bucket: B, Key: "ck/stream" }));
     expect(h.ContentEncoding).toBeUndefined();
   });
+  test("a malformed value is InvalidRequest, not BadDigest; nothing is stored", async () => {
+    for (const [hdr, v] of [["x-amz-checksum-crc32", "!!!"], ["x-amz-checksum-crc32", "short==="], ["x-amz-checksum-sha256", expectedChecksum("CRC32", body)]]) {
+      const r = await signedRequest(gw, { method: "PUT", path: `/${B}/ck/malformed`, body, headers: { [hdr]: v } });
+      expect({ hdr, v, status: r.status, code: r.code }).toEqual({ hdr, v, status: 400, code: "InvalidRequest" });
+      expect(r.text).toContain(`Value for ${hdr} header is invalid.`);
+    }
+    expect(existsSync(onDisk("ck/malformed"))).toBe(false);
+    expect(tmpFiles()).toEqual([]);
+  });
+  test("x-amz-sdk-checksum-algorithm with no checksum header or trailer is InvalidRequest", async () => {
+    const r = await signedRequest(gw, { method: "PUT", path: `/${B}/ck/sdk-only`, body, headers: { "x-amz-sdk-checksum-algorithm": "CRC32" } });
+    expect([r.status, r.code]).toEqual([400, "InvalidRequest"]);
+    expect(r.text).toContain("no corresponding x-amz-checksum-* or x-amz-trailer");
+    expect(existsSync(onDisk("ck/sdk-only"))).toBe(false);
+  });
 });
 
 describe("body integrity", () => {
