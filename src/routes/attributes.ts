@@ -41,7 +41,7 @@ const getObjectAttributes: Handler = (ctx) => {
     const page = parts.map((size, i) => ({ PartNumber: i + 1, Size: size })).filter((p) => p.PartNumber > marker).slice(0, maxParts);
     const truncated = page.length > 0 && page[page.length - 1].PartNumber < parts.length;
     body.ObjectParts = {
-      TotalPartsCount: parts.length,
+      PartsCount: parts.length, // the SDKs' TotalPartsCount; this is its name on the wire
       PartNumberMarker: marker,
       ...(truncated ? { NextPartNumberMarker: page[page.length - 1].PartNumber } : {}),
       MaxParts: maxParts,
