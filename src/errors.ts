@@ -77,13 +77,16 @@ export class S3Error extends Error {
   readonly status: number;
   /** Extra elements rendered into the error document (e.g. BucketName, Key, ArgumentName). */
   readonly extra: Record<string, string>;
+  /** Response headers HTTP asks for with this status (Allow on 405, Content-Range on 416). */
+  readonly headers: Record<string, string>;
 
-  constructor(code: S3ErrorCode, message?: string, extra: Record<string, string> = {}) {
+  constructor(code: S3ErrorCode, message?: string, extra: Record<string, string> = {}, headers: Record<string, string> = {}) {
     const [status, fallback] = CODES[code];
     super(message ?? fallback);
     this.code = code;
     this.status = status;
     this.extra = extra;
+    this.headers = headers;
   }
 }
 

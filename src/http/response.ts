@@ -49,7 +49,7 @@ export function errorXml(e: S3Error, resource: string, requestId: string): strin
 
 export function errorResponse(err: unknown, resource: string, requestId: string, method: string, log: (msg: string) => void): Response {
   const e = asS3Error(err, requestId, log);
-  const headers: Record<string, string> = { ...requestIdHeaders(requestId), "content-type": "application/xml" };
+  const headers: Record<string, string> = { ...e.headers, ...requestIdHeaders(requestId), "content-type": "application/xml" };
   if (e.status === 304 || method === "HEAD") {
     return new Response(null, { status: e.status, headers });
   }

@@ -128,7 +128,7 @@ function selectSpan(ctx: S3Context, info: ObjectInfo): { start: number; end: num
   }
   const r = parseRange(range, size);
   if (r.kind === "unsatisfiable") {
-    throw new S3Error("InvalidRange", undefined, { RangeRequested: range ?? "", ActualObjectSize: String(size) });
+    throw new S3Error("InvalidRange", undefined, { RangeRequested: range ?? "", ActualObjectSize: String(size) }, { "content-range": `bytes */${size}` });
   }
   if (r.kind === "partial") return { start: r.start, end: r.end, partial: true };
   return { start: 0, end: size - 1, partial: false };

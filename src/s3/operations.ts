@@ -397,5 +397,11 @@ export function resolveOperationOrThrow(r: RequestShape): OperationName {
   if (near && near.length > 0) {
     throw new S3Error("InvalidRequest", `This request is missing required ${near.join(", ")}.`);
   }
-  throw new S3Error("MethodNotAllowed");
+  const allowed = ["GET", "HEAD", "PUT", "POST", "DELETE"].filter((m) => resolveOperation({ ...r, method: m }) !== null);
+  throw new S3Error(
+    "MethodNotAllowed",
+    undefined,
+    { Method: method, ResourceType: targetOf(r).toUpperCase() },
+    { allow: allowed.join(", ") },
+  );
 }

@@ -125,8 +125,10 @@ describe("ranges", () => {
     const raw = await signedRequest(gw, { method: "GET", path: `/${B}/small`, headers: { range: "bytes=100-200" } });
     expect([raw.status, raw.code]).toEqual([416, "InvalidRange"]);
     expect(raw.text).toContain("<ActualObjectSize>26</ActualObjectSize>");
+    expect(raw.headers.get("content-range")).toBe("bytes */26"); // RFC 9110 §15.5.17
     const head = await signedRequest(gw, { method: "HEAD", path: `/${B}/small`, headers: { range: "bytes=100-200" } });
     expect(head.status).toBe(416);
+    expect(head.headers.get("content-range")).toBe("bytes */26");
   });
 
   test("HEAD with a Range → 206 headers, no body", async () => {

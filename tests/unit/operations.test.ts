@@ -345,11 +345,19 @@ describe("resolveOperationOrThrow", () => {
     expect(resolveOperationOrThrow(req("GET", "/b/k"))).toBe("GetObject");
   });
 
-  test("405 for a method the resource does not support", () => {
-    for (const r of [req("PUT", "/"), req("POST", "/b/k"), req("DELETE", "/b?location"), req("PATCH", "/b")]) {
+  test("405 for a method the resource does not support, with the methods it does in Allow", () => {
+    const cases: [RequestShape, string, string][] = [
+      [req("PUT", "/"), "GET, HEAD", "SERVICE"],
+      [req("POST", "/b/k"), "GET, HEAD, PUT, DELETE", "OBJECT"],
+      [req("DELETE", "/b?location"), "GET, HEAD", "BUCKET"],
+      [req("PATCH", "/b"), "GET, HEAD, PUT, POST, DELETE", "BUCKET"],
+    ];
+    for (const [r, allow, type] of cases) {
       const e = errorOf(r);
       expect(e.code).toBe("MethodNotAllowed");
       expect(e.status).toBe(405);
+      expect(e.headers.allow).toBe(allow);
+      expect(e.extra).toEqual({ Method: r.method, ResourceType: type });
     }
   });
 
