@@ -8,13 +8,31 @@ import type { FetchHandler, RunningServer, ServeOptions } from "./types.ts";
 // S3's EntityTooLarge; this cap sits above that so Bun's own bare 413 is only the last resort.
 const MAX_BODY = 6 * 1024 ** 3;
 
+let dateSecond = 0;
+let dateText = "";
+function httpDate(): string {
+  const s = Math.floor(Date.now() / 1000);
+  if (s !== dateSecond) {
+    dateSecond = s;
+    dateText = new Date(s * 1000).toUTCString();
+  }
+  return dateText;
+}
+
+/** Bun sends Date on every response but HEAD's; HTTP requires it and SDKs read it for clock skew. */
+async function withDate(response: Response | Promise<Response>): Promise<Response> {
+  const r = await response;
+  if (!r.headers.has("date")) r.headers.set("date", httpDate());
+  return r;
+}
+
 function readTls(tls: ServeOptions["tls"]) {
   return tls ? { cert: readFileSync(tls.cert, "utf8"), key: readFileSync(tls.key, "utf8") } : undefined;
 }
 
 export function serveBun(fetch: FetchHandler, opts: ServeOptions): RunningServer {
   const config = {
-    fetch,
+    fetch: (req: Request, server: unknown) => (req.method === "HEAD" ? withDate(fetch(req, server)) : fetch(req, server)),
     hostname: opts.host,
     port: opts.port,
     reusePort: opts.reusePort,

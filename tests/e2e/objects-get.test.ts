@@ -131,6 +131,14 @@ describe("ranges", () => {
     expect(head.headers.get("content-range")).toBe("bytes */26");
   });
 
+  test("every HEAD answer carries Date (SDKs correct clock skew from it)", async () => {
+    for (const path of [`/${B}/small`, `/${B}/no-such-key`, `/${B}`, `/no-such-bucket-zz`]) {
+      const r = await signedRequest(gw, { method: "HEAD", path });
+      const date = r.headers.get("date");
+      expect({ path, date: date !== null && Math.abs(Date.parse(date) - Date.now()) < 60_000 }).toEqual({ path, date: true });
+    }
+  });
+
   test("HEAD with a Range → 206 headers, no body", async () => {
     const r = await s3.send(new HeadObjectCommand({ Bucket: B, Key: "dir/big.bin", Range: "bytes=10-19" }));
     expect(r.$metadata.httpStatusCode).toBe(206);
