@@ -146,7 +146,8 @@ const getOrHeadObject: Handler = (ctx) => {
   const span = selectSpan(ctx, info);
   for (const [param, header] of RESPONSE_OVERRIDES) {
     const v = ctx.query.get(param);
-    if (v !== null) headers[header] = v;
+    // An empty override would leave Bun to add its own Content-Type beside the empty one.
+    if (v) headers[header] = v;
   }
   const length = span.end - span.start + 1;
   headers["content-length"] = String(Math.max(0, length));

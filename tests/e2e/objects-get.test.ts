@@ -236,6 +236,9 @@ describe("response overrides and checksums", () => {
     expect(plain.ContentType).toBe("text/plain");
     expect(plain.CacheControl).toBe("no-store");
     await bytes(plain);
+    // An empty override changes nothing (and must not leave two Content-Type headers).
+    const empty = await signedRequest(gw, { method: "GET", path: `/${B}/ovr`, query: { "response-content-type": "" } });
+    expect(empty.headers.get("content-type")).toBe("text/plain");
   });
 
   test("x-amz-checksum-mode: ENABLED → stored checksum on full GET/HEAD, none on a range", async () => {
