@@ -95,13 +95,13 @@ export function isS3Error(e: unknown): e is S3Error {
 }
 
 /** Maps errno-style failures from the filesystem to S3 errors without leaking paths. */
-export function fsError(e: unknown, notFound: S3ErrorCode = "NoSuchKey"): S3Error {
+export function fsError(e: unknown, notFound: S3ErrorCode = "NoSuchKey", notFoundExtra: Record<string, string> = {}): S3Error {
   if (isS3Error(e)) return e;
   const code = (e as NodeJS.ErrnoException | undefined)?.code;
   switch (code) {
     case "ENOENT":
     case "ENOTDIR":
-      return new S3Error(notFound);
+      return new S3Error(notFound, undefined, notFoundExtra);
     case "EACCES":
     case "EPERM":
     case "EROFS":

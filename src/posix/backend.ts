@@ -134,7 +134,7 @@ export class PosixBackend {
     try {
       st = statSync(dir);
     } catch (e) {
-      throw fsError(e, "NoSuchBucket");
+      throw fsError(e, "NoSuchBucket", { BucketName: name });
     }
     if (!st.isDirectory()) throw new S3Error("NoSuchBucket", undefined, { BucketName: name });
     return dir;
@@ -150,7 +150,7 @@ export class PosixBackend {
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
       if (code === "ENOTEMPTY" || code === "EEXIST") throw new S3Error("BucketNotEmpty", undefined, { BucketName: name });
-      throw fsError(e, "NoSuchBucket");
+      throw fsError(e, "NoSuchBucket", { BucketName: name });
     }
   }
 

@@ -51,6 +51,7 @@ export const bucketConfigHandlers: Partial<Record<OperationName, Handler>> = {
   PutBucketTagging: putBucketTagging,
   DeleteBucketTagging: deleteBucketTagging,
   GetBucketPolicy: notConfigured("NoSuchBucketPolicy"),
+  GetBucketPolicyStatus: notConfigured("NoSuchBucketPolicy"),
   GetBucketCors: notConfigured("NoSuchCORSConfiguration"),
   GetBucketLifecycleConfiguration: notConfigured("NoSuchLifecycleConfiguration"),
   GetBucketWebsite: notConfigured("NoSuchWebsiteConfiguration"),

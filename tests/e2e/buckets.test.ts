@@ -12,6 +12,7 @@ import {
   DeleteObjectCommand,
   S3Client,
   GetBucketPolicyCommand,
+  GetBucketPolicyStatusCommand,
   GetBucketCorsCommand,
   GetBucketLifecycleConfigurationCommand,
   GetBucketEncryptionCommand,
@@ -154,6 +155,7 @@ describe("refusals", () => {
       const err = await fail(s3.send(cmd as never));
       expect(err.name).toBe("NoSuchBucket");
       expect(err.$metadata.httpStatusCode).toBe(404);
+      expect((err as unknown as { BucketName?: string }).BucketName).toBe("no-such-bucket-x");
     }
   });
 });
@@ -215,6 +217,7 @@ describe("bucket settings a directory cannot carry out", () => {
     await s3.send(new CreateBucketCommand({ Bucket: b }));
     const cases: [unknown, string][] = [
       [new GetBucketPolicyCommand({ Bucket: b }), "NoSuchBucketPolicy"],
+      [new GetBucketPolicyStatusCommand({ Bucket: b }), "NoSuchBucketPolicy"],
       [new GetBucketCorsCommand({ Bucket: b }), "NoSuchCORSConfiguration"],
       [new GetBucketLifecycleConfigurationCommand({ Bucket: b }), "NoSuchLifecycleConfiguration"],
       [new GetBucketEncryptionCommand({ Bucket: b }), "ServerSideEncryptionConfigurationNotFoundError"],
