@@ -16,6 +16,8 @@ export function validateNewBucketName(name: string): void {
     throw bad("use lowercase letters, digits, dots and hyphens, starting and ending with a letter or digit");
   }
   if (name.includes("..")) throw bad("no two adjacent periods");
+  // Each dot-separated label starts and ends with a letter or digit (DNS-compatible names).
+  if (name.includes(".-") || name.includes("-.")) throw bad("no hyphen next to a period");
   if (/^\d+\.\d+\.\d+\.\d+$/.test(name)) throw bad("must not be formatted as an IP address");
   if (/^(xn--|sthree-|amzn-s3-demo-)/.test(name)) throw bad("reserved prefix");
   if (/(-s3alias|--ol-s3|\.mrap|--x-s3|--table-s3)$/.test(name)) throw bad("reserved suffix");

@@ -94,7 +94,7 @@ describe("lifecycle", () => {
 });
 
 describe("refusals", () => {
-  test.each(["Bad_Name", "ab", "-abc", "abc-", "a..b", "192.168.1.1", "xn--abc", "UPPER", "a".repeat(64), "abc-s3alias"])(
+  test.each(["Bad_Name", "ab", "-abc", "abc-", "a..b", "a.-b", "a-.b", "192.168.1.1", "xn--abc", "UPPER", "a".repeat(64), "abc-s3alias"])(
     "invalid name %p: InvalidBucketName",
     async (name) => {
       const r = sign({ method: "PUT", path: `/${name}`, headers: { host: `127.0.0.1:${gw.port}` }, payloadHash: EMPTY_SHA256 });
