@@ -70,7 +70,16 @@ function requestedChecksum(ctx: S3Context, trailers: Promise<Map<string, string>
   return algorithm ? { algorithm, expected: null, fromTrailer: null } : null;
 }
 
-export function incomingBody(ctx: S3Context, headerDescribesBody = true): IncomingBody {
+/**
+ * An upload's body (PutObject, UploadPart). S3 wants its length declared: a request with neither
+ * Content-Length nor Transfer-Encoding is 411, not an empty object.
+ */
+export function incomingBody(ctx: S3Context): IncomingBody {
+  if (ctx.headers.get("content-length") === null && ctx.headers.get("transfer-encoding") === null) throw new S3Error("MissingContentLength");
+  return verifiedBody(ctx, true);
+}
+
+function verifiedBody(ctx: S3Context, headerDescribesBody: boolean): IncomingBody {
   const auth = ctx.auth;
   let stream = ctx.request.body;
   let trailers: Promise<Map<string, string>> | null = null;
@@ -95,7 +104,7 @@ export function incomingBody(ctx: S3Context, headerDescribesBody = true): Incomi
  * over `limit` bytes without buffering it.
  */
 export async function readSmallBody(ctx: S3Context, limit: number, headerDescribesBody = true): Promise<string> {
-  const body = incomingBody(ctx, headerDescribesBody);
+  const body = verifiedBody(ctx, headerDescribesBody);
   if (body.length !== null && body.length > limit) throw new S3Error("MaxMessageLengthExceeded");
   const chunks: Uint8Array[] = [];
   let size = 0;

@@ -200,6 +200,31 @@ describe("body integrity", () => {
   });
 });
 
+describe("declared length", () => {
+  /** One request written byte for byte on a fresh connection; the whole response text. */
+  const exchange = (text: string) =>
+    new Promise<string>((resolve, reject) => {
+      let response = "";
+      const sock = connect(gw.port, "127.0.0.1", () => sock.write(text));
+      sock.on("data", (d) => (response += d));
+      sock.on("error", reject);
+      sock.on("close", () => resolve(response));
+    });
+  test("no Content-Length and no Transfer-Encoding → 411 MissingContentLength, nothing stored", async () => {
+    const url = new URL(await presign(gw, "PUT", B, "len/none"));
+    const res = await exchange(`PUT ${url.pathname}${url.search} HTTP/1.1\r\nHost: ${url.host}\r\nConnection: close\r\n\r\n`);
+    expect(res).toMatch(/^HTTP\/1\.1 411/);
+    expect(res).toContain("<Code>MissingContentLength</Code>");
+    expect(existsSync(onDisk("len/none"))).toBe(false);
+  });
+  test("a plain chunked body (no length up front) is stored", async () => {
+    const url = new URL(await presign(gw, "PUT", B, "len/chunked"));
+    const res = await exchange(`PUT ${url.pathname}${url.search} HTTP/1.1\r\nHost: ${url.host}\r\nConnection: close\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n6\r\n chunk\r\n0\r\n\r\n`);
+    expect(res).toMatch(/^HTTP\/1\.1 200/);
+    expect(readFileSync(onDisk("len/chunked"), "utf8")).toBe("hello chunk");
+  });
+});
+
 describe("conditional writes", () => {
   test("If-None-Match: * → 412 when the key exists, 200 when not", async () => {
     await s3.send(new PutObjectCommand({ Bucket: B, Key: "cond/inm", Body: "first", IfNoneMatch: "*" }));
