@@ -53,6 +53,8 @@ const createBucket: Handler = async (ctx) => {
     const conf = parseXml(text, "CreateBucketConfiguration");
     const constraint = conf.LocationConstraint;
     if (constraint !== undefined && typeof constraint !== "string") throw new S3Error("MalformedXML");
+    // us-east-1 is the region with no constraint: AWS refuses it spelled out, even there.
+    if (constraint === "us-east-1") throw new S3Error("InvalidLocationConstraint");
     if (constraint && constraint !== ctx.services.config.region) {
       throw new S3Error("IllegalLocationConstraintException", `The ${constraint} location constraint is incompatible for the region specific endpoint this request was sent to.`);
     }

@@ -74,11 +74,14 @@ describe("lifecycle", () => {
     expect(await m.bucketExists(b)).toBe(false);
   });
 
-  test("CreateBucketConfiguration with our region is accepted, another region refused", async () => {
+  test("LocationConstraint: another region is refused; us-east-1 spelled out is invalid, as on AWS", async () => {
+    // (Our own region, when it is not us-east-1, is accepted: see the GetBucketLocation test.)
     const b = uniqueBucket();
-    await s3.send(new CreateBucketCommand({ Bucket: b, CreateBucketConfiguration: { LocationConstraint: "us-east-1" as never } }));
-    const err = await fail(s3.send(new CreateBucketCommand({ Bucket: uniqueBucket(), CreateBucketConfiguration: { LocationConstraint: "eu-west-1" } })));
-    expect(err.$metadata.httpStatusCode).toBe(400);
+    const us = await fail(s3.send(new CreateBucketCommand({ Bucket: b, CreateBucketConfiguration: { LocationConstraint: "us-east-1" as never } })));
+    expect([us.$metadata.httpStatusCode, us.name]).toEqual([400, "InvalidLocationConstraint"]);
+    const err = await fail(s3.send(new CreateBucketCommand({ Bucket: b, CreateBucketConfiguration: { LocationConstraint: "eu-west-1" } })));
+    expect([err.$metadata.httpStatusCode, err.name]).toEqual([400, "IllegalLocationConstraintException"]);
+    expect(existsSync(join(gw.root, b))).toBe(false);
   });
 
   test("malformed CreateBucketConfiguration: MalformedXML, no bucket made", async () => {
