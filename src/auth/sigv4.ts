@@ -494,11 +494,13 @@ export function verifyRequest(req: VerifiableRequest, opts: VerifyOptions): Auth
   throw new S3Error("AccessDenied");
 }
 
-function mismatch(accessKey: string, sts: string, creq: string): S3Error {
-  // S3 echoes what it signed so clients can debug canonicalisation; none of it is secret.
+function mismatch(accessKey: string, sts: string, given: string, creq: string): S3Error {
+  // S3 echoes what it signed (and the signature it was sent) so clients can debug
+  // canonicalisation; none of it is secret.
   return new S3Error("SignatureDoesNotMatch", undefined, {
     AWSAccessKeyId: accessKey,
     StringToSign: sts,
+    SignatureProvided: given,
     CanonicalRequest: creq,
   });
 }
@@ -569,7 +571,7 @@ function signedResult(
   const sts = stringToSign(amzDate, scope, creq);
   const signingKey = deriveSigningKey(secret, cred.date, cred.region, cred.service);
   const expected = hmacHex(signingKey, sts);
-  if (!signaturesEqual(expected, given)) throw mismatch(cred.accessKey, sts, creq);
+  if (!signaturesEqual(expected, given)) throw mismatch(cred.accessKey, sts, given, creq);
   return {
     accessKey: cred.accessKey,
     payload: payload.payload,

@@ -358,10 +358,11 @@ describe("header auth rules", () => {
     expect(codeOf(() => verifyRequest(make({ range: "bytes=0-10" }), opts()))).toBe("SignatureDoesNotMatch");
   });
 
-  test("signature mismatch carries the string to sign", () => {
+  test("signature mismatch carries the string to sign and the signature provided", () => {
     const e = errOf(() => verifyRequest(make({ authorization: authHeader(base.signedHeaders, "0".repeat(64)) }), opts()));
     expect(e.code).toBe("SignatureDoesNotMatch");
     expect(e.extra.StringToSign).toContain(base.canonicalRequestHash);
+    expect(e.extra.SignatureProvided).toBe("0".repeat(64));
   });
 
   test("unknown access key", () => {
