@@ -49,7 +49,7 @@ export async function acceptOwnerOnlyAcl(ctx: S3Context, allowedCanned: readonly
   const ownerId = ctx.services.owner.id;
   const onlyOwner = grants.every((g) => {
     const grantee = g.Grantee as Record<string, unknown> | undefined;
-    return g.Permission === "FULL_CONTROL" && grantee?.ID === ownerId;
+    return String(g.Permission ?? "").trim() === "FULL_CONTROL" && String(grantee?.ID ?? "").trim() === ownerId;
   });
   if (!onlyOwner) throw new S3Error("AccessControlListNotSupported");
 }

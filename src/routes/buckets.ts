@@ -51,8 +51,9 @@ const createBucket: Handler = async (ctx) => {
   const text = await readSmallBody(ctx, 64 * 1024);
   if (text.trim() !== "") {
     const conf = parseXml(text, "CreateBucketConfiguration");
-    const constraint = conf.LocationConstraint;
-    if (constraint !== undefined && typeof constraint !== "string") throw new S3Error("MalformedXML");
+    const raw = conf.LocationConstraint;
+    if (raw !== undefined && typeof raw !== "string") throw new S3Error("MalformedXML");
+    const constraint = raw?.trim();
     // us-east-1 is the region with no constraint: AWS refuses it spelled out, even there.
     if (constraint === "us-east-1") throw new S3Error("InvalidLocationConstraint");
     if (constraint && constraint !== ctx.services.config.region) {

@@ -190,7 +190,7 @@ const deleteObjects: Handler = async (ctx) => {
   const doc = parseXml(await readSmallBody(ctx, MAX_DELETE_BODY), "Delete");
   const objects = asArray(doc.Object as Record<string, unknown> | Record<string, unknown>[] | undefined);
   if (objects.length === 0 || objects.length > MAX_DELETE_KEYS) throw new S3Error("MalformedXML");
-  const quiet = String(doc.Quiet ?? "false").toLowerCase() === "true";
+  const quiet = String(doc.Quiet ?? "false").trim().toLowerCase() === "true";
   const deleted: Record<string, unknown>[] = [];
   const errors: Record<string, unknown>[] = [];
   for (const o of objects) {
@@ -199,7 +199,7 @@ const deleteObjects: Handler = async (ctx) => {
   for (const o of objects) {
     const key = o.Key as string;
     try {
-      const version = o.VersionId;
+      const version = typeof o.VersionId === "string" ? o.VersionId.trim() : o.VersionId;
       if (version !== undefined && version !== "null") throw new S3Error("NoSuchVersion");
       backend.deleteObject(bucket, key);
       if (!quiet) deleted.push({ Key: key, ...(version !== undefined ? { VersionId: version } : {}) });

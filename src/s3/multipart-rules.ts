@@ -118,15 +118,16 @@ export function parseCompleteXml(text: string): RequestedPart[] {
   if (parts.length === 0 || parts.length > MAX_PART_NUMBER) throw new S3Error("MalformedXML");
   return parts.map((p) => {
     if (typeof p !== "object" || p === null) throw new S3Error("MalformedXML");
-    const pn = p.PartNumber;
-    const etag = p.ETag;
+    // Unlike keys, these fields cannot have meaningful surrounding whitespace.
+    const pn = typeof p.PartNumber === "string" ? p.PartNumber.trim() : p.PartNumber;
+    const etag = typeof p.ETag === "string" ? p.ETag.trim() : p.ETag;
     if (typeof pn !== "string" || !/^\d{1,9}$/.test(pn) || typeof etag !== "string") throw new S3Error("MalformedXML");
     const out: RequestedPart = { partNumber: Number(pn), etag: etag.replace(/^"|"$/g, "").replace(/^&quot;|&quot;$/g, "") };
     for (const alg of CHECKSUM_ALGORITHMS) {
       const v = p[checksumField(alg)];
       if (v === undefined) continue;
       if (typeof v !== "string" || out.checksum) throw new S3Error("MalformedXML");
-      out.checksum = { algorithm: alg, value: v };
+      out.checksum = { algorithm: alg, value: v.trim() };
     }
     return out;
   });

@@ -80,7 +80,9 @@ const parser = new XMLParser({
   ignoreAttributes: true,
   removeNSPrefix: true,
   parseTagValue: false,
-  trimValues: true,
+  // Text is data: an object key " a " is not "a" (trimming made DeleteObjects delete the wrong
+  // object). Only the indentation between elements is dropped, by withoutLayout.
+  trimValues: false,
   processEntities: true,
   // Character references such as &#34; must decode (Go's encoder, so rclone, writes the quotes
   // around part ETags that way). Declared entities, where XML bombs live, never get this far:
@@ -102,8 +104,22 @@ export function parseXml(text: string, expectedRoot: string): Record<string, unk
   }
   const roots = Object.keys(doc).filter((k) => k !== "?xml");
   if (roots.length !== 1 || roots[0] !== expectedRoot) throw new S3Error("MalformedXML");
-  const content = doc[expectedRoot];
+  const content = withoutLayout(doc[expectedRoot]);
   return content && typeof content === "object" ? (content as Record<string, unknown>) : {};
+}
+
+const LAYOUT = /^\s*$/;
+
+/** Drops whitespace-only text beside child elements (pretty-printing); leaves leaf text as sent. */
+function withoutLayout(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(withoutLayout);
+  if (v === null || typeof v !== "object") return v;
+  const out: Record<string, unknown> = {};
+  for (const [k, child] of Object.entries(v)) {
+    if (k === "#text" && typeof child === "string" && LAYOUT.test(child)) continue;
+    out[k] = withoutLayout(child);
+  }
+  return out;
 }
 
 /** XML lists come back as one object or an array depending on count; normalise. */

@@ -101,6 +101,23 @@ describe("DeleteObjects", () => {
     expect(existsSync(onDisk("m"))).toBe(false);
   });
 
+  test("keys are matched exactly: surrounding spaces are part of the key", async () => {
+    for (const k of ["ws/k", "ws/k ", "ws/ k"]) await put(k, JSON.stringify(k));
+    const r = await s3.send(new DeleteObjectsCommand({ Bucket: B, Delete: { Objects: [{ Key: "ws/k " }, { Key: "ws/ k" }] } }));
+    expect((r.Deleted ?? []).map((d) => d.Key).sort()).toEqual(["ws/ k", "ws/k "]);
+    expect(readFileSync(onDisk("ws/k"), "utf8")).toBe(JSON.stringify("ws/k"));
+    expect(existsSync(onDisk("ws/k "))).toBe(false);
+    expect(existsSync(onDisk("ws/ k"))).toBe(false);
+    // A pretty-printed document works the same.
+    await put("ws/k ", "again");
+    const xml = "<Delete>\n  <Object>\n    <Key>ws/k </Key>\n  </Object>\n  <Quiet>\n    true\n  </Quiet>\n</Delete>\n";
+    const raw = await post(xml);
+    expect(raw.status).toBe(200);
+    expect(existsSync(onDisk("ws/k "))).toBe(false);
+    expect(existsSync(onDisk("ws/k"))).toBe(true);
+    expect(raw.text).not.toContain("<Deleted>");
+  });
+
   test("quiet mode reports only errors; hostile keys are per-key errors", async () => {
     await put("q/a", "a");
     const r = await s3.send(new DeleteObjectsCommand({ Bucket: B, Delete: { Quiet: true, Objects: [{ Key: "q/a" }, { Key: "q//bad" }] } }));

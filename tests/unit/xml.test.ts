@@ -7,6 +7,12 @@ describe("parseXml", () => {
     expect((doc.Part as Record<string, string>).ETag).toBe('"abc"');
     expect(parseXml("<A><B>&#x22;x&#x22; &amp;amp; &lt;</B></A>", "A").B).toBe('"x" &amp; <');
   });
+  test("text is kept exactly (keys may start or end with spaces); only indentation goes", () => {
+    const doc = parseXml("<Delete>\n  <Object>\n    <Key> ts </Key>\n  </Object>\n  <Object><Key>\tb\n</Key></Object>\n  <Quiet>true</Quiet>\n</Delete>", "Delete");
+    expect(doc).toEqual({ Object: [{ Key: " ts " }, { Key: "\tb\n" }], Quiet: "true" });
+    // Text beside elements that is not layout is still reported.
+    expect(parseXml("<A><B>x<C>y</C></B></A>", "A")).toEqual({ B: { C: "y", "#text": "x" } });
+  });
   test("DTDs and declared entities are refused", () => {
     const bomb = '<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;">]><A><B>&lol2;</B></A>';
     expect(() => parseXml(bomb, "A")).toThrow();
