@@ -321,7 +321,8 @@ export function parseAuthorizationHeader(value: string): ParsedAuthorization {
     if (algorithm.startsWith("AWS4-")) {
       throw new S3Error("AuthorizationHeaderMalformed", `The authorization header is malformed; the algorithm '${algorithm}' is not supported.`);
     }
-    throw new S3Error("InvalidRequest", SIGV2_MESSAGE);
+    // Not an AWS scheme at all (Bearer, Basic, empty): S3's answer names the header.
+    throw new S3Error("InvalidArgument", "Unsupported Authorization Type", { ArgumentName: "Authorization", ArgumentValue: value });
   }
   const fields = new Map<string, string>();
   for (const piece of v.slice(sp + 1).split(",")) {

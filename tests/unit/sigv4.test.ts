@@ -336,6 +336,10 @@ describe("Authorization header parsing", () => {
     const v2 = errOf(() => parseAuthorizationHeader("AWS AKIAIOSFODNN7EXAMPLE:frJIUN8DYpKDtOLCwo//yllqDzg="));
     expect(v2.code).toBe("InvalidRequest");
     expect(v2.message).toContain("Please use AWS4-HMAC-SHA256.");
+    for (const other of ["Bearer abc", "Basic dXNlcjpwYXNz", ""]) {
+      const e = errOf(() => parseAuthorizationHeader(other));
+      expect([e.code, e.message, e.extra.ArgumentName]).toEqual(["InvalidArgument", "Unsupported Authorization Type", "Authorization"]);
+    }
   });
 });
 
