@@ -42,9 +42,15 @@ export function asS3Error(err: unknown, requestId: string, log?: (msg: string) =
   return new S3Error("InternalError");
 }
 
+// Characters XML 1.0 cannot carry even as references. Keys may hold them (listings write them raw,
+// as S3 does, for encoding-type=url to fix); an error document must stay parseable for its code.
+const NOT_XML = /[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]/g;
+const xmlSafe = (s: string) => s.replace(NOT_XML, "\ufffd");
+
 /** The one rendering of S3's <Error> document. */
 export function errorXml(e: S3Error, resource: string, requestId: string): string {
-  return renderXml("Error", { Code: e.code, Message: e.message, ...e.extra, Resource: resource, RequestId: requestId, HostId: hostId }, null);
+  const extra = Object.fromEntries(Object.entries(e.extra).map(([k, v]) => [k, xmlSafe(v)]));
+  return renderXml("Error", { Code: e.code, Message: xmlSafe(e.message), ...extra, Resource: xmlSafe(resource), RequestId: requestId, HostId: hostId }, null);
 }
 
 export function errorResponse(err: unknown, resource: string, requestId: string, method: string, log: (msg: string) => void): Response {

@@ -65,6 +65,13 @@ describe("keys map to paths", () => {
     });
   }
 
+  test("the error for a NUL key is well-formed XML (NUL cannot appear in XML 1.0)", async () => {
+    const r = await signedRequest(gw, { method: "PUT", path: `/${B}/h/a%00b`, body: "evil" });
+    expect([r.status, r.code]).toEqual([400, "InvalidArgument"]);
+    expect(r.text).not.toContain("\0");
+    expect(r.text).toContain(`<Resource>/${B}/h/a\ufffdb</Resource>`);
+  });
+
   test("1024-byte key is accepted", async () => {
     // Five 204-byte segments: 1024 bytes, each segment within NAME_MAX.
     const key = Array.from({ length: 5 }, (_, i) => String(i).repeat(204)).join("/");
