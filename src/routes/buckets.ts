@@ -27,7 +27,10 @@ const listBuckets: Handler = (ctx) => {
     after = Buffer.from(token, "base64url").toString("utf8");
     if (!after) throw new S3Error("InvalidArgument", "The continuation token provided is incorrect.", { ArgumentName: "continuation-token" });
   }
-  const all = ctx.services.backend.listBuckets().filter((b) => b.name.startsWith(prefix) && b.name > after);
+  // Every bucket here is in the gateway's one region.
+  const bucketRegion = q.get("bucket-region");
+  const inRegion = bucketRegion === null || bucketRegion === "" || bucketRegion === ctx.services.config.region;
+  const all = inRegion ? ctx.services.backend.listBuckets().filter((b) => b.name.startsWith(prefix) && b.name > after) : [];
   const page = all.slice(0, max);
   const truncated = all.length > page.length;
   const region = ctx.services.config.region;
@@ -38,6 +41,9 @@ const listBuckets: Handler = (ctx) => {
     ...(q.has("prefix") ? { Prefix: prefix } : {}),
   });
 };
+
+/** AWS region names (eu-west-1, us-gov-west-1, ap-southeast-5, cn-north-1), and the legacy EU. */
+const REGION_NAME = /^(EU|[a-z]{2}(-(gov|iso[a-z]?))?-[a-z]+-\d{1,2})$/;
 
 const createBucket: Handler = async (ctx) => {
   const bucket = requireBucket(ctx);
@@ -54,8 +60,11 @@ const createBucket: Handler = async (ctx) => {
     const raw = conf.LocationConstraint;
     if (raw !== undefined && typeof raw !== "string") throw new S3Error("MalformedXML");
     const constraint = raw?.trim();
-    // us-east-1 is the region with no constraint: AWS refuses it spelled out, even there.
-    if (constraint === "us-east-1") throw new S3Error("InvalidLocationConstraint");
+    // us-east-1 is the region with no constraint: AWS refuses it spelled out, even there. A name
+    // that is no region at all is invalid too; a real region that is not ours is "illegal".
+    if (constraint === "us-east-1" || (constraint && constraint !== ctx.services.config.region && !REGION_NAME.test(constraint))) {
+      throw new S3Error("InvalidLocationConstraint");
+    }
     if (constraint && constraint !== ctx.services.config.region) {
       throw new S3Error("IllegalLocationConstraintException", `The ${constraint} location constraint is incompatible for the region specific endpoint this request was sent to.`);
     }
@@ -66,7 +75,7 @@ const createBucket: Handler = async (ctx) => {
 
 const headBucket: Handler = (ctx) => {
   requireBucketDir(ctx);
-  return new Response(null, { status: 200, headers: { "x-amz-bucket-region": ctx.services.config.region } });
+  return new Response(null, { status: 200, headers: { "x-amz-bucket-region": ctx.services.config.region, "x-amz-access-point-alias": "false" } });
 };
 
 const deleteBucket: Handler = (ctx) => {

@@ -52,8 +52,11 @@ describe("lifecycle", () => {
     const head = await s3.send(new HeadBucketCommand({ Bucket: b }));
     expect(head.$metadata.httpStatusCode).toBe(200);
     expect(head.BucketRegion).toBe("us-east-1");
+    expect(head.AccessPointAlias).toBe(false);
     const list = await s3.send(new ListBucketsCommand({}));
     expect(list.Buckets?.map((x) => x.Name)).toContain(b);
+    expect((await s3.send(new ListBucketsCommand({ BucketRegion: "us-east-1" }))).Buckets?.map((x) => x.Name)).toContain(b);
+    expect((await s3.send(new ListBucketsCommand({ BucketRegion: "eu-west-1" }))).Buckets ?? []).toEqual([]);
     expect(list.Owner?.ID).toMatch(/^[0-9a-f]{64}$/);
     expect(list.Owner?.DisplayName).toBe("filegate");
     const loc = await s3.send(new GetBucketLocationCommand({ Bucket: b }));
@@ -81,6 +84,8 @@ describe("lifecycle", () => {
     expect([us.$metadata.httpStatusCode, us.name]).toEqual([400, "InvalidLocationConstraint"]);
     const err = await fail(s3.send(new CreateBucketCommand({ Bucket: b, CreateBucketConfiguration: { LocationConstraint: "eu-west-1" } })));
     expect([err.$metadata.httpStatusCode, err.name]).toEqual([400, "IllegalLocationConstraintException"]);
+    const bogus = await fail(s3.send(new CreateBucketCommand({ Bucket: b, CreateBucketConfiguration: { LocationConstraint: "bogus-region-9" as never } })));
+    expect([bogus.$metadata.httpStatusCode, bogus.name]).toEqual([400, "InvalidLocationConstraint"]);
     expect(existsSync(join(gw.root, b))).toBe(false);
   });
 
