@@ -2,12 +2,13 @@
 // operation table → SigV4 verification → the operation's handler → response, and every response,
 // error or not, carries the request id headers and is counted and logged once.
 import { Hono } from "hono";
-import { verifyRequest } from "./auth/sigv4.ts";
+import { verifyRequest, type AuthResult } from "./auth/sigv4.ts";
 import { S3Error } from "./errors.ts";
 import { asS3Error, errorResponse, nextRequestId, requestIdHeaders } from "./http/response.ts";
 import type { AccessLog } from "./ops/access-log.ts";
 import type { Metrics } from "./ops/metrics.ts";
 import { isReady } from "./ops/ready.ts";
+import { corsHeadersFor } from "./routes/cors.ts";
 import { HANDLERS } from "./routes/index.ts";
 import { resolveAddress } from "./s3/address.ts";
 import type { S3Context, Services } from "./s3/context.ts";
@@ -23,7 +24,18 @@ export interface Observers {
   gauges?: () => Record<string, number>;
 }
 
-const READ_METHODS = new Set(["GET", "HEAD"]);
+const READ_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
+
+/** The identity of an unsigned CORS preflight: nobody, with no body to verify. */
+const PREFLIGHT_AUTH: AuthResult = Object.freeze({
+  accessKey: "",
+  payload: "unsigned",
+  seedSignature: "",
+  signingKey: new Uint8Array(0),
+  scope: "",
+  amzDate: "",
+  presigned: false,
+});
 
 export function createApp(services: Services, obs: Observers): Hono {
   const app = new Hono();
@@ -85,6 +97,12 @@ export async function handleS3(request: Request, services: Services, obs: Observ
     metrics.inFlight++;
     try {
       response = await dispatch(request, url, services, obs, requestId, outcome);
+      // Only browsers send Origin; everyone else pays one header lookup.
+      const origin = request.headers.get("origin");
+      if (origin !== null && outcome.bucket !== null && outcome.op !== "OptionsObject") {
+        const cors = corsHeadersFor(services.backend, outcome.bucket, origin, request.method);
+        if (cors) for (const [k, v] of Object.entries(cors)) response.headers.set(k, v);
+      }
     } finally {
       metrics.inFlight--;
     }
@@ -122,11 +140,12 @@ async function dispatch(request: Request, url: string, services: Services, obs: 
     const shape = { method: request.method, bucket: addr.bucket, key: addr.key, query, headers };
     const op = resolveOperation(shape);
     if (op) outcome.op = op;
-    const auth = await verifyRequest(
-      { method: request.method, url, headers },
-      { lookupSecret: services.lookupSecret, now: new Date(), region: services.config.region },
-    );
-    outcome.accessKey = auth.accessKey;
+    // Browsers send preflights without credentials; they only read the bucket's CORS rules.
+    const auth =
+      op === "OptionsObject"
+        ? PREFLIGHT_AUTH
+        : await verifyRequest({ method: request.method, url, headers }, { lookupSecret: services.lookupSecret, now: new Date(), region: services.config.region });
+    outcome.accessKey = auth.accessKey || null;
     // Authenticated callers learn what is wrong with the request shape; others only get AccessDenied.
     if (!op) resolveOperationOrThrow(shape);
     if (services.config.readonly && !READ_METHODS.has(request.method)) throw new S3Error("AccessDenied", "This gateway is read-only.");

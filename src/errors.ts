@@ -4,6 +4,7 @@
 const CODES = {
   AccessControlListNotSupported: [400, "The bucket does not allow ACLs"],
   AccessDenied: [403, "Access Denied"],
+  AccessForbidden: [403, "CORSResponse: This CORS request is not allowed."],
   AuthorizationHeaderMalformed: [400, "The authorization header is malformed."],
   AuthorizationQueryParametersError: [400, "Error parsing the X-Amz-Credential parameter."],
   BadRequest: [400, "Bad Request"],

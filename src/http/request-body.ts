@@ -99,6 +99,12 @@ function verifiedBody(ctx: S3Context, headerDescribesBody: boolean): IncomingBod
   };
 }
 
+/** Operations S3 marks "Content-MD5 required" (DeleteObjects, PutBucketCors) take any digest. */
+export function requireBodyDigest(h: Headers): void {
+  const has = h.get("content-md5") !== null || [...h.keys()].some((k) => k.startsWith("x-amz-checksum-") && k !== "x-amz-checksum-type") || h.get("x-amz-trailer") !== null;
+  if (!has) throw new S3Error("InvalidRequest", "Missing required header for this request: Content-MD5");
+}
+
 /**
  * Reads a small request document (XML) with the same verification as uploads, refusing anything
  * over `limit` bytes without buffering it.

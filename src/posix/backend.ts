@@ -89,6 +89,9 @@ const FOREIGN_ETAG = Buffer.alloc(16);
 
 const DIRECTORY_IDENTITY: FileIdentity = { size: 0, mtimeMs: 0, ino: 0, isDirectory: () => true };
 
+/** File names of the bucket settings in the bucket's private area. */
+export type BucketSetting = "bucket-tags" | "bucket-cors.json";
+
 export class PosixBackend {
   constructor(
     readonly root: string,
@@ -154,23 +157,27 @@ export class PosixBackend {
     }
   }
 
-  /** Bucket tags (URL-encoded), kept in the bucket's private area so any filesystem can hold them. */
-  bucketTags(bucketDir: string): string | undefined {
+  /**
+   * A bucket setting (tags, CORS rules) as stored text, kept in the bucket's private area so any
+   * filesystem can hold it and every gateway process sharing the tree sees the same.
+   */
+  bucketSetting(bucketDir: string, name: BucketSetting): string | undefined {
     try {
-      return readFileSync(join(bucketPrivateDir(bucketDir), "bucket-tags"), "utf8") || undefined;
+      return readFileSync(join(bucketPrivateDir(bucketDir), name), "utf8") || undefined;
     } catch {
       return undefined;
     }
   }
 
-  setBucketTags(bucketDir: string, tags: string | undefined): void {
-    const file = join(bucketPrivateDir(bucketDir), "bucket-tags");
-    if (tags === undefined) {
+  /** Replaces (undefined: removes) a bucket setting atomically. */
+  setBucketSetting(bucketDir: string, name: BucketSetting, value: string | undefined): void {
+    const file = join(bucketPrivateDir(bucketDir), name);
+    if (value === undefined) {
       rmSync(file, { force: true });
       return;
     }
     mkdirSync(bucketPrivateDir(bucketDir), { recursive: true });
-    writeFileAtomic(file, tags, this.fsync !== "none");
+    writeFileAtomic(file, value, this.fsync !== "none");
   }
 
   // ---- objects ----

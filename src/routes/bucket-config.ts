@@ -1,6 +1,7 @@
 // Bucket settings a plain directory has no way to carry out. Reading them gives the true answer
 // for a bucket where nothing is configured (what AWS answers then); setting them is 501, never a
-// pretended success. Bucket tags are real: kept with the bucket directory's metadata.
+// pretended success. Bucket tags are real: kept with the bucket directory's metadata (as are CORS
+// rules, in cors.ts).
 import { S3Error, type S3ErrorCode } from "../errors.ts";
 import { readSmallBody } from "../http/request-body.ts";
 import { xmlResponse } from "../http/response.ts";
@@ -23,7 +24,7 @@ const emptyDocument =
   };
 
 const getBucketTagging: Handler = (ctx) => {
-  const tags = decodeTags(ctx.services.backend.bucketTags(requireBucketDir(ctx)));
+  const tags = decodeTags(ctx.services.backend.bucketSetting(requireBucketDir(ctx), "bucket-tags"));
   if (tags.length === 0) throw new S3Error("NoSuchTagSet", undefined, { BucketName: ctx.bucket! });
   return xmlResponse("Tagging", tagSetXml(tags));
 };
@@ -31,12 +32,12 @@ const getBucketTagging: Handler = (ctx) => {
 const putBucketTagging: Handler = async (ctx) => {
   const dir = requireBucketDir(ctx);
   const tags = parseTaggingXml(await readSmallBody(ctx, 64 * 1024));
-  ctx.services.backend.setBucketTags(dir, tags.length ? encodeTags(tags) : undefined);
+  ctx.services.backend.setBucketSetting(dir, "bucket-tags", tags.length ? encodeTags(tags) : undefined);
   return new Response(null, { status: 204 });
 };
 
 const deleteBucketTagging: Handler = (ctx) => {
-  ctx.services.backend.setBucketTags(requireBucketDir(ctx), undefined);
+  ctx.services.backend.setBucketSetting(requireBucketDir(ctx), "bucket-tags", undefined);
   return new Response(null, { status: 204 });
 };
 
@@ -52,7 +53,6 @@ export const bucketConfigHandlers: Partial<Record<OperationName, Handler>> = {
   DeleteBucketTagging: deleteBucketTagging,
   GetBucketPolicy: notConfigured("NoSuchBucketPolicy"),
   GetBucketPolicyStatus: notConfigured("NoSuchBucketPolicy"),
-  GetBucketCors: notConfigured("NoSuchCORSConfiguration"),
   GetBucketLifecycleConfiguration: notConfigured("NoSuchLifecycleConfiguration"),
   GetBucketWebsite: notConfigured("NoSuchWebsiteConfiguration"),
   GetPublicAccessBlock: notConfigured("NoSuchPublicAccessBlockConfiguration"),
@@ -64,7 +64,6 @@ export const bucketConfigHandlers: Partial<Record<OperationName, Handler>> = {
   GetBucketRequestPayment: emptyDocument("RequestPaymentConfiguration", { Payer: "BucketOwner" }),
   GetBucketAccelerateConfiguration: emptyDocument("AccelerateConfiguration"),
   DeleteBucketPolicy: nothingToDelete,
-  DeleteBucketCors: nothingToDelete,
   DeleteBucketLifecycle: nothingToDelete,
   DeleteBucketWebsite: nothingToDelete,
   DeleteBucketEncryption: nothingToDelete,

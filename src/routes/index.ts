@@ -5,6 +5,7 @@ import { attributeHandlers } from "./attributes.ts";
 import { bucketConfigHandlers } from "./bucket-config.ts";
 import { bucketHandlers } from "./buckets.ts";
 import { copyHandlers } from "./copy.ts";
+import { corsHandlers } from "./cors.ts";
 import { listHandlers } from "./list.ts";
 import { multipartHandlers } from "./multipart.ts";
 import { objectHandlers } from "./objects.ts";
@@ -15,6 +16,7 @@ export const HANDLERS: Partial<Record<OperationName, Handler>> = {
   ...objectHandlers,
   ...attributeHandlers,
   ...copyHandlers,
+  ...corsHandlers,
   ...listHandlers,
   ...multipartHandlers,
 };

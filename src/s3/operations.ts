@@ -78,7 +78,8 @@ const FAMILIES = {
     "GetObjectAnnotation", "ListObjectAnnotations", "PutObjectAnnotation", "DeleteObjectAnnotation",
     "UpdateObjectEncryption",
   ],
-  other: ["CreateSession", "WriteGetObjectResponse"],
+  // A browser's CORS preflight ("OPTIONS object" in the REST API reference); never signed.
+  other: ["CreateSession", "WriteGetObjectResponse", "OptionsObject"],
 } as const;
 
 export type OperationFamily = keyof typeof FAMILIES;
@@ -129,7 +130,7 @@ export const WIRE_ALIASES: Readonly<Partial<Record<OperationName, OperationName>
 // the SDK's ?x-id=..., which is a client hint S3 does not route on).
 // ---------------------------------------------------------------------------------------------
 
-type Method = "GET" | "HEAD" | "PUT" | "POST" | "DELETE";
+type Method = "GET" | "HEAD" | "PUT" | "POST" | "DELETE" | "OPTIONS";
 type Target = "service" | "bucket" | "object";
 
 export interface OperationRow {
@@ -180,6 +181,10 @@ export const OPERATION_TABLE: readonly OperationRow[] = Object.freeze<OperationR
   { op: "ListObjects",            method: "GET",    target: "bucket" },
   { op: "ListObjectsV2",          method: "GET",    target: "bucket", queryAll: ["list-type=2"] },
   { op: "ListObjectVersions",     method: "GET",    target: "bucket", query: "versions" },
+
+  // -- CORS preflight --------------------------------------------------------------------------
+  { op: "OptionsObject",          method: "OPTIONS", target: "object" },
+  { op: "OptionsObject",          method: "OPTIONS", target: "bucket" },
 
   // -- bucket configuration (all target the bucket) --------------------------------------------
   { op: "GetBucketAcl",                              method: "GET",    target: "bucket", query: "acl" },
@@ -301,6 +306,8 @@ for (const row of OPERATION_TABLE) {
   ROWS_BY_METHOD.set(row.method, list);
 }
 
+const NO_QUERY = new URLSearchParams();
+
 function targetOf(r: RequestShape): Target {
   if (!r.bucket) return "service";
   // "/bucket/" reaches us as an empty key; S3 treats it as the bucket itself.
@@ -373,6 +380,8 @@ function resolveAs(method: string, r: RequestShape): OperationName | null {
  */
 export function resolveOperation(r: RequestShape): OperationName | null {
   const method = r.method.toUpperCase();
+  // A preflight carries the query of the request it asks about (?uploadId&partNumber...).
+  if (method === "OPTIONS") return resolveAs(method, { ...r, query: NO_QUERY });
   if (method !== "HEAD") return resolveAs(method, r);
   const head = resolveAs("HEAD", r);
   if (head) return head;

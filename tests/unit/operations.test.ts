@@ -148,6 +148,8 @@ const FIXTURES: [OperationName, string, string, Record<string, string>?][] = [
   ["UpdateObjectEncryption", "PUT", "/b/k?encryption"],
 
   ["CreateSession", "GET", "/b?session"],
+  ["OptionsObject", "OPTIONS", "/b/k"],
+  ["OptionsObject", "OPTIONS", "/b/k?uploadId=u&partNumber=1"],
   ["WriteGetObjectResponse", "POST", "/WriteGetObjectResponse", { "x-amz-request-route": "r", "x-amz-request-token": "t" }],
 ];
 
@@ -326,7 +328,7 @@ describe("resolveOperation: nothing matches", () => {
     expect(resolveOperation(req("POST", "/"))).toBeNull();
     expect(resolveOperation(req("POST", "/b/k"))).toBeNull();
     expect(resolveOperation(req("PATCH", "/b/k"))).toBeNull();
-    expect(resolveOperation(req("OPTIONS", "/b/k"))).toBeNull();
+    expect(resolveOperation(req("OPTIONS", "/"))).toBeNull();
   });
 });
 
