@@ -26,8 +26,12 @@ export interface Observers {
 
 const READ_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
 
-/** The identity of an unsigned CORS preflight: nobody, with no body to verify. */
-const PREFLIGHT_AUTH: AuthResult = Object.freeze({
+/**
+ * The two operations whose request is not signed: a browser's CORS preflight (it only reads the
+ * bucket's CORS rules) and a form upload (its handler verifies the signed policy in the form).
+ */
+const UNSIGNED_OPS: ReadonlySet<OperationName> = new Set(["OptionsObject", "PostObject"]);
+const UNSIGNED_AUTH: AuthResult = Object.freeze({
   accessKey: "",
   payload: "unsigned",
   seedSignature: "",
@@ -140,10 +144,9 @@ async function dispatch(request: Request, url: string, services: Services, obs: 
     const shape = { method: request.method, bucket: addr.bucket, key: addr.key, query, headers };
     const op = resolveOperation(shape);
     if (op) outcome.op = op;
-    // Browsers send preflights without credentials; they only read the bucket's CORS rules.
     const auth =
-      op === "OptionsObject"
-        ? PREFLIGHT_AUTH
+      op !== null && UNSIGNED_OPS.has(op)
+        ? UNSIGNED_AUTH
         : await verifyRequest({ method: request.method, url, headers }, { lookupSecret: services.lookupSecret, now: new Date(), region: services.config.region });
     outcome.accessKey = auth.accessKey || null;
     // Authenticated callers learn what is wrong with the request shape; others only get AccessDenied.

@@ -302,7 +302,7 @@ export interface ParsedAuthorization {
 
 const SIGV2_MESSAGE = "The authorization mechanism you have provided is not supported. Please use AWS4-HMAC-SHA256.";
 
-function splitCredential(credential: string): Omit<ParsedAuthorization, "signedHeaders" | "signature"> | null {
+export function splitCredential(credential: string): Omit<ParsedAuthorization, "signedHeaders" | "signature"> | null {
   const parts = credential.split("/");
   if (parts.length < 5) return null;
   // Access keys never contain '/', but the scope is always the last four parts, so take it from the end.

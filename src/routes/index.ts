@@ -9,6 +9,7 @@ import { corsHandlers } from "./cors.ts";
 import { listHandlers } from "./list.ts";
 import { multipartHandlers } from "./multipart.ts";
 import { objectHandlers } from "./objects.ts";
+import { postObjectHandlers } from "./post-object.ts";
 
 export const HANDLERS: Partial<Record<OperationName, Handler>> = {
   ...bucketHandlers,
@@ -19,4 +20,5 @@ export const HANDLERS: Partial<Record<OperationName, Handler>> = {
   ...corsHandlers,
   ...listHandlers,
   ...multipartHandlers,
+  ...postObjectHandlers,
 };

@@ -1,0 +1,131 @@
+// PostObject: the browser form upload. The request itself is not signed; the form carries a
+// policy (what may be uploaded, until when) and its SigV4 signature. Fields before the file are
+// read into memory (at most 20 KB, S3's limit); the file streams to disk like any PUT body.
+import { ALGORITHM, deriveSigningKey, hmacHex, parseAmzDate, signaturesEqual, splitCredential } from "../auth/sigv4.ts";
+import { S3Error } from "../errors.ts";
+import { formBoundary, readFormUntilFile } from "../http/form-data.ts";
+import { xmlResponse } from "../http/response.ts";
+import { requireBucket, type Handler, type S3Context } from "../s3/context.ts";
+import type { OperationName } from "../s3/operations.ts";
+import { checkPolicy, decodePolicy } from "../s3/post-policy.ts";
+import { encodeTags, parseTaggingXml } from "../s3/tags.ts";
+import { refuseUnsupportedWriteHeaders, STORED_HEADERS, storedHeadersFrom } from "./objects.ts";
+
+const MAX_FIELDS = 20 * 1024;
+const MAX_OBJECT = 5 * 1024 ** 3;
+
+/** Form fields that stand for the request headers of a PUT. */
+function headerOf(field: string): string | null {
+  if (field === "acl") return "x-amz-acl";
+  if ((STORED_HEADERS as readonly string[]).includes(field) || field.startsWith("x-amz-meta-")) return field;
+  if (field === "x-amz-storage-class" || field.startsWith("x-amz-server-side-encryption") || field.startsWith("x-amz-object-lock-")) return field;
+  if (field === "x-amz-website-redirect-location") return field;
+  return null;
+}
+
+/** Verifies the policy's SigV4 signature; the form's fields are lower-cased names. */
+function authenticate(ctx: S3Context, form: Map<string, string>): void {
+  const policy = form.get("policy");
+  // Without a policy the upload would be anonymous, and no bucket here takes anonymous writes.
+  if (policy === undefined) throw new S3Error("AccessDenied");
+  const field = (name: string) => {
+    const v = form.get(name);
+    if (v === undefined) throw new S3Error("InvalidArgument", `Bucket POST must contain a field named '${name}'.`, { ArgumentName: name });
+    return v;
+  };
+  if (form.has("awsaccesskeyid") && !form.has("x-amz-algorithm")) {
+    throw new S3Error("InvalidRequest", "The authorization mechanism you have provided is not supported. Please use AWS4-HMAC-SHA256.");
+  }
+  if (field("x-amz-algorithm") !== ALGORITHM) throw new S3Error("InvalidArgument", "Only AWS4-HMAC-SHA256 is supported.", { ArgumentName: "x-amz-algorithm" });
+  const credential = field("x-amz-credential");
+  const cred = splitCredential(credential);
+  const region = ctx.services.config.region;
+  if (!cred || cred.service !== "s3" || cred.terminator !== "aws4_request") {
+    throw new S3Error("AuthorizationQueryParametersError", "Error parsing the X-Amz-Credential parameter.");
+  }
+  if (cred.region !== region) {
+    throw new S3Error("AuthorizationQueryParametersError", `Error parsing the X-Amz-Credential parameter; the region '${cred.region}' is wrong; expecting '${region}'`, { Region: region });
+  }
+  const date = field("x-amz-date");
+  if (!parseAmzDate(date) || date.slice(0, 8) !== cred.date) throw new S3Error("AuthorizationQueryParametersError", "Invalid x-amz-date or a credential of another day.");
+  const given = field("x-amz-signature");
+  const secret = ctx.services.lookupSecret(cred.accessKey);
+  if (secret === undefined) throw new S3Error("InvalidAccessKeyId", undefined, { AWSAccessKeyId: cred.accessKey });
+  const expected = hmacHex(deriveSigningKey(secret, cred.date, cred.region, "s3"), policy);
+  if (!signaturesEqual(expected, given)) {
+    throw new S3Error("SignatureDoesNotMatch", undefined, { AWSAccessKeyId: cred.accessKey, StringToSign: policy, SignatureProvided: given });
+  }
+}
+
+/** Fails the upload as soon as it leaves the size range the policy allows. */
+function sizeLimit(min: number, max: number): TransformStream<Uint8Array, Uint8Array> {
+  let n = 0;
+  return new TransformStream({
+    transform(chunk, controller) {
+      n += chunk.byteLength;
+      if (n > max) throw new S3Error("EntityTooLarge", "Your proposed upload exceeds the maximum allowed size", { MaxSizeAllowed: String(max) });
+      controller.enqueue(chunk);
+    },
+    flush() {
+      if (n < min) throw new S3Error("EntityTooSmall", "Your proposed upload is smaller than the minimum allowed size", { ProposedSize: String(n), MinSizeAllowed: String(min) });
+    },
+  });
+}
+
+const encodePath = (key: string) => key.split("/").map(encodeURIComponent).join("/");
+
+const postObject: Handler = async (ctx) => {
+  const bucket = requireBucket(ctx);
+  const backend = ctx.services.backend;
+  backend.bucketDir(bucket);
+  const boundary = formBoundary(ctx.headers.get("content-type"));
+  if (!boundary || !ctx.request.body) {
+    throw new S3Error("PreconditionFailed", undefined, { Condition: "Bucket POST must be of the enclosure-type multipart/form-data" });
+  }
+  const form = await readFormUntilFile(ctx.request.body, boundary, MAX_FIELDS, () => new S3Error("MaxPostPreDataLengthExceededError"));
+  try {
+    const fields = new Map(form.fields.map(([k, v]) => [k.toLowerCase(), v]));
+    fields.set("bucket", bucket);
+    authenticate(ctx, fields);
+    const range = checkPolicy(decodePolicy(fields.get("policy")!), fields, new Date());
+    const rawKey = fields.get("key");
+    if (rawKey === undefined) throw new S3Error("InvalidArgument", "Bucket POST must contain a field named 'key'.  If it is specified, please check the order of the fields.", { ArgumentName: "key" });
+    if (!form.file) throw new S3Error("IncorrectNumberOfFilesInPostRequest");
+    const key = rawKey.replaceAll("${filename}", form.file.filename);
+
+    const h = new Headers();
+    for (const [name, value] of fields) {
+      const header = headerOf(name);
+      if (header) h.set(header, value);
+    }
+    refuseUnsupportedWriteHeaders(h);
+    const tagging = fields.get("tagging");
+    const tags = tagging ? parseTaggingXml(tagging) : [];
+    const stream = form.file.stream.pipeThrough(sizeLimit(range?.min ?? 0, Math.min(range?.max ?? MAX_OBJECT, MAX_OBJECT)));
+    const info = await backend.putObject(
+      bucket,
+      key,
+      { stream, length: null, sha256: null, contentMd5: null, checksum: null },
+      { ...storedHeadersFrom(h), tags: tags.length ? encodeTags(tags) : undefined },
+    );
+    await form.finish();
+
+    const location = `${new URL(ctx.request.url).origin}/${bucket}/${encodePath(key)}`;
+    const headers = { etag: info.etag, location };
+    const redirect = fields.get("success_action_redirect") ?? fields.get("redirect");
+    if (redirect && URL.canParse(redirect)) {
+      const q = new URLSearchParams({ bucket, key, etag: info.etag }).toString();
+      return new Response(null, { status: 303, headers: { ...headers, location: redirect + (redirect.includes("?") ? "&" : "?") + q } });
+    }
+    const status = fields.get("success_action_status");
+    if (status === "201") return xmlResponse("PostResponse", { Location: location, Bucket: bucket, Key: key, ETag: info.etag }, 201, headers);
+    return new Response(null, { status: status === "200" ? 200 : 204, headers });
+  } catch (e) {
+    await form.finish().catch(() => {});
+    throw e;
+  }
+};
+
+export const postObjectHandlers: Partial<Record<OperationName, Handler>> = {
+  PostObject: postObject,
+};
