@@ -37,12 +37,15 @@ export function formBoundary(contentType: string | null): string | null {
   return m ? (m[1] ?? m[2]) : null;
 }
 
-/** name and filename from a part's Content-Disposition. */
+/**
+ * name and filename from a part's Content-Disposition. Browsers percent-encode `"` in names and
+ * send backslashes as they are (`C:\dir\f.txt`), so a backslash escapes nothing here.
+ */
 export function parseDisposition(value: string): { name: string; filename: string | null } | null {
   if (!/^\s*form-data\s*(;|$)/i.test(value)) return null;
   const param = (p: string) => {
-    const m = new RegExp(`;\\s*${p}="((?:[^"\\\\]|\\\\.)*)"|;\\s*${p}=([^;\\s]+)`, "i").exec(value);
-    return m ? (m[1] !== undefined ? m[1].replace(/\\(.)/g, "$1") : m[2]) : null;
+    const m = new RegExp(`;\\s*${p}="([^"]*)"|;\\s*${p}=([^;\\s]+)`, "i").exec(value);
+    return m ? (m[1] ?? m[2]) : null;
   };
   const name = param("name");
   return name === null ? null : { name, filename: param("filename") };

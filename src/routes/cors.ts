@@ -5,7 +5,7 @@ import { S3Error } from "../errors.ts";
 import { readSmallBody, requireBodyDigest } from "../http/request-body.ts";
 import { xmlResponse } from "../http/response.ts";
 import type { PosixBackend } from "../posix/backend.ts";
-import { corsResponseHeaders, corsXml, matchCors, parseCorsXml, requestedHeaders, type CorsRule } from "../s3/cors.ts";
+import { CORS_METHODS, corsResponseHeaders, corsXml, matchCors, parseCorsXml, requestedHeaders, type CorsRule } from "../s3/cors.ts";
 import { requireBucketDir, type Handler } from "../s3/context.ts";
 import type { OperationName } from "../s3/operations.ts";
 
@@ -47,11 +47,13 @@ const preflight: Handler = (ctx) => {
   const origin = ctx.headers.get("origin");
   if (!origin) throw new S3Error("BadRequest", "Insufficient information. Origin request header needed.");
   const method = ctx.headers.get("access-control-request-method");
-  if (!method) throw new S3Error("BadRequest", `Invalid Access-Control-Request-Method: ${method}`);
+  if (!method || !CORS_METHODS.has(method)) throw new S3Error("BadRequest", `Invalid Access-Control-Request-Method: ${method}`);
   const rules = storedRules(ctx.services.backend, requireBucketDir(ctx));
+  const refused = (message: string) => new S3Error("AccessForbidden", message, { Method: method, ResourceType: ctx.key ? "OBJECT" : "BUCKET" });
+  if (!rules) throw refused("CORSResponse: CORS is not enabled for this bucket.");
   const wanted = requestedHeaders(ctx.headers.get("access-control-request-headers"));
-  const rule = rules && matchCors(rules, origin, method, wanted);
-  if (!rule) throw new S3Error("AccessForbidden", NOT_ALLOWED, { Method: method, ResourceType: ctx.key ? "OBJECT" : "BUCKET" });
+  const rule = matchCors(rules, origin, method, wanted);
+  if (!rule) throw refused(NOT_ALLOWED);
   return new Response(null, { status: 200, headers: corsResponseHeaders(rule, origin, wanted) });
 };
 

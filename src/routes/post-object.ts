@@ -19,7 +19,7 @@ function headerOf(field: string): string | null {
   if (field === "acl") return "x-amz-acl";
   if ((STORED_HEADERS as readonly string[]).includes(field) || field.startsWith("x-amz-meta-")) return field;
   if (field === "x-amz-storage-class" || field.startsWith("x-amz-server-side-encryption") || field.startsWith("x-amz-object-lock-")) return field;
-  if (field === "x-amz-website-redirect-location") return field;
+  if (field === "x-amz-website-redirect-location" || field.startsWith("x-amz-grant-")) return field;
   return null;
 }
 
@@ -84,14 +84,15 @@ const postObject: Handler = async (ctx) => {
   }
   const form = await readFormUntilFile(ctx.request.body, boundary, MAX_FIELDS, () => new S3Error("MaxPostPreDataLengthExceededError"));
   try {
-    const fields = new Map(form.fields.map(([k, v]) => [k.toLowerCase(), v]));
+    // S3 expands ${filename} before it checks the policy, in every field.
+    const filename = form.file?.filename ?? "";
+    const fields = new Map(form.fields.map(([k, v]) => [k.toLowerCase(), v.replaceAll("${filename}", filename)]));
     fields.set("bucket", bucket);
     authenticate(ctx, fields);
     const range = checkPolicy(decodePolicy(fields.get("policy")!), fields, new Date());
-    const rawKey = fields.get("key");
-    if (rawKey === undefined) throw new S3Error("InvalidArgument", "Bucket POST must contain a field named 'key'.  If it is specified, please check the order of the fields.", { ArgumentName: "key" });
+    const key = fields.get("key");
+    if (key === undefined) throw new S3Error("InvalidArgument", "Bucket POST must contain a field named 'key'.  If it is specified, please check the order of the fields.", { ArgumentName: "key" });
     if (!form.file) throw new S3Error("IncorrectNumberOfFilesInPostRequest");
-    const key = rawKey.replaceAll("${filename}", form.file.filename);
 
     const h = new Headers();
     for (const [name, value] of fields) {

@@ -13,7 +13,9 @@ export interface CorsRule {
   maxAge?: number;
 }
 
-const METHODS = new Set(["GET", "PUT", "HEAD", "POST", "DELETE"]);
+/** The methods a CORS rule may allow (and a preflight may ask about). */
+export const CORS_METHODS: ReadonlySet<string> = new Set(["GET", "PUT", "HEAD", "POST", "DELETE"]);
+const RULE_ELEMENTS = new Set(["ID", "AllowedMethod", "AllowedOrigin", "AllowedHeader", "ExposeHeader", "MaxAgeSeconds"]);
 const MAX_RULES = 100;
 
 function strings(v: unknown): string[] {
@@ -36,16 +38,21 @@ export function parseCorsXml(text: string): CorsRule[] {
   if (items.length === 0 || items.length > MAX_RULES) throw new S3Error("MalformedXML");
   return items.map((r) => {
     if (typeof r !== "object" || r === null) throw new S3Error("MalformedXML");
+    if (Object.keys(r).some((k) => !RULE_ELEMENTS.has(k))) throw new S3Error("MalformedXML");
     const methods = strings(r.AllowedMethod);
     const origins = strings(r.AllowedOrigin);
     if (methods.length === 0 || origins.length === 0) throw new S3Error("MalformedXML");
     for (const m of methods) {
-      if (!METHODS.has(m)) throw new S3Error("InvalidRequest", `Found unsupported HTTP method in CORS config. Unsupported method is ${m}`);
+      if (!CORS_METHODS.has(m)) throw new S3Error("InvalidRequest", `Found unsupported HTTP method in CORS config. Unsupported method is ${m}`);
     }
     const headers = strings(r.AllowedHeader);
     oneWildcard("AllowedOrigin", origins);
     oneWildcard("AllowedHeader", headers);
-    const rule: CorsRule = { methods, origins, headers, expose: strings(r.ExposeHeader) };
+    const expose = strings(r.ExposeHeader);
+    for (const e of expose) {
+      if (e.includes("*")) throw new S3Error("InvalidRequest", `ExposeHeader "${e}" contains wildcard. We currently do not support wildcard for ExposeHeader.`);
+    }
+    const rule: CorsRule = { methods, origins, headers, expose };
     if (r.ID !== undefined) {
       if (typeof r.ID !== "string" || r.ID.length > 255) throw new S3Error("MalformedXML");
       rule.id = r.ID;

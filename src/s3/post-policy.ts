@@ -26,6 +26,9 @@ function length(v: unknown): number {
   return n;
 }
 
+// "ISO8601 GMT", as AWS documents it: 2013-08-01T12:00:00.000Z (fraction optional).
+const EXPIRATION = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?Z$/;
+
 /** Decodes and checks the shape of the `policy` form field. */
 export function decodePolicy(base64: string): PostPolicy {
   let doc: unknown;
@@ -35,10 +38,12 @@ export function decodePolicy(base64: string): PostPolicy {
     throw invalid("Invalid JSON.");
   }
   if (typeof doc !== "object" || doc === null || Array.isArray(doc)) throw invalid("Invalid JSON.");
-  const { expiration, conditions } = doc as { expiration?: unknown; conditions?: unknown };
+  const { expiration, conditions, ...rest } = doc as { expiration?: unknown; conditions?: unknown };
+  const unexpected = Object.keys(rest)[0];
+  if (unexpected !== undefined) throw invalid(`Unexpected: '${unexpected}'`);
   if (typeof expiration !== "string") throw invalid("Policy missing expiration.");
   const when = new Date(expiration);
-  if (Number.isNaN(when.getTime())) throw invalid(`Invalid 'expiration' value: '${expiration}'`);
+  if (!EXPIRATION.test(expiration) || Number.isNaN(when.getTime())) throw invalid(`Invalid 'expiration' value: '${expiration}'`);
   if (!Array.isArray(conditions)) throw invalid("Policy missing conditions.");
   const out: PolicyCondition[] = [];
   for (const c of conditions) {
@@ -67,9 +72,17 @@ function exempt(name: string): boolean {
   return name === "file" || name === "policy" || name === "x-amz-signature" || name.startsWith("x-ignore-");
 }
 
+function meets(c: Extract<PolicyCondition, { field: string }>, got: string): boolean {
+  if (c.op === "eq") return got === c.value;
+  // A Content-Type may list several types; each must start with the value.
+  if (c.field === "content-type") return got.split(",").every((t) => t.trim().startsWith(c.value));
+  return got.startsWith(c.value);
+}
+
 /**
- * Checks the form (field names lower-cased; `bucket` from the URL) against the policy at `now`.
- * Returns the allowed size range, if the policy sets one.
+ * Checks the form (field names lower-cased, variables such as ${filename} already expanded, and
+ * `bucket` from the URL) against the policy at `now`. Returns the allowed size range: every
+ * content-length-range condition must hold, so it is their intersection.
  */
 export function checkPolicy(policy: PostPolicy, form: Map<string, string>, now: Date): { min: number; max: number } | undefined {
   if (policy.expiration.getTime() <= now.getTime()) throw failed("Policy expired.");
@@ -77,15 +90,14 @@ export function checkPolicy(policy: PostPolicy, form: Map<string, string>, now: 
   let range: { min: number; max: number } | undefined;
   for (const c of policy.conditions) {
     if (c.op === "content-length-range") {
-      range = { min: c.min, max: c.max };
+      range = { min: Math.max(range?.min ?? 0, c.min), max: Math.min(range?.max ?? Infinity, c.max) };
       continue;
     }
     named.add(c.field);
-    const got = form.get(c.field) ?? "";
-    const ok = c.op === "eq" ? got === c.value : got.startsWith(c.value);
-    if (!ok) throw failed(`Policy Condition failed: ${c.text}`);
+    if (!meets(c, form.get(c.field) ?? "")) throw failed(`Policy Condition failed: ${c.text}`);
   }
-  const extra = [...form.keys()].filter((k) => !exempt(k) && k !== "bucket" && !named.has(k));
+  // The bucket is a field of every upload, so the policy must name it too.
+  const extra = [...form.keys()].filter((k) => !exempt(k) && !named.has(k));
   if (extra.length) throw failed(`Extra input fields: ${extra.join(", ")}`);
   return range;
 }

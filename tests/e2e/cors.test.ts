@@ -80,13 +80,18 @@ describe("a browser's requests", () => {
       [`/${B}/k`, { origin: "https://app.example", "access-control-request-method": "PUT", "access-control-request-headers": "x-other" }],
       [`/${B}/k`, { origin: "https://evil.example", "access-control-request-method": "GET" }],
       [`/${B}/k`, { origin: "foo.suffix", "access-control-request-method": "PUT" }],
-      [`/${BARE}/k`, { origin: "https://app.example", "access-control-request-method": "GET" }],
     ] as const;
     for (const [path, headers] of forbidden) {
       const r = await preflight(path, headers);
       expect({ headers, status: r.status, cors: r.headers.get("access-control-allow-origin") }).toEqual({ headers, status: 403, cors: null });
       expect(await r.text()).toContain("<Code>AccessForbidden</Code>");
     }
+    const bare = await preflight(`/${BARE}/k`, { origin: "https://app.example", "access-control-request-method": "GET" });
+    expect(bare.status).toBe(403);
+    expect(await bare.text()).toContain("CORS is not enabled for this bucket.");
+    const badMethod = await preflight(`/${B}/k`, { origin: "https://app.example", "access-control-request-method": "PATCH" });
+    expect(badMethod.status).toBe(400);
+    expect(await badMethod.text()).toContain("Invalid Access-Control-Request-Method: PATCH");
     const noOrigin = await preflight(`/${B}/k`, { "access-control-request-method": "GET" });
     expect(noOrigin.status).toBe(400);
     const noMethod = await preflight(`/${B}/k`, { origin: "https://app.example" });

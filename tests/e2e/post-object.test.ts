@@ -71,6 +71,16 @@ describe("uploads", () => {
     expect((await s3.send(new GetObjectTaggingCommand({ Bucket: B, Key: "uploads/photo 1.jpg" }))).TagSet).toEqual([{ Key: "from", Value: "form" }]);
   });
 
+  test("${filename} is expanded before the policy is checked", async () => {
+    const { url, fields } = await presigned("user/a.txt");
+    const r = await post(url, { ...fields, key: "user/${filename}" }, "named", "a.txt");
+    expect(r.status).toBe(204);
+    expect(readFileSync(onDisk("user/a.txt"), "utf8")).toBe("named");
+    const other = await post(url, { ...fields, key: "user/${filename}" }, "named", "b.txt");
+    expect([other.status, other.code]).toEqual([403, "AccessDenied"]);
+    expect(existsSync(onDisk("user/b.txt"))).toBe(false);
+  });
+
   test("success_action_redirect: 303 to the page with bucket, key and etag", async () => {
     const { url, fields } = await presigned("form/r", { Fields: { success_action_redirect: "https://app.example/done?x=1" } });
     const form = new FormData();
@@ -111,6 +121,15 @@ describe("refusals (nothing stored)", () => {
     expect(expired.text).toContain("Policy expired");
     expect(existsSync(onDisk("form/forged"))).toBe(false);
     expect(existsSync(onDisk("form/old"))).toBe(false);
+  });
+
+  test("ACL fields other than private are refused as on PUT (BucketOwnerEnforced)", async () => {
+    for (const extra of [{ acl: "public-read" }, { "x-amz-grant-read": 'uri="http://acs.amazonaws.com/groups/global/AllUsers"' }]) {
+      const { url, fields } = await presigned("form/acl", { Fields: extra });
+      const r = await post(url, fields, "x");
+      expect({ extra, status: r.status, code: r.code }).toEqual({ extra, status: 400, code: "AccessControlListNotSupported" });
+    }
+    expect(existsSync(onDisk("form/acl"))).toBe(false);
   });
 
   test("no policy at all is anonymous: 403; not a form: 412", async () => {

@@ -36,6 +36,8 @@ describe("parseCorsXml", () => {
     expect(code(doc("<AllowedOrigin>*.a.*</AllowedOrigin><AllowedMethod>GET</AllowedMethod>"))?.[0]).toBe("InvalidRequest");
     expect(code(doc("<AllowedOrigin>*</AllowedOrigin><AllowedMethod>GET</AllowedMethod><AllowedHeader>x-*-*</AllowedHeader>"))?.[0]).toBe("InvalidRequest");
     expect(code(doc("<AllowedMethod>GET</AllowedMethod>"))?.[0]).toBe("MalformedXML");
+    expect(code(doc("<AllowedOrigin>*</AllowedOrigin><AllowedMethod>GET</AllowedMethod><ExposeHeader>x-*</ExposeHeader>"))?.[0]).toBe("InvalidRequest");
+    expect(code(doc("<AllowedOrigin>*</AllowedOrigin><AllowedMethod>GET</AllowedMethod><Bogus>1</Bogus>"))?.[0]).toBe("MalformedXML");
     expect(code(doc("<AllowedOrigin>*</AllowedOrigin>"))?.[0]).toBe("MalformedXML");
     expect(code("<CORSConfiguration></CORSConfiguration>")?.[0]).toBe("MalformedXML");
   });

@@ -26,7 +26,7 @@ const FILE = Buffer.concat([Buffer.from("line one\r\n--"), Buffer.from(`\r\n--${
 const BODY = Buffer.concat([
   Buffer.from(`preamble to ignore\r\n--${B}\r\nContent-Disposition: form-data; name="key"\r\n\r\nuploads/\${filename}\r\n`),
   Buffer.from(`--${B}\r\nContent-Disposition: form-data; name="X-Amz-Meta-Note"\r\n\r\n a note with spaces \r\n`),
-  Buffer.from(`--${B}\r\nContent-Disposition: form-data; name="File"; filename="my \\"photo\\".jpg"\r\nContent-Type: image/jpeg\r\n\r\n`),
+  Buffer.from(`--${B}\r\nContent-Disposition: form-data; name="File"; filename="my photo.jpg"\r\nContent-Type: image/jpeg\r\n\r\n`),
   FILE,
   Buffer.from(`\r\n--${B}\r\nContent-Disposition: form-data; name="after"\r\n\r\nignored\r\n--${B}--\r\n`),
 ]);
@@ -37,7 +37,8 @@ describe("multipart/form-data reader", () => {
     expect(formBoundary('Multipart/Form-Data; charset=utf-8; boundary="a b"')).toBe("a b");
     expect(formBoundary("application/x-www-form-urlencoded")).toBeNull();
     expect(formBoundary("multipart/form-data")).toBeNull();
-    expect(parseDisposition('form-data; name="file"; filename="a\\"b.txt"')).toEqual({ name: "file", filename: 'a"b.txt' });
+    // Browsers send backslashes raw (old ones send a whole Windows path) and percent-encode quotes.
+    expect(parseDisposition('form-data; name="file"; filename="C:\\dir\\a%22b.txt"')).toEqual({ name: "file", filename: "C:\\dir\\a%22b.txt" });
     expect(parseDisposition("form-data; name=key")).toEqual({ name: "key", filename: null });
     expect(parseDisposition('attachment; name="x"')).toBeNull();
   });
@@ -46,7 +47,7 @@ describe("multipart/form-data reader", () => {
     test(`fields, then the file streamed exactly, in chunks of ${size}`, async () => {
       const form = await readFormUntilFile(chunked(BODY, size), B, 20 * 1024, tooLarge);
       expect(form.fields).toEqual([["key", "uploads/${filename}"], ["X-Amz-Meta-Note", " a note with spaces "]]);
-      expect(form.file?.filename).toBe('my "photo".jpg');
+      expect(form.file?.filename).toBe("my photo.jpg");
       expect(form.file?.contentType).toBe("image/jpeg");
       expect((await text(form.file!.stream)).equals(FILE)).toBe(true);
       await form.finish();
@@ -95,10 +96,23 @@ describe("POST policy", () => {
     expect(fails(form({ bucket: "c" }))).toContain('{"bucket":"b"}');
     expect(fails(form({ "x-amz-meta-other": "1" }))).toContain("Extra input fields: x-amz-meta-other");
     expect(fails(form(), new Date(Date.now() + 120_000))).toContain("Policy expired.");
+    // Each type of a Content-Type list must meet a starts-with condition.
+    const types = decodePolicy(encode({ expiration: later, conditions: [{ bucket: "b" }, ["starts-with", "$Content-Type", "image/"]] }));
+    const typed = (ct: string) => new Map([["bucket", "b"], ["content-type", ct]]);
+    expect(checkPolicy(types, typed("image/jpg, image/png"), new Date())).toBeUndefined();
+    expect(() => checkPolicy(types, typed("image/jpg,text/plain"), new Date())).toThrow("Policy Condition failed");
+    // The bucket is a field: a policy that does not name it does not allow it.
+    const nameless = decodePolicy(encode({ expiration: later, conditions: [["starts-with", "$key", ""]] }));
+    expect(() => checkPolicy(nameless, new Map([["bucket", "b"], ["key", "k"]]), new Date())).toThrow("Extra input fields: bucket");
+  });
+
+  test("every content-length-range holds: the allowed range is their intersection", () => {
+    const two = decodePolicy(encode({ expiration: later, conditions: [{ bucket: "b" }, ["content-length-range", 0, 3], ["content-length-range", 1, 100]] }));
+    expect(checkPolicy(two, new Map([["bucket", "b"]]), new Date())).toEqual({ min: 1, max: 3 });
   });
 
   test("malformed policies are InvalidPolicyDocument", () => {
-    for (const bad of ["not base64 json", encode([]), encode({ conditions: [] }), encode({ expiration: "soon", conditions: [] }), encode({ expiration: later }), encode({ expiration: later, conditions: [["eq", "key", "x"]] }), encode({ expiration: later, conditions: [["between", "$key", "x"]] }), encode({ expiration: later, conditions: [["content-length-range", -1, 5]] })]) {
+    for (const bad of ["not base64 json", encode([]), encode({ conditions: [] }), encode({ expiration: "soon", conditions: [] }), encode({ expiration: later }), encode({ expiration: later, conditions: [["eq", "key", "x"]] }), encode({ expiration: later, conditions: [["between", "$key", "x"]] }), encode({ expiration: later, conditions: [["content-length-range", -1, 5]] }), encode({ expiration: later, conditions: [], foo: "bar" }), encode({ expiration: "2099", conditions: [] }), encode({ expiration: "2099-01-01 00:00:00.123+00:00", conditions: [] }), encode({ expiration: "2099-01-01T12:00:00+02:00", conditions: [] })]) {
       expect(() => decodePolicy(bad)).toThrow(expect.objectContaining({ code: "InvalidPolicyDocument" }));
     }
   });
