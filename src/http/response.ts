@@ -19,6 +19,16 @@ export function requestIdHeaders(requestId: string): Record<string, string> {
   return { "x-amz-request-id": requestId, "x-amz-id-2": hostId };
 }
 
+/**
+ * A time as S3 writes it in XML: ISO 8601 in whole seconds (`.000Z`). HTTP dates (Last-Modified)
+ * carry only seconds, and sync tools compare a listing's time with the one GET gave them; a
+ * listing with milliseconds made every file look changed.
+ */
+export function s3Time(at: Date | number): string {
+  const ms = typeof at === "number" ? at : at.getTime();
+  return new Date(Math.floor(ms / 1000) * 1000).toISOString();
+}
+
 export function xmlResponse(root: string, body: Record<string, unknown>, status = 200, headers: Record<string, string> = {}): Response {
   return xmlTextResponse(renderXml(root, body), status, headers);
 }

@@ -2,7 +2,7 @@
 // only true answer on a plain directory is "none" (versioning off, ownership enforced).
 import { S3Error } from "../errors.ts";
 import { readSmallBody } from "../http/request-body.ts";
-import { xmlResponse } from "../http/response.ts";
+import { s3Time, xmlResponse } from "../http/response.ts";
 import { requireBucket, type Handler, requireBucketDir } from "../s3/context.ts";
 import type { OperationName } from "../s3/operations.ts";
 import { parseXml } from "../xml/index.ts";
@@ -35,7 +35,7 @@ const listBuckets: Handler = (ctx) => {
   const truncated = all.length > page.length;
   const region = ctx.services.config.region;
   return xmlResponse("ListAllMyBucketsResult", {
-    Buckets: { Bucket: page.map((b) => ({ Name: b.name, CreationDate: b.created.toISOString(), BucketRegion: region })) },
+    Buckets: { Bucket: page.map((b) => ({ Name: b.name, CreationDate: s3Time(b.created), BucketRegion: region })) },
     Owner: ownerXml(ctx.services.owner),
     ...(truncated ? { ContinuationToken: Buffer.from(page[page.length - 1].name).toString("base64url") } : {}),
     ...(q.has("prefix") ? { Prefix: prefix } : {}),

@@ -2,7 +2,7 @@
 // metadata goes through JavaScript.
 import { S3Error } from "../errors.ts";
 import { evaluateConditions, readConditions } from "../http/conditions.ts";
-import { xmlResponse } from "../http/response.ts";
+import { s3Time, xmlResponse } from "../http/response.ts";
 import type { ObjectInfo } from "../posix/backend.ts";
 import { requireObject, type Handler, type S3Context } from "../s3/context.ts";
 import type { OperationName } from "../s3/operations.ts";
@@ -79,7 +79,7 @@ export const copyObject: Handler = async (ctx: S3Context) => {
   const ck = info.meta?.checksum;
   const checksum = ck ? { [checksumField(ck.algorithm)]: ck.value, ChecksumType: ck.type } : {};
   const headers: Record<string, string> = ck ? { [checksumHeader(ck.algorithm)]: ck.value } : {};
-  return xmlResponse("CopyObjectResult", { ETag: info.etag, LastModified: info.lastModified.toISOString(), ...checksum }, 200, headers);
+  return xmlResponse("CopyObjectResult", { ETag: info.etag, LastModified: s3Time(info.lastModified), ...checksum }, 200, headers);
 };
 
 export const copyHandlers: Partial<Record<OperationName, Handler>> = {

@@ -2,7 +2,7 @@
 // (src/posix/walk.ts): one page costs the page plus the directories on the resume path.
 import { S3Error } from "../errors.ts";
 import { keyEncoder } from "../s3/encoding-type.ts";
-import { xmlResponse } from "../http/response.ts";
+import { s3Time, xmlResponse } from "../http/response.ts";
 import type { ListedFields } from "../posix/listed-cache.ts";
 import { walkBucket, type WalkEntry } from "../posix/walk.ts";
 import { requireBucketDir, type Handler, type S3Context } from "../s3/context.ts";
@@ -73,7 +73,7 @@ function contents(ctx: S3Context, page: Page, enc: (s: string) => string, withOw
     Key: enc(o.key),
     VersionId: asVersions ? "null" : undefined,
     IsLatest: asVersions ? true : undefined,
-    LastModified: new Date(o.mtimeMs).toISOString(),
+    LastModified: s3Time(o.mtimeMs),
     ETag: o.etag,
     ChecksumAlgorithm: o.checksum?.algorithm,
     ChecksumType: o.checksum?.type,

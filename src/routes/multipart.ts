@@ -4,7 +4,7 @@ import { checksumField, checksumHeader } from "../checksums/index.ts";
 import { S3Error } from "../errors.ts";
 import { keepAliveXml } from "../http/keep-alive.ts";
 import { headerChecksum, incomingBody, readSmallBody } from "../http/request-body.ts";
-import { xmlResponse, xmlTextResponse } from "../http/response.ts";
+import { s3Time, xmlResponse, xmlTextResponse } from "../http/response.ts";
 import { MultipartStore, type CompletedUpload, type PartRecord, type UploadRecord } from "../posix/multipart.ts";
 import { requireBucket, requireObject, type Handler, type S3Context } from "../s3/context.ts";
 import {
@@ -81,13 +81,13 @@ const uploadPartCopy: Handler = async (ctx) => {
   }
   const part = await mp.copyPart(bucket, key, uploadIdOf(ctx), partNumber, srcInfo, range);
   const ck = part.checksum ? { [checksumField(part.checksum.algorithm)]: part.checksum.value } : {};
-  return xmlResponse("CopyPartResult", { ETag: `"${part.etag}"`, LastModified: part.lastModified, ...ck }, 200, partChecksumHeaders(part.checksum));
+  return xmlResponse("CopyPartResult", { ETag: `"${part.etag}"`, LastModified: s3Time(Date.parse(part.lastModified)), ...ck }, 200, partChecksumHeaders(part.checksum));
 };
 
 function partXml(p: PartRecord) {
   return {
     PartNumber: p.partNumber,
-    LastModified: p.lastModified,
+    LastModified: s3Time(Date.parse(p.lastModified)),
     ETag: `"${p.etag}"`,
     Size: p.size,
     ...(p.checksum ? { [checksumField(p.checksum.algorithm)]: p.checksum.value } : {}),
@@ -144,7 +144,7 @@ const listMultipartUploads: Handler = (ctx) => {
       Initiator: ownerXml(ctx.services.owner),
       Owner: ownerXml(ctx.services.owner),
       StorageClass: "STANDARD",
-      Initiated: u.initiated.toISOString(),
+      Initiated: s3Time(u.initiated),
       ...checksumConfigXml(u),
     })),
     CommonPrefixes: page.commonPrefixes.map((p) => ({ Prefix: enc(p) })),

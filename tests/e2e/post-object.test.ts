@@ -124,7 +124,7 @@ describe("refusals (nothing stored)", () => {
   });
 
   test("ACL fields other than private are refused as on PUT (BucketOwnerEnforced)", async () => {
-    for (const extra of [{ acl: "public-read" }, { "x-amz-grant-read": 'uri="http://acs.amazonaws.com/groups/global/AllUsers"' }]) {
+    for (const extra of [{ acl: "public-read" }, { "x-amz-grant-read": 'uri="http://acs.amazonaws.com/groups/global/AllUsers"' }] as Record<string, string>[]) {
       const { url, fields } = await presigned("form/acl", { Fields: extra });
       const r = await post(url, fields, "x");
       expect({ extra, status: r.status, code: r.code }).toEqual({ extra, status: 400, code: "AccessControlListNotSupported" });
