@@ -63,6 +63,12 @@ export interface UploadSummary extends UploadEntry {
   checksum?: UploadChecksum;
 }
 
+/** Whether `requested` names the parts `done` was made of: their ETags give the same ETag. */
+function sameRequest(done: CompletedUpload, requested: RequestedPart[]): boolean {
+  const md5s = requested.map((p) => p.etag.toLowerCase());
+  return md5s.every((m) => /^[0-9a-f]{32}$/.test(m)) && multipartEtag(md5s) === done.etag;
+}
+
 export interface CompletedUpload {
   key: string;
   completedAt: string;
@@ -295,12 +301,15 @@ export class MultipartStore {
     if (opts.ifMatch !== undefined) checkIfMatch(key, current, opts.ifMatch);
   }
 
-  /** The upload directory is gone: finished (answer again), being finished (wait), or never was. */
+  /**
+   * The upload directory is gone: finished (answer again, if this is a retry of the same request:
+   * the same parts give the same ETag), being finished (wait), or never was.
+   */
   private afterLostRace(bucket: string, key: string, uploadId: string, requested: RequestedPart[], opts: CompleteOptions, notFound: S3Error): CompletePlan {
     const uploadsDir = bucketUploadsDir(this.backend.bucketDir(bucket));
     const done = readJson<CompletedUpload>(join(uploadsDir, `${uploadId}.done`));
     if (done) {
-      if (done.key !== key) throw notFound;
+      if (done.key !== key || !sameRequest(done, requested)) throw notFound;
       return { kind: "done", result: done };
     }
     if (!listDir(uploadsDir).some((n) => n.startsWith(`${uploadId}.completing-`))) throw notFound;
@@ -319,7 +328,7 @@ export class MultipartStore {
   private prepareCompleteAfterWait(bucket: string, key: string, uploadId: string, requested: RequestedPart[], opts: CompleteOptions, uploadsDir: string, notFound: S3Error): CompletePlan | null {
     const done = readJson<CompletedUpload>(join(uploadsDir, `${uploadId}.done`));
     if (done) {
-      if (done.key !== key) throw notFound;
+      if (done.key !== key || !sameRequest(done, requested)) throw notFound;
       return { kind: "done", result: done };
     }
     const names = listDir(uploadsDir);

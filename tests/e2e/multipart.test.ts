@@ -180,6 +180,9 @@ describe("create, parts, complete", () => {
     // but the upload is gone for everything else
     expect(await s3Code(s3.send(new ListPartsCommand({ Bucket: bucket, Key: key, UploadId: id })))).toBe("NoSuchUpload");
     expect(await s3Code(s3.send(new CompleteMultipartUploadCommand({ ...input, Key: "retry/other" })))).toBe("NoSuchUpload");
+    // A "retry" naming other parts is not a retry.
+    const other = { ...input, MultipartUpload: { Parts: [{ PartNumber: 1, ETag: `"${"0".repeat(32)}"` }] } };
+    expect(await s3Code(s3.send(new CompleteMultipartUploadCommand(other)))).toBe("NoSuchUpload");
   });
 
   test("If-None-Match: * on Complete refuses to overwrite and keeps the upload", async () => {
