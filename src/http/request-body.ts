@@ -42,12 +42,18 @@ function wellFormed(algorithm: ChecksumAlgorithm, value: string): string {
   return value;
 }
 
+/** The checksum an x-amz-checksum-<alg> header (or form field) declares for the body, checked for form. */
+export function declaredChecksum(h: Headers): IncomingBody["checksum"] {
+  const given = headerChecksum(h);
+  return given ? { algorithm: given.algorithm, expected: wellFormed(given.algorithm, given.value), fromTrailer: null } : null;
+}
+
 /** `headerDescribesBody` false: an x-amz-checksum-<alg> header is about something else (the
  * object a CompleteMultipartUpload makes), not this body. */
 function requestedChecksum(ctx: S3Context, trailers: Promise<Map<string, string>> | null, headerDescribesBody: boolean): IncomingBody["checksum"] {
   const h = ctx.headers;
-  const given = headerDescribesBody ? headerChecksum(h) : undefined;
-  if (given) return { algorithm: given.algorithm, expected: wellFormed(given.algorithm, given.value), fromTrailer: null };
+  const given = headerDescribesBody ? declaredChecksum(h) : null;
+  if (given) return given;
   const trailer = h.get("x-amz-trailer")?.trim().toLowerCase();
   if (trailer) {
     const algorithm = CHECKSUM_ALGORITHMS.find((a) => checksumHeader(a) === trailer);

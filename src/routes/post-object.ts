@@ -4,6 +4,7 @@
 import { ALGORITHM, deriveSigningKey, hmacHex, parseAmzDate, signaturesEqual, splitCredential } from "../auth/sigv4.ts";
 import { S3Error } from "../errors.ts";
 import { formBoundary, readFormUntilFile } from "../http/form-data.ts";
+import { declaredChecksum } from "../http/request-body.ts";
 import { xmlResponse } from "../http/response.ts";
 import { requireBucket, type Handler, type S3Context } from "../s3/context.ts";
 import type { OperationName } from "../s3/operations.ts";
@@ -95,9 +96,12 @@ const postObject: Handler = async (ctx) => {
     if (!form.file) throw new S3Error("IncorrectNumberOfFilesInPostRequest");
 
     const h = new Headers();
+    const digests = new Headers();
     for (const [name, value] of fields) {
       const header = headerOf(name);
       if (header) h.set(header, value);
+      // Like a PUT's headers, these make the upload fail unless the bytes match.
+      if (name === "content-md5" || (name.startsWith("x-amz-checksum-") && name !== "x-amz-checksum-algorithm")) digests.set(name, value);
     }
     refuseUnsupportedWriteHeaders(h);
     const tagging = fields.get("tagging");
@@ -106,7 +110,7 @@ const postObject: Handler = async (ctx) => {
     const info = await backend.putObject(
       bucket,
       key,
-      { stream, length: null, sha256: null, contentMd5: null, checksum: null },
+      { stream, length: null, sha256: null, contentMd5: digests.get("content-md5"), checksum: declaredChecksum(digests) },
       { ...storedHeadersFrom(h), tags: tags.length ? encodeTags(tags) : undefined },
     );
     await form.finish();

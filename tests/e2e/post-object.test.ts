@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { GetObjectCommand, GetObjectTaggingCommand, HeadObjectCommand, type S3Client } from "@aws-sdk/client-s3";
 import { createPresignedPost } from "@aws-sdk/s3-presigned-post";
 import type * as Minio from "minio";
-import { randomBytes } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Gateway } from "./harness.ts";
@@ -79,6 +79,26 @@ describe("uploads", () => {
     const other = await post(url, { ...fields, key: "user/${filename}" }, "named", "b.txt");
     expect([other.status, other.code]).toEqual([403, "AccessDenied"]);
     expect(existsSync(onDisk("user/b.txt"))).toBe(false);
+  });
+
+  test("Content-MD5 and x-amz-checksum-* fields are checked against the bytes, as on PUT", async () => {
+    const body = Buffer.from("checked body");
+    const md5 = createHash("md5").update(body).digest("base64");
+    const ok = await presigned("form/md5", { Fields: { "Content-MD5": md5 } });
+    expect((await post(ok.url, ok.fields, body)).status).toBe(204);
+    const bad = await presigned("form/md5-bad", { Fields: { "Content-MD5": createHash("md5").update("other").digest("base64") } });
+    expect((await post(bad.url, bad.fields, body)).code).toBe("BadDigest");
+    const malformed = await presigned("form/md5-malformed", { Fields: { "Content-MD5": "nope" } });
+    expect((await post(malformed.url, malformed.fields, body)).code).toBe("InvalidDigest");
+    const sha = createHash("sha256").update(body).digest("base64");
+    const ck = await presigned("form/sha", { Fields: { "x-amz-checksum-sha256": sha } });
+    expect((await post(ck.url, ck.fields, body)).status).toBe(204);
+    const h = await s3.send(new HeadObjectCommand({ Bucket: B, Key: "form/sha", ChecksumMode: "ENABLED" }));
+    expect(h.ChecksumSHA256).toBe(sha);
+    const ckBad = await presigned("form/sha-bad", { Fields: { "x-amz-checksum-sha256": createHash("sha256").update("other").digest("base64") } });
+    expect((await post(ckBad.url, ckBad.fields, body)).code).toBe("BadDigest");
+    for (const k of ["form/md5-bad", "form/md5-malformed", "form/sha-bad"]) expect(existsSync(onDisk(k))).toBe(false);
+    expect(tmpFiles()).toEqual([]);
   });
 
   test("success_action_redirect: 303 to the page with bucket, key and etag", async () => {
