@@ -54,7 +54,8 @@ const preflight: Handler = (ctx) => {
   const wanted = requestedHeaders(ctx.headers.get("access-control-request-headers"));
   const rule = matchCors(rules, origin, method, wanted);
   if (!rule) throw refused(NOT_ALLOWED);
-  return new Response(null, { status: 200, headers: corsResponseHeaders(rule, origin, wanted) });
+  // An explicit length: Node would otherwise send an empty chunked body.
+  return new Response(null, { status: 200, headers: { ...corsResponseHeaders(rule, origin, wanted), "content-length": "0" } });
 };
 
 /**

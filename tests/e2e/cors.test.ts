@@ -69,6 +69,7 @@ describe("a browser's requests", () => {
     expect(r.headers.get("access-control-allow-headers")).toBe("content-type, x-amz-date");
     expect(r.headers.get("access-control-max-age")).toBe("600");
     expect(r.headers.get("access-control-allow-credentials")).toBe("true");
+    expect(r.headers.get("content-length")).toBe("0");
     const wild = await preflight(`/${B}`, { origin: "foo.suffix", "access-control-request-method": "GET" });
     expect(wild.status).toBe(200);
     expect(wild.headers.get("access-control-allow-origin")).toBe("foo.suffix");
