@@ -9,10 +9,44 @@ function readTls(tls: NonNullable<ServeOptions["tls"]>) {
   return { cert: readFileSync(tls.cert), key: readFileSync(tls.key) };
 }
 
+// How much of a refused request's unread body is read and dropped so the client, still sending,
+// gets to read the S3 error; past it the connection is closed.
+const MAX_DRAIN = 64 * 1024 * 1024;
+
+/**
+ * A request answered before its body was read (an early NoSuchBucket, AccessDenied, a refused
+ * upload) still has the client sending. @hono/node-server drains only briefly before it destroys
+ * the socket, and a client that sends its whole body before reading then sees a broken pipe
+ * instead of the error (Bun delivers it). Reading the rest here lets the answer through.
+ */
+async function drainUnread(body: ReadableStream<Uint8Array>): Promise<void> {
+  const reader = body.getReader();
+  let seen = 0;
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) return;
+      seen += value.byteLength;
+      if (seen > MAX_DRAIN) break;
+    }
+  } catch {
+    return;
+  }
+  await reader.cancel().catch(() => {});
+}
+
+function drainingFetch(fetch: FetchHandler): FetchHandler {
+  return async (req, env) => {
+    const res = await fetch(req, env);
+    if (req.body && !req.bodyUsed && !req.body.locked) void drainUnread(req.body);
+    return res;
+  };
+}
+
 export function serveNode(fetch: FetchHandler, opts: ServeOptions): Promise<RunningServer> {
   return new Promise((resolve, reject) => {
     const tlsOptions = opts.tls ? { createServer: createHttpsServer, serverOptions: readTls(opts.tls) } : {};
-    const server = serve({ fetch, hostname: opts.host, port: opts.port, ...tlsOptions } as never, (info) => {
+    const server = serve({ fetch: drainingFetch(fetch), hostname: opts.host, port: opts.port, ...tlsOptions } as never, (info) => {
       resolve({
         port: info.port,
         stop(timeoutMs) {

@@ -217,6 +217,38 @@ describe("declared length", () => {
     expect(res).toContain("<Code>MissingContentLength</Code>");
     expect(existsSync(onDisk("len/none"))).toBe(false);
   });
+  test("a refused upload sent whole before reading the answer still gets its S3 error", async () => {
+    // Clients without Expect: 100-continue send everything first; the error must not be a reset.
+    const url = new URL(await presign(gw, "PUT", "no-such-bucket-early", "k"));
+    const size = 20 * 1024 * 1024;
+    const res = await new Promise<string>((resolve) => {
+      let out = "";
+      let sent = false;
+      const finish = () => {
+        if (sent && out.includes("</Error>")) {
+          sock.destroy();
+          resolve(out);
+        }
+      };
+      const sock = connect(gw.port, "127.0.0.1", () => {
+        sock.write(`PUT ${url.pathname}${url.search} HTTP/1.1\r\nHost: ${url.host}\r\nContent-Length: ${size}\r\n\r\n`);
+        sock.write(Buffer.alloc(size, 1), () => {
+          sent = true;
+          finish();
+        });
+      });
+      sock.on("data", (d) => {
+        out += d;
+        finish();
+      });
+      sock.on("error", (e) => resolve(`${out}\n[${e.message}]`));
+      sock.on("close", () => resolve(`${out}\n[closed early]`));
+    });
+    expect(res).toMatch(/^HTTP\/1\.1 404/);
+    expect(res).toContain("<Code>NoSuchBucket</Code>");
+    expect(res).not.toContain("[");
+  });
+
   test("a plain chunked body (no length up front) is stored", async () => {
     const url = new URL(await presign(gw, "PUT", B, "len/chunked"));
     const res = await exchange(`PUT ${url.pathname}${url.search} HTTP/1.1\r\nHost: ${url.host}\r\nConnection: close\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n6\r\n chunk\r\n0\r\n\r\n`);
