@@ -17,14 +17,13 @@ import {
 import * as fs from "node:fs";
 import { join } from "node:path";
 import { minioClient, s3Client, startGateway, uniqueBucket, type Gateway } from "./harness.ts";
+import { listingModel, utf8Cmp, utf8Sort } from "../listing-model.ts";
 import { md5Hex } from "./objects-util.ts";
 import { EMPTY_SHA256, errorCode, rawRequest, sign } from "./sign.ts";
 
 let gw: Gateway;
 let s3: S3Client;
 
-const utf8Cmp = (a: string, b: string) => Buffer.compare(Buffer.from(a, "utf8"), Buffer.from(b, "utf8"));
-const utf8Sort = (xs: Iterable<string>) => [...xs].sort(utf8Cmp);
 const fail = (p: Promise<unknown>) =>
   p.then(
     () => {
@@ -55,29 +54,7 @@ const HAND_EMPTY_DIRS = ["empty", "hand/emptysub", "x/y/emptydir", "zz-empty/a/b
 let main: string;
 let ALL: string[]; // every key of `main`, in S3 order
 
-/** What S3 returns for the key set: contents and common prefixes in order, and the merged stream. */
-function model(keys: string[], o: { prefix?: string; delimiter?: string; startAfter?: string } = {}) {
-  const prefix = o.prefix ?? "";
-  const contents: string[] = [];
-  const prefixes: string[] = [];
-  const merged: string[] = [];
-  for (const k of utf8Sort(keys)) {
-    if (!k.startsWith(prefix)) continue;
-    let cp: string | undefined;
-    if (o.delimiter) {
-      const at = k.indexOf(o.delimiter, prefix.length);
-      if (at >= 0) cp = k.slice(0, at + o.delimiter.length);
-    }
-    const item = cp ?? k;
-    if (o.startAfter && utf8Cmp(item, o.startAfter) <= 0) continue;
-    if (cp !== undefined) {
-      if (prefixes[prefixes.length - 1] === cp) continue;
-      prefixes.push(cp);
-    } else contents.push(k);
-    merged.push(item);
-  }
-  return { contents, prefixes, merged };
-}
+const model = listingModel;
 
 interface Collected {
   contents: string[];

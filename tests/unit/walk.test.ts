@@ -5,6 +5,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { isS3Error } from "../../src/errors.ts";
+import { listingModel, utf8Sort } from "../listing-model.ts";
 import { compareKeys, listingCacheForTests, statModeForTests, walkBucket, type WalkEntry, type WalkOptions } from "../../src/posix/walk.ts";
 
 // Keys the tree below holds. "dir/" is a directory object; "lnk" is a symlink to a file. A file
@@ -15,34 +16,12 @@ const KEYS = [
   "m/\ud83d\ude00/1", "m/\uff61/2", "lnk", "only/", "nested/obj/", "nested/obj/inner/",
 ];
 
-const utf8Sort = (xs: string[]) => [...xs].sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
 
 type Flat = string; // "K:key" for objects, "P:prefix" for common prefixes
 const flat = (e: WalkEntry): Flat => (e.type === "object" ? "K:" + e.key : "P:" + e.prefix);
 const lastOf = (f: Flat) => f.slice(2);
 
-/** What S3 returns, computed from the key list alone. Common prefix CP is listed iff CP > startAfter. */
-function model(keys: string[], o: { prefix?: string; delimiter?: string; startAfter?: string }): Flat[] {
-  const prefix = o.prefix ?? "";
-  const out: Flat[] = [];
-  let lastCp: string | undefined;
-  for (const k of utf8Sort(keys)) {
-    if (!k.startsWith(prefix)) continue;
-    let cp: string | undefined;
-    if (o.delimiter) {
-      const at = k.indexOf(o.delimiter, prefix.length);
-      if (at >= 0) cp = k.slice(0, at + o.delimiter.length);
-    }
-    const item = cp ?? k;
-    if (o.startAfter !== undefined && o.startAfter !== "" && compareKeys(item, o.startAfter) <= 0) continue;
-    if (cp !== undefined) {
-      if (cp === lastCp) continue;
-      lastCp = cp;
-      out.push("P:" + cp);
-    } else out.push("K:" + k);
-  }
-  return out;
-}
+const model = (keys: string[], o: Parameters<typeof listingModel>[1]): Flat[] => listingModel(keys, o).entries;
 
 let root: string;
 let bucket: string;
