@@ -2,28 +2,24 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import {
   CompleteMultipartUploadCommand,
-  CreateBucketCommand,
   CreateMultipartUploadCommand,
   GetObjectAttributesCommand,
   PutObjectCommand,
-  S3Client,
+  type S3Client,
   UploadPartCommand,
 } from "@aws-sdk/client-s3";
 import { createHash } from "node:crypto";
-import { s3Client, startGateway, uniqueBucket, type Gateway } from "./harness.ts";
+import { uniqueBucket, type Gateway } from "./harness.ts";
+import { closeGateway, openGateway } from "./objects-util.ts";
 
 let gw: Gateway;
 let s3: S3Client;
 const bucket = uniqueBucket("attr");
 
 beforeAll(async () => {
-  gw = await startGateway();
-  s3 = s3Client(gw);
-  await s3.send(new CreateBucketCommand({ Bucket: bucket }));
+  ({ gw, s3 } = await openGateway(bucket));
 });
-afterAll(async () => {
-  await gw?.stop();
-});
+afterAll(() => closeGateway(gw, s3));
 
 test("ETag, checksum, size and storage class of a single-part object", async () => {
   const body = Buffer.from("attributes of this object");

@@ -1,11 +1,11 @@
 // Every SigV4 mode against a live gateway, with the client that exercises it.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { CreateBucketCommand, GetObjectCommand, ListBucketsCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
+import { GetObjectCommand, ListBucketsCommand, PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
 import { getSignedUrl } from "@aws-sdk/s3-request-presigner";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { ACCESS_KEY, REGION, SECRET_KEY, minioClient, s3Client, startGateway, uniqueBucket, type Gateway } from "./harness.ts";
-import { md5Hex, sha256Hex } from "./objects-util.ts";
+import { ACCESS_KEY, REGION, SECRET_KEY, minioClient, s3Client, uniqueBucket, type Gateway } from "./harness.ts";
+import { closeGateway, md5Hex, openGateway, sha256Hex } from "./objects-util.ts";
 import { EMPTY_SHA256, errorCode, rawRequest, sign, signedChunkedBody } from "./sign.ts";
 
 let gw: Gateway;
@@ -13,13 +13,9 @@ let s3: S3Client;
 const bucket = uniqueBucket("auth");
 
 beforeAll(async () => {
-  gw = await startGateway();
-  s3 = s3Client(gw);
-  await s3.send(new CreateBucketCommand({ Bucket: bucket }));
+  ({ gw, s3 } = await openGateway(bucket));
 });
-afterAll(async () => {
-  await gw?.stop();
-});
+afterAll(() => closeGateway(gw, s3));
 
 const onDisk = (key: string) => join(gw.root, bucket, key);
 const tmpFiles = () => {

@@ -1,12 +1,12 @@
 // Bodies of 8 MiB and more are hashed on a worker thread behind the writer: the same promises
 // must hold as for small bodies.
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { CreateBucketCommand, GetObjectCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
+import { GetObjectCommand, PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
 import { randomBytes } from "node:crypto";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { s3Client, startGateway, uniqueBucket, type Gateway } from "./harness.ts";
-import { md5B64, md5Hex } from "./objects-util.ts";
+import { uniqueBucket, type Gateway } from "./harness.ts";
+import { closeGateway, md5B64, md5Hex, openGateway } from "./objects-util.ts";
 
 let gw: Gateway;
 let s3: S3Client;
@@ -15,13 +15,9 @@ const body = randomBytes(12 * 1024 * 1024);
 const md5b64 = md5B64(body);
 
 beforeAll(async () => {
-  gw = await startGateway();
-  s3 = s3Client(gw);
-  await s3.send(new CreateBucketCommand({ Bucket: bucket }));
+  ({ gw, s3 } = await openGateway(bucket));
 });
-afterAll(async () => {
-  await gw?.stop();
-});
+afterAll(() => closeGateway(gw, s3));
 
 test("12 MiB PUT: ETag is the MD5, Content-MD5 verified, bytes intact", async () => {
   const put = await s3.send(new PutObjectCommand({ Bucket: bucket, Key: "big", Body: body, ContentMD5: md5b64 }));
