@@ -300,9 +300,9 @@ export interface ParsedAuthorization {
   signature: string;
 }
 
-const SIGV2_MESSAGE = "The authorization mechanism you have provided is not supported. Please use AWS4-HMAC-SHA256.";
+export const SIGV2_MESSAGE = "The authorization mechanism you have provided is not supported. Please use AWS4-HMAC-SHA256.";
 
-export function splitCredential(credential: string): Omit<ParsedAuthorization, "signedHeaders" | "signature"> | null {
+function splitCredential(credential: string): Omit<ParsedAuthorization, "signedHeaders" | "signature"> | null {
   const parts = credential.split("/");
   if (parts.length < 5) return null;
   // Access keys never contain '/', but the scope is always the last four parts, so take it from the end.
@@ -448,7 +448,7 @@ function checkAllAmzHeadersSigned(headers: HeaderSource, signed: Set<string>): v
 function checkScope(
   cred: { date: string; region: string; service: string; terminator: string },
   requestDate: string,
-  opts: VerifyOptions,
+  opts: { region: string },
   code: "AuthorizationHeaderMalformed" | "AuthorizationQueryParametersError",
 ): void {
   const prefix = code === "AuthorizationHeaderMalformed" ? "The authorization header is malformed" : "Error parsing the X-Amz-Credential parameter";
@@ -464,6 +464,16 @@ function checkScope(
   if (cred.terminator !== "aws4_request") {
     throw new S3Error(code, `${prefix}; incorrect terminal '${cred.terminator}'. This endpoint uses 'aws4_request'.`);
   }
+}
+
+/** An X-Amz-Credential given as a parameter (presigned URL, POST form), checked against the date. */
+function credentialParameter(credential: string, amzDate: string, opts: { region: string }) {
+  const cred = splitCredential(credential);
+  if (!cred) {
+    throw new S3Error("AuthorizationQueryParametersError", `Error parsing the X-Amz-Credential parameter; the Credential is mal-formed; expecting "<YOUR-AKID>/YYYYMMDD/REGION/SERVICE/aws4_request".`);
+  }
+  checkScope(cred, amzDate, opts, "AuthorizationQueryParametersError");
+  return cred;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -495,14 +505,14 @@ export function verifyRequest(req: VerifiableRequest, opts: VerifyOptions): Auth
   throw new S3Error("AccessDenied");
 }
 
-function mismatch(accessKey: string, sts: string, given: string, creq: string): S3Error {
+function mismatch(accessKey: string, sts: string, given: string, creq?: string): S3Error {
   // S3 echoes what it signed (and the signature it was sent) so clients can debug
   // canonicalisation; none of it is secret.
   return new S3Error("SignatureDoesNotMatch", undefined, {
     AWSAccessKeyId: accessKey,
     StringToSign: sts,
     SignatureProvided: given,
-    CanonicalRequest: creq,
+    ...(creq !== undefined ? { CanonicalRequest: creq } : {}),
   });
 }
 
@@ -617,11 +627,7 @@ function verifyQueryAuth(req: VerifiableRequest, path: string, query: string, pa
   if (expires > MAX_PRESIGN_EXPIRES) {
     throw new S3Error("AuthorizationQueryParametersError", "X-Amz-Expires must be less than a week (in seconds) that is; 604800");
   }
-  const cred = splitCredential(credential);
-  if (!cred) {
-    throw new S3Error("AuthorizationQueryParametersError", `Error parsing the X-Amz-Credential parameter; the Credential is mal-formed; expecting "<YOUR-AKID>/YYYYMMDD/REGION/SERVICE/aws4_request".`);
-  }
-  checkScope(cred, amzDate, opts, "AuthorizationQueryParametersError");
+  const cred = credentialParameter(credential, amzDate, opts);
   const signedHeaders = signedHeadersRaw.split(";").map((h) => h.trim().toLowerCase());
   if (signedHeaders.some((h) => h === "")) {
     throw new S3Error("AuthorizationQueryParametersError", "Error parsing the X-Amz-SignedHeaders parameter.");
@@ -664,4 +670,24 @@ function verifyQueryAuth(req: VerifiableRequest, path: string, query: string, pa
   const getter = (name: string) => req.headers.get(name);
   const creq = canonicalRequest(req.method, path, query, getter, signedHeaders, payloadValue, "X-Amz-Signature");
   return signedResult(cred, secret, amzDate, creq, signature, { payload: mode, expectedSha256, decodedContentLength, presigned: true });
+}
+
+/**
+ * Verifies the SigV4 fields of a browser POST form, whose string to sign is the base64 policy
+ * itself (no canonical request). Returns the access key.
+ */
+export function verifyPostPolicy(
+  form: { policy: string; algorithm: string; credential: string; amzDate: string; signature: string },
+  opts: Pick<VerifyOptions, "lookupSecret" | "region">,
+): string {
+  if (form.algorithm !== ALGORITHM) throw new S3Error("InvalidArgument", `Only ${ALGORITHM} is supported.`, { ArgumentName: "x-amz-algorithm" });
+  if (!parseAmzDate(form.amzDate)) {
+    throw new S3Error("AuthorizationQueryParametersError", "X-Amz-Date must be in the ISO8601 Long Format \"yyyyMMdd'T'HHmmss'Z'\"");
+  }
+  const cred = credentialParameter(form.credential, form.amzDate, opts);
+  const secret = opts.lookupSecret(cred.accessKey);
+  if (secret === undefined) throw new S3Error("InvalidAccessKeyId", undefined, { AWSAccessKeyId: cred.accessKey });
+  const expected = hmacHex(deriveSigningKey(secret, cred.date, cred.region, cred.service), form.policy);
+  if (!signaturesEqual(expected, form.signature)) throw mismatch(cred.accessKey, form.policy, form.signature);
+  return cred.accessKey;
 }

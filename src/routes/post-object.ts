@@ -1,7 +1,7 @@
 // PostObject: the browser form upload. The request itself is not signed; the form carries a
 // policy (what may be uploaded, until when) and its SigV4 signature. Fields before the file are
 // read into memory (at most 20 KB, S3's limit); the file streams to disk like any PUT body.
-import { ALGORITHM, deriveSigningKey, hmacHex, parseAmzDate, signaturesEqual, splitCredential } from "../auth/sigv4.ts";
+import { SIGV2_MESSAGE, verifyPostPolicy } from "../auth/sigv4.ts";
 import { S3Error } from "../errors.ts";
 import { formBoundary, readFormUntilFile } from "../http/form-data.ts";
 import { declaredChecksum } from "../http/request-body.ts";
@@ -29,33 +29,16 @@ function authenticate(ctx: S3Context, form: Map<string, string>): void {
   const policy = form.get("policy");
   // Without a policy the upload would be anonymous, and no bucket here takes anonymous writes.
   if (policy === undefined) throw new S3Error("AccessDenied");
+  if (form.has("awsaccesskeyid") && !form.has("x-amz-algorithm")) throw new S3Error("InvalidRequest", SIGV2_MESSAGE);
   const field = (name: string) => {
     const v = form.get(name);
     if (v === undefined) throw new S3Error("InvalidArgument", `Bucket POST must contain a field named '${name}'.`, { ArgumentName: name });
     return v;
   };
-  if (form.has("awsaccesskeyid") && !form.has("x-amz-algorithm")) {
-    throw new S3Error("InvalidRequest", "The authorization mechanism you have provided is not supported. Please use AWS4-HMAC-SHA256.");
-  }
-  if (field("x-amz-algorithm") !== ALGORITHM) throw new S3Error("InvalidArgument", "Only AWS4-HMAC-SHA256 is supported.", { ArgumentName: "x-amz-algorithm" });
-  const credential = field("x-amz-credential");
-  const cred = splitCredential(credential);
-  const region = ctx.services.config.region;
-  if (!cred || cred.service !== "s3" || cred.terminator !== "aws4_request") {
-    throw new S3Error("AuthorizationQueryParametersError", "Error parsing the X-Amz-Credential parameter.");
-  }
-  if (cred.region !== region) {
-    throw new S3Error("AuthorizationQueryParametersError", `Error parsing the X-Amz-Credential parameter; the region '${cred.region}' is wrong; expecting '${region}'`, { Region: region });
-  }
-  const date = field("x-amz-date");
-  if (!parseAmzDate(date) || date.slice(0, 8) !== cred.date) throw new S3Error("AuthorizationQueryParametersError", "Invalid x-amz-date or a credential of another day.");
-  const given = field("x-amz-signature");
-  const secret = ctx.services.lookupSecret(cred.accessKey);
-  if (secret === undefined) throw new S3Error("InvalidAccessKeyId", undefined, { AWSAccessKeyId: cred.accessKey });
-  const expected = hmacHex(deriveSigningKey(secret, cred.date, cred.region, "s3"), policy);
-  if (!signaturesEqual(expected, given)) {
-    throw new S3Error("SignatureDoesNotMatch", undefined, { AWSAccessKeyId: cred.accessKey, StringToSign: policy, SignatureProvided: given });
-  }
+  verifyPostPolicy(
+    { policy, algorithm: field("x-amz-algorithm"), credential: field("x-amz-credential"), amzDate: field("x-amz-date"), signature: field("x-amz-signature") },
+    { lookupSecret: ctx.services.lookupSecret, region: ctx.services.config.region },
+  );
 }
 
 /** Fails the upload as soon as it leaves the size range the policy allows. */
