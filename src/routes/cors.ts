@@ -5,6 +5,7 @@ import { S3Error } from "../errors.ts";
 import { readSmallBody, requireBodyDigest } from "../http/request-body.ts";
 import { xmlResponse } from "../http/response.ts";
 import type { PosixBackend } from "../posix/backend.ts";
+import { bucketPath } from "../posix/names.ts";
 import { CORS_METHODS, corsResponseHeaders, corsXml, matchCors, parseCorsXml, requestedHeaders, type CorsRule } from "../s3/cors.ts";
 import { requireBucketDir, type Handler } from "../s3/context.ts";
 import type { OperationName } from "../s3/operations.ts";
@@ -65,7 +66,8 @@ const preflight: Handler = (ctx) => {
 export function corsHeadersFor(backend: PosixBackend, bucket: string, origin: string, method: string): Record<string, string> | null {
   let rules: CorsRule[] | undefined;
   try {
-    rules = storedRules(backend, backend.bucketDir(bucket));
+    // No stat of the bucket: a missing bucket simply has no rules file to read.
+    rules = storedRules(backend, bucketPath(backend.root, bucket));
   } catch {
     return null;
   }
