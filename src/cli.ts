@@ -14,7 +14,7 @@ import { MultipartStore, cleanupUploads } from "./posix/multipart.ts";
 import { SidecarMetaStore, XattrMetaStore, probeXattr, type MetaStore } from "./posix/meta.ts";
 import type { Services } from "./s3/context.ts";
 import type { RunningServer } from "./serve/types.ts";
-import { WORKER_ENV, freePort, isWorkerProcess, superviseWorkers, waitUntilListening } from "./serve/workers.ts";
+import { freePort, isWorkerProcess, superviseCluster, superviseWorkers, waitUntilListening } from "./serve/workers.ts";
 import cluster from "node:cluster";
 import { AccessLog } from "./ops/access-log.ts";
 import { Metrics } from "./ops/metrics.ts";
@@ -37,32 +37,6 @@ function chooseMetaStore(config: Config): MetaStore {
 
 function endpointOf(config: Config, port: number): string {
   return `${config.tls ? "https" : "http"}://${config.host.includes(":") ? `[${config.host}]` : config.host}:${port}`;
-}
-
-/** Node 20 has no SO_REUSEPORT: the cluster primary accepts and hands connections to workers. */
-function superviseCluster(count: number, banner: (port: number) => void, log: (l: string) => void): void {
-  let stopping = false;
-  let announced = false;
-  const fork = () => cluster.fork({ [WORKER_ENV]: "1" });
-  cluster.on("listening", (_w, address) => {
-    if (!announced) banner(address.port);
-    announced = true;
-  });
-  cluster.on("exit", (w, code, signal) => {
-    if (stopping) {
-      if (Object.keys(cluster.workers ?? {}).length === 0) process.exit(0);
-      return;
-    }
-    log(`filegate: worker ${w.id} exited (${signal ?? code}); restarting it`);
-    setTimeout(fork, 500);
-  });
-  for (let i = 0; i < count; i++) fork();
-  for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) {
-    process.on(signal, () => {
-      if (signal !== "SIGHUP") stopping = true;
-      for (const w of Object.values(cluster.workers ?? {})) w?.process.kill(signal);
-    });
-  }
 }
 
 async function main(): Promise<void> {

@@ -2,7 +2,8 @@
 // full, stateless gateway over the same root. Bun children bind with SO_REUSEPORT (the kernel
 // spreads connections); Node 20 has no reusePort, so Node uses node:cluster, whose primary hands
 // connections to the workers.
-import { spawn, type ChildProcess } from "node:child_process";
+import { spawn } from "node:child_process";
+import cluster from "node:cluster";
 import { connect, createServer } from "node:net";
 
 export const WORKER_ENV = "FILEGATE_WORKER";
@@ -49,41 +50,77 @@ function ownArgs(): string[] {
   return script.startsWith("/$bunfs/") || script.startsWith("B:/~BUN/") ? process.argv.slice(2) : process.argv.slice(1);
 }
 
+interface Worker {
+  kill(signal: NodeJS.Signals): void;
+}
+
 /**
- * Runs `count` copies of this process as workers on `port`, forwards SIGINT/SIGTERM/SIGHUP, and
- * exits once they have all exited (with 0 if they stopped cleanly). A worker that dies on its own
- * is restarted, so one crash does not halve the capacity for good.
+ * The policy every worker pool follows: `count` workers; one that dies on its own is restarted,
+ * so one crash does not halve the capacity for good; SIGINT/SIGTERM stop them all and SIGHUP
+ * (certificate reload) is passed on; the supervisor exits 0 once all have stopped.
  */
-export function superviseWorkers(count: number, port: number, log: (l: string) => void): void {
+function supervise(count: number, startWorker: (index: number, exited: (how: string) => void) => Worker, log: (l: string) => void): void {
   let stopping = false;
-  const children = new Set<ChildProcess>();
+  const live = new Map<number, Worker>();
   const start = (index: number) => {
-    const child = spawn(process.execPath, [...ownArgs(), "--port", String(port)], {
-      env: { ...process.env, [WORKER_ENV]: String(index) },
-      // Inherit all three: "ignore" opens /dev/null, which a bare container may lack.
-      stdio: "inherit",
-    });
-    children.add(child);
-    child.on("error", (e) => {
-      log(`filegate: cannot start worker ${index}: ${e.message}`);
-      process.exit(1);
-    });
-    child.on("exit", (code, signal) => {
-      children.delete(child);
-      if (stopping) {
-        if (children.size === 0) process.exit(0);
-        return;
-      }
-      log(`filegate: worker ${index} exited (${signal ?? code}); restarting it`);
-      setTimeout(() => start(index), 500);
-    });
+    live.set(
+      index,
+      startWorker(index, (how) => {
+        live.delete(index);
+        if (stopping) {
+          if (live.size === 0) process.exit(0);
+          return;
+        }
+        log(`filegate: worker ${index} exited (${how}); restarting it`);
+        setTimeout(() => start(index), 500);
+      }),
+    );
   };
   for (let i = 1; i <= count; i++) start(i);
   for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) {
     process.on(signal, () => {
       if (signal !== "SIGHUP") stopping = true;
-      for (const c of children) c.kill(signal);
-      if (stopping && children.size === 0) process.exit(0);
+      for (const w of live.values()) w.kill(signal);
+      if (stopping && live.size === 0) process.exit(0);
     });
   }
+}
+
+/** Bun: `count` copies of this process, each binding `port` with SO_REUSEPORT. */
+export function superviseWorkers(count: number, port: number, log: (l: string) => void): void {
+  supervise(
+    count,
+    (index, exited) => {
+      const child = spawn(process.execPath, [...ownArgs(), "--port", String(port)], {
+        env: { ...process.env, [WORKER_ENV]: String(index) },
+        // Inherit all three: "ignore" opens /dev/null, which a bare container may lack.
+        stdio: "inherit",
+      });
+      child.on("error", (e) => {
+        log(`filegate: cannot start worker ${index}: ${e.message}`);
+        process.exit(1);
+      });
+      child.on("exit", (code, signal) => exited(String(signal ?? code)));
+      return { kill: (s) => child.kill(s) };
+    },
+    log,
+  );
+}
+
+/** Node 20 has no SO_REUSEPORT: the cluster primary accepts and hands connections to workers. */
+export function superviseCluster(count: number, banner: (port: number) => void, log: (l: string) => void): void {
+  let announced = false;
+  cluster.on("listening", (_w, address) => {
+    if (!announced) banner(address.port);
+    announced = true;
+  });
+  supervise(
+    count,
+    (index, exited) => {
+      const w = cluster.fork({ [WORKER_ENV]: String(index) });
+      w.on("exit", (code, signal) => exited(String(signal ?? code)));
+      return { kill: (s) => w.process.kill(s) };
+    },
+    log,
+  );
 }
