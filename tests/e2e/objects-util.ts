@@ -9,6 +9,7 @@ import { readdirSync, statSync } from "node:fs";
 import { join, relative } from "node:path";
 import { expect } from "bun:test";
 import { ACCESS_KEY, REGION, SECRET_KEY, minioClient, s3Client, startGateway, type Gateway } from "./harness.ts";
+import { errorCode as xmlErrorCode } from "./sign.ts";
 
 /** A fresh gateway with an SDK and a minio client, and `buckets` created. */
 export async function openGateway(...buckets: string[]): Promise<{ gw: Gateway; s3: S3Client; mc: Minio.Client }> {
@@ -124,8 +125,9 @@ export async function signedRequest(
   return { status: res.status, headers: res.headers, text, code: errorCode(text) };
 }
 
+/** The error code of an S3 error document (sign.ts's), null when there is none. */
 export function errorCode(xml: string): string | null {
-  return /<Code>([^<]*)<\/Code>/.exec(xml)?.[1] ?? null;
+  return xmlErrorCode(xml) ?? null;
 }
 
 /** Asserts that an SDK call failed with the given HTTP status and (when there is a body) S3 code. */
