@@ -1,0 +1,188 @@
+// filegate's window on the kernel: the few Linux calls that neither node:fs nor the xattr binding
+// offers, for Bun and Node alike (N-API loads on both, and inside `bun build --compile`).
+// Every function is synchronous and short: none of them waits (flock is always non-blocking).
+// Errors are thrown as Error objects with `code` (the errno name, as node:fs uses) and `errno`.
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/openat2.h>
+#include <node_api.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <sys/xattr.h>
+#include <unistd.h>
+
+#define MAX_PATH 4096
+#define MAX_XATTR 65536
+
+static napi_value throw_errno(napi_env env, int err, const char *what) {
+  const char *name = strerrorname_np(err);
+  char msg[256];
+  snprintf(msg, sizeof msg, "%s: %s", what, strerror(err));
+  napi_value code, message, error, num;
+  napi_create_string_utf8(env, name ? name : "EUNKNOWN", NAPI_AUTO_LENGTH, &code);
+  napi_create_string_utf8(env, msg, NAPI_AUTO_LENGTH, &message);
+  napi_create_error(env, code, message, &error);
+  napi_create_int32(env, err, &num);
+  napi_set_named_property(env, error, "errno", num);
+  napi_throw(env, error);
+  return NULL;
+}
+
+static napi_value throw_type(napi_env env, const char *msg) {
+  napi_throw_type_error(env, NULL, msg);
+  return NULL;
+}
+
+static int get_int(napi_env env, napi_value v, int64_t *out) {
+  return napi_get_value_int64(env, v, out) == napi_ok;
+}
+
+static int get_str(napi_env env, napi_value v, char *buf, size_t cap) {
+  size_t len;
+  if (napi_get_value_string_utf8(env, v, buf, cap, &len) != napi_ok) return 0;
+  return len < cap - 1;
+}
+
+static napi_value num(napi_env env, int64_t v) {
+  napi_value r;
+  napi_create_int64(env, v, &r);
+  return r;
+}
+
+// openat2(dirfd, path, flags, mode, resolve) -> fd
+static napi_value js_openat2(napi_env env, napi_callback_info info) {
+  size_t argc = 5;
+  napi_value argv[5];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  int64_t dirfd, flags, mode, resolve;
+  char path[MAX_PATH];
+  if (argc < 5 || !get_int(env, argv[0], &dirfd) || !get_str(env, argv[1], path, sizeof path) || !get_int(env, argv[2], &flags) ||
+      !get_int(env, argv[3], &mode) || !get_int(env, argv[4], &resolve))
+    return throw_type(env, "openat2(dirfd, path, flags, mode, resolve)");
+  struct open_how how = {.flags = (uint64_t)flags | O_CLOEXEC, .mode = (uint64_t)mode, .resolve = (uint64_t)resolve};
+  long fd;
+  do fd = syscall(SYS_openat2, (int)dirfd, path, &how, sizeof how);
+  while (fd < 0 && errno == EINTR);
+  if (fd < 0) return throw_errno(env, errno, "openat2");
+  return num(env, fd);
+}
+
+// flock(fd, exclusive, unlock) -> true when taken (or released), false when another holds it
+static napi_value js_flock(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  int64_t fd, op;
+  if (argc < 2 || !get_int(env, argv[0], &fd) || !get_int(env, argv[1], &op)) return throw_type(env, "flock(fd, op)");
+  int r;
+  do r = flock((int)fd, (int)op | LOCK_NB);
+  while (r < 0 && errno == EINTR);
+  napi_value out;
+  if (r < 0) {
+    if (errno == EWOULDBLOCK) {
+      napi_get_boolean(env, false, &out);
+      return out;
+    }
+    return throw_errno(env, errno, "flock");
+  }
+  napi_get_boolean(env, true, &out);
+  return out;
+}
+
+// fgetxattr(fd, name) -> Buffer | null (null: no such attribute)
+static napi_value js_fgetxattr(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  int64_t fd;
+  char name[256];
+  if (argc < 2 || !get_int(env, argv[0], &fd) || !get_str(env, argv[1], name, sizeof name)) return throw_type(env, "fgetxattr(fd, name)");
+  static char buf[MAX_XATTR];
+  ssize_t n = fgetxattr((int)fd, name, buf, sizeof buf);
+  napi_value out;
+  if (n < 0) {
+    if (errno == ENODATA) {
+      napi_get_null(env, &out);
+      return out;
+    }
+    return throw_errno(env, errno, "fgetxattr");
+  }
+  void *data;
+  napi_create_buffer_copy(env, (size_t)n, buf, &data, &out);
+  return out;
+}
+
+// fsetxattr(fd, name, buffer)
+static napi_value js_fsetxattr(napi_env env, napi_callback_info info) {
+  size_t argc = 3;
+  napi_value argv[3];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  int64_t fd;
+  char name[256];
+  void *data;
+  size_t len;
+  if (argc < 3 || !get_int(env, argv[0], &fd) || !get_str(env, argv[1], name, sizeof name) ||
+      napi_get_buffer_info(env, argv[2], &data, &len) != napi_ok)
+    return throw_type(env, "fsetxattr(fd, name, buffer)");
+  if (fsetxattr((int)fd, name, data, len, 0) < 0) return throw_errno(env, errno, "fsetxattr");
+  return NULL;
+}
+
+// fremovexattr(fd, name); a missing attribute is not an error
+static napi_value js_fremovexattr(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  int64_t fd;
+  char name[256];
+  if (argc < 2 || !get_int(env, argv[0], &fd) || !get_str(env, argv[1], name, sizeof name)) return throw_type(env, "fremovexattr(fd, name)");
+  if (fremovexattr((int)fd, name) < 0 && errno != ENODATA) return throw_errno(env, errno, "fremovexattr");
+  return NULL;
+}
+
+// renameat2(olddirfd, oldpath, newdirfd, newpath, flags)
+static napi_value js_renameat2(napi_env env, napi_callback_info info) {
+  size_t argc = 5;
+  napi_value argv[5];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  int64_t odir, ndir, flags;
+  char opath[MAX_PATH], npath[MAX_PATH];
+  if (argc < 5 || !get_int(env, argv[0], &odir) || !get_str(env, argv[1], opath, sizeof opath) || !get_int(env, argv[2], &ndir) ||
+      !get_str(env, argv[3], npath, sizeof npath) || !get_int(env, argv[4], &flags))
+    return throw_type(env, "renameat2(olddirfd, oldpath, newdirfd, newpath, flags)");
+  if (syscall(SYS_renameat2, (int)odir, opath, (int)ndir, npath, (unsigned)flags) < 0) return throw_errno(env, errno, "renameat2");
+  return NULL;
+}
+
+// parentDeathSignal(sig): the kernel sends `sig` to this process when its parent dies
+static napi_value js_pdeathsig(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  int64_t sig;
+  if (argc < 1 || !get_int(env, argv[0], &sig)) return throw_type(env, "parentDeathSignal(sig)");
+  if (prctl(PR_SET_PDEATHSIG, (unsigned long)sig) < 0) return throw_errno(env, errno, "prctl");
+  return NULL;
+}
+
+static napi_value init(napi_env env, napi_value exports) {
+  napi_property_descriptor props[] = {
+      {"openat2", NULL, js_openat2, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"flock", NULL, js_flock, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"fgetxattr", NULL, js_fgetxattr, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"fsetxattr", NULL, js_fsetxattr, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"fremovexattr", NULL, js_fremovexattr, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"renameat2", NULL, js_renameat2, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"parentDeathSignal", NULL, js_pdeathsig, NULL, NULL, NULL, napi_enumerable, NULL},
+  };
+  napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
+  return exports;
+}
+
+NAPI_MODULE(NODE_GYP_MODULE_NAME, init)

@@ -1,0 +1,207 @@
+// The one way filegate reaches the kernel beyond node:fs: the native addon (native/filegate.c,
+// built by node-gyp at install) on Bun, on Node and inside the compiled executable. Where it did
+// not build or cannot load, each call has a JavaScript fallback built from node:fs and
+// /proc/self/fd; `FILEGATE_NO_ADDON=1` forces the fallbacks, so tests cover both paths.
+import { closeSync, constants, lstatSync, openSync, readFileSync, readlinkSync } from "node:fs";
+import { createRequire } from "node:module";
+import { dirname, join } from "node:path";
+import { getAttributeSync, removeAttributeSync, setAttributeSync } from "@napi-rs/xattr";
+
+interface Addon {
+  openat2(dirfd: number, path: string, flags: number, mode: number, resolve: number): number;
+  flock(fd: number, op: number): boolean;
+  fgetxattr(fd: number, name: string): Buffer | null;
+  fsetxattr(fd: number, name: string, value: Buffer): void;
+  fremovexattr(fd: number, name: string): void;
+  renameat2(olddirfd: number, oldpath: string, newdirfd: number, newpath: string, flags: number): void;
+  parentDeathSignal(signal: number): void;
+}
+
+// linux/openat2.h
+const RESOLVE_NO_MAGICLINKS = 0x02;
+const RESOLVE_NO_SYMLINKS = 0x04;
+const RESOLVE_BENEATH = 0x08;
+const LOCK_EX = 2;
+const LOCK_UN = 8;
+export const O_PATH = 0o10000000;
+
+function loadAddon(): Addon | null {
+  if (process.env.FILEGATE_NO_ADDON === "1" || process.platform !== "linux") return null;
+  try {
+    // Static, so `bun build` embeds the addon in the compiled executable and the Node bundle.
+    return require("../../build/Release/filegate_native.node") as Addon;
+  } catch {
+    // not built here, or a bundle whose copy went missing: look in the other places
+  }
+  const load = createRequire(import.meta.url);
+  // Source checkout (src/posix/), the Node bundle (dist/node/), an installed package, or beside a
+  // compiled executable.
+  const here = dirname(new URL(import.meta.url).pathname);
+  const candidates = [
+    process.env.FILEGATE_ADDON,
+    join(here, "../../build/Release/filegate_native.node"),
+    join(here, "../../../build/Release/filegate_native.node"),
+    join(process.cwd(), "build/Release/filegate_native.node"),
+    join(dirname(process.execPath), "filegate_native.node"),
+  ];
+  for (const c of candidates) {
+    if (!c) continue;
+    try {
+      return load(c) as Addon;
+    } catch {
+      // try the next place
+    }
+  }
+  return null;
+}
+
+const addon = loadAddon();
+
+/** Which path the process runs: tests and the start-up banner report it. */
+export const kernelPath: "addon" | "fallback" = addon ? "addon" : "fallback";
+
+const procFd = (fd: number) => `/proc/self/fd/${fd}`;
+
+function errnoError(code: string, message: string): NodeJS.ErrnoException {
+  return Object.assign(new Error(`${code}: ${message}`), { code });
+}
+
+/**
+ * Opens `rel` beneath the directory `dirfd`. `links`: "none" refuses every symlink on the way
+ * (ELOOP); "inside" follows links whose targets stay beneath `dirfd` and refuses the others
+ * (EXDEV). Never follows magic links.
+ */
+export function openBeneath(dirfd: number, rel: string, flags: number, mode: number, links: "none" | "inside"): number {
+  if (!addon) return links === "none" ? openNoLinks(dirfd, rel, flags, mode) : openInside(dirfd, rel, flags, mode);
+  try {
+    return addon.openat2(dirfd, rel, flags, mode, RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS | (links === "none" ? RESOLVE_NO_SYMLINKS : 0));
+  } catch (e) {
+    // RESOLVE_BENEATH refuses every absolute link, even one naming a file inside: those are
+    // followed and the result checked instead.
+    if (links === "inside" && (e as NodeJS.ErrnoException).code === "EXDEV") return openInside(dirfd, rel, flags, mode);
+    throw e;
+  }
+}
+
+/** Fallback: one component at a time through /proc/self/fd, each opened without following links. */
+function openNoLinks(dirfd: number, rel: string, flags: number, mode: number): number {
+  const parts = rel.split("/");
+  let fd = dirfd;
+  try {
+    for (let i = 0; i < parts.length - 1; i++) {
+      const next = openNoFollow(`${procFd(fd)}/${parts[i]}`, O_PATH | constants.O_DIRECTORY, 0);
+      if (fd !== dirfd) closeSync(fd);
+      fd = next;
+    }
+    return openNoFollow(`${procFd(fd)}/${parts[parts.length - 1]}`, flags, mode);
+  } finally {
+    if (fd !== dirfd) closeSync(fd);
+  }
+}
+
+/** open(O_NOFOLLOW), reporting a link as ELOOP as openat2 does (O_PATH|O_DIRECTORY says ENOTDIR). */
+function openNoFollow(path: string, flags: number, mode: number): number {
+  try {
+    return openSync(path, flags | constants.O_NOFOLLOW, mode);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === "ENOTDIR" && isLink(path)) throw errnoError("ELOOP", `${path} is a symbolic link`);
+    throw e;
+  }
+}
+
+function isLink(path: string): boolean {
+  try {
+    return lstatSync(path).isSymbolicLink();
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Fallback: open through the path, then ask the kernel where the file really is. A file outside
+ * `dirfd` is closed again unread; non-blocking so a FIFO planted outside cannot stall the open.
+ */
+function openInside(dirfd: number, rel: string, flags: number, mode: number): number {
+  const fd = openSync(`${procFd(dirfd)}/${rel}`, flags | constants.O_NONBLOCK | constants.O_NOCTTY, mode);
+  if (isBeneath(readlinkSync(procFd(dirfd)), readlinkSync(procFd(fd)))) return fd;
+  closeSync(fd);
+  throw errnoError("EXDEV", `${rel} leads outside its directory`);
+}
+
+export function isBeneath(dir: string, path: string): boolean {
+  return path.startsWith(dir.endsWith("/") ? dir : dir + "/");
+}
+
+/** Where an open descriptor's file is now, as the kernel names it. */
+export function pathOfFd(fd: number): string {
+  return readlinkSync(procFd(fd));
+}
+
+/** A path through which any path-taking call reaches exactly the file `fd` has open. */
+export const fdPath = procFd;
+
+/**
+ * Takes an exclusive flock on `fd` without waiting; false when another open file holds it. The
+ * kernel drops the lock when the holder closes it or dies. null: no addon, callers fall back.
+ */
+export function tryFlock(fd: number): boolean | null {
+  return addon ? addon.flock(fd, LOCK_EX) : null;
+}
+
+export function unflock(fd: number): void {
+  addon?.flock(fd, LOCK_UN);
+}
+
+// Without the addon: the xattr binding never follows a final symlink, so /proc/self/fd/N would
+// name the magic link itself; the file's current name is used instead. A file renamed over in
+// between is caught by the caller, who checks the record against the descriptor's stat.
+
+/** The value of xattr `name` of the open file `fd`; null when it has none. */
+export function fgetxattr(fd: number, name: string): Buffer | null {
+  if (addon) return addon.fgetxattr(fd, name);
+  return getAttributeSync(pathOfFd(fd), name);
+}
+
+export function fsetxattr(fd: number, name: string, value: Buffer | string): void {
+  if (addon) return addon.fsetxattr(fd, name, typeof value === "string" ? Buffer.from(value) : value);
+  setAttributeSync(pathOfFd(fd), name, value);
+}
+
+export function fremovexattr(fd: number, name: string): void {
+  if (addon) return addon.fremovexattr(fd, name);
+  try {
+    removeAttributeSync(pathOfFd(fd), name);
+  } catch {
+    // absent already
+  }
+}
+
+/** Asks the kernel to send `signal` to this process when its parent dies; false without the addon. */
+export function dieWithParent(signal = 15): boolean {
+  if (!addon) return false;
+  addon.parentDeathSignal(signal);
+  return true;
+}
+
+let bootIdCache: string | undefined;
+/** This boot of this machine: pids are only comparable within one. */
+export function bootId(): string {
+  bootIdCache ??= (() => {
+    try {
+      return readFileSync("/proc/sys/kernel/random/boot_id", "utf8").trim().replace(/-/g, "").slice(0, 12);
+    } catch {
+      return "noboot";
+    }
+  })();
+  return bootIdCache;
+}
+
+/** Whether process `pid` of this boot still runs. */
+export function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
