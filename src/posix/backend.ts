@@ -2,25 +2,31 @@
 // this module's methods; it owns every filesystem path and every rule about what may change on
 // disk, and it turns errno values into S3 errors.
 import {
-  existsSync,
+  closeSync,
+  constants,
+  fstatSync,
   linkSync,
+  lstatSync,
   mkdirSync,
+  openSync,
   readdirSync,
   readFileSync,
   renameSync,
   rmdirSync,
   rmSync,
-  statSync,
   unlinkSync,
   type Stats,
 } from "node:fs";
-import { dirname, join, relative, sep } from "node:path";
+import { join, relative, sep } from "node:path";
 import { fsyncPath, writeFileAtomic } from "./durability.ts";
 import { hashFile } from "./hash-file.ts";
 import { copyToNewFile } from "./kernel-copy.ts";
 import { S3Error, fsError } from "../errors.ts";
 import { GATEWAY_DIR, bucketPrivateDir, bucketTmpDir } from "./layout.ts";
 import { bucketPath, isServableBucketName, keyPath, validateNewBucketName, type KeyPath } from "./names.ts";
+import { Dir, READ_FLAGS, errnoOf, makeSubdirs, openForRead, openSubdir } from "./beneath.ts";
+import { O_PATH, kernelPath, openBeneath } from "./kernel.ts";
+import { keyLockFile, withLock } from "./locks.ts";
 import { receiveToTemp, tempPathIn, type FsyncPolicy, type IncomingBody } from "./incoming.ts";
 import { versionOf, type FileIdentity, type MetaLocation, type MetaStore, type ObjectMeta, type StoredChecksum } from "./meta.ts";
 import { ListedCache, type ListedFields } from "./listed-cache.ts";
@@ -36,13 +42,24 @@ export interface BucketInfo {
 export interface ObjectInfo {
   bucket: string;
   key: string;
-  path: string;
   size: number;
   lastModified: Date;
   /** Quoted, as sent in the ETag header. */
   etag: string;
   meta: ObjectMeta | null;
   isDirectoryObject: boolean;
+}
+
+/**
+ * An object open for reading: headers and body come from this one descriptor, so they describe
+ * one version whatever other processes do. `fd` is null for a directory object (no body). The
+ * holder must call close() unless it hands `fd` on to something that closes it.
+ */
+export interface OpenObject extends ObjectInfo {
+  fd: number | null;
+  close(): void;
+  /** Hands the descriptor to a new owner (a stream that closes it): close() then does nothing. */
+  detach(): number;
 }
 
 export interface PutOptions {
@@ -92,6 +109,15 @@ const DIRECTORY_IDENTITY: FileIdentity = { size: 0, mtimeMs: 0, ino: 0, isDirect
 /** File names of the bucket settings in the bucket's private area. */
 export type BucketSetting = "bucket-tags" | "bucket-cors.json";
 
+/** Errors of a lookup that mean "no such object here" rather than a fault. */
+const ABSENT = new Set(["ENOENT", "ENOTDIR", "ENAMETOOLONG", "EXDEV", "ELOOP"]);
+
+/** A write or delete whose path passes through a symlink: refused, never followed. */
+const throughLink = (key: string) =>
+  new S3Error("AccessDenied", "The key's path passes through a symbolic link; filegate does not write or delete through links.", { Key: key });
+
+export interface CommitOptions extends Pick<PutOptions, "ifMatch" | "ifNoneMatch"> {}
+
 export class PosixBackend {
   constructor(
     readonly root: string,
@@ -99,19 +125,35 @@ export class PosixBackend {
     readonly fsync: FsyncPolicy,
   ) {
     this.listed = meta.kind === "xattr" ? new ListedCache() : null;
+    this.rootDir = new Dir(openSync(root, O_PATH | constants.O_DIRECTORY));
+    this.locksDir = join(root, GATEWAY_DIR, "locks");
+    try {
+      mkdirSync(this.locksDir, { recursive: true });
+    } catch {
+      // a read-only root: nothing will be locked because nothing will be written
+    }
   }
 
   /** See listed-cache.ts: xattr records move the file's ctime when they change; sidecars do not. */
   private readonly listed: ListedCache | null;
+  /** Held for the process's life: every bucket is opened beneath it. */
+  private readonly rootDir: Dir;
+  private readonly locksDir: string;
+
+  /** The lock file for `name` (an object key, or another per-bucket name) in `bucket`. */
+  lockFile(bucket: string, name: string): string {
+    return keyLockFile(this.locksDir, bucket, name);
+  }
 
   // ---- buckets ----
 
+  /** Buckets are real directories: a symlink at the top of the root is never one. */
   listBuckets(): BucketInfo[] {
     const out: BucketInfo[] = [];
     for (const d of readdirSync(this.root, { withFileTypes: true })) {
-      if (!isServableBucketName(d.name)) continue;
+      if (!isServableBucketName(d.name) || d.isSymbolicLink()) continue;
       try {
-        const st = statSync(join(this.root, d.name));
+        const st = lstatSync(join(this.root, d.name));
         if (st.isDirectory()) out.push({ name: d.name, created: new Date(st.birthtimeMs || st.mtimeMs) });
       } catch {
         // vanished or unreadable: not a bucket we can serve
@@ -130,17 +172,21 @@ export class PosixBackend {
     }
   }
 
-  /** The bucket's directory; NoSuchBucket when there is none. */
-  bucketDir(name: string): string {
-    const dir = bucketPath(this.root, name);
-    let st: Stats;
+  /** Opens the bucket's directory, never through a link; NoSuchBucket when there is none. */
+  openBucket(name: string): Dir {
+    if (!isServableBucketName(name)) throw new S3Error("NoSuchBucket", undefined, { BucketName: name });
     try {
-      st = statSync(dir);
+      return openSubdir(this.rootDir, name);
     } catch (e) {
-      throw fsError(e, "NoSuchBucket", { BucketName: name });
+      if (ABSENT.has(errnoOf(e) ?? "")) throw new S3Error("NoSuchBucket", undefined, { BucketName: name });
+      throw fsError(e);
     }
-    if (!st.isDirectory()) throw new S3Error("NoSuchBucket", undefined, { BucketName: name });
-    return dir;
+  }
+
+  /** The bucket's directory path; NoSuchBucket when there is none (or it is a link). */
+  bucketDir(name: string): string {
+    this.openBucket(name).close();
+    return bucketPath(this.root, name);
   }
 
   deleteBucket(name: string): void {
@@ -182,156 +228,259 @@ export class PosixBackend {
 
   // ---- objects ----
 
-  location(bucket: string, key: string): MetaLocation & KeyPath {
-    const bucketDir = this.bucketDir(bucket);
-    return { bucketDir, ...keyPath(bucketDir, key) };
-  }
-
   /** Stat and metadata of an object; NoSuchKey when the key names no object. */
   headObject(bucket: string, key: string): ObjectInfo {
-    // Reads skip the bucket's own stat: only a miss needs to know which of the two is missing.
-    const bucketDir = bucketPath(this.root, bucket);
-    const loc = { bucketDir, ...keyPath(bucketDir, key) };
-    const info = this.infoAt(bucket, key, loc);
-    if (!info) {
-      this.bucketDir(bucket);
-      throw new S3Error("NoSuchKey", undefined, { Key: key });
-    }
-    return info;
-  }
-
-  private infoAt(bucket: string, key: string, loc: MetaLocation): ObjectInfo | null {
-    let st: Stats;
-    try {
-      st = statSync(loc.path);
-    } catch (e) {
-      const code = (e as NodeJS.ErrnoException).code;
-      if (code === "ENOENT" || code === "ENOTDIR" || code === "ENAMETOOLONG") return null;
-      throw fsError(e);
-    }
-    const meta = this.meta.read(loc, st) ?? null;
-    if (st.isDirectory()) {
-      // Only a directory stored as `key/` is an object; other directories are just parents.
-      if (!loc.isDirectoryKey || !meta) return null;
-      return { bucket, key, path: loc.path, size: 0, lastModified: st.mtime, etag: `"${meta.etag}"`, meta, isDirectoryObject: true };
-    }
-    if (!st.isFile() || loc.isDirectoryKey) return null;
-    const etag = meta ? meta.etag : foreignEtagOf(st.ino, st.size, st.mtimeMs);
-    return { bucket, key, path: loc.path, size: st.size, lastModified: st.mtime, etag: `"${etag}"`, meta, isDirectoryObject: false };
-  }
-
-  async putObject(bucket: string, key: string, body: IncomingBody, opts: PutOptions): Promise<ObjectInfo & { checksum?: StoredChecksum }> {
-    const loc = this.location(bucket, key);
-    if (loc.isDirectoryKey) return this.putDirectoryObject(bucket, key, loc, body, opts);
-    const written = await receiveToTemp(bucketTmpDir(loc.bucketDir), body, this.fsync);
-    const checksum: StoredChecksum | undefined = written.checksum
-      ? { algorithm: written.checksum.algorithm, value: written.checksum.value, type: "FULL_OBJECT" }
-      : undefined;
-    const meta: ObjectMeta = {
-      etag: written.md5Hex,
-      headers: opts.headers,
-      user: opts.user,
-      ...(opts.tags ? { tags: opts.tags } : {}),
-      ...(checksum ? { checksum } : {}),
-      ...versionOf(written.stat),
-    };
-    try {
-      this.meta.writeForTemp(loc, written.tmpPath, meta);
-      this.commit(bucket, key, loc, written.tmpPath, opts);
-    } catch (e) {
-      rmSync(written.tmpPath, { force: true });
-      throw e;
-    }
-    return {
-      bucket,
-      key,
-      path: loc.path,
-      size: written.size,
-      lastModified: written.stat.mtime,
-      etag: `"${meta.etag}"`,
-      meta,
-      isDirectoryObject: false,
-      checksum,
-    };
-  }
-
-  /** Moves a finished temp file to its key, honouring write conditions. */
-  commit(bucket: string, key: string, loc: MetaLocation & KeyPath, tmpPath: string, opts: Pick<PutOptions, "ifMatch" | "ifNoneMatch">): void {
-    for (let attempt = 0; ; attempt++) {
-      this.makeParents(loc);
-      try {
-        if (opts.ifMatch !== undefined) checkIfMatch(key, this.infoAt(bucket, key, loc), opts.ifMatch);
-        if (opts.ifNoneMatch === "*") {
-          // link() fails when the name exists, so of two racing conditional writers one wins.
-          linkSync(tmpPath, loc.path);
-          unlinkSync(tmpPath);
-        } else {
-          renameSync(tmpPath, loc.path);
-        }
-        break;
-      } catch (e) {
-        const code = (e as NodeJS.ErrnoException).code;
-        if (code === "EEXIST" && opts.ifNoneMatch === "*") {
-          throw existsSync(loc.path) && statSync(loc.path).isDirectory()
-            ? new S3Error("ExistingObjectIsDirectory", undefined, { Key: key })
-            : new S3Error("PreconditionFailed", undefined, { Condition: "If-None-Match" });
-        }
-        if (code === "EISDIR" || code === "ENOTEMPTY" || code === "EEXIST") throw new S3Error("ExistingObjectIsDirectory", undefined, { Key: key });
-        // A concurrent delete may have pruned the parent directory we just made.
-        if (code === "ENOENT" && attempt < 3) continue;
-        throw fsError(e);
-      }
-    }
-    if (this.fsync === "full") fsyncPath(dirname(loc.path));
-  }
-
-  private makeParents(loc: KeyPath & MetaLocation): void {
-    if (loc.segments.length === 1 && !loc.isDirectoryKey) return;
-    const parent = loc.isDirectoryKey ? loc.path : dirname(loc.path);
-    try {
-      mkdirSync(parent, { recursive: true });
-    } catch (e) {
-      const code = (e as NodeJS.ErrnoException).code;
-      if (code === "ENOTDIR" || code === "EEXIST") throw new S3Error("ObjectParentIsFile", undefined, { Key: loc.segments.join("/") });
-      throw fsError(e);
-    }
-  }
-
-  private async putDirectoryObject(bucket: string, key: string, loc: MetaLocation & KeyPath, body: IncomingBody, opts: PutOptions) {
-    // A declared body is refused before anything is written; an undeclared one is drained and
-    // verified through the same checks as any upload.
-    if (body.length !== null && body.length > 0) throw new S3Error("DirectoryObjectContainsData", undefined, { Key: key });
-    const written = await receiveToTemp(bucketTmpDir(loc.bucketDir), body, "none");
-    rmSync(written.tmpPath, { force: true });
-    if (written.size > 0) throw new S3Error("DirectoryObjectContainsData", undefined, { Key: key });
-    if (opts.ifNoneMatch === "*" && this.infoAt(bucket, key, loc)) throw new S3Error("PreconditionFailed", undefined, { Condition: "If-None-Match" });
-    if (opts.ifMatch !== undefined) checkIfMatch(key, this.infoAt(bucket, key, loc), opts.ifMatch);
-    this.makeParents(loc);
-    const st = statSync(loc.path);
-    const checksum: StoredChecksum | undefined = written.checksum
-      ? { algorithm: written.checksum.algorithm, value: written.checksum.value, type: "FULL_OBJECT" }
-      : undefined;
-    const meta: ObjectMeta = {
-      etag: EMPTY_MD5,
-      headers: opts.headers,
-      user: opts.user,
-      ...(opts.tags ? { tags: opts.tags } : {}),
-      ...(checksum ? { checksum } : {}),
-      size: 0,
-      mtimeMs: Math.trunc(st.mtimeMs),
-    };
-    this.meta.update(loc, meta);
-    return { bucket, key, path: loc.path, size: 0, lastModified: st.mtime, etag: `"${EMPTY_MD5}"`, meta, isDirectoryObject: true, checksum };
+    const o = this.openObject(bucket, key);
+    o.close();
+    return o;
   }
 
   /**
-   * Copies `src` to a temp file in the destination bucket with copyFile (reflink where the
-   * filesystem has it, else copy_file_range: no bytes through JavaScript), then commits it.
+   * Opens an object once: size, time and metadata come from the descriptor the body will be read
+   * from. NoSuchKey when the key names no object, NoSuchBucket when the bucket is missing.
    */
-  async copyObject(src: ObjectInfo, bucket: string, key: string, opts: PutOptions): Promise<ObjectInfo> {
-    const loc = this.location(bucket, key);
-    if (loc.isDirectoryKey) throw new S3Error("NotImplemented", "Copying onto a directory object key is not supported.");
-    const tmp = tempPathIn(bucketTmpDir(loc.bucketDir));
+  openObject(bucket: string, key: string): OpenObject {
+    const kp = keyPath("", key);
+    const rel = kp.segments.join("/");
+    // Common case in one call: no link anywhere between the root and the object.
+    if (kernelPath === "addon" && isServableBucketName(bucket)) {
+      try {
+        const fd = openBeneath(this.rootDir.fd, `${bucket}/${rel}`, READ_FLAGS, 0, "none");
+        return this.describe(bucket, key, kp, bucketPath(this.root, bucket), fd);
+      } catch (e) {
+        if (e instanceof S3Error) throw e;
+        if (!ABSENT.has(errnoOf(e) ?? "")) throw fsError(e);
+      }
+    }
+    const dir = this.openBucket(bucket);
+    try {
+      let fd: number;
+      try {
+        fd = openForRead(dir, rel);
+      } catch (e) {
+        if (ABSENT.has(errnoOf(e) ?? "")) throw new S3Error("NoSuchKey", undefined, { Key: key });
+        throw fsError(e);
+      }
+      return this.describe(bucket, key, kp, bucketPath(this.root, bucket), fd);
+    } finally {
+      dir.close();
+    }
+  }
+
+  /** What the open file `fd` is as an object of `key`; closes it and throws NoSuchKey if none. */
+  private describe(bucket: string, key: string, kp: KeyPath, bucketDir: string, fd: number): OpenObject {
+    let st: Stats;
+    let meta: ObjectMeta | null;
+    const loc: MetaLocation = { bucketDir, segments: kp.segments, path: join(bucketDir, ...kp.segments), isDirectoryKey: kp.isDirectoryKey };
+    try {
+      st = fstatSync(fd);
+      const isDir = st.isDirectory();
+      // Only a directory stored as `key/` is an object; other directories are just parents.
+      if (isDir !== kp.isDirectoryKey || (!isDir && !st.isFile())) throw new S3Error("NoSuchKey", undefined, { Key: key });
+      meta = this.meta.readFd(fd, loc, st) ?? null;
+      if (isDir && !meta) throw new S3Error("NoSuchKey", undefined, { Key: key });
+    } catch (e) {
+      closeSync(fd);
+      throw e instanceof S3Error ? e : fsError(e);
+    }
+    const base = { bucket, key, lastModified: st.mtime, meta };
+    if (kp.isDirectoryKey) {
+      closeSync(fd);
+      return { ...base, size: 0, etag: `"${meta!.etag}"`, isDirectoryObject: true, fd: null, close: () => {}, detach: () => -1 };
+    }
+    const etag = meta ? meta.etag : foreignEtagOf(st.ino, st.size, st.mtimeMs);
+    let open = true;
+    return {
+      ...base,
+      size: st.size,
+      etag: `"${etag}"`,
+      isDirectoryObject: false,
+      fd,
+      close: () => {
+        if (open) closeSync(fd);
+        open = false;
+      },
+      detach: () => {
+        open = false;
+        return fd;
+      },
+    };
+  }
+
+  /** The object at `key` now, or null; for write conditions, read under the key's lock. */
+  private currentObject(bucket: string, key: string): ObjectInfo | null {
+    try {
+      return this.headObject(bucket, key);
+    } catch (e) {
+      if (e instanceof S3Error && e.code === "NoSuchKey") return null;
+      throw e;
+    }
+  }
+
+  /** A directory for temp files on the bucket's filesystem, reached through no link. */
+  private tempDir(bucket: Dir): Dir {
+    try {
+      return makeSubdirs(bucket, [GATEWAY_DIR, "tmp"]);
+    } catch (e) {
+      if (errnoOf(e) === "ELOOP" || errnoOf(e) === "ENOTDIR") {
+        throw new S3Error("AccessDenied", `The bucket's ${GATEWAY_DIR} area is not a plain directory; filegate writes nothing through links.`);
+      }
+      throw fsError(e);
+    }
+  }
+
+  async putObject(bucket: string, key: string, body: IncomingBody, opts: PutOptions): Promise<ObjectInfo & { checksum?: StoredChecksum }> {
+    const kp = keyPath("", key);
+    const dir = this.openBucket(bucket);
+    try {
+      if (kp.isDirectoryKey) return await this.putDirectoryObject(bucket, key, dir, kp, body, opts);
+      const tmp = this.tempDir(dir);
+      try {
+        const written = await receiveToTemp(tmp.path, body, this.fsync);
+        const checksum: StoredChecksum | undefined = written.checksum
+          ? { algorithm: written.checksum.algorithm, value: written.checksum.value, type: "FULL_OBJECT" }
+          : undefined;
+        const meta: ObjectMeta = {
+          etag: written.md5Hex,
+          headers: opts.headers,
+          user: opts.user,
+          ...(opts.tags ? { tags: opts.tags } : {}),
+          ...(checksum ? { checksum } : {}),
+          ...versionOf(written.stat),
+        };
+        try {
+          await this.commitIn(dir, bucket, key, kp, written.tmpPath, meta, opts);
+        } catch (e) {
+          rmSync(written.tmpPath, { force: true });
+          throw e;
+        }
+        return { bucket, key, size: written.size, lastModified: written.stat.mtime, etag: `"${meta.etag}"`, meta, isDirectoryObject: false, checksum };
+      } finally {
+        tmp.close();
+      }
+    } finally {
+      dir.close();
+    }
+  }
+
+  /**
+   * Moves a finished temp file (on the bucket's filesystem) to `key` with its record, honouring
+   * write conditions: check and rename are one step for every process sharing the root.
+   */
+  async commitFile(bucket: string, key: string, tmpPath: string, meta: ObjectMeta, opts: CommitOptions): Promise<void> {
+    const dir = this.openBucket(bucket);
+    try {
+      await this.commitIn(dir, bucket, key, keyPath("", key), tmpPath, meta, opts);
+    } finally {
+      dir.close();
+    }
+  }
+
+  private async commitIn(dir: Dir, bucket: string, key: string, kp: KeyPath, tmpPath: string, meta: ObjectMeta, opts: CommitOptions): Promise<void> {
+    this.meta.prepare(tmpPath, meta);
+    await withLock(this.lockFile(bucket, key), () => {
+      if (opts.ifMatch !== undefined) checkIfMatch(key, this.currentObject(bucket, key), opts.ifMatch);
+      const name = kp.segments[kp.segments.length - 1];
+      for (let attempt = 0; ; attempt++) {
+        const parent = this.parentDir(dir, key, kp);
+        try {
+          const target = `${parent.path}/${name}`;
+          this.meta.attach({ bucketDir: dir.path, segments: kp.segments, path: target, isDirectoryKey: false }, meta);
+          if (opts.ifNoneMatch === "*") {
+            // link() fails when the name exists, so of two racing conditional writers one wins.
+            linkSync(tmpPath, target);
+            unlinkSync(tmpPath);
+          } else {
+            renameSync(tmpPath, target);
+          }
+          if (this.fsync === "full") fsyncPath(parent.path);
+          return;
+        } catch (e) {
+          const code = errnoOf(e);
+          if (code === "EEXIST" && opts.ifNoneMatch === "*") {
+            let isDir = false;
+            try {
+              isDir = lstatSync(`${parent.path}/${name}`).isDirectory();
+            } catch {
+              // gone again: still a lost race
+            }
+            throw isDir ? new S3Error("ExistingObjectIsDirectory", undefined, { Key: key }) : new S3Error("PreconditionFailed", undefined, { Condition: "If-None-Match" });
+          }
+          if (code === "EISDIR" || code === "ENOTEMPTY" || code === "EEXIST") throw new S3Error("ExistingObjectIsDirectory", undefined, { Key: key });
+          // A concurrent delete may have pruned the parent directory we just made.
+          if (code === "ENOENT" && attempt < 3) continue;
+          throw fsError(e);
+        } finally {
+          parent.close();
+        }
+      }
+    });
+  }
+
+  /** The directory that holds `key`, made where missing; never through a link. */
+  private parentDir(dir: Dir, key: string, kp: KeyPath): Dir {
+    const parents = kp.isDirectoryKey ? kp.segments : kp.segments.slice(0, -1);
+    try {
+      return makeSubdirs(dir, parents);
+    } catch (e) {
+      const code = errnoOf(e);
+      if (code === "ELOOP") throw throughLink(key);
+      if (code === "ENOTDIR" || code === "EEXIST") throw new S3Error("ObjectParentIsFile", undefined, { Key: key });
+      throw fsError(e);
+    }
+  }
+
+  private async putDirectoryObject(bucket: string, key: string, dir: Dir, kp: KeyPath, body: IncomingBody, opts: PutOptions) {
+    // A declared body is refused before anything is written; an undeclared one is drained and
+    // verified through the same checks as any upload.
+    if (body.length !== null && body.length > 0) throw new S3Error("DirectoryObjectContainsData", undefined, { Key: key });
+    const tmp = this.tempDir(dir);
+    let written;
+    try {
+      written = await receiveToTemp(tmp.path, body, "none");
+      rmSync(written.tmpPath, { force: true });
+    } finally {
+      tmp.close();
+    }
+    if (written.size > 0) throw new S3Error("DirectoryObjectContainsData", undefined, { Key: key });
+    const checksum: StoredChecksum | undefined = written.checksum
+      ? { algorithm: written.checksum.algorithm, value: written.checksum.value, type: "FULL_OBJECT" }
+      : undefined;
+    return withLock(this.lockFile(bucket, key), () => {
+      const current = this.currentObject(bucket, key);
+      if (opts.ifNoneMatch === "*" && current) throw new S3Error("PreconditionFailed", undefined, { Condition: "If-None-Match" });
+      if (opts.ifMatch !== undefined) checkIfMatch(key, current, opts.ifMatch);
+      this.parentDir(dir, key, kp).close();
+      const fd = openBeneath(dir.fd, kp.segments.join("/"), constants.O_RDONLY | constants.O_DIRECTORY, 0, "none");
+      try {
+        const st = fstatSync(fd);
+        const meta: ObjectMeta = {
+          etag: EMPTY_MD5,
+          headers: opts.headers,
+          user: opts.user,
+          ...(opts.tags ? { tags: opts.tags } : {}),
+          ...(checksum ? { checksum } : {}),
+          size: 0,
+          mtimeMs: Math.trunc(st.mtimeMs),
+        };
+        this.meta.updateFd(fd, { bucketDir: dir.path, segments: kp.segments, path: `${dir.path}/${kp.segments.join("/")}`, isDirectoryKey: true }, meta);
+        return { bucket, key, size: 0, lastModified: st.mtime, etag: `"${EMPTY_MD5}"`, meta, isDirectoryObject: true, checksum };
+      } finally {
+        closeSync(fd);
+      }
+    });
+  }
+
+  /**
+   * Copies the open object `src` to a temp file in the destination bucket with copyFile (reflink
+   * where the filesystem has it, else copy_file_range: no bytes through JavaScript), then commits it.
+   */
+  async copyObject(src: OpenObject, bucket: string, key: string, opts: PutOptions): Promise<ObjectInfo> {
+    const kp = keyPath("", key);
+    if (kp.isDirectoryKey) throw new S3Error("NotImplemented", "Copying onto a directory object key is not supported.");
+    const dir = this.openBucket(bucket);
+    const tmpDir = this.tempDir(dir);
+    const tmp = tempPathIn(tmpDir.path);
     try {
       const st = await copyToNewFile(src, tmp, null);
       if (this.fsync !== "none") fsyncPath(tmp);
@@ -346,54 +495,97 @@ export class PosixBackend {
         ...(src.meta?.parts ? { parts: src.meta.parts } : {}),
         ...versionOf(st),
       };
-      this.meta.writeForTemp(loc, tmp, meta);
-      this.commit(bucket, key, loc, tmp, opts);
-      return { bucket, key, path: loc.path, size: st.size, lastModified: st.mtime, etag: `"${etag}"`, meta, isDirectoryObject: false };
+      await this.commitIn(dir, bucket, key, kp, tmp, meta, opts);
+      return { bucket, key, size: st.size, lastModified: st.mtime, etag: `"${etag}"`, meta, isDirectoryObject: false };
     } catch (e) {
       rmSync(tmp, { force: true });
-      throw fsError(e);
+      throw e instanceof S3Error ? e : fsError(e);
+    } finally {
+      tmpDir.close();
+      dir.close();
     }
   }
 
-  /** S3 deletes are idempotent: a missing key is success. */
-  deleteObject(bucket: string, key: string): void {
-    const loc = this.location(bucket, key);
-    const info = this.infoAt(bucket, key, loc);
-    if (!info) return;
+  /**
+   * S3 deletes are idempotent: a missing key is success. `check` sees the current object under the
+   * key's lock and may refuse (a conditional delete). A key that is a symlink loses the link, never
+   * the link's target.
+   */
+  async deleteObject(bucket: string, key: string, check?: (current: ObjectInfo | null) => void): Promise<void> {
+    const kp = keyPath("", key);
+    const dir = this.openBucket(bucket);
     try {
-      if (info.isDirectoryObject) {
-        this.meta.remove(loc);
+      await withLock(this.lockFile(bucket, key), () => {
+        if (check) check(this.currentObject(bucket, key));
+        const parents = kp.isDirectoryKey ? kp.segments.slice(0, -1) : kp.segments.slice(0, -1);
+        const name = kp.segments[kp.segments.length - 1];
+        let parent: Dir;
         try {
-          rmdirSync(loc.path);
-        } catch {
-          // still holds other objects: it stays as a plain parent directory
+          parent = parents.length ? openSubdir(dir, parents.join("/")) : openSubdir(dir, ".");
+        } catch (e) {
+          const code = errnoOf(e);
+          if (code === "ELOOP") throw throughLink(key);
+          if (ABSENT.has(code ?? "")) return;
+          throw fsError(e);
         }
-      } else {
-        unlinkSync(loc.path);
-        if (this.meta.kind === "sidecar") this.meta.remove(loc);
-      }
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === "ENOENT") return;
-      throw fsError(e);
+        try {
+          const target = `${parent.path}/${name}`;
+          const loc: MetaLocation = { bucketDir: dir.path, segments: kp.segments, path: target, isDirectoryKey: kp.isDirectoryKey };
+          let st: Stats;
+          try {
+            st = lstatSync(target);
+          } catch (e) {
+            if (ABSENT.has(errnoOf(e) ?? "")) return;
+            throw fsError(e);
+          }
+          if (kp.isDirectoryKey) {
+            if (!st.isDirectory() || !this.meta.read(loc, DIRECTORY_IDENTITY)) return;
+            this.meta.remove(loc);
+            try {
+              rmdirSync(target);
+            } catch {
+              // still holds other objects: it stays as a plain parent directory
+            }
+          } else {
+            if (st.isDirectory()) return;
+            try {
+              unlinkSync(target);
+            } catch (e) {
+              if (errnoOf(e) === "ENOENT") return;
+              throw fsError(e);
+            }
+            if (this.meta.kind === "sidecar") this.meta.remove(loc);
+          }
+        } finally {
+          parent.close();
+        }
+        this.pruneParents(dir, kp.segments.slice(0, -1));
+      });
+    } finally {
+      dir.close();
     }
-    this.pruneParents(loc);
   }
 
   /** Removes parent directories left empty, up to the bucket, stopping at directory objects. */
-  private pruneParents(loc: MetaLocation & KeyPath): void {
-    let dir = dirname(loc.path);
-    const segments = loc.segments.slice(0, -1);
-    while (segments.length > 0 && dir !== loc.bucketDir) {
-      const parentLoc: MetaLocation = { bucketDir: loc.bucketDir, segments: [...segments], path: dir, isDirectoryKey: true };
+  private pruneParents(dir: Dir, segments: string[]): void {
+    for (let n = segments.length; n > 0; n--) {
+      let above: Dir;
       try {
-        // A directory's record needs no stat to be trusted; a vanished one fails rmdir below.
-        if (this.meta.read(parentLoc, DIRECTORY_IDENTITY)) return;
-        rmdirSync(dir);
+        above = openSubdir(dir, n > 1 ? segments.slice(0, n - 1).join("/") : ".");
       } catch {
         return;
       }
-      segments.pop();
-      dir = dirname(dir);
+      try {
+        const path = `${above.path}/${segments[n - 1]}`;
+        const loc: MetaLocation = { bucketDir: dir.path, segments: segments.slice(0, n), path, isDirectoryKey: true };
+        // A directory's record needs no stat to be trusted; a vanished one fails rmdir below.
+        if (this.meta.read(loc, DIRECTORY_IDENTITY)) return;
+        rmdirSync(path);
+      } catch {
+        return;
+      } finally {
+        above.close();
+      }
     }
   }
 
@@ -427,17 +619,42 @@ export class PosixBackend {
     return fields ?? { etag: `"${foreignEtagOf(e.ino, e.size, e.mtimeMs)}"` };
   }
 
-  /** Rewrites an object's metadata record in place (tagging). */
-  updateMeta(info: ObjectInfo, change: (m: ObjectMeta) => ObjectMeta): void {
-    const loc = this.location(info.bucket, info.key);
-    const st = statSync(loc.path);
-    const base: ObjectMeta = info.meta ?? {
-      etag: info.etag.slice(1, -1),
-      headers: {},
-      user: {},
-      ...versionOf(st),
-    };
-    this.meta.update(loc, change(base));
+  /**
+   * Rewrites an object's metadata record (tagging) under the key's lock, on exactly the file it
+   * read the record from: an object replaced meanwhile keeps its own record.
+   */
+  async updateMeta(bucket: string, key: string, change: (m: ObjectMeta) => ObjectMeta | null): Promise<ObjectInfo> {
+    return withLock(this.lockFile(bucket, key), () => {
+      const o = this.openObject(bucket, key);
+      try {
+        const base: ObjectMeta = o.meta ?? { etag: o.etag.slice(1, -1), headers: {}, user: {}, size: o.size, mtimeMs: Math.trunc(o.lastModified.getTime()) };
+        const next = change(base);
+        if (next === null) return o;
+        const kp = keyPath("", key);
+        const bucketDir = bucketPath(this.root, bucket);
+        const loc: MetaLocation = { bucketDir, segments: kp.segments, path: join(bucketDir, ...kp.segments), isDirectoryKey: kp.isDirectoryKey };
+        if (o.fd === null) {
+          // A directory object: its record sits on the directory itself.
+          const d = this.openBucket(bucket);
+          try {
+            const fd = openBeneath(d.fd, kp.segments.join("/"), constants.O_RDONLY | constants.O_DIRECTORY, 0, "none");
+            try {
+              this.meta.updateFd(fd, { ...loc, bucketDir: d.path }, next);
+            } finally {
+              closeSync(fd);
+            }
+          } finally {
+            d.close();
+          }
+        } else {
+          const st = fstatSync(o.fd);
+          this.meta.updateFd(o.fd, loc, { ...next, ...versionOf(st) });
+        }
+        return { ...o, meta: next };
+      } finally {
+        o.close();
+      }
+    });
   }
 }
 

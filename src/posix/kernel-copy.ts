@@ -9,6 +9,7 @@ import { closeSync, constants, copyFileSync, openSync, read as readCb, statSync,
 import { promisify } from "node:util";
 import { S3Error } from "../errors.ts";
 import { isBun } from "../runtime.ts";
+import { fdPath } from "./kernel.ts";
 
 
 /** How the last copy moved its bytes; tests and the benchmark report it. */
@@ -98,24 +99,20 @@ export async function copyRange(srcFd: number, srcOffset: number, dstFd: number,
 }
 
 /**
- * Copies an object's bytes (all of them, or `length` from `start`) into the new file `dst`
- * (CopyObject, UploadPartCopy): a whole file with copyFile (a reflink where the filesystem has
- * it), a range with copyRange. Returns the new file's stat; throws when the source turned out
- * shorter or longer than expected, i.e. it changed during the copy.
+ * Copies an object's bytes (all of them, or `length` from `start`) from its open descriptor into
+ * the new file `dst` (CopyObject, UploadPartCopy): a whole file with copyFile (a reflink where the
+ * filesystem has it), a range with copyRange. Returns the new file's stat; throws when the source
+ * turned out shorter or longer than expected, i.e. it changed during the copy.
  */
-export async function copyToNewFile(src: { path: string; size: number; isDirectoryObject: boolean }, dst: string, range: { start: number; length: number } | null): Promise<Stats> {
+export async function copyToNewFile(src: { fd: number | null; size: number; isDirectoryObject: boolean }, dst: string, range: { start: number; length: number } | null): Promise<Stats> {
   const length = range ? range.length : src.size;
-  if (src.isDirectoryObject || length === 0) writeFileSync(dst, "", { flag: "wx" });
-  else if (!range) copyFileSync(src.path, dst, constants.COPYFILE_EXCL | constants.COPYFILE_FICLONE);
+  if (src.isDirectoryObject || src.fd === null || length === 0) writeFileSync(dst, "", { flag: "wx" });
+  // Through /proc/self/fd the copy reads the very file the caller opened, not what the key names now.
+  else if (!range) copyFileSync(fdPath(src.fd), dst, constants.COPYFILE_EXCL | constants.COPYFILE_FICLONE);
   else {
     const out = openSync(dst, "wx", 0o644);
     try {
-      const inp = openSync(src.path, "r");
-      try {
-        await copyRange(inp, range.start, out, 0, length);
-      } finally {
-        closeSync(inp);
-      }
+      await copyRange(src.fd, range.start, out, 0, length);
     } finally {
       closeSync(out);
     }

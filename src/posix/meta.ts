@@ -8,6 +8,7 @@
 import { getAttributeSync, setAttributeSync, removeAttributeSync } from "@napi-rs/xattr";
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { writeFileAtomic } from "./durability.ts";
+import { fgetxattr, fsetxattr } from "./kernel.ts";
 import { dirname, join } from "node:path";
 import { randomBytes } from "node:crypto";
 import type { ChecksumAlgorithm } from "../checksums/index.ts";
@@ -64,10 +65,17 @@ export interface MetaStore {
    * for this request but must not remember.
    */
   read(loc: MetaLocation, st: FileIdentity): ObjectMeta | null | undefined;
-  /** Writes the record for the file currently at `tmpPath`, before it is moved to `loc.path`. */
-  writeForTemp(loc: MetaLocation, tmpPath: string, meta: ObjectMeta): void;
-  /** Rewrites the record of the file in place (tagging changes). */
-  update(loc: MetaLocation, meta: ObjectMeta): void;
+  /** The same for the file open as `fd` (whose stat is `st`): the record of exactly that file. */
+  readFd(fd: number, loc: MetaLocation, st: FileIdentity): ObjectMeta | null | undefined;
+  /** Gives the finished temp file at `tmpPath` its record, before anything is decided. */
+  prepare(tmpPath: string, meta: ObjectMeta): void;
+  /**
+   * Stores the record of a file about to be renamed to `loc.path`, once the write has been
+   * decided (under the key's lock): a refused write must leave the current record alone.
+   */
+  attach(loc: MetaLocation, meta: ObjectMeta): void;
+  /** Rewrites the record of the file open as `fd`, which is at `loc` (tagging changes). */
+  updateFd(fd: number, loc: MetaLocation, meta: ObjectMeta): void;
   remove(loc: MetaLocation): void;
 }
 
@@ -116,15 +124,32 @@ export class XattrMetaStore implements MetaStore {
     const meta = decode(raw);
     return meta && matches(meta, st, false) ? meta : null;
   }
-  writeForTemp(_loc: MetaLocation, tmpPath: string, meta: ObjectMeta): void {
+  readFd(fd: number, _loc: MetaLocation, st: FileIdentity): ObjectMeta | null | undefined {
+    let raw: Buffer | null;
+    try {
+      raw = fgetxattr(fd, XATTR_NAME);
+    } catch {
+      return undefined;
+    }
+    const meta = decode(raw);
+    return meta && matches(meta, st, false) ? meta : null;
+  }
+  prepare(tmpPath: string, meta: ObjectMeta): void {
     try {
       setAttributeSync(tmpPath, XATTR_NAME, encode(meta));
     } catch (e) {
       tooLarge(e);
     }
   }
-  update(loc: MetaLocation, meta: ObjectMeta): void {
-    this.writeForTemp(loc, loc.path, meta);
+  attach(): void {
+    // the record travels with the file, written by prepare()
+  }
+  updateFd(fd: number, _loc: MetaLocation, meta: ObjectMeta): void {
+    try {
+      fsetxattr(fd, XATTR_NAME, encode(meta));
+    } catch (e) {
+      tooLarge(e);
+    }
   }
   remove(loc: MetaLocation): void {
     try {
@@ -160,15 +185,22 @@ export class SidecarMetaStore implements MetaStore {
       return code === "ENOENT" || code === "ENOTDIR" ? null : undefined;
     }
     const meta = decode(raw);
+    // The inode ties a record to its file: a record written for another file never describes this one.
     return meta && matches(meta, st, true) ? meta : null;
   }
-  writeForTemp(loc: MetaLocation, _tmpPath: string, meta: ObjectMeta): void {
+  readFd(_fd: number, loc: MetaLocation, st: FileIdentity): ObjectMeta | null | undefined {
+    return this.read(loc, st);
+  }
+  prepare(): void {
+    // nothing may change before the write is decided
+  }
+  attach(loc: MetaLocation, meta: ObjectMeta): void {
     const target = sidecarPath(loc);
     mkdirSync(dirname(target), { recursive: true });
     writeFileAtomic(target, encode(meta), this.sync);
   }
-  update(loc: MetaLocation, meta: ObjectMeta): void {
-    this.writeForTemp(loc, loc.path, meta);
+  updateFd(_fd: number, loc: MetaLocation, meta: ObjectMeta): void {
+    this.attach(loc, meta);
   }
   remove(loc: MetaLocation): void {
     rmSync(sidecarPath(loc), { force: true });

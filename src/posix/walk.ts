@@ -25,7 +25,7 @@
 // common prefix. A startAfter equal to a prefix's stem (e.g. "prefix1" for "prefix1/") does not
 // lie under it, so "prefix1/" is still returned (matches versitygw#1275 / AWS).
 
-import { statSync, type Dirent, type Stats } from "node:fs";
+import { realpathSync, statSync, type Dirent, type Stats } from "node:fs";
 import { lstat, opendir, readdir, stat } from "node:fs/promises";
 import { resolve } from "node:path";
 import { S3Error, fsError } from "../errors.ts";
@@ -354,7 +354,7 @@ function visibleRange(names: string[], rel: string, namePrefix: string, startAft
  * directory object included). Reads entries in small batches and stops at the first file, so a
  * common prefix over a huge subtree costs about one batch.
  */
-async function hasKey(abs: string, opts: WalkOptions): Promise<boolean> {
+async function hasKey(abs: string, opts: WalkOptions, rootReal: string): Promise<boolean> {
   if (await isDirObject(opts, abs)) return true;
   let dir;
   try {
@@ -375,13 +375,13 @@ async function hasKey(abs: string, opts: WalkOptions): Promise<boolean> {
       }
       // Regular files are trusted from the dirent; a symlink counts only if it leads to a file.
       if (d.isFile()) return true;
-      if (statNow(abs + "/" + sn)?.isFile()) return true;
+      if (linkedFileInside(rootReal, abs + "/" + sn)) return true;
     }
   } finally {
     await dir.close().catch(() => {});
   }
   // Descend only after the directory is exhausted: at most one open handle at a time.
-  for (const name of subdirs) if (await hasKey(abs + "/" + name, opts)) return true;
+  for (const name of subdirs) if (await hasKey(abs + "/" + name, opts, rootReal)) return true;
   return false;
 }
 
@@ -404,8 +404,28 @@ function objectEntry(key: string, path: string, st: Stats, isDirectoryObject: bo
  * Streams a bucket's keys (and common prefixes, with a delimiter) in S3 order. The caller stops
  * iterating once it has max-keys entries; no handles stay open between yields.
  */
+/**
+ * Where the symlink `path` leads, when that is a regular file inside the bucket (whose real path
+ * is `rootReal`) and outside its private area; else null. Links out of the bucket are not keys.
+ */
+function linkedFileInside(rootReal: string, path: string): string | null {
+  try {
+    const real = realpathSync(path);
+    if (!real.startsWith(rootReal + "/") || real.startsWith(rootReal + "/" + PRIVATE_AREA + "/")) return null;
+    return statSync(real).isFile() ? real : null;
+  } catch {
+    return null;
+  }
+}
+
 export async function* walkBucket(bucketDir: string, opts: WalkOptions): AsyncGenerator<WalkEntry> {
   const root = resolve(bucketDir);
+  let rootReal: string;
+  try {
+    rootReal = realpathSync(root);
+  } catch {
+    rootReal = root;
+  }
   const prefix = opts.prefix ?? "";
   const startAfter = opts.startAfter ? opts.startAfter : undefined;
   const delimiter = opts.delimiter ? opts.delimiter : undefined;
@@ -504,7 +524,7 @@ export async function* walkBucket(bucketDir: string, opts: WalkOptions): AsyncGe
       if (cp !== undefined) {
         // Everything below rolls up into cp (cp > startAfter, see the header), so one key
         // anywhere below is all that needs to be known.
-        if (await hasKey(abs, opts)) {
+        if (await hasKey(abs, opts, rootReal)) {
           skip = cp;
           yield { type: "prefix", prefix: cp };
         }
@@ -528,10 +548,8 @@ export async function* walkBucket(bucketDir: string, opts: WalkOptions): AsyncGe
     const path = f.abs + "/" + sn;
     const cp = commonPrefixOf(key);
     if (cp !== undefined) {
-      // A symlink only counts if it leads to a file; a regular file is trusted from its dirent.
-      if (f.links?.has(sn)) {
-        if (!statNow(path)?.isFile()) continue;
-      }
+      // A symlink only counts if it leads to a file in the bucket; a regular file is trusted from its dirent.
+      if (f.links?.has(sn) && !linkedFileInside(rootReal, path)) continue;
       skip = cp;
       yield { type: "prefix", prefix: cp };
       continue;
@@ -546,6 +564,13 @@ export async function* walkBucket(bucketDir: string, opts: WalkOptions): AsyncGe
     }
     // Vanished since readdir, a symlink to a directory, or broken: not an object.
     if (st === null || !st.isFile()) continue;
-    yield objectEntry(key, path, st, false, f.links?.has(sn) === true);
+    if (f.links?.has(sn)) {
+      // Through a link: only a target inside the bucket is an object, and its metadata is the target's.
+      const target = linkedFileInside(rootReal, path);
+      if (target === null) continue;
+      yield objectEntry(key, target, st, false, true);
+      continue;
+    }
+    yield objectEntry(key, path, st, false, false);
   }
 }

@@ -3,7 +3,7 @@
 import { S3Error } from "../errors.ts";
 import { evaluateConditions, readConditions } from "../http/conditions.ts";
 import { s3Time, xmlResponse } from "../http/response.ts";
-import type { ObjectInfo } from "../posix/backend.ts";
+import type { ObjectInfo, OpenObject } from "../posix/backend.ts";
 import { requireObject, type Handler, type S3Context } from "../s3/context.ts";
 import type { OperationName } from "../s3/operations.ts";
 import { tagsFromHeader } from "../s3/tags.ts";
@@ -58,7 +58,18 @@ export const copyObject: Handler = async (ctx: S3Context) => {
   refuseUnsupportedWriteHeaders(h);
   const src = parseCopySource(h.get("x-amz-copy-source"));
   const backend = ctx.services.backend;
-  const srcInfo = backend.headObject(src.bucket, src.key);
+  // The source is opened once: conditions, metadata and the copied bytes are of one version.
+  const srcInfo = backend.openObject(src.bucket, src.key);
+  try {
+    return await copyOpened(ctx, dst, src, srcInfo);
+  } finally {
+    srcInfo.close();
+  }
+};
+
+async function copyOpened(ctx: S3Context, dst: { bucket: string; key: string }, src: CopySource, srcInfo: OpenObject): Promise<Response> {
+  const h = ctx.headers;
+  const backend = ctx.services.backend;
   checkCopySourceConditions(h, srcInfo);
   const metaDirective = directive(h, "x-amz-metadata-directive");
   const tagDirective = directive(h, "x-amz-tagging-directive");
@@ -80,7 +91,7 @@ export const copyObject: Handler = async (ctx: S3Context) => {
   const checksum = ck ? { [checksumField(ck.algorithm)]: ck.value, ChecksumType: ck.type } : {};
   const headers: Record<string, string> = ck ? { [checksumHeader(ck.algorithm)]: ck.value } : {};
   return xmlResponse("CopyObjectResult", { ETag: info.etag, LastModified: s3Time(info.lastModified), ...checksum }, 200, headers);
-};
+}
 
 export const copyHandlers: Partial<Record<OperationName, Handler>> = {
   CopyObject: copyObject,

@@ -72,14 +72,20 @@ const uploadPartCopy: Handler = async (ctx) => {
   // Unknown uploads fail before the source is even looked at, as on S3.
   mp.open(bucket, key, uploadIdOf(ctx));
   const src = parseCopySource(h.get("x-amz-copy-source"));
-  const srcInfo = ctx.services.backend.headObject(src.bucket, src.key);
-  checkCopySourceConditions(h, srcInfo);
-  const range = parseCopySourceRange(h.get("x-amz-copy-source-range"), srcInfo.size);
-  const length = range ? range.end - range.start + 1 : srcInfo.size;
-  if (length > MAX_COPY_PART_SIZE) {
-    throw new S3Error("InvalidRequest", `The specified copy source is larger than the maximum allowable size for a copy source: ${MAX_COPY_PART_SIZE}`);
+  // The source is opened once: its conditions are checked on the bytes that are then copied.
+  const srcInfo = ctx.services.backend.openObject(src.bucket, src.key);
+  let part: PartRecord;
+  try {
+    checkCopySourceConditions(h, srcInfo);
+    const range = parseCopySourceRange(h.get("x-amz-copy-source-range"), srcInfo.size);
+    const length = range ? range.end - range.start + 1 : srcInfo.size;
+    if (length > MAX_COPY_PART_SIZE) {
+      throw new S3Error("InvalidRequest", `The specified copy source is larger than the maximum allowable size for a copy source: ${MAX_COPY_PART_SIZE}`);
+    }
+    part = await mp.copyPart(bucket, key, uploadIdOf(ctx), partNumber, srcInfo, range);
+  } finally {
+    srcInfo.close();
   }
-  const part = await mp.copyPart(bucket, key, uploadIdOf(ctx), partNumber, srcInfo, range);
   const ck = part.checksum ? { [checksumField(part.checksum.algorithm)]: part.checksum.value } : {};
   return xmlResponse("CopyPartResult", { ETag: `"${part.etag}"`, LastModified: s3Time(Date.parse(part.lastModified)), ...ck }, 200, partChecksumHeaders(part.checksum));
 };
@@ -151,9 +157,9 @@ const listMultipartUploads: Handler = (ctx) => {
   });
 };
 
-const abortMultipartUpload: Handler = (ctx) => {
+const abortMultipartUpload: Handler = async (ctx) => {
   const { bucket, key } = requireObject(ctx);
-  store(ctx).abort(bucket, key, uploadIdOf(ctx));
+  await store(ctx).abort(bucket, key, uploadIdOf(ctx));
   return new Response(null, { status: 204 });
 };
 

@@ -5,7 +5,7 @@ import { evaluateConditions, readConditions } from "../http/conditions.ts";
 import { fileResponse } from "../http/file-body.ts";
 import { incomingBody, readSmallBody, requireBodyDigest } from "../http/request-body.ts";
 import { xmlResponse } from "../http/response.ts";
-import type { ObjectInfo } from "../posix/backend.ts";
+import type { ObjectInfo, OpenObject } from "../posix/backend.ts";
 import type { ObjectMeta } from "../posix/meta.ts";
 import { contentRange, parseRange } from "../ranges/parse.ts";
 import { requireBucket, requireObject, type Handler, type S3Context } from "../s3/context.ts";
@@ -136,11 +136,22 @@ function selectSpan(ctx: S3Context, info: ObjectInfo): { start: number; end: num
 
 const getOrHeadObject: Handler = (ctx) => {
   const { bucket, key } = requireObject(ctx);
-  const info = ctx.services.backend.headObject(bucket, key);
+  const info = ctx.services.backend.openObject(bucket, key);
+  try {
+    return respondWithObject(ctx, info);
+  } catch (e) {
+    info.close();
+    throw e;
+  }
+};
+
+/** Answers from the open object; the body (when there is one) takes over its descriptor. */
+function respondWithObject(ctx: S3Context, info: OpenObject): Response {
   const headers = objectHeaders(info);
   const cond = evaluateConditions(readConditions(ctx.headers), info.etag, info.lastModified);
   if (cond === "precondition-failed") throw new S3Error("PreconditionFailed", undefined, { Condition: ctx.headers.get("if-match") !== null ? "If-Match" : "If-Unmodified-Since" });
   if (cond === "not-modified") {
+    info.close();
     return new Response(null, { status: 304, headers: { etag: headers.etag, "last-modified": headers["last-modified"] } });
   }
   const span = selectSpan(ctx, info);
@@ -159,20 +170,24 @@ const getOrHeadObject: Handler = (ctx) => {
   // S3 reports the part count only to part reads of multipart objects.
   if (ctx.query.get("partNumber") !== null && info.meta?.parts) headers["x-amz-mp-parts-count"] = String(info.meta.parts.length);
   const status = span.partial ? 206 : 200;
-  if (ctx.request.method === "HEAD" || info.isDirectoryObject || length <= 0) return new Response(null, { status, headers });
-  return fileResponse(info.path, span.start, span.end, info.size, status, headers);
-};
+  if (ctx.request.method === "HEAD" || info.fd === null || length <= 0) {
+    info.close();
+    return new Response(null, { status, headers });
+  }
+  return fileResponse(info, span.start, span.end, info.size, status, headers);
+}
 
-const deleteObject: Handler = (ctx) => {
+const deleteObject: Handler = async (ctx) => {
   const { bucket, key } = requireObject(ctx);
   const h = ctx.headers;
-  if (h.get("if-match") !== null) {
-    const info = ctx.services.backend.headObject(bucket, key);
+  // The condition is checked under the key's lock, against what the delete then removes.
+  const check = h.get("if-match") === null ? undefined : (info: ObjectInfo | null) => {
+    if (!info) throw new S3Error("NoSuchKey", undefined, { Key: key });
     if (evaluateConditions({ ...readConditions(h), ifNoneMatch: null, ifModifiedSince: null }, info.etag, info.lastModified) !== "ok") {
       throw new S3Error("PreconditionFailed", undefined, { Condition: "If-Match" });
     }
-  }
-  ctx.services.backend.deleteObject(bucket, key);
+  };
+  await ctx.services.backend.deleteObject(bucket, key, check);
   return new Response(null, { status: 204 });
 };
 
@@ -199,7 +214,7 @@ const deleteObjects: Handler = async (ctx) => {
     try {
       const version = typeof o.VersionId === "string" ? o.VersionId.trim() : o.VersionId;
       if (version !== undefined && version !== "null") throw new S3Error("NoSuchVersion");
-      backend.deleteObject(bucket, key);
+      await backend.deleteObject(bucket, key);
       if (!quiet) deleted.push({ Key: key, ...(version !== undefined ? { VersionId: version } : {}) });
     } catch (e) {
       const err = e instanceof S3Error ? e : new S3Error("InternalError");
@@ -231,17 +246,15 @@ const getObjectTagging: Handler = (ctx) => {
 const putObjectTagging: Handler = async (ctx) => {
   const { bucket, key } = requireObject(ctx);
   const backend = ctx.services.backend;
-  const info = backend.headObject(bucket, key);
+  backend.headObject(bucket, key);
   const tags = parseTaggingXml(await readSmallBody(ctx, 64 * 1024));
-  backend.updateMeta(info, (m) => ({ ...m, tags: tags.length ? encodeTags(tags) : undefined }));
+  await backend.updateMeta(bucket, key, (m) => ({ ...m, tags: tags.length ? encodeTags(tags) : undefined }));
   return new Response(null, { status: 200 });
 };
 
-const deleteObjectTagging: Handler = (ctx) => {
+const deleteObjectTagging: Handler = async (ctx) => {
   const { bucket, key } = requireObject(ctx);
-  const backend = ctx.services.backend;
-  const info = backend.headObject(bucket, key);
-  if (info.meta?.tags) backend.updateMeta(info, (m) => ({ ...m, tags: undefined }));
+  await ctx.services.backend.updateMeta(bucket, key, (m) => (m.tags ? { ...m, tags: undefined } : null));
   return new Response(null, { status: 204 });
 };
 

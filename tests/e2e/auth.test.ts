@@ -66,14 +66,14 @@ describe("refusals", () => {
     expect(errorCode(res.body)).toBe("NotImplemented");
   });
 
-  test("internal errors carry no paths or stack traces", async () => {
-    // A symlink loop makes stat() fail with ELOOP, which has no S3 meaning.
+  test("a symlink loop is no object, and the answer carries no paths or stack traces", async () => {
+    // open() fails with ELOOP: the key names nothing S3 can serve.
     const { symlinkSync } = await import("node:fs");
     symlinkSync("loop", onDisk("loop"));
     const r = sign({ method: "GET", path: `/${bucket}/loop`, headers: { host: `127.0.0.1:${gw.port}` }, payloadHash: EMPTY_SHA256 });
     const res = await rawRequest(gw.port, "GET", `/${bucket}/loop`, r.headers);
-    expect(res.status).toBe(500);
-    expect(errorCode(res.body)).toBe("InternalError");
+    expect(res.status).toBe(404);
+    expect(errorCode(res.body)).toBe("NoSuchKey");
     expect(res.body).not.toContain(gw.root);
     expect(res.body).not.toContain(" at ");
   });
