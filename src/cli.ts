@@ -20,6 +20,8 @@ import { AccessLog } from "./ops/access-log.ts";
 import { Metrics } from "./ops/metrics.ts";
 import { countOpenUploads } from "./ops/uploads-gauge.ts";
 import { isBun } from "./runtime.ts";
+import { kernelPath } from "./posix/kernel.ts";
+import { startSweeper } from "./ops/sweeper.ts";
 
 
 function fail(message: string): never {
@@ -80,6 +82,7 @@ async function main(): Promise<void> {
     tokenKey: createHash("sha256").update("filegate-list-token\0" + creds.secretKey).digest(),
   };
   const log = (line: string) => process.stderr.write(line + "\n");
+  if (!config.readonly) startSweeper(config.root, backend, services.multipart, log);
   const app = createApp(services, {
     log,
     metrics: new Metrics(),
@@ -95,7 +98,7 @@ async function main(): Promise<void> {
     const lines = [
       `filegate ${VERSION} on ${isBun ? "Bun " + Bun.version : "Node " + process.versions.node}, ${config.workers} worker${config.workers > 1 ? "s" : ""}`,
       `  endpoint    ${endpointOf(config, port)}`,
-      `  root        ${config.root}  (metadata: ${meta.kind})`,
+      `  root        ${config.root}  (metadata: ${meta.kind}, kernel calls: ${kernelPath})`,
       `  region      ${config.region}`,
       `  access key  ${creds.accessKey}`,
       // A generated secret has to be shown once or nobody could use it; one from the environment

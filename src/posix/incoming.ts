@@ -9,6 +9,7 @@ import { S3Error } from "../errors.ts";
 import { bucketTmpDir } from "./layout.ts";
 import { hashBeside } from "./md5-beside.ts";
 import { isServableBucketName } from "./names.ts";
+import { bootId, pidAlive } from "./kernel.ts";
 
 export interface IncomingBody {
   stream: ReadableStream<Uint8Array> | null;
@@ -57,7 +58,7 @@ export function tempPathIn(tmpDir: string): string {
     makeTmpDir(tmpDir);
     tmpDirsMade.add(tmpDir);
   }
-  return join(tmpDir, `${process.pid}-${randomBytes(8).toString("hex")}`);
+  return join(tmpDir, tempName());
 }
 
 /** Opens a fresh temp file; recreates the temp dir if someone removed it meanwhile. */
@@ -177,10 +178,24 @@ export async function receiveToTemp(tmpDir: string, body: IncomingBody, fsync: F
   }
 }
 
+/** Temp files name their owner (`<boot id>.<pid>.<random>`), so a sweep knows a dead process's. */
+export function tempName(): string {
+  return `${bootId()}.${process.pid}.${randomBytes(8).toString("hex")}`;
+}
+
+/** Whether the temp file `name` belongs to a process of this boot that is gone. */
+export function tempOwnerGone(name: string): boolean {
+  const [boot, pid] = name.split(".");
+  return boot === bootId() && /^\d+$/.test(pid ?? "") && !pidAlive(Number(pid));
+}
+
 /** A temp file idle this long belongs to no live upload (bodies keep writing to theirs). */
 export const TEMP_MIN_AGE_MS = 60 * 60 * 1000;
 
-/** Removes temp files left by crashed processes: those not written to for `olderThanMs`. */
+/**
+ * Removes temp files left by crashed processes: those of a dead process of this boot at once, any
+ * other not written to for `olderThanMs` (another host's, or an earlier boot's).
+ */
 export function sweepTempFiles(root: string, olderThanMs: number, now = Date.now()): number {
   let removed = 0;
   for (const bucket of readdirSync(root)) {
@@ -195,7 +210,7 @@ export function sweepTempFiles(root: string, olderThanMs: number, now = Date.now
     for (const name of names) {
       try {
         const path = join(dir, name);
-        if (now - statSync(path).mtimeMs > olderThanMs) {
+        if (tempOwnerGone(name) || now - statSync(path).mtimeMs > olderThanMs) {
           rmSync(path, { force: true, recursive: true });
           removed++;
         }

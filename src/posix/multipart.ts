@@ -10,9 +10,12 @@
 //
 // A part's record is replaced with rename(2), so readers see the old part or the new one; the data
 // file gets a fresh name each time and the replaced one is unlinked afterwards. Complete and Abort
-// both start by renaming the upload directory away: rename succeeds for exactly one caller (in any
-// process), and every later part write into the old path fails with ENOENT. That rename is the
-// only lock.
+// both hold the upload's claim (a lock in ROOT/.filegate/locks that the kernel drops when its
+// holder dies) and start by renaming the upload directory away, after which every later part
+// write into the old path fails with ENOENT. Whoever takes the claim and finds a `.completing-*`
+// directory knows its owner died: it puts the upload back as it was (part 1, which Complete
+// appends the others to, is cut back to its own size) or, if that Complete had already committed
+// the object, records its result, so a retried Complete answers instead of waiting forever.
 import { closeSync, fdatasyncSync, fstatSync, ftruncateSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, rmSync, statSync } from "node:fs";
 import { randomBytes } from "node:crypto";
 import { rm } from "node:fs/promises";
@@ -23,8 +26,9 @@ import type { IncomingBody } from "./incoming.ts";
 import { receiveToTemp, tempPathIn } from "./incoming.ts";
 import { bucketTmpDir, bucketUploadsDir } from "./layout.ts";
 import { versionOf, type ObjectMeta, type StoredChecksum } from "./meta.ts";
-import { checkIfMatch, type ObjectInfo, type PosixBackend } from "./backend.ts";
-import { isServableBucketName } from "./names.ts";
+import { checkIfMatch, type ObjectInfo, type OpenObject, type PosixBackend } from "./backend.ts";
+import { isServableBucketName, keyPath } from "./names.ts";
+import { tryLock, type HeldLock } from "./locks.ts";
 import { copyRange, copyToNewFile, type CopyMethod } from "./kernel-copy.ts";
 import { fsyncPath, writeFileAtomic } from "./durability.ts";
 import { hashFile } from "./hash-file.ts";
@@ -104,7 +108,12 @@ interface OpenUpload {
   record: UploadRecord;
 }
 
-const DONE_RECORD_TTL_MS = 24 * 3600 * 1000;
+/** How long a retried Complete can still get the answer of the one that finished the upload. */
+export const DONE_RECORD_TTL_MS = 24 * 3600 * 1000;
+/** A Complete or Abort waits this long for another live one to let go of the upload. */
+const CLAIM_WAIT_MS = 10 * 60_000;
+/** What a Complete is about to commit, kept in its directory for whoever recovers it. */
+const INTENT = "complete.json";
 const STALE_TEMP_MS = 3600 * 1000;
 const PART_JSON = /^part-(\d{5})\.json$/;
 
@@ -116,9 +125,8 @@ export class MultipartStore {
   constructor(private readonly backend: PosixBackend) {}
 
   create(bucket: string, key: string, init: Omit<UploadRecord, "key" | "initiated">): { uploadId: string; record: UploadRecord } {
-    const loc = this.backend.location(bucket, key);
-    if (loc.isDirectoryKey) throw new S3Error("NotImplemented", "Multipart uploads to a key ending in '/' are not supported.");
-    const uploadsDir = bucketUploadsDir(loc.bucketDir);
+    if (keyPath("", key).isDirectoryKey) throw new S3Error("NotImplemented", "Multipart uploads to a key ending in '/' are not supported.");
+    const uploadsDir = bucketUploadsDir(this.backend.bucketDir(bucket));
     const uploadId = newUploadId();
     const record: UploadRecord = { key, initiated: new Date().toISOString(), ...init };
     // Built under a name no listing reads, then renamed: an upload is visible whole or not at all.
@@ -141,9 +149,72 @@ export class MultipartStore {
     if (uploadId === null || !isUploadId(uploadId)) throw new S3Error("NoSuchUpload", undefined, { UploadId: uploadId ?? "" });
     const uploadsDir = bucketUploadsDir(bucketDir);
     const dir = join(uploadsDir, uploadId);
-    const record = readJson<UploadRecord>(join(dir, "upload.json"));
+    let record = readJson<UploadRecord>(join(dir, "upload.json"));
+    if (!record && this.recoverIfFree(bucket, uploadsDir, uploadId)) record = readJson<UploadRecord>(join(dir, "upload.json"));
     if (!record || record.key !== key) throw new S3Error("NoSuchUpload", undefined, { UploadId: uploadId });
     return { bucketDir, uploadsDir, dir, uploadId, record };
+  }
+
+  /** The claim Complete and Abort hold on an upload, shared by every process on the root. */
+  private claimFile(bucket: string, uploadId: string): string {
+    return this.backend.lockFile(bucket, `\0upload\0${uploadId}`);
+  }
+
+  /** With the claim free, finishes what a dead Complete left; true when anything was recovered. */
+  private recoverIfFree(bucket: string, uploadsDir: string, uploadId: string): boolean {
+    if (!listDir(uploadsDir).some((n) => n.startsWith(`${uploadId}.completing-`))) return false;
+    const claim = tryLock(this.claimFile(bucket, uploadId));
+    if (!claim) return false;
+    try {
+      return this.recoverOrphans(uploadsDir, uploadId);
+    } finally {
+      claim.release();
+    }
+  }
+
+  /**
+   * Under the claim every `<id>.completing-*` directory is a dead Complete's: restore the upload
+   * (cut part files back to their recorded sizes) or, when it had already committed the object,
+   * write its result as the `.done` record. True when anything was found.
+   */
+  private recoverOrphans(uploadsDir: string, uploadId: string): boolean {
+    let found = false;
+    for (const name of listDir(uploadsDir)) {
+      if (!name.startsWith(`${uploadId}.completing-`)) continue;
+      found = true;
+      const dir = join(uploadsDir, name);
+      const intent = readJson<CompletedUpload & { firstPart: string }>(join(dir, INTENT));
+      const committed = intent !== null && !listDir(dir).includes(intent.firstPart);
+      if (committed) {
+        const { firstPart: _, ...result } = intent;
+        try {
+          this.writeJson(join(uploadsDir, `${uploadId}.done`), result);
+        } catch {
+          // the retry then answers NoSuchUpload; the object is in place either way
+        }
+        rmSync(dir, { recursive: true, force: true });
+        continue;
+      }
+      for (const rec of readParts(dir).values()) {
+        try {
+          const fd = openSync(join(dir, rec.file), "r+");
+          try {
+            if (fstatSync(fd).size > rec.size) ftruncateSync(fd, rec.size);
+          } finally {
+            closeSync(fd);
+          }
+        } catch {
+          // a missing part file fails Complete's checks later, as it should
+        }
+      }
+      rmSync(join(dir, INTENT), { force: true });
+      try {
+        renameSync(dir, join(uploadsDir, uploadId));
+      } catch {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    }
+    return found;
   }
 
   async putPart(bucket: string, key: string, uploadId: string | null, partNumber: number, body: IncomingBody): Promise<PartRecord> {
@@ -169,7 +240,7 @@ export class MultipartStore {
   }
 
   /** UploadPartCopy: `range` is inclusive; the bytes move in the kernel where the runtime allows. */
-  async copyPart(bucket: string, key: string, uploadId: string | null, partNumber: number, src: ObjectInfo, range: { start: number; end: number } | null): Promise<PartRecord> {
+  async copyPart(bucket: string, key: string, uploadId: string | null, partNumber: number, src: OpenObject, range: { start: number; end: number } | null): Promise<PartRecord> {
     const up = this.open(bucket, key, uploadId);
     const tmp = tempPathIn(bucketTmpDir(up.bucketDir));
     try {
@@ -196,6 +267,27 @@ export class MultipartStore {
     return { record: up.record, parts };
   }
 
+  /**
+   * Clears what dead processes left in the bucket's uploads: Completes whose owner died are
+   * recovered (as a retry would), completion records expire, abandoned staging goes after an hour.
+   * Never touches what a live process holds.
+   */
+  sweep(bucket: string, now = Date.now()): void {
+    const uploadsDir = bucketUploadsDir(this.backend.bucketDir(bucket));
+    const seen = new Set<string>();
+    for (const name of listDir(uploadsDir)) {
+      const at = name.indexOf(".completing-");
+      if (at > 0 && !seen.has(name.slice(0, at))) {
+        seen.add(name.slice(0, at));
+        this.recoverIfFree(bucket, uploadsDir, name.slice(0, at));
+      } else if (name.endsWith(".done")) {
+        if (now - mtimeMs(join(uploadsDir, name)) > DONE_RECORD_TTL_MS) rmSync(join(uploadsDir, name), { force: true });
+      } else if (name.includes(".aborting-") || name.startsWith(".new-")) {
+        if (now - mtimeMs(join(uploadsDir, name)) > STALE_TEMP_MS) rmSync(join(uploadsDir, name), { recursive: true, force: true });
+      }
+    }
+  }
+
   /** Every upload in progress in the bucket; drops expired completion records on the way. */
   listUploads(bucket: string): UploadSummary[] {
     const uploadsDir = bucketUploadsDir(this.backend.bucketDir(bucket));
@@ -213,32 +305,70 @@ export class MultipartStore {
     return out;
   }
 
-  abort(bucket: string, key: string, uploadId: string | null): void {
-    const up = this.open(bucket, key, uploadId);
-    const doomed = join(up.uploadsDir, `${up.uploadId}.aborting-${suffix()}`);
+  async abort(bucket: string, key: string, uploadId: string | null): Promise<void> {
+    this.open(bucket, key, uploadId);
+    const claim = await this.claim(bucket, uploadId!);
     try {
-      renameSync(up.dir, doomed);
-    } catch (e) {
-      // A Complete or another Abort took it first.
-      if (errno(e) === "ENOENT") throw new S3Error("NoSuchUpload", undefined, { UploadId: up.uploadId });
-      throw fsError(e);
+      const up = this.open(bucket, key, uploadId);
+      const doomed = join(up.uploadsDir, `${up.uploadId}.aborting-${suffix()}`);
+      try {
+        renameSync(up.dir, doomed);
+      } catch (e) {
+        if (errno(e) === "ENOENT") throw new S3Error("NoSuchUpload", undefined, { UploadId: up.uploadId });
+        throw fsError(e);
+      }
+      rmSync(doomed, { recursive: true, force: true });
+    } finally {
+      claim.release();
     }
-    rmSync(doomed, { recursive: true, force: true });
+  }
+
+  /** Waits for the upload's claim (another live Complete or Abort holds it), bounded in time. */
+  private async claim(bucket: string, uploadId: string): Promise<HeldLock> {
+    const deadline = Date.now() + CLAIM_WAIT_MS;
+    for (;;) {
+      const held = tryLock(this.claimFile(bucket, uploadId));
+      if (held) return held;
+      if (Date.now() > deadline) throw new S3Error("SlowDown", "Another request is completing or aborting this upload; try again.");
+      await new Promise((r) => setTimeout(r, 100));
+    }
   }
 
   /**
-   * Checks a Complete request against the stored parts and takes the upload for assembly. All
-   * client errors surface here; `run` can fail only on the filesystem or on a write condition
-   * that changed in the meantime.
+   * Checks a Complete request against the stored parts and takes the upload for assembly. When the
+   * upload is free, all client errors surface here; `run` can fail only on the filesystem or on a
+   * write condition that changed in the meantime. When another live Complete holds it, `run` waits
+   * for that one (bounded) and then answers as a retry would.
    */
   prepareComplete(bucket: string, key: string, uploadId: string | null, requested: RequestedPart[], opts: CompleteOptions): CompletePlan {
-    for (let attempt = 0; ; attempt++) {
+    if (uploadId === null || !isUploadId(uploadId)) throw new S3Error("NoSuchUpload", undefined, { UploadId: uploadId ?? "" });
+    const claim = tryLock(this.claimFile(bucket, uploadId));
+    if (claim) return this.prepareClaimed(bucket, key, uploadId, requested, opts, claim);
+    return {
+      kind: "run",
+      run: async () => {
+        const held = await this.claim(bucket, uploadId);
+        const plan = this.prepareClaimed(bucket, key, uploadId, requested, opts, held);
+        return plan.kind === "done" ? plan.result : plan.run();
+      },
+    };
+  }
+
+  /** prepareComplete with the upload's claim held; the claim goes with the plan or is released. */
+  private prepareClaimed(bucket: string, key: string, uploadId: string, requested: RequestedPart[], opts: CompleteOptions, claim: HeldLock): CompletePlan {
+    let handedOver = false;
+    try {
+      const uploadsDir = bucketUploadsDir(this.backend.bucketDir(bucket));
+      this.recoverOrphans(uploadsDir, uploadId);
       let up: OpenUpload;
       try {
         up = this.open(bucket, key, uploadId);
       } catch (e) {
-        if (!(e instanceof S3Error) || e.code !== "NoSuchUpload" || uploadId === null || !isUploadId(uploadId)) throw e;
-        return this.afterLostRace(bucket, key, uploadId, requested, opts, e);
+        if (!(e instanceof S3Error) || e.code !== "NoSuchUpload") throw e;
+        // Finished already: a retry of the same request gets the same answer.
+        const done = readJson<CompletedUpload>(join(uploadsDir, `${uploadId}.done`));
+        if (done && done.key === key && sameRequest(done, requested)) return { kind: "done", result: done };
+        throw e;
       }
       const checked = this.check(up, requested, opts);
       this.precheckConditions(bucket, key, opts);
@@ -246,7 +376,6 @@ export class MultipartStore {
       try {
         renameSync(up.dir, lockDir);
       } catch (e) {
-        if (errno(e) === "ENOENT" && attempt < 2) continue;
         throw fsError(e, "NoSuchUpload");
       }
       // Parts may have been replaced between the check and the rename; now nothing can change.
@@ -259,7 +388,13 @@ export class MultipartStore {
         this.unlock(locked, up.dir);
         throw e;
       }
-      return { kind: "run", run: () => this.assemble(bucket, key, locked, up.dir, parts, checked.etag, checked.checksum, opts) };
+      handedOver = true;
+      return {
+        kind: "run",
+        run: () => this.assemble(bucket, key, locked, up.dir, parts, checked.etag, checked.checksum, opts).finally(() => claim.release()),
+      };
+    } finally {
+      if (!handedOver) claim.release();
     }
   }
 
@@ -301,43 +436,6 @@ export class MultipartStore {
     if (opts.ifMatch !== undefined) checkIfMatch(key, current, opts.ifMatch);
   }
 
-  /**
-   * The upload directory is gone: finished (answer again, if this is a retry of the same request:
-   * the same parts give the same ETag), being finished (wait), or never was.
-   */
-  private afterLostRace(bucket: string, key: string, uploadId: string, requested: RequestedPart[], opts: CompleteOptions, notFound: S3Error): CompletePlan {
-    const uploadsDir = bucketUploadsDir(this.backend.bucketDir(bucket));
-    const done = readJson<CompletedUpload>(join(uploadsDir, `${uploadId}.done`));
-    if (done) {
-      if (done.key !== key || !sameRequest(done, requested)) throw notFound;
-      return { kind: "done", result: done };
-    }
-    if (!listDir(uploadsDir).some((n) => n.startsWith(`${uploadId}.completing-`))) throw notFound;
-    return {
-      kind: "run",
-      run: async () => {
-        for (;;) {
-          await new Promise((r) => setTimeout(r, 200));
-          const plan = this.prepareCompleteAfterWait(bucket, key, uploadId, requested, opts, uploadsDir, notFound);
-          if (plan) return plan.kind === "done" ? plan.result : plan.run();
-        }
-      },
-    };
-  }
-
-  private prepareCompleteAfterWait(bucket: string, key: string, uploadId: string, requested: RequestedPart[], opts: CompleteOptions, uploadsDir: string, notFound: S3Error): CompletePlan | null {
-    const done = readJson<CompletedUpload>(join(uploadsDir, `${uploadId}.done`));
-    if (done) {
-      if (done.key !== key || !sameRequest(done, requested)) throw notFound;
-      return { kind: "done", result: done };
-    }
-    const names = listDir(uploadsDir);
-    if (names.some((n) => n.startsWith(`${uploadId}.completing-`))) return null;
-    // The other Complete failed and put the upload back: try ourselves.
-    if (names.includes(uploadId)) return this.prepareComplete(bucket, key, uploadId, requested, opts);
-    throw notFound;
-  }
-
   private async assemble(
     bucket: string,
     key: string,
@@ -365,7 +463,6 @@ export class MultipartStore {
     };
     let fd: number | null = null;
     try {
-      const loc = this.backend.location(bucket, key);
       fd = openSync(target, "r+");
       if (fstatSync(fd).size !== firstSize) throw new S3Error("InternalError", `Part ${parts[0].partNumber} is damaged.`);
       let pos = firstSize;
@@ -391,8 +488,6 @@ export class MultipartStore {
         parts: parts.map((p) => p.size),
         ...versionOf(st),
       };
-      this.backend.meta.writeForTemp(loc, target, meta);
-      this.backend.commit(bucket, key, loc, target, { ifMatch: opts.ifMatch, ifNoneMatch: opts.ifNoneMatch });
       const result: CompletedUpload = {
         key,
         completedAt: new Date().toISOString(),
@@ -401,6 +496,9 @@ export class MultipartStore {
         ...(checksum ? { checksum } : {}),
         ...(copyMethod ? { copyMethod } : {}),
       };
+      // If this process dies from here on, whoever recovers the upload learns what was committed.
+      this.writeJson(join(up.dir, INTENT), { ...result, firstPart: parts[0].file });
+      await this.backend.commitFile(bucket, key, target, meta, { ifMatch: opts.ifMatch, ifNoneMatch: opts.ifNoneMatch });
       try {
         this.writeJson(join(up.uploadsDir, `${up.uploadId}.done`), result);
       } catch {
@@ -412,8 +510,9 @@ export class MultipartStore {
       return result;
     } catch (e) {
       if (fd !== null) closeSync(fd);
+      rmSync(join(up.dir, INTENT), { force: true });
       rollback();
-      throw fsError(e);
+      throw e instanceof S3Error ? e : fsError(e);
     }
   }
 

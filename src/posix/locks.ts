@@ -1,0 +1,98 @@
+// Short exclusive locks shared by every process serving the root (and every host, where the
+// filesystem carries flock): the check and the commit of a conditional write, a metadata update,
+// the claim of a multipart upload. With the addon they are flock(2) locks, which the kernel drops
+// when the holder dies; without it, an exclusively created owner file naming boot id and pid,
+// taken over when that process is gone.
+import { closeSync, constants, openSync, readFileSync, unlinkSync, writeSync } from "node:fs";
+import { createHash } from "node:crypto";
+import { S3Error } from "../errors.ts";
+import { bootId, pidAlive, tryFlock } from "./kernel.ts";
+
+export interface HeldLock {
+  release(): void;
+}
+
+/** Locks of different keys share one of this many files: bounded, and never cleaned up. */
+const SLOTS = 4096;
+/** A writer that waits longer than this answers ConditionalRequestConflict, as S3 does. */
+const WAIT_MS = 10_000;
+/** An owner file of another host (or boot) older than this is taken over. */
+const FOREIGN_OWNER_MS = 10 * 60_000;
+
+/** The lock file of an object key: one of SLOTS files in `locksDir`. */
+export function keyLockFile(locksDir: string, bucket: string, key: string): string {
+  const h = createHash("sha1").update(bucket).update("\0").update(key).digest();
+  return `${locksDir}/${(h.readUInt32BE(0) % SLOTS).toString(16).padStart(3, "0")}`;
+}
+
+/** Takes the lock on `file` (created if missing) now, or returns null when someone holds it. */
+export function tryLock(file: string): HeldLock | null {
+  const fd = openSync(file, constants.O_RDWR | constants.O_CREAT | constants.O_NOFOLLOW, 0o600);
+  let taken: boolean | null;
+  try {
+    taken = tryFlock(fd);
+  } catch (e) {
+    closeSync(fd);
+    throw e;
+  }
+  if (taken === true) return { release: () => closeSync(fd) };
+  closeSync(fd);
+  if (taken === false) return null;
+  return tryOwnerFile(file + ".held");
+}
+
+function tryOwnerFile(owner: string): HeldLock | null {
+  const me = `${bootId()} ${process.pid} ${Date.now()}`;
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      const fd = openSync(owner, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600);
+      writeSync(fd, me);
+      closeSync(fd);
+      return { release: () => unlinkSync(owner) };
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e;
+    }
+    if (!ownerGone(owner)) return null;
+    try {
+      unlinkSync(owner);
+    } catch {
+      // another waiter took it over first
+    }
+  }
+  return null;
+}
+
+function ownerGone(owner: string): boolean {
+  let text: string;
+  try {
+    text = readFileSync(owner, "utf8");
+  } catch {
+    return true;
+  }
+  const [boot, pid, since] = text.split(" ");
+  if (boot === bootId()) return !pidAlive(Number(pid));
+  return Date.now() - Number(since) > FOREIGN_OWNER_MS;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Waits for the lock on `file`; ConditionalRequestConflict after WAIT_MS. */
+export async function lock(file: string, waitMs = WAIT_MS): Promise<HeldLock> {
+  const deadline = Date.now() + waitMs;
+  for (let pause = 1; ; pause = Math.min(pause * 2, 50)) {
+    const held = tryLock(file);
+    if (held) return held;
+    if (Date.now() > deadline) throw new S3Error("ConditionalRequestConflict");
+    await sleep(pause);
+  }
+}
+
+/** Runs `fn` holding the lock on `file`. */
+export async function withLock<T>(file: string, fn: () => T | Promise<T>): Promise<T> {
+  const held = await lock(file);
+  try {
+    return await fn();
+  } finally {
+    held.release();
+  }
+}
