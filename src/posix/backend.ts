@@ -385,6 +385,13 @@ export class PosixBackend {
         const parent = this.parentDir(dir, key, kp);
         try {
           const target = `${parent.path}/${name}`;
+          // Every writer through filegate holds this lock, so the name cannot appear between this
+          // check and link() below, except from another tool, which link() still catches.
+          if (opts.ifNoneMatch === "*") {
+            const there = lstatOrNull(target);
+            if (there?.isDirectory()) throw new S3Error("ExistingObjectIsDirectory", undefined, { Key: key });
+            if (there) throw new S3Error("PreconditionFailed", undefined, { Condition: "If-None-Match" });
+          }
           this.meta.attach({ bucketDir: dir.path, segments: kp.segments, path: target, isDirectoryKey: false }, meta);
           if (opts.ifNoneMatch === "*") {
             // link() fails when the name exists, so of two racing conditional writers one wins.
@@ -655,6 +662,14 @@ export class PosixBackend {
         o.close();
       }
     });
+  }
+}
+
+function lstatOrNull(path: string): Stats | null {
+  try {
+    return lstatSync(path);
+  } catch {
+    return null;
   }
 }
 
