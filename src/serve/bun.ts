@@ -1,4 +1,4 @@
-// Bun entry: Bun.serve gives sendfile(2) for Bun.file bodies (RUNTIME-NOTES). TLS turns that off
+// Bun entry: Bun.serve gives sendfile(2) for Bun.file bodies (docs/RUNTIME.md). TLS turns that off
 // (Bun writes TLS records from userspace); terminate TLS in front to keep zero-copy.
 import { readFileSync } from "node:fs";
 import type { FetchHandler, RunningServer, ServeOptions } from "./types.ts";

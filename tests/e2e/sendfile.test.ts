@@ -1,6 +1,6 @@
 // Proof of zero-copy GETs on Bun (Linux): the gateway runs under strace, and a whole GET of an
 // 8 MiB object and a ranged GET of 4 MiB at offset 2 MiB must go out through sendfile(2) at those
-// exact offsets. Node has no zero-copy Response body (RUNTIME-NOTES), so this is Bun only.
+// exact offsets. Node has no zero-copy Response body (docs/RUNTIME.md), so this is Bun only.
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
