@@ -379,7 +379,9 @@ export class PosixBackend {
   private async commitIn(dir: Dir, bucket: string, key: string, kp: KeyPath, tmpPath: string, meta: ObjectMeta, opts: CommitOptions): Promise<void> {
     this.meta.prepare(tmpPath, meta);
     await withLock(this.lockFile(bucket, key), () => {
-      if (opts.ifMatch !== undefined) checkIfMatch(key, this.currentObject(bucket, key), opts.ifMatch);
+      if (opts.ifMatch !== undefined || (opts.ifNoneMatch !== undefined && opts.ifNoneMatch !== "*")) {
+        checkWriteConditions(key, this.currentObject(bucket, key), opts);
+      }
       const name = kp.segments[kp.segments.length - 1];
       for (let attempt = 0; ; attempt++) {
         const parent = this.parentDir(dir, key, kp);
@@ -454,9 +456,7 @@ export class PosixBackend {
       ? { algorithm: written.checksum.algorithm, value: written.checksum.value, type: "FULL_OBJECT" }
       : undefined;
     return withLock(this.lockFile(bucket, key), () => {
-      const current = this.currentObject(bucket, key);
-      if (opts.ifNoneMatch === "*" && current) throw new S3Error("PreconditionFailed", undefined, { Condition: "If-None-Match" });
-      if (opts.ifMatch !== undefined) checkIfMatch(key, current, opts.ifMatch);
+      checkWriteConditions(key, this.currentObject(bucket, key), opts);
       this.parentDir(dir, key, kp).close();
       const fd = openBeneath(dir.fd, kp.segments.join("/"), constants.O_RDONLY | constants.O_DIRECTORY, 0, "none");
       try {
@@ -670,6 +670,17 @@ function lstatOrNull(path: string): Stats | null {
     return lstatSync(path);
   } catch {
     return null;
+  }
+}
+
+/**
+ * A write's If-Match and If-None-Match (an ETag list or `*`) against what is at the key now (null:
+ * nothing): If-Match on nothing is NoSuchKey, as S3 answers; a matching If-None-Match is 412.
+ */
+export function checkWriteConditions(key: string, current: { etag: string } | null, opts: CommitOptions): void {
+  if (opts.ifMatch !== undefined) checkIfMatch(key, current, opts.ifMatch);
+  if (opts.ifNoneMatch !== undefined && current && etagMatches(opts.ifNoneMatch, current.etag)) {
+    throw new S3Error("PreconditionFailed", undefined, { Condition: "If-None-Match" });
   }
 }
 

@@ -26,7 +26,7 @@ import type { IncomingBody } from "./incoming.ts";
 import { receiveToTemp, tempPathIn } from "./incoming.ts";
 import { bucketTmpDir, bucketUploadsDir } from "./layout.ts";
 import { versionOf, type ObjectMeta, type StoredChecksum } from "./meta.ts";
-import { checkIfMatch, type ObjectInfo, type OpenObject, type PosixBackend } from "./backend.ts";
+import { checkWriteConditions, type ObjectInfo, type OpenObject, type PosixBackend } from "./backend.ts";
 import { isServableBucketName, keyPath } from "./names.ts";
 import { tryLock, type HeldLock } from "./locks.ts";
 import { copyRange, copyToNewFile, type CopyMethod } from "./kernel-copy.ts";
@@ -432,8 +432,7 @@ export class MultipartStore {
     } catch (e) {
       if (!(e instanceof S3Error) || e.code !== "NoSuchKey") throw e;
     }
-    if (opts.ifNoneMatch === "*" && current) throw new S3Error("PreconditionFailed", undefined, { Condition: "If-None-Match" });
-    if (opts.ifMatch !== undefined) checkIfMatch(key, current, opts.ifMatch);
+    checkWriteConditions(key, current, opts);
   }
 
   private async assemble(

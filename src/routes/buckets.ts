@@ -69,7 +69,13 @@ const createBucket: Handler = async (ctx) => {
       throw new S3Error("IllegalLocationConstraintException", `The ${constraint} location constraint is incompatible for the region specific endpoint this request was sent to.`);
     }
   }
-  ctx.services.backend.createBucket(bucket);
+  try {
+    ctx.services.backend.createBucket(bucket);
+  } catch (e) {
+    // AWS's us-east-1 answers 200 to creating a bucket its owner already has; other regions say
+    // BucketAlreadyOwnedByYou.
+    if (!(e instanceof S3Error && e.code === "BucketAlreadyOwnedByYou" && ctx.services.config.region === "us-east-1")) throw e;
+  }
   return new Response(null, { status: 200, headers: { location: `/${bucket}` } });
 };
 

@@ -184,7 +184,6 @@ const completeMultipartUpload: Handler = async (ctx) => {
   const { bucket, key } = requireObject(ctx);
   const h = ctx.headers;
   const ifNoneMatch = h.get("if-none-match")?.trim();
-  if (ifNoneMatch !== undefined && ifNoneMatch !== "*") throw new S3Error("NotImplemented", "If-None-Match on CompleteMultipartUpload supports only '*'.");
   const sizeRaw = h.get("x-amz-mp-object-size");
   if (sizeRaw !== null && !/^\d{1,16}$/.test(sizeRaw.trim())) {
     throw new S3Error("InvalidArgument", "The x-amz-mp-object-size header must be a non-negative integer.", { ArgumentName: "x-amz-mp-object-size", ArgumentValue: sizeRaw });

@@ -5,7 +5,7 @@ import { evaluateConditions, readConditions } from "../http/conditions.ts";
 import { fileResponse } from "../http/file-body.ts";
 import { incomingBody, readSmallBody, requireBodyDigest } from "../http/request-body.ts";
 import { xmlResponse } from "../http/response.ts";
-import type { ObjectInfo, OpenObject } from "../posix/backend.ts";
+import { etagMatches, type ObjectInfo, type OpenObject } from "../posix/backend.ts";
 import type { ObjectMeta } from "../posix/meta.ts";
 import { contentRange, parseRange } from "../ranges/parse.ts";
 import { requireBucket, requireObject, type Handler, type S3Context } from "../s3/context.ts";
@@ -68,7 +68,6 @@ const putObject: Handler = async (ctx) => {
   const stored = storedHeadersFrom(h);
   const tags = tagsFromHeader(h);
   const ifNoneMatch = h.get("if-none-match")?.trim();
-  if (ifNoneMatch !== undefined && ifNoneMatch !== "*") throw new S3Error("NotImplemented", "If-None-Match on PUT supports only '*'.");
   const info = await ctx.services.backend.putObject(bucket, key, incomingBody(ctx), {
     ...stored,
     tags,
@@ -177,16 +176,50 @@ function respondWithObject(ctx: S3Context, info: OpenObject): Response {
   return fileResponse(info, span.start, span.end, info.size, status, headers);
 }
 
+/**
+ * What a conditional delete asks of the object: If-Match (an ETag or `*`), and the modification
+ * time and size S3 compares for x-amz-if-match-last-modified-time / x-amz-if-match-size (and the
+ * DeleteObjects elements ETag, LastModifiedTime, Size). If-Match on a missing object is NoSuchKey;
+ * the time and size alone let a missing object pass, as S3 documents.
+ */
+interface DeleteConditions {
+  etag?: string;
+  lastModified?: string;
+  size?: string;
+}
+
+function deleteCheck(key: string, c: DeleteConditions): ((current: ObjectInfo | null) => void) | undefined {
+  if (c.etag === undefined && c.lastModified === undefined && c.size === undefined) return undefined;
+  let time: number | undefined;
+  if (c.lastModified !== undefined) {
+    time = Date.parse(c.lastModified);
+    if (Number.isNaN(time)) throw new S3Error("InvalidArgument", "Invalid x-amz-if-match-last-modified-time.", { ArgumentName: "x-amz-if-match-last-modified-time", ArgumentValue: c.lastModified });
+  }
+  if (c.size !== undefined && !/^\d{1,19}$/.test(c.size.trim())) {
+    throw new S3Error("InvalidArgument", "Invalid x-amz-if-match-size.", { ArgumentName: "x-amz-if-match-size", ArgumentValue: c.size });
+  }
+  return (current) => {
+    if (!current) {
+      if (c.etag !== undefined) throw new S3Error("NoSuchKey", undefined, { Key: key });
+      return;
+    }
+    const failed = (condition: string) => new S3Error("PreconditionFailed", undefined, { Condition: condition });
+    if (c.etag !== undefined && !etagMatches(c.etag, current.etag)) throw failed("If-Match");
+    // Times in S3 answers are whole seconds; compare at that precision.
+    if (time !== undefined && Math.floor(time / 1000) !== Math.floor(current.lastModified.getTime() / 1000)) throw failed("x-amz-if-match-last-modified-time");
+    if (c.size !== undefined && Number(c.size) !== current.size) throw failed("x-amz-if-match-size");
+  };
+}
+
 const deleteObject: Handler = async (ctx) => {
   const { bucket, key } = requireObject(ctx);
   const h = ctx.headers;
-  // The condition is checked under the key's lock, against what the delete then removes.
-  const check = h.get("if-match") === null ? undefined : (info: ObjectInfo | null) => {
-    if (!info) throw new S3Error("NoSuchKey", undefined, { Key: key });
-    if (evaluateConditions({ ...readConditions(h), ifNoneMatch: null, ifModifiedSince: null }, info.etag, info.lastModified) !== "ok") {
-      throw new S3Error("PreconditionFailed", undefined, { Condition: "If-Match" });
-    }
-  };
+  // The conditions are checked under the key's lock, against what the delete then removes.
+  const check = deleteCheck(key, {
+    etag: h.get("if-match") ?? undefined,
+    lastModified: h.get("x-amz-if-match-last-modified-time") ?? undefined,
+    size: h.get("x-amz-if-match-size") ?? undefined,
+  });
   await ctx.services.backend.deleteObject(bucket, key, check);
   return new Response(null, { status: 204 });
 };
@@ -214,7 +247,8 @@ const deleteObjects: Handler = async (ctx) => {
     try {
       const version = typeof o.VersionId === "string" ? o.VersionId.trim() : o.VersionId;
       if (version !== undefined && version !== "null") throw new S3Error("NoSuchVersion");
-      await backend.deleteObject(bucket, key);
+      const text = (v: unknown) => (typeof v === "string" ? v.trim() : undefined);
+      await backend.deleteObject(bucket, key, deleteCheck(key, { etag: text(o.ETag), lastModified: text(o.LastModifiedTime), size: text(o.Size) }));
       if (!quiet) deleted.push({ Key: key, ...(version !== undefined ? { VersionId: version } : {}) });
     } catch (e) {
       const err = e instanceof S3Error ? e : new S3Error("InternalError");

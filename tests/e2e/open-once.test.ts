@@ -66,7 +66,7 @@ test("pipelined GETs of different objects on one slowly read connection each car
     const chunks: Buffer[] = [];
     let total = 0;
     const want = order.reduce((a, i) => a + objects[i].length, 0);
-    sock.on("data", (d) => {
+    sock.on("data", (d: Buffer) => {
       chunks.push(d);
       total += d.length;
       // Read slowly at first, so later responses wait behind earlier ones.
