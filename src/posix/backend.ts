@@ -377,7 +377,7 @@ export class PosixBackend {
   }
 
   private async commitIn(dir: Dir, bucket: string, key: string, kp: KeyPath, tmpPath: string, meta: ObjectMeta, opts: CommitOptions): Promise<void> {
-    this.meta.prepare(tmpPath, meta);
+    const stored = this.meta.prepare({ bucketDir: dir.path, segments: kp.segments, path: "", isDirectoryKey: false }, tmpPath, meta);
     await withLock(this.lockFile(bucket, key), () => {
       if (opts.ifMatch !== undefined || (opts.ifNoneMatch !== undefined && opts.ifNoneMatch !== "*")) {
         checkWriteConditions(key, this.currentObject(bucket, key), opts);
@@ -403,6 +403,7 @@ export class PosixBackend {
             renameSync(tmpPath, target);
           }
           if (this.fsync === "full") fsyncPath(parent.path);
+          this.meta.afterCommit({ bucketDir: dir.path, segments: kp.segments, path: target, isDirectoryKey: false }, stored);
           return;
         } catch (e) {
           const code = errnoOf(e);
@@ -470,7 +471,8 @@ export class PosixBackend {
           size: 0,
           mtimeMs: Math.trunc(st.mtimeMs),
         };
-        this.meta.updateFd(fd, { bucketDir: dir.path, segments: kp.segments, path: `${dir.path}/${kp.segments.join("/")}`, isDirectoryKey: true }, meta);
+        const loc: MetaLocation = { bucketDir: dir.path, segments: kp.segments, path: `${dir.path}/${kp.segments.join("/")}`, isDirectoryKey: true };
+        this.meta.afterCommit(loc, this.meta.updateFd(fd, loc, meta));
         return { bucket, key, size: 0, lastModified: st.mtime, etag: `"${EMPTY_MD5}"`, meta, isDirectoryObject: true, checksum };
       } finally {
         closeSync(fd);
@@ -548,6 +550,7 @@ export class PosixBackend {
           if (kp.isDirectoryKey) {
             if (!st.isDirectory() || !this.meta.read(loc, DIRECTORY_IDENTITY)) return;
             this.meta.remove(loc);
+            this.meta.afterCommit(loc, null);
             try {
               rmdirSync(target);
             } catch {
@@ -562,6 +565,7 @@ export class PosixBackend {
               throw fsError(e);
             }
             if (this.meta.kind === "sidecar") this.meta.remove(loc);
+            this.meta.afterCommit(loc, null);
           }
         } finally {
           parent.close();
@@ -646,7 +650,7 @@ export class PosixBackend {
           try {
             const fd = openBeneath(d.fd, kp.segments.join("/"), constants.O_RDONLY | constants.O_DIRECTORY, 0, "none");
             try {
-              this.meta.updateFd(fd, { ...loc, bucketDir: d.path }, next);
+              this.meta.afterCommit({ ...loc, bucketDir: d.path }, this.meta.updateFd(fd, { ...loc, bucketDir: d.path }, next));
             } finally {
               closeSync(fd);
             }
@@ -655,7 +659,7 @@ export class PosixBackend {
           }
         } else {
           const st = fstatSync(o.fd);
-          this.meta.updateFd(o.fd, loc, { ...next, ...versionOf(st) });
+          this.meta.afterCommit(loc, this.meta.updateFd(o.fd, loc, { ...next, ...versionOf(st) }));
         }
         return { ...o, meta: next };
       } finally {

@@ -6,14 +6,14 @@
 // for, and a record that no longer matches the file is ignored: the file is then served as a
 // foreign file with a derived ETag instead of a stale one.
 import { getAttributeSync, setAttributeSync, removeAttributeSync } from "@napi-rs/xattr";
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, readdirSync, rmSync, rmdirSync, writeFileSync } from "node:fs";
 import { writeFileAtomic } from "./durability.ts";
 import { fgetxattr, fsetxattr } from "./kernel.ts";
 import { dirname, join } from "node:path";
-import { randomBytes } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import type { ChecksumAlgorithm } from "../checksums/index.ts";
 import { S3Error } from "../errors.ts";
-import { bucketSidecarDir } from "./layout.ts";
+import { bucketPrivateDir, bucketSidecarDir } from "./layout.ts";
 
 export const XATTR_NAME = "user.filegate";
 
@@ -36,6 +36,8 @@ export interface ObjectMeta {
   checksum?: StoredChecksum;
   /** Part sizes of a multipart object, for partNumber reads. */
   parts?: number[];
+  /** Set when read: the record was too large for the xattr and lives in this spill file. */
+  spill?: string;
   /** The file this record describes; checked on every read. */
   size: number;
   mtimeMs: number;
@@ -67,16 +69,21 @@ export interface MetaStore {
   read(loc: MetaLocation, st: FileIdentity): ObjectMeta | null | undefined;
   /** The same for the file open as `fd` (whose stat is `st`): the record of exactly that file. */
   readFd(fd: number, loc: MetaLocation, st: FileIdentity): ObjectMeta | null | undefined;
-  /** Gives the finished temp file at `tmpPath` its record, before anything is decided. */
-  prepare(tmpPath: string, meta: ObjectMeta): void;
+  /** Gives the finished temp file at `tmpPath`, to become `loc`, its record, before anything is decided. */
+  prepare(loc: MetaLocation, tmpPath: string, meta: ObjectMeta): ObjectMeta;
   /**
    * Stores the record of a file about to be renamed to `loc.path`, once the write has been
    * decided (under the key's lock): a refused write must leave the current record alone.
    */
   attach(loc: MetaLocation, meta: ObjectMeta): void;
   /** Rewrites the record of the file open as `fd`, which is at `loc` (tagging changes). */
-  updateFd(fd: number, loc: MetaLocation, meta: ObjectMeta): void;
+  updateFd(fd: number, loc: MetaLocation, meta: ObjectMeta): ObjectMeta;
   remove(loc: MetaLocation): void;
+  /**
+   * After `loc` got a new file (or lost its file: `current` null), under the key's lock: drops what
+   * only the replaced record used (spill files).
+   */
+  afterCommit(loc: MetaLocation, current: ObjectMeta | null): void;
 }
 
 /** The file version a new record describes, in the form `matches` compares (whole milliseconds). */
@@ -103,13 +110,28 @@ function encode(meta: ObjectMeta): string {
   return JSON.stringify(meta);
 }
 
-function tooLarge(e: unknown): never {
+/**
+ * Records larger than this leave the xattr for a spill file, and the xattr keeps a pointer: ext4
+ * keeps all of a file's xattrs in one 4 KiB block, while S3 allows 2 KiB of user metadata plus ten
+ * 128+256-character tags, content headers, checksums and part lists.
+ */
+const INLINE_MAX = 2048;
+const SPILL_NAME = /^[0-9a-f]{40}\/[0-9a-f]{24}$/;
+
+function keyOf(loc: MetaLocation): string {
+  return loc.segments.join("/") + (loc.isDirectoryKey ? "/" : "");
+}
+
+/** Each key's spill files live in their own directory, so a commit can drop the replaced ones. */
+function spillDirOf(loc: MetaLocation): string {
+  return join(bucketPrivateDir(loc.bucketDir), "spill", createHash("sha1").update(keyOf(loc)).digest("hex"));
+}
+
+/** The xattr value of a filesystem-level "no room" error (the binding's errors carry no code). */
+function noRoom(e: unknown): boolean {
   const code = (e as NodeJS.ErrnoException).code;
-  // ext4 keeps all of a file's xattrs within one block.
-  if (code === "E2BIG" || code === "ENOSPC" || code === "ERANGE") {
-    throw new S3Error("MetadataTooLarge", "The metadata and tags of this object do not fit in the filesystem's extended attributes.");
-  }
-  throw e;
+  const msg = String((e as Error)?.message ?? "");
+  return code === "E2BIG" || code === "ENOSPC" || code === "ERANGE" || /os error (7|28|34)\)/.test(msg);
 }
 
 export class XattrMetaStore implements MetaStore {
@@ -121,35 +143,68 @@ export class XattrMetaStore implements MetaStore {
     } catch {
       return undefined;
     }
-    const meta = decode(raw);
-    return meta && matches(meta, st, false) ? meta : null;
+    return this.checked(loc, decode(raw), st);
   }
-  readFd(fd: number, _loc: MetaLocation, st: FileIdentity): ObjectMeta | null | undefined {
+  readFd(fd: number, loc: MetaLocation, st: FileIdentity): ObjectMeta | null | undefined {
     let raw: Buffer | null;
     try {
       raw = fgetxattr(fd, XATTR_NAME);
     } catch {
       return undefined;
     }
-    const meta = decode(raw);
-    return meta && matches(meta, st, false) ? meta : null;
+    return this.checked(loc, decode(raw), st);
   }
-  prepare(tmpPath: string, meta: ObjectMeta): void {
+  /** The whole record (from its spill file when the xattr points to one), if it is this file's. */
+  private checked(loc: MetaLocation, meta: ObjectMeta | null, st: FileIdentity): ObjectMeta | null {
+    if (!meta || !matches(meta, st, false)) return null;
+    if (typeof meta.spill !== "string" || !SPILL_NAME.test(meta.spill)) return meta;
     try {
-      setAttributeSync(tmpPath, XATTR_NAME, encode(meta));
-    } catch (e) {
-      tooLarge(e);
+      const full = decode(readFileSync(join(bucketPrivateDir(loc.bucketDir), "spill", meta.spill)));
+      if (full && full.etag === meta.etag) return { ...full, spill: meta.spill };
+    } catch {
+      // the spill file is gone: the pointer still knows the ETag
     }
+    return { etag: meta.etag, headers: {}, user: {}, size: meta.size, mtimeMs: meta.mtimeMs };
+  }
+  /** The xattr value for `meta`: the record itself, or a pointer to a new spill file holding it. */
+  private value(loc: MetaLocation, meta: ObjectMeta, force = false): { value: string; stored: ObjectMeta } {
+    const { spill: _, ...record } = meta;
+    const text = encode(record);
+    if (text.length <= INLINE_MAX && !force) return { value: text, stored: record };
+    const dir = spillDirOf(loc);
+    const name = `${dir.slice(-40)}/${randomBytes(12).toString("hex")}`;
+    mkdirSync(dir, { recursive: true });
+    writeFileAtomic(join(dir, name.slice(41)), text, false);
+    const pointer = { etag: meta.etag, spill: name, size: meta.size, mtimeMs: meta.mtimeMs, ...(meta.ino !== undefined ? { ino: meta.ino } : {}) };
+    return { value: JSON.stringify(pointer), stored: { ...record, spill: name } };
+  }
+  /** Writes the record with `set`; returns it as stored (with its spill file's name, if any). */
+  private write(loc: MetaLocation, meta: ObjectMeta, set: (value: string) => void): ObjectMeta {
+    try {
+      const v = this.value(loc, meta);
+      set(v.value);
+      return v.stored;
+    } catch (e) {
+      if (!noRoom(e)) throw e;
+      // Other attributes (security labels, ACLs) took the room: the pointer is small.
+      try {
+        const v = this.value(loc, meta, true);
+        set(v.value);
+        return v.stored;
+      } catch (e2) {
+        if (!noRoom(e2)) throw e2;
+        throw new S3Error("MetadataTooLarge", "The filesystem has no room for even a small extended attribute on this file.");
+      }
+    }
+  }
+  prepare(loc: MetaLocation, tmpPath: string, meta: ObjectMeta): ObjectMeta {
+    return this.write(loc, meta, (v) => setAttributeSync(tmpPath, XATTR_NAME, v));
   }
   attach(): void {
     // the record travels with the file, written by prepare()
   }
-  updateFd(fd: number, _loc: MetaLocation, meta: ObjectMeta): void {
-    try {
-      fsetxattr(fd, XATTR_NAME, encode(meta));
-    } catch (e) {
-      tooLarge(e);
-    }
+  updateFd(fd: number, loc: MetaLocation, meta: ObjectMeta): ObjectMeta {
+    return this.write(loc, meta, (v) => fsetxattr(fd, XATTR_NAME, v));
   }
   remove(loc: MetaLocation): void {
     try {
@@ -157,6 +212,26 @@ export class XattrMetaStore implements MetaStore {
     } catch {
       // absent already
     }
+  }
+  afterCommit(loc: MetaLocation, current: ObjectMeta | null): void {
+    const dir = spillDirOf(loc);
+    let names: string[];
+    try {
+      names = readdirSync(dir);
+    } catch {
+      return; // the common case: this key never spilled
+    }
+    const keep = current?.spill?.slice(41);
+    for (const n of names) if (n !== keep) rmSync(join(dir, n), { force: true });
+    if (keep === undefined) rmdirOrKeep(dir);
+  }
+}
+
+function rmdirOrKeep(dir: string): void {
+  try {
+    rmdirSync(dir);
+  } catch {
+    // a concurrent writer's new spill file
   }
 }
 
@@ -191,16 +266,20 @@ export class SidecarMetaStore implements MetaStore {
   readFd(_fd: number, loc: MetaLocation, st: FileIdentity): ObjectMeta | null | undefined {
     return this.read(loc, st);
   }
-  prepare(): void {
-    // nothing may change before the write is decided
+  prepare(_loc: MetaLocation, _tmpPath: string, meta: ObjectMeta): ObjectMeta {
+    return meta; // nothing may change before the write is decided
+  }
+  afterCommit(): void {
+    // a sidecar record has no size limit and nothing beside it
   }
   attach(loc: MetaLocation, meta: ObjectMeta): void {
     const target = sidecarPath(loc);
     mkdirSync(dirname(target), { recursive: true });
     writeFileAtomic(target, encode(meta), this.sync);
   }
-  updateFd(_fd: number, loc: MetaLocation, meta: ObjectMeta): void {
+  updateFd(_fd: number, loc: MetaLocation, meta: ObjectMeta): ObjectMeta {
     this.attach(loc, meta);
+    return meta;
   }
   remove(loc: MetaLocation): void {
     rmSync(sidecarPath(loc), { force: true });

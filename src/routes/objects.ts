@@ -29,8 +29,9 @@ export function storedHeadersFrom(h: Headers): { headers: Record<string, string>
     let v = h.get(name);
     // aws-chunked is the transfer framing of this request, not a property of the object: S3
     // strips it and stores what remains (SDKs send e.g. `gzip,aws-chunked`).
-    if (v !== null && name === "content-encoding") {
-      v = v.split(",").map((s) => s.trim()).filter((s) => s !== "" && s.toLowerCase() !== "aws-chunked").join(",") || null;
+    // Only that token goes: the rest is returned exactly as sent (`deflate, gzip` keeps its space).
+    if (v !== null && name === "content-encoding" && /(^|,)\s*aws-chunked\s*(,|$)/i.test(v)) {
+      v = v.split(",").filter((s) => s.trim() !== "" && s.trim().toLowerCase() !== "aws-chunked").join(",").trim() || null;
     }
     if (v !== null) headers[name] = v;
   }

@@ -8,7 +8,7 @@ export type TagSet = [string, string][];
 const MAX_TAGS = 10;
 
 function validate(tags: TagSet): TagSet {
-  if (tags.length > MAX_TAGS) throw new S3Error("BadRequest", "Object tags cannot be greater than 10");
+  if (tags.length > MAX_TAGS) throw new S3Error("InvalidTag", "Object tags cannot be greater than 10");
   const seen = new Set<string>();
   for (const [k, v] of tags) {
     if (k.length === 0 || [...k].length > 128) throw new S3Error("InvalidTag", "The TagKey you have provided is invalid");

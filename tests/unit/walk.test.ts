@@ -8,7 +8,8 @@ import { isS3Error } from "../../src/errors.ts";
 import { listingModel, utf8Sort } from "../listing-model.ts";
 import { compareKeys, listingCacheForTests, statModeForTests, walkBucket, type WalkEntry, type WalkOptions } from "../../src/posix/walk.ts";
 
-// Keys the tree below holds. "dir/" is a directory object; "lnk" is a symlink to a file. A file
+// Keys the tree below holds. "dir/" is a directory object; "lnk" is a symlink to a file inside the
+// bucket ("out", a link to a file outside it, is no key). A file
 // "a" cannot coexist with the directory holding "a/b", so "a" is exercised by prefix instead.
 const KEYS = [
   "a-b", "a/b", "a.b", "a0", "Z", "é", "日本", "😀", "\uff61", "a b", "a+b", "dir/", "dir/in",
@@ -71,9 +72,10 @@ beforeAll(async () => {
   bucket = join(root, "bkt");
   fs.mkdirSync(bucket);
   for (const k of KEYS) if (k !== "lnk") put(k);
-  // Outside the bucket so the link target itself is not a key.
+  fs.symlinkSync("x/y/top", join(bucket, "lnk"));
+  // Outside the bucket: not a key, however it is reached.
   fs.writeFileSync(join(root, "target"), "0123456789");
-  fs.symlinkSync(join(root, "target"), join(bucket, "lnk"));
+  fs.symlinkSync(join(root, "target"), join(bucket, "out"));
   fs.symlinkSync(join(bucket, "x"), join(bucket, "dirlink"));
   fs.symlinkSync(join(root, "missing"), join(bucket, "broken"));
   // Directories that hold no keys must never surface, not even as common prefixes.
@@ -118,8 +120,11 @@ describe("walkBucket", () => {
     const got = await collect({});
     const byKey = new Map(got.map((e) => [e.type === "object" ? e.key : "", e]));
     const lnk = byKey.get("lnk") as Extract<WalkEntry, { type: "object" }>;
-    expect(lnk.size).toBe(10);
-    expect(lnk.path).toBe(join(bucket, "lnk"));
+    expect(lnk.size).toBe(fs.statSync(join(bucket, "x/y/top")).size);
+    // Through a link the entry names the target, whose metadata is the link's.
+    expect(lnk.path).toBe(fs.realpathSync(join(bucket, "x/y/top")));
+    expect(lnk.viaLink).toBe(true);
+    expect(byKey.has("out")).toBe(false);
     const d = byKey.get("dir/") as Extract<WalkEntry, { type: "object" }>;
     expect(d.isDirectoryObject).toBe(true);
     expect(d.size).toBe(0);
