@@ -502,6 +502,7 @@ export class PosixBackend {
         ...(opts.tags ? { tags: opts.tags } : {}),
         ...(src.meta?.checksum ? { checksum: src.meta.checksum } : {}),
         ...(src.meta?.parts ? { parts: src.meta.parts } : {}),
+        ...(src.meta?.partChecksums ? { partChecksums: src.meta.partChecksums } : {}),
         ...versionOf(st),
       };
       await this.commitIn(dir, bucket, key, kp, tmp, meta, opts);

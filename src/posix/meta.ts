@@ -36,6 +36,8 @@ export interface ObjectMeta {
   checksum?: StoredChecksum;
   /** Part sizes of a multipart object, for partNumber reads. */
   parts?: number[];
+  /** Each part's checksum (base64, the upload's algorithm), when the upload had one. */
+  partChecksums?: string[];
   /** Set when read: the record was too large for the xattr and lives in this spill file. */
   spill?: string;
   /** The file this record describes; checked on every read. */

@@ -485,6 +485,7 @@ export class MultipartStore {
         ...(up.record.tags ? { tags: up.record.tags } : {}),
         ...(checksum ? { checksum } : {}),
         parts: parts.map((p) => p.size),
+        ...(checksum && parts.every((p) => p.checksum) ? { partChecksums: parts.map((p) => p.checksum!.value) } : {}),
         ...versionOf(st),
       };
       const result: CompletedUpload = {

@@ -38,7 +38,12 @@ const getObjectAttributes: Handler = (ctx) => {
   if (want.has("ObjectParts") && parts) {
     const maxParts = intHeader(h, "x-amz-max-parts", 1000, 1000);
     const marker = intHeader(h, "x-amz-part-number-marker", 0, 10000);
-    const page = parts.map((size, i) => ({ PartNumber: i + 1, Size: size })).filter((p) => p.PartNumber > marker).slice(0, maxParts);
+    const sums = info.meta?.partChecksums;
+    const field = ck && sums ? checksumField(ck.algorithm) : null;
+    const page = parts
+      .map((size, i) => ({ PartNumber: i + 1, Size: size, ...(field ? { [field]: sums![i] } : {}) }))
+      .filter((p) => p.PartNumber > marker)
+      .slice(0, maxParts);
     const truncated = page.length > 0 && page[page.length - 1].PartNumber < parts.length;
     body.ObjectParts = {
       PartsCount: parts.length, // the SDKs' TotalPartsCount; this is its name on the wire

@@ -164,9 +164,15 @@ function respondWithObject(ctx: S3Context, info: OpenObject): Response {
   headers["content-length"] = String(Math.max(0, length));
   if (span.partial) headers["content-range"] = contentRange(span.start, span.end, info.size);
   const wantChecksum = ctx.headers.get("x-amz-checksum-mode")?.toUpperCase() === "ENABLED";
-  // A stored checksum describes the whole object; S3 returns it for whole-object reads only.
-  // Part-level checksums of multipart objects are not kept, so a part read gets none.
+  // A stored checksum describes the whole object; S3 returns it for whole-object reads, and a
+  // part read of a multipart object gets that part's checksum.
   if (wantChecksum && !span.partial) Object.assign(headers, checksumHeaders(info.meta));
+  const partNumber = ctx.query.get("partNumber");
+  const partSums = info.meta?.partChecksums;
+  if (wantChecksum && partNumber !== null && partSums && info.meta?.checksum) {
+    headers[checksumHeader(info.meta.checksum.algorithm)] = partSums[Number(partNumber) - 1];
+    headers["x-amz-checksum-type"] = info.meta.checksum.type;
+  }
   // S3 reports the part count only to part reads of multipart objects.
   if (ctx.query.get("partNumber") !== null && info.meta?.parts) headers["x-amz-mp-parts-count"] = String(info.meta.parts.length);
   const status = span.partial ? 206 : 200;
