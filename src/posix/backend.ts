@@ -22,7 +22,7 @@ import { fsyncPath, writeFileAtomic } from "./durability.ts";
 import { hashFile } from "./hash-file.ts";
 import { copyToNewFile } from "./kernel-copy.ts";
 import { S3Error, fsError } from "../errors.ts";
-import { GATEWAY_DIR, bucketPrivateDir, bucketTmpDir } from "./layout.ts";
+import { GATEWAY_DIR, bucketPrivateDir, bucketTmpDir, selfName } from "./layout.ts";
 import { bucketPath, isServableBucketName, keyPath, validateNewBucketName, type KeyPath } from "./names.ts";
 import { Dir, READ_FLAGS, errnoOf, makeSubdirs, openForRead, openSubdir } from "./beneath.ts";
 import { O_PATH, kernelPath, openBeneath } from "./kernel.ts";
@@ -112,6 +112,14 @@ export type BucketSetting = "bucket-tags" | "bucket-cors.json";
 /** Errors of a lookup that mean "no such object here" rather than a fault. */
 const ABSENT = new Set(["ENOENT", "ENOTDIR", "ENAMETOOLONG", "EXDEV", "ELOOP"]);
 
+/** Where key `segments`' data sits while its name is a directory: `.filegate-obj.<name>` beside it. */
+function selfRel(segments: string[]): string {
+  return [...segments.slice(0, -1), selfName(segments[segments.length - 1])].join("/");
+}
+
+/** makeSubdirs met a file where a parent directory must be (it appeared after room was made). */
+class ParentIsFile extends Error {}
+
 /** A write or delete whose path passes through a symlink: refused, never followed. */
 const throughLink = (key: string) =>
   new S3Error("AccessDenied", "The key's path passes through a symbolic link; filegate does not write or delete through links.", { Key: key });
@@ -140,9 +148,14 @@ export class PosixBackend {
   private readonly rootDir: Dir;
   private readonly locksDir: string;
 
-  /** The lock file for `name` (an object key, or another per-bucket name) in `bucket`. */
+  /** The lock file of object key `name` in `bucket`. */
   lockFile(bucket: string, name: string): string {
     return keyLockFile(this.locksDir, bucket, name);
+  }
+
+  /** The lock file of multipart upload `uploadId` in `bucket` (held while Complete commits a key). */
+  uploadLockFile(bucket: string, uploadId: string): string {
+    return keyLockFile(this.locksDir, bucket, uploadId, "u");
   }
 
   // ---- buckets ----
@@ -241,34 +254,48 @@ export class PosixBackend {
    */
   openObject(bucket: string, key: string): OpenObject {
     const kp = keyPath("", key);
+    const bucketDir = bucketPath(this.root, bucket);
     const rel = kp.segments.join("/");
+    // `a` is a directory while it holds `a/b`: its data sits beside it then. A key moving between
+    // the two forms is at one of the two names at every moment, but it can move back between our
+    // two looks: look again.
+    for (let round = 0; round < (kp.isDirectoryKey ? 1 : 3); round++) {
+      const plain = this.openRel(bucket, rel);
+      const found = plain === null ? null : this.describe(bucket, key, kp, bucketDir, plain);
+      if (found) return found;
+      if (kp.isDirectoryKey) break;
+      const beside = this.openRel(bucket, selfRel(kp.segments));
+      const object = beside === null ? null : this.describe(bucket, key, kp, bucketDir, beside);
+      if (object) return object;
+      // Nothing at either name twice running: absent (a move takes two syscalls, not a round).
+      if (plain === null && beside === null && round > 0) break;
+    }
+    throw new S3Error("NoSuchKey", undefined, { Key: key });
+  }
+
+  /** A descriptor for `rel` in the bucket (links only inside it), or null when there is none. */
+  private openRel(bucket: string, rel: string): number | null {
     // Common case in one call: no link anywhere between the root and the object.
     if (kernelPath === "addon" && isServableBucketName(bucket)) {
       try {
-        const fd = openBeneath(this.rootDir.fd, `${bucket}/${rel}`, READ_FLAGS, 0, "none");
-        return this.describe(bucket, key, kp, bucketPath(this.root, bucket), fd);
+        return openBeneath(this.rootDir.fd, `${bucket}/${rel}`, READ_FLAGS, 0, "none");
       } catch (e) {
-        if (e instanceof S3Error) throw e;
         if (!ABSENT.has(errnoOf(e) ?? "")) throw fsError(e);
       }
     }
     const dir = this.openBucket(bucket);
     try {
-      let fd: number;
-      try {
-        fd = openForRead(dir, rel);
-      } catch (e) {
-        if (ABSENT.has(errnoOf(e) ?? "")) throw new S3Error("NoSuchKey", undefined, { Key: key });
-        throw fsError(e);
-      }
-      return this.describe(bucket, key, kp, bucketPath(this.root, bucket), fd);
+      return openForRead(dir, rel);
+    } catch (e) {
+      if (ABSENT.has(errnoOf(e) ?? "")) return null;
+      throw fsError(e);
     } finally {
       dir.close();
     }
   }
 
-  /** What the open file `fd` is as an object of `key`; closes it and throws NoSuchKey if none. */
-  private describe(bucket: string, key: string, kp: KeyPath, bucketDir: string, fd: number): OpenObject {
+  /** What the open file `fd` is as an object of `key`, or null (closing it) when it is none. */
+  private describe(bucket: string, key: string, kp: KeyPath, bucketDir: string, fd: number): OpenObject | null {
     let st: Stats;
     let meta: ObjectMeta | null;
     const loc: MetaLocation = { bucketDir, segments: kp.segments, path: join(bucketDir, ...kp.segments), isDirectoryKey: kp.isDirectoryKey };
@@ -276,12 +303,18 @@ export class PosixBackend {
       st = fstatSync(fd);
       const isDir = st.isDirectory();
       // Only a directory stored as `key/` is an object; other directories are just parents.
-      if (isDir !== kp.isDirectoryKey || (!isDir && !st.isFile())) throw new S3Error("NoSuchKey", undefined, { Key: key });
+      if (isDir !== kp.isDirectoryKey || (!isDir && !st.isFile())) {
+        closeSync(fd);
+        return null;
+      }
       meta = this.meta.readFd(fd, loc, st) ?? null;
-      if (isDir && !meta) throw new S3Error("NoSuchKey", undefined, { Key: key });
+      if (isDir && !meta) {
+        closeSync(fd);
+        return null;
+      }
     } catch (e) {
       closeSync(fd);
-      throw e instanceof S3Error ? e : fsError(e);
+      throw fsError(e);
     }
     const base = { bucket, key, lastModified: st.mtime, meta };
     if (kp.isDirectoryKey) {
@@ -378,53 +411,100 @@ export class PosixBackend {
 
   private async commitIn(dir: Dir, bucket: string, key: string, kp: KeyPath, tmpPath: string, meta: ObjectMeta, opts: CommitOptions): Promise<void> {
     const stored = this.meta.prepare({ bucketDir: dir.path, segments: kp.segments, path: "", isDirectoryKey: false }, tmpPath, meta);
-    await withLock(this.lockFile(bucket, key), () => {
-      if (opts.ifMatch !== undefined || (opts.ifNoneMatch !== undefined && opts.ifNoneMatch !== "*")) {
-        checkWriteConditions(key, this.currentObject(bucket, key), opts);
+    for (let attempt = 0; ; attempt++) {
+      // Files in the way of the parents (`a` when writing `a/b`) move beside their directory first.
+      await this.makeRoomForParents(dir, bucket, kp);
+      try {
+        await withLock(this.lockFile(bucket, key), () => this.commitLocked(dir, bucket, key, kp, tmpPath, meta, stored, opts));
+        return;
+      } catch (e) {
+        // Someone stored `a` again between making room and taking the lock: make room again.
+        if (!(e instanceof ParentIsFile) || attempt >= 3) throw e instanceof ParentIsFile ? new S3Error("ObjectParentIsFile", undefined, { Key: key }) : e;
       }
-      const name = kp.segments[kp.segments.length - 1];
-      for (let attempt = 0; ; attempt++) {
-        const parent = this.parentDir(dir, key, kp);
+    }
+  }
+
+  private commitLocked(dir: Dir, bucket: string, key: string, kp: KeyPath, tmpPath: string, meta: ObjectMeta, stored: ObjectMeta, opts: CommitOptions): void {
+    if (opts.ifMatch !== undefined || opts.ifNoneMatch !== undefined) checkWriteConditions(key, this.currentObject(bucket, key), opts);
+    const name = kp.segments[kp.segments.length - 1];
+    for (let attempt = 0; ; attempt++) {
+      const parent = this.parentDir(dir, key, kp);
+      try {
+        // A key whose name is also a directory (it holds other keys) keeps its data beside it.
+        const beside = lstatOrNull(`${parent.path}/${name}`)?.isDirectory() === true;
+        const target = `${parent.path}/${beside ? selfName(name) : name}`;
+        this.meta.attach({ bucketDir: dir.path, segments: kp.segments, path: target, isDirectoryKey: false }, meta);
+        if (opts.ifNoneMatch === "*") {
+          // Every writer through filegate holds this lock, so nothing appears at the key between the
+          // check above and link(), which still catches another tool's file.
+          linkSync(tmpPath, target);
+          unlinkSync(tmpPath);
+        } else {
+          renameSync(tmpPath, target);
+        }
+        if (this.fsync === "full") fsyncPath(parent.path);
+        // A copy left beside by a crash mid-move would resurface once this one is deleted.
+        if (!beside) unlinkQuiet(`${parent.path}/${selfName(name)}`);
+        this.meta.afterCommit({ bucketDir: dir.path, segments: kp.segments, path: target, isDirectoryKey: false }, stored);
+        return;
+      } catch (e) {
+        const code = errnoOf(e);
+        if (code === "EEXIST" && opts.ifNoneMatch === "*") throw new S3Error("PreconditionFailed", undefined, { Condition: "If-None-Match" });
+        // The name became a directory between the check and the rename: go again, beside it.
+        if ((code === "EISDIR" || code === "ENOTEMPTY" || code === "EEXIST") && attempt < 3) continue;
+        if (code === "EISDIR" || code === "ENOTEMPTY" || code === "EEXIST") throw new S3Error("ExistingObjectIsDirectory", undefined, { Key: key });
+        // A concurrent delete may have pruned the parent directory we just made.
+        if (code === "ENOENT" && attempt < 3) continue;
+        throw fsError(e);
+      } finally {
+        parent.close();
+      }
+    }
+  }
+
+  /**
+   * Moves every object file that stands where a parent directory of `kp` must be (`a` when
+   * `a/b` is written) beside that directory, as `.filegate-obj.a`: link it there, unlink it, make
+   * the directory. Readers look beside a name that is missing or a directory, so at every moment
+   * they find the object. Each move holds that object's own key lock.
+   */
+  private async makeRoomForParents(dir: Dir, bucket: string, kp: KeyPath): Promise<void> {
+    const parents = kp.isDirectoryKey ? kp.segments : kp.segments.slice(0, -1);
+    for (let n = 1; n <= parents.length; n++) {
+      const st = lstatOrNull(`${dir.path}/${parents.slice(0, n).join("/")}`);
+      if (st === null) return; // the rest is made by makeSubdirs
+      if (st.isDirectory()) continue;
+      if (!st.isFile()) return; // a link: refused by makeSubdirs
+      const segs = parents.slice(0, n);
+      await withLock(this.lockFile(bucket, segs.join("/")), () => {
+        let above: Dir;
         try {
-          const target = `${parent.path}/${name}`;
-          // Every writer through filegate holds this lock, so the name cannot appear between this
-          // check and link() below, except from another tool, which link() still catches.
-          if (opts.ifNoneMatch === "*") {
-            const there = lstatOrNull(target);
-            if (there?.isDirectory()) throw new S3Error("ExistingObjectIsDirectory", undefined, { Key: key });
-            if (there) throw new S3Error("PreconditionFailed", undefined, { Condition: "If-None-Match" });
-          }
-          this.meta.attach({ bucketDir: dir.path, segments: kp.segments, path: target, isDirectoryKey: false }, meta);
-          if (opts.ifNoneMatch === "*") {
-            // link() fails when the name exists, so of two racing conditional writers one wins.
-            linkSync(tmpPath, target);
-            unlinkSync(tmpPath);
-          } else {
-            renameSync(tmpPath, target);
-          }
-          if (this.fsync === "full") fsyncPath(parent.path);
-          this.meta.afterCommit({ bucketDir: dir.path, segments: kp.segments, path: target, isDirectoryKey: false }, stored);
-          return;
+          above = openSubdir(dir, n > 1 ? segs.slice(0, -1).join("/") : ".");
         } catch (e) {
-          const code = errnoOf(e);
-          if (code === "EEXIST" && opts.ifNoneMatch === "*") {
-            let isDir = false;
-            try {
-              isDir = lstatSync(`${parent.path}/${name}`).isDirectory();
-            } catch {
-              // gone again: still a lost race
-            }
-            throw isDir ? new S3Error("ExistingObjectIsDirectory", undefined, { Key: key }) : new S3Error("PreconditionFailed", undefined, { Condition: "If-None-Match" });
+          if (errnoOf(e) === "ELOOP") throw throughLink(kp.segments.join("/"));
+          throw fsError(e);
+        }
+        try {
+          const name = segs[n - 1];
+          const at = `${above.path}/${name}`;
+          if (!lstatOrNull(at)?.isFile()) return;
+          const beside = `${above.path}/${selfName(name)}`;
+          // A file at the name is the object; anything beside it is left over.
+          rmSync(beside, { force: true });
+          linkSync(at, beside);
+          unlinkSync(at);
+          try {
+            mkdirSync(at, 0o755);
+          } catch (e) {
+            if (errnoOf(e) !== "EEXIST") throw e;
           }
-          if (code === "EISDIR" || code === "ENOTEMPTY" || code === "EEXIST") throw new S3Error("ExistingObjectIsDirectory", undefined, { Key: key });
-          // A concurrent delete may have pruned the parent directory we just made.
-          if (code === "ENOENT" && attempt < 3) continue;
+        } catch (e) {
           throw fsError(e);
         } finally {
-          parent.close();
+          above.close();
         }
-      }
-    });
+      });
+    }
   }
 
   /** The directory that holds `key`, made where missing; never through a link. */
@@ -435,7 +515,7 @@ export class PosixBackend {
     } catch (e) {
       const code = errnoOf(e);
       if (code === "ELOOP") throw throughLink(key);
-      if (code === "ENOTDIR" || code === "EEXIST") throw new S3Error("ObjectParentIsFile", undefined, { Key: key });
+      if (code === "ENOTDIR" || code === "EEXIST") throw kp.isDirectoryKey ? new S3Error("ObjectParentIsFile", undefined, { Key: key }) : new ParentIsFile();
       throw fsError(e);
     }
   }
@@ -456,6 +536,7 @@ export class PosixBackend {
     const checksum: StoredChecksum | undefined = written.checksum
       ? { algorithm: written.checksum.algorithm, value: written.checksum.value, type: "FULL_OBJECT" }
       : undefined;
+    await this.makeRoomForParents(dir, bucket, kp);
     return withLock(this.lockFile(bucket, key), () => {
       checkWriteConditions(key, this.currentObject(bucket, key), opts);
       this.parentDir(dir, key, kp).close();
@@ -525,61 +606,65 @@ export class PosixBackend {
     const kp = keyPath("", key);
     const dir = this.openBucket(bucket);
     try {
-      await withLock(this.lockFile(bucket, key), () => {
-        if (check) check(this.currentObject(bucket, key));
-        const parents = kp.isDirectoryKey ? kp.segments.slice(0, -1) : kp.segments.slice(0, -1);
-        const name = kp.segments[kp.segments.length - 1];
-        let parent: Dir;
-        try {
-          parent = parents.length ? openSubdir(dir, parents.join("/")) : openSubdir(dir, ".");
-        } catch (e) {
-          const code = errnoOf(e);
-          if (code === "ELOOP") throw throughLink(key);
-          if (ABSENT.has(code ?? "")) return;
-          throw fsError(e);
-        }
-        try {
-          const target = `${parent.path}/${name}`;
-          const loc: MetaLocation = { bucketDir: dir.path, segments: kp.segments, path: target, isDirectoryKey: kp.isDirectoryKey };
-          let st: Stats;
-          try {
-            st = lstatSync(target);
-          } catch (e) {
-            if (ABSENT.has(errnoOf(e) ?? "")) return;
-            throw fsError(e);
-          }
-          if (kp.isDirectoryKey) {
-            if (!st.isDirectory() || !this.meta.read(loc, DIRECTORY_IDENTITY)) return;
-            this.meta.remove(loc);
-            this.meta.afterCommit(loc, null);
-            try {
-              rmdirSync(target);
-            } catch {
-              // still holds other objects: it stays as a plain parent directory
-            }
-          } else {
-            if (st.isDirectory()) return;
-            try {
-              unlinkSync(target);
-            } catch (e) {
-              if (errnoOf(e) === "ENOENT") return;
-              throw fsError(e);
-            }
-            if (this.meta.kind === "sidecar") this.meta.remove(loc);
-            this.meta.afterCommit(loc, null);
-          }
-        } finally {
-          parent.close();
-        }
-        this.pruneParents(dir, kp.segments.slice(0, -1));
-      });
+      const removed = await withLock(this.lockFile(bucket, key), () => this.deleteLocked(dir, bucket, key, kp, check));
+      // A directory object's own directory goes too when nothing else is in it.
+      if (removed) await this.pruneParents(dir, bucket, kp.isDirectoryKey ? kp.segments : kp.segments.slice(0, -1));
     } finally {
       dir.close();
     }
   }
 
-  /** Removes parent directories left empty, up to the bucket, stopping at directory objects. */
-  private pruneParents(dir: Dir, segments: string[]): void {
+  /** Removes the object at `kp` (under its lock); false when there was none. */
+  private deleteLocked(dir: Dir, bucket: string, key: string, kp: KeyPath, check?: (current: ObjectInfo | null) => void): boolean {
+    if (check) check(this.currentObject(bucket, key));
+    const parents = kp.segments.slice(0, -1);
+    const name = kp.segments[kp.segments.length - 1];
+    let parent: Dir;
+    try {
+      parent = openSubdir(dir, parents.length ? parents.join("/") : ".");
+    } catch (e) {
+      const code = errnoOf(e);
+      if (code === "ELOOP") throw throughLink(key);
+      if (ABSENT.has(code ?? "")) return false;
+      throw fsError(e);
+    }
+    try {
+      let target = `${parent.path}/${name}`;
+      let st = lstatOrNull(target);
+      if (kp.isDirectoryKey) {
+        const loc: MetaLocation = { bucketDir: dir.path, segments: kp.segments, path: target, isDirectoryKey: true };
+        if (!st?.isDirectory() || !this.meta.read(loc, DIRECTORY_IDENTITY)) return false;
+        this.meta.remove(loc);
+        this.meta.afterCommit(loc, null);
+        return true;
+      }
+      // The name is a directory (it holds other keys): the object, if any, is beside it.
+      if (st?.isDirectory() || st === null) {
+        target = `${parent.path}/${selfName(name)}`;
+        st = lstatOrNull(target);
+      }
+      if (st === null || st.isDirectory()) return false;
+      try {
+        unlinkSync(target);
+      } catch (e) {
+        if (errnoOf(e) === "ENOENT") return false;
+        throw fsError(e);
+      }
+      const loc: MetaLocation = { bucketDir: dir.path, segments: kp.segments, path: target, isDirectoryKey: false };
+      if (this.meta.kind === "sidecar") this.meta.remove(loc);
+      this.meta.afterCommit(loc, null);
+      return true;
+    } finally {
+      parent.close();
+    }
+  }
+
+  /**
+   * Removes directories left empty, from `segments` up to the bucket, stopping at directory
+   * objects. An object kept beside a removed directory (`.filegate-obj.a`) moves back to its name,
+   * under its key's lock; readers look beside a missing name, so they find it throughout.
+   */
+  private async pruneParents(dir: Dir, bucket: string, segments: string[]): Promise<void> {
     for (let n = segments.length; n > 0; n--) {
       let above: Dir;
       try {
@@ -588,13 +673,37 @@ export class PosixBackend {
         return;
       }
       try {
-        const path = `${above.path}/${segments[n - 1]}`;
+        const name = segments[n - 1];
+        const path = `${above.path}/${name}`;
         const loc: MetaLocation = { bucketDir: dir.path, segments: segments.slice(0, n), path, isDirectoryKey: true };
         // A directory's record needs no stat to be trusted; a vanished one fails rmdir below.
         if (this.meta.read(loc, DIRECTORY_IDENTITY)) return;
-        rmdirSync(path);
-      } catch {
-        return;
+        const beside = `${above.path}/${selfName(name)}`;
+        if (lstatOrNull(beside) === null) {
+          try {
+            rmdirSync(path);
+          } catch {
+            return; // still holds keys, or gone already
+          }
+          continue;
+        }
+        // The object waiting beside the directory takes its name back the moment the directory
+        // goes, under the object's lock, so readers see its name missing only between two syscalls.
+        const outcome = await withLock(this.lockFile(bucket, segments.slice(0, n).join("/")), () => {
+          try {
+            rmdirSync(path);
+          } catch {
+            return "kept"; // still holds keys
+          }
+          try {
+            renameSync(beside, path);
+            return "moved";
+          } catch {
+            return "gone"; // deleted meanwhile: nothing to move back
+          }
+        });
+        // A name holding an object again keeps its parent; a name that is gone lets it go too.
+        if (outcome !== "gone") return;
       } finally {
         above.close();
       }
@@ -667,6 +776,14 @@ export class PosixBackend {
         o.close();
       }
     });
+  }
+}
+
+function unlinkQuiet(path: string): void {
+  try {
+    unlinkSync(path);
+  } catch {
+    // not there: the usual case
   }
 }
 

@@ -9,3 +9,10 @@ export const bucketPrivateDir = (bucketDir: string) => join(bucketDir, GATEWAY_D
 export const bucketTmpDir = (bucketDir: string) => join(bucketDir, GATEWAY_DIR, "tmp");
 export const bucketUploadsDir = (bucketDir: string) => join(bucketDir, GATEWAY_DIR, "uploads");
 export const bucketSidecarDir = (bucketDir: string) => join(bucketDir, GATEWAY_DIR, "meta");
+
+/**
+ * The data of object `a` while `a` must be a directory (because `a/b` exists too) lives beside it
+ * as `.filegate-obj.a`; listings show it as key `a`. Key segments starting with this are refused.
+ */
+export const SELF_PREFIX = ".filegate-obj.";
+export const selfName = (name: string) => SELF_PREFIX + name;

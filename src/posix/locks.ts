@@ -19,10 +19,14 @@ const WAIT_MS = 10_000;
 /** An owner file of another host (or boot) older than this is taken over. */
 const FOREIGN_OWNER_MS = 10 * 60_000;
 
-/** The lock file of an object key: one of SLOTS files in `locksDir`. */
-export function keyLockFile(locksDir: string, bucket: string, key: string): string {
+/**
+ * The lock file of an object key: one of SLOTS files in `locksDir`. Kinds of lock that may be held
+ * together (an upload's claim and its key's lock) use different `kind`s, so they never share a
+ * file: flock would then wait for the process's own lock.
+ */
+export function keyLockFile(locksDir: string, bucket: string, key: string, kind: "k" | "u" = "k"): string {
   const h = createHash("sha1").update(bucket).update("\0").update(key).digest();
-  return `${locksDir}/${(h.readUInt32BE(0) % SLOTS).toString(16).padStart(3, "0")}`;
+  return `${locksDir}/${kind}${(h.readUInt32BE(0) % SLOTS).toString(16).padStart(3, "0")}`;
 }
 
 /** Takes the lock on `file` (created if missing) now, or returns null when someone holds it. */

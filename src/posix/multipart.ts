@@ -157,7 +157,7 @@ export class MultipartStore {
 
   /** The claim Complete and Abort hold on an upload, shared by every process on the root. */
   private claimFile(bucket: string, uploadId: string): string {
-    return this.backend.lockFile(bucket, `\0upload\0${uploadId}`);
+    return this.backend.uploadLockFile(bucket, uploadId);
   }
 
   /** With the claim free, finishes what a dead Complete left; true when anything was recovered. */

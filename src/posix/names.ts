@@ -2,7 +2,7 @@
 // touch the filesystem, so every rule that keeps a key inside its bucket lives here.
 import { join } from "node:path";
 import { S3Error } from "../errors.ts";
-import { GATEWAY_DIR } from "./layout.ts";
+import { GATEWAY_DIR, SELF_PREFIX } from "./layout.ts";
 
 const MAX_KEY_BYTES = 1024;
 // Linux NAME_MAX; a longer segment cannot be a file name.
@@ -61,5 +61,6 @@ export function keyPath(bucketDir: string, key: string): KeyPath {
     if (Buffer.byteLength(s) > MAX_SEGMENT_BYTES) throw new S3Error("KeyTooLongError", "A path segment of the key is longer than 255 bytes.");
   }
   if (segments[0] === GATEWAY_DIR) throw unsupported(`'${GATEWAY_DIR}' is reserved`);
+  if (segments.some((s) => s.startsWith(SELF_PREFIX))) throw unsupported(`path segments starting with '${SELF_PREFIX}' are reserved`);
   return { path: join(bucketDir, ...segments), isDirectoryKey, segments };
 }

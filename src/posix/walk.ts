@@ -29,7 +29,7 @@ import { realpathSync, statSync, type Dirent, type Stats } from "node:fs";
 import { lstat, opendir, readdir, stat } from "node:fs/promises";
 import { resolve } from "node:path";
 import { S3Error, fsError } from "../errors.ts";
-import { GATEWAY_DIR } from "./layout.ts";
+import { GATEWAY_DIR, SELF_PREFIX } from "./layout.ts";
 
 /** The gateway's private area at a bucket's top level; never part of the key space. */
 const PRIVATE_AREA = GATEWAY_DIR;
@@ -114,6 +114,7 @@ interface Frame {
   names: string[];
   /** Names that are symlinks: only a stat tells whether they are files. */
   links: Set<string> | null;
+  aliases: Map<string, string> | null;
   /** Next index to visit, and the end of the range this walk needs. */
   i: number;
   end: number;
@@ -209,6 +210,8 @@ async function classifyByLstat(parentAbs: string, name: string): Promise<string 
 interface Listing {
   names: string[];
   links: Set<string> | null;
+  /** Sort names whose file on disk has another name: `.filegate-obj.a` is key `a`. */
+  aliases: Map<string, string> | null;
 }
 
 interface Cached extends Listing {
@@ -268,6 +271,7 @@ async function readListing(abs: string, atBucketTop: boolean, isBucketRoot: bool
   }
   const names: string[] = [];
   let links: Set<string> | null = null;
+  let aliases: Map<string, string> | null = null;
   let surrogates = false;
   let highBmp = false;
   for (const d of dirents) {
@@ -284,6 +288,12 @@ async function readListing(abs: string, atBucketTop: boolean, isBucketRoot: bool
       if (sn === UNKNOWN) sn = await classifyByLstat(abs, name);
     }
     if (sn === SKIP) continue;
+    if (sn.startsWith(SELF_PREFIX) && sn.charCodeAt(sn.length - 1) !== SLASH) {
+      // An object whose key names a directory too: listed under its key, at its key's place.
+      (aliases ??= new Map()).set(sn.slice(SELF_PREFIX.length), sn);
+      if (link) (links ??= new Set()).add(sn.slice(SELF_PREFIX.length));
+      continue;
+    }
     if (link && sn.charCodeAt(sn.length - 1) !== SLASH) (links ??= new Set()).add(sn);
     if (ANY_HIGH.test(sn)) {
       surrogates ||= SURROGATE.test(sn);
@@ -291,11 +301,20 @@ async function readListing(abs: string, atBucketTop: boolean, isBucketRoot: bool
     }
     names.push(sn);
   }
+  if (aliases !== null) {
+    const plain = new Set(names);
+    for (const key of aliases.keys()) {
+      // While a file is being moved into that form both names exist for a moment: list it once.
+      if (plain.has(key)) aliases.delete(key);
+      else names.push(key);
+    }
+    if (aliases.size === 0) aliases = null;
+  }
   // The engine's default sort compares UTF-16 code units, which equals UTF-8 byte order unless
   // astral characters and U+E000..U+FFFF both occur; it is several times faster than a comparator.
   if (surrogates && highBmp) names.sort(compareKeys);
   else names.sort();
-  const listing = { names, links };
+  const listing = { names, links, aliases };
 
   if (names.length >= CACHE_MIN_ENTRIES && names.length <= CACHE_MAX_NAMES) {
     // Stamped after the read: a change during the read leaves a recent ctime and is not cached.
@@ -481,7 +500,7 @@ export async function* walkBucket(bucketDir: string, opts: WalkOptions): AsyncGe
 
   const frame = (abs: string, rel: string, l: Listing, namePrefix: string): Frame => {
     const [i, end] = visibleRange(l.names, rel, namePrefix, startAfter);
-    return { abs, rel, names: l.names, links: l.links, i, end, ahead: i, pendingAt: [], pending: [] };
+    return { abs, rel, names: l.names, links: l.links, aliases: l.aliases, i, end, ahead: i, pendingAt: [], pending: [] };
   };
   const stack: Frame[] = [frame(startAbs, dirPart, first, namePrefix)];
 
@@ -493,7 +512,7 @@ export async function* walkBucket(bucketDir: string, opts: WalkOptions): AsyncGe
       if (sn.charCodeAt(sn.length - 1) === SLASH) continue;
       if (delimiter !== undefined && commonPrefixOf(f.rel + sn) !== undefined) continue;
       f.pendingAt[j % STAT_AHEAD] = j;
-      f.pending[j % STAT_AHEAD] = statQuiet(f.abs + "/" + sn);
+      f.pending[j % STAT_AHEAD] = statQuiet(f.abs + "/" + (f.aliases?.get(sn) ?? sn));
     }
     if (end > f.ahead) f.ahead = end;
   };
@@ -545,7 +564,7 @@ export async function* walkBucket(bucketDir: string, opts: WalkOptions): AsyncGe
       continue;
     }
 
-    const path = f.abs + "/" + sn;
+    const path = f.abs + "/" + (f.aliases?.get(sn) ?? sn);
     const cp = commonPrefixOf(key);
     if (cp !== undefined) {
       // A symlink only counts if it leads to a file in the bucket; a regular file is trusted from its dirent.

@@ -99,24 +99,25 @@ describe("keys map to paths", () => {
     });
   }
 
-  test("a/b when a is a file → 409 ObjectParentIsFile, disk unchanged", async () => {
+  test("a/b when a is a file: both keys exist, a's data moves beside the directory a", async () => {
     await put("pf/a", "file a");
-    const before = treeOf(gw.root);
-    await expectS3Error(put("pf/a/b", "under a file"), 409, "ObjectParentIsFile");
-    await expectS3Error(put("pf/a/b/c", "deeper"), 409, "ObjectParentIsFile");
-    expect(treeOf(gw.root)).toEqual(before);
-    expect(readFileSync(join(gw.root, B, "pf/a"), "utf8")).toBe("file a");
+    await put("pf/a/b", "under a");
+    await put("pf/a/b/c", "deeper");
+    expect(statSync(join(gw.root, B, "pf/a")).isDirectory()).toBe(true);
+    expect(readFileSync(join(gw.root, B, "pf/.filegate-obj.a"), "utf8")).toBe("file a");
+    expect(readFileSync(join(gw.root, B, "pf/a/.filegate-obj.b"), "utf8")).toBe("under a");
+    for (const [k, v] of [["pf/a", "file a"], ["pf/a/b", "under a"], ["pf/a/b/c", "deeper"]]) {
+      expect((await readAll((await s3.send(new GetObjectCommand({ Bucket: B, Key: k }))).Body)).toString()).toBe(v);
+    }
   });
 
-  test("a when a/ is a directory with content → 409 ExistingObjectIsDirectory, disk unchanged", async () => {
+  test("a when a/ is a directory with content: stored beside it, the directory untouched", async () => {
     await put("ed/a/inner", "inner");
-    const before = treeOf(gw.root);
-    await expectS3Error(put("ed/a", "over a dir"), 409, "ExistingObjectIsDirectory");
-    await expectS3Error(put("ed/a", "over a dir", { IfNoneMatch: "*" }), 409, "ExistingObjectIsDirectory");
-    expect(treeOf(gw.root)).toEqual(before);
+    await put("ed/a", "over a dir");
+    await expectS3Error(put("ed/a", "again", { IfNoneMatch: "*" }), 412, "PreconditionFailed");
     expect(statSync(join(gw.root, B, "ed/a")).isDirectory()).toBe(true);
-    // The parent directory is not an object either.
-    await expectS3Error(s3.send(new HeadObjectCommand({ Bucket: B, Key: "ed/a" })), 404);
+    expect(readFileSync(join(gw.root, B, "ed/.filegate-obj.a"), "utf8")).toBe("over a dir");
+    expect((await s3.send(new HeadObjectCommand({ Bucket: B, Key: "ed/a" }))).ContentLength).toBe(10);
   });
 
   test("key ending in / with an empty body is a directory object", async () => {
