@@ -17,6 +17,7 @@ import * as fs from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { walkBucket, type WalkOptions } from "../src/posix/walk.ts";
+import { DirListings } from "../src/posix/dir-listing.ts";
 import { ListObjectsV2Command, type S3Client } from "@aws-sdk/client-s3";
 import { RUNTIME, s3Client, startGateway, type Gateway } from "../tests/e2e/harness.ts";
 import { sign } from "../tests/e2e/sign.ts";
@@ -31,11 +32,14 @@ type Lister = {
 // Same probe cost the gateway pays per directory: one xattr read.
 const isDirectoryObject: WalkOptions["isDirectoryObject"] = async (p) => (await getAttribute(p, "user.filegate").catch(() => null)) !== null;
 
+/** Kept across pages, as the gateway's store keeps it across requests. */
+const listings = new DirListings();
+
 /** One page of walkBucket resuming after `startAfter`, as a continuation token models it. */
 async function page(bucketDir: string, pageSize: number, startAfter: string | undefined, delimiter?: string) {
   let n = 0;
   let last: string | undefined;
-  for await (const e of walkBucket(bucketDir, { startAfter, delimiter, isDirectoryObject })) {
+  for await (const e of walkBucket(bucketDir, { startAfter, delimiter, isDirectoryObject, listings })) {
     last = e.type === "object" ? e.key : e.prefix;
     if (++n >= pageSize) break;
   }

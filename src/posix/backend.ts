@@ -30,7 +30,8 @@ import { keyLockFile, withLock } from "./locks.ts";
 import { receiveToTemp, tempPathIn, type FsyncPolicy, type IncomingBody } from "./incoming.ts";
 import { versionOf, type FileIdentity, type MetaLocation, type MetaStore, type ObjectMeta, type StoredChecksum } from "./meta.ts";
 import { ListedCache, type ListedFields } from "./listed-cache.ts";
-import type { WalkEntry } from "./walk.ts";
+import { walkBucket, type WalkEntry } from "./walk.ts";
+import { DirListings } from "./dir-listing.ts";
 
 export const EMPTY_MD5 = "d41d8cd98f00b204e9800998ecf8427e";
 
@@ -146,6 +147,8 @@ export class PosixBackend {
   private readonly listed: ListedCache | null;
   /** Held for the process's life: every bucket is opened beneath it. */
   private readonly rootDir: Dir;
+  /** Large directories' sorted listings, kept between listing requests (dir-listing.ts). */
+  private readonly listings = new DirListings();
   private readonly locksDir: string;
 
   /** The lock file of object key `name` in `bucket`. */
@@ -259,11 +262,20 @@ export class PosixBackend {
     // `a` is a directory while it holds `a/b`: its data sits beside it then. A key moving between
     // the two forms is at one of the two names at every moment, but it can move back between our
     // two looks: look again.
-    for (let round = 0; round < (kp.isDirectoryKey ? 1 : 3); round++) {
+    if (kp.isDirectoryKey) {
+      // `d/` is its directory's record, or, when it has data, the file `d/.filegate-obj.`.
       const plain = this.openRel(bucket, rel);
       const found = plain === null ? null : this.describe(bucket, key, kp, bucketDir, plain);
       if (found) return found;
-      if (kp.isDirectoryKey) break;
+      const data = plain === null ? null : this.openRel(bucket, `${rel}/${selfName("")}`);
+      const object = data === null ? null : this.describe(bucket, key, kp, bucketDir, data, true);
+      if (object) return object;
+      throw new S3Error("NoSuchKey", undefined, { Key: key });
+    }
+    for (let round = 0; round < 3; round++) {
+      const plain = this.openRel(bucket, rel);
+      const found = plain === null ? null : this.describe(bucket, key, kp, bucketDir, plain);
+      if (found) return found;
       const beside = this.openRel(bucket, selfRel(kp.segments));
       const object = beside === null ? null : this.describe(bucket, key, kp, bucketDir, beside);
       if (object) return object;
@@ -295,7 +307,7 @@ export class PosixBackend {
   }
 
   /** What the open file `fd` is as an object of `key`, or null (closing it) when it is none. */
-  private describe(bucket: string, key: string, kp: KeyPath, bucketDir: string, fd: number): OpenObject | null {
+  private describe(bucket: string, key: string, kp: KeyPath, bucketDir: string, fd: number, dataOfDirKey = false): OpenObject | null {
     let st: Stats;
     let meta: ObjectMeta | null;
     const loc: MetaLocation = { bucketDir, segments: kp.segments, path: join(bucketDir, ...kp.segments), isDirectoryKey: kp.isDirectoryKey };
@@ -303,7 +315,7 @@ export class PosixBackend {
       st = fstatSync(fd);
       const isDir = st.isDirectory();
       // Only a directory stored as `key/` is an object; other directories are just parents.
-      if (isDir !== kp.isDirectoryKey || (!isDir && !st.isFile())) {
+      if (isDir !== (kp.isDirectoryKey && !dataOfDirKey) || (!isDir && !st.isFile())) {
         closeSync(fd);
         return null;
       }
@@ -317,7 +329,7 @@ export class PosixBackend {
       throw fsError(e);
     }
     const base = { bucket, key, lastModified: st.mtime, meta };
-    if (kp.isDirectoryKey) {
+    if (kp.isDirectoryKey && !dataOfDirKey) {
       closeSync(fd);
       return { ...base, size: 0, etag: `"${meta!.etag}"`, isDirectoryObject: true, fd: null, close: () => {}, detach: () => -1 };
     }
@@ -410,7 +422,7 @@ export class PosixBackend {
   }
 
   private async commitIn(dir: Dir, bucket: string, key: string, kp: KeyPath, tmpPath: string, meta: ObjectMeta, opts: CommitOptions): Promise<void> {
-    const stored = this.meta.prepare({ bucketDir: dir.path, segments: kp.segments, path: "", isDirectoryKey: false }, tmpPath, meta);
+    const stored = this.meta.prepare({ bucketDir: dir.path, segments: kp.segments, path: "", isDirectoryKey: kp.isDirectoryKey }, tmpPath, meta);
     for (let attempt = 0; ; attempt++) {
       // Files in the way of the parents (`a` when writing `a/b`) move beside their directory first.
       await this.makeRoomForParents(dir, bucket, kp);
@@ -430,10 +442,12 @@ export class PosixBackend {
     for (let attempt = 0; ; attempt++) {
       const parent = this.parentDir(dir, key, kp);
       try {
-        // A key whose name is also a directory (it holds other keys) keeps its data beside it.
-        const beside = lstatOrNull(`${parent.path}/${name}`)?.isDirectory() === true;
-        const target = `${parent.path}/${beside ? selfName(name) : name}`;
-        this.meta.attach({ bucketDir: dir.path, segments: kp.segments, path: target, isDirectoryKey: false }, meta);
+        // A key whose name is also a directory (it holds other keys) keeps its data beside it; a
+        // directory key's data is the file `.filegate-obj.` inside its directory.
+        const beside = !kp.isDirectoryKey && lstatOrNull(`${parent.path}/${name}`)?.isDirectory() === true;
+        const target = kp.isDirectoryKey ? `${parent.path}/${selfName("")}` : `${parent.path}/${beside ? selfName(name) : name}`;
+        const loc: MetaLocation = { bucketDir: dir.path, segments: kp.segments, path: target, isDirectoryKey: kp.isDirectoryKey };
+        this.meta.attach(loc, meta);
         if (opts.ifNoneMatch === "*") {
           // Every writer through filegate holds this lock, so nothing appears at the key between the
           // check above and link(), which still catches another tool's file.
@@ -444,8 +458,11 @@ export class PosixBackend {
         }
         if (this.fsync === "full") fsyncPath(parent.path);
         // A copy left beside by a crash mid-move would resurface once this one is deleted.
-        if (!beside) unlinkQuiet(`${parent.path}/${selfName(name)}`);
-        this.meta.afterCommit({ bucketDir: dir.path, segments: kp.segments, path: target, isDirectoryKey: false }, stored);
+        if (!beside && !kp.isDirectoryKey) unlinkQuiet(`${parent.path}/${selfName(name)}`);
+        // The directory's own record (the empty form of `d/`) gives way to the data's.
+        // (`/.`: the xattr binding does not follow a final /proc/self/fd link; `.` is the directory.)
+        if (kp.isDirectoryKey && this.meta.kind === "xattr") this.meta.remove({ ...loc, path: `${parent.path}/.` });
+        this.meta.afterCommit(loc, stored);
         return;
       } catch (e) {
         const code = errnoOf(e);
@@ -521,21 +538,40 @@ export class PosixBackend {
   }
 
   private async putDirectoryObject(bucket: string, key: string, dir: Dir, kp: KeyPath, body: IncomingBody, opts: PutOptions) {
-    // A declared body is refused before anything is written; an undeclared one is drained and
-    // verified through the same checks as any upload.
-    if (body.length !== null && body.length > 0) throw new S3Error("DirectoryObjectContainsData", undefined, { Key: key });
     const tmp = this.tempDir(dir);
-    let written;
     try {
-      written = await receiveToTemp(tmp.path, body, "none");
+      const written = await receiveToTemp(tmp.path, body, this.fsync);
+      const checksum: StoredChecksum | undefined = written.checksum
+        ? { algorithm: written.checksum.algorithm, value: written.checksum.value, type: "FULL_OBJECT" }
+        : undefined;
+      const meta: ObjectMeta = {
+        etag: written.md5Hex,
+        headers: opts.headers,
+        user: opts.user,
+        ...(opts.tags ? { tags: opts.tags } : {}),
+        ...(checksum ? { checksum } : {}),
+        ...versionOf(written.stat),
+      };
+      // With data (or replacing data) `d/` is a file inside its directory; empty, it is the
+      // directory's own record, the form other tools and older trees have.
+      const rel = kp.segments.join("/");
+      if (written.size > 0 || lstatOrNull(`${dir.path}/${rel}/${selfName("")}`) !== null) {
+        try {
+          await this.commitIn(dir, bucket, key, kp, written.tmpPath, meta, opts);
+        } catch (e) {
+          rmSync(written.tmpPath, { force: true });
+          throw e;
+        }
+        return { bucket, key, size: written.size, lastModified: written.stat.mtime, etag: `"${meta.etag}"`, meta, isDirectoryObject: true, checksum };
+      }
       rmSync(written.tmpPath, { force: true });
+      return await this.putEmptyDirectoryObject(bucket, key, dir, kp, opts, checksum);
     } finally {
       tmp.close();
     }
-    if (written.size > 0) throw new S3Error("DirectoryObjectContainsData", undefined, { Key: key });
-    const checksum: StoredChecksum | undefined = written.checksum
-      ? { algorithm: written.checksum.algorithm, value: written.checksum.value, type: "FULL_OBJECT" }
-      : undefined;
+  }
+
+  private async putEmptyDirectoryObject(bucket: string, key: string, dir: Dir, kp: KeyPath, opts: PutOptions, checksum: StoredChecksum | undefined) {
     await this.makeRoomForParents(dir, bucket, kp);
     return withLock(this.lockFile(bucket, key), () => {
       checkWriteConditions(key, this.currentObject(bucket, key), opts);
@@ -567,7 +603,6 @@ export class PosixBackend {
    */
   async copyObject(src: OpenObject, bucket: string, key: string, opts: PutOptions): Promise<ObjectInfo> {
     const kp = keyPath("", key);
-    if (kp.isDirectoryKey) throw new S3Error("NotImplemented", "Copying onto a directory object key is not supported.");
     const dir = this.openBucket(bucket);
     const tmpDir = this.tempDir(dir);
     const tmp = tempPathIn(tmpDir.path);
@@ -632,8 +667,12 @@ export class PosixBackend {
       let target = `${parent.path}/${name}`;
       let st = lstatOrNull(target);
       if (kp.isDirectoryKey) {
+        if (!st?.isDirectory()) return false;
         const loc: MetaLocation = { bucketDir: dir.path, segments: kp.segments, path: target, isDirectoryKey: true };
-        if (!st?.isDirectory() || !this.meta.read(loc, DIRECTORY_IDENTITY)) return false;
+        const data = `${target}/${selfName("")}`;
+        const hadData = lstatOrNull(data) !== null;
+        if (!hadData && !this.meta.read(loc, DIRECTORY_IDENTITY)) return false;
+        if (hadData) unlinkQuiet(data);
         this.meta.remove(loc);
         this.meta.afterCommit(loc, null);
         return true;
@@ -712,6 +751,15 @@ export class PosixBackend {
 
   // ---- listing ----
 
+  /** The bucket's keys (and common prefixes) in S3 order, walked straight off the tree. */
+  listKeys(bucketDir: string, opts: { prefix?: string; delimiter?: string; startAfter?: string }): AsyncGenerator<WalkEntry> {
+    return walkBucket(bucketDir, {
+      ...opts,
+      listings: this.listings,
+      isDirectoryObject: async (abs) => this.isDirectoryObject(bucketDir, abs),
+    });
+  }
+
   /** Whether a directory found by a walk is a directory object (`key/`) rather than a parent. */
   isDirectoryObject(bucketDir: string, absPath: string): boolean {
     const segments = relative(bucketDir, absPath).split(sep);
@@ -721,7 +769,8 @@ export class PosixBackend {
 
   /** What a listing shows of a key found by a walk beyond its stat, without another stat. */
   listedObject(bucketDir: string, e: Extract<WalkEntry, { type: "object" }>): ListedFields {
-    const isDirectoryKey = e.isDirectoryObject;
+    // `d/` with data is a file (`d/.filegate-obj.`); without, the directory itself.
+    const isDirectoryKey = e.key.endsWith("/");
     // A directory's ctime moves with its entries, so directory objects would rarely hit. A symlink's
     // stat is its target's, but its xattrs are its own: remembering them would misstate the target.
     const cacheable = !isDirectoryKey && !e.viaLink;
@@ -729,13 +778,13 @@ export class PosixBackend {
     if (cached !== undefined) return cached ?? { etag: `"${foreignEtagOf(e.ino, e.size, e.mtimeMs)}"` };
     const segments = (isDirectoryKey ? e.key.slice(0, -1) : e.key).split("/");
     const loc: MetaLocation = { bucketDir, segments, path: e.path, isDirectoryKey };
-    const identity: FileIdentity = { size: e.size, mtimeMs: e.mtimeMs, ino: e.ino, isDirectory: () => isDirectoryKey };
+    const identity: FileIdentity = { size: e.size, mtimeMs: e.mtimeMs, ino: e.ino, isDirectory: () => e.isDirectoryObject };
     const meta = this.meta.read(loc, identity);
     const fields: ListedFields | null = meta ? {
       etag: `"${meta.etag}"`,
       checksum: meta.checksum && { algorithm: meta.checksum.algorithm, type: meta.checksum.type },
     } : null;
-    if (isDirectoryKey) return fields ?? { etag: `"${EMPTY_MD5}"` };
+    if (e.isDirectoryObject) return fields ?? { etag: `"${EMPTY_MD5}"` };
     if (cacheable && meta !== undefined) this.listed?.set(e, fields);
     return fields ?? { etag: `"${foreignEtagOf(e.ino, e.size, e.mtimeMs)}"` };
   }

@@ -94,7 +94,9 @@ export function versionOf(st: { size: number; mtimeMs: number; ino: number }): P
 }
 
 function matches(meta: ObjectMeta, st: FileIdentity, checkIno: boolean): boolean {
-  if (st.isDirectory()) return true; // a directory's mtime moves with its entries
+  // A directory's mtime moves with its entries, so only the kind is checked: a directory's own
+  // record has no inode, the record of `d/`'s data file (same sidecar place) has one.
+  if (st.isDirectory()) return meta.ino === undefined;
   return meta.size === st.size && meta.mtimeMs === Math.trunc(st.mtimeMs) && (!checkIno || meta.ino === st.ino);
 }
 

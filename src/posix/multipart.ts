@@ -125,7 +125,7 @@ export class MultipartStore {
   constructor(private readonly backend: PosixBackend) {}
 
   create(bucket: string, key: string, init: Omit<UploadRecord, "key" | "initiated">): { uploadId: string; record: UploadRecord } {
-    if (keyPath("", key).isDirectoryKey) throw new S3Error("NotImplemented", "Multipart uploads to a key ending in '/' are not supported.");
+    keyPath("", key);
     const uploadsDir = bucketUploadsDir(this.backend.bucketDir(bucket));
     const uploadId = newUploadId();
     const record: UploadRecord = { key, initiated: new Date().toISOString(), ...init };

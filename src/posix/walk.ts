@@ -25,50 +25,29 @@
 // common prefix. A startAfter equal to a prefix's stem (e.g. "prefix1" for "prefix1/") does not
 // lie under it, so "prefix1/" is still returned (matches versitygw#1275 / AWS).
 
-import { realpathSync, statSync, type Dirent, type Stats } from "node:fs";
-import { lstat, opendir, readdir, stat } from "node:fs/promises";
+import { realpathSync, statSync, type Stats } from "node:fs";
+import { lstat, opendir } from "node:fs/promises";
 import { resolve } from "node:path";
 import { S3Error, fsError } from "../errors.ts";
-import { GATEWAY_DIR, SELF_PREFIX } from "./layout.ts";
+import { DirListings, classify, classifyByLstat, SKIP, UNKNOWN, type Listing } from "./dir-listing.ts";
+import { compareKeys } from "./key-order.ts";
+import { GATEWAY_DIR } from "./layout.ts";
+import { SLOW_STAT_MS, SLOW_STATS, STAT_AHEAD, errCode, statNow, statQuiet, unreadable, vanished, type StatResult } from "./stat-schedule.ts";
+
+export { compareKeys } from "./key-order.ts";
 
 /** The gateway's private area at a bucket's top level; never part of the key space. */
 const PRIVATE_AREA = GATEWAY_DIR;
 
 const SLASH = 47;
 
-/** Synchronous stats slower than this mean the file system is remote or the disk is cold: after
- * SLOW_STATS of them (one could be a GC pause or a preemption) the rest of the walk issues its
- * stats ahead on the thread pool instead (see statNow). */
-const SLOW_STAT_MS = 1;
-const SLOW_STATS = 3;
-/** How many upcoming files of a directory get their stat issued concurrently in that mode. */
-const STAT_AHEAD = 48;
 
-// Resuming a listing re-reads every directory on startAfter's path; for a directory with
-// thousands of entries that readdir + sort costs more than the page itself. Large directories'
-// sorted names are kept, keyed by path and validated on each use by one stat of the directory:
-// any entry created, removed or renamed changes its ctime.
-const CACHE_MIN_ENTRIES = 256;
-const CACHE_MAX_NAMES = 300_000;
-/** Directory timestamps have coarse granularity (kernel tick, whole seconds on some file
- * systems); a listing is cached only if the directory had been quiet this long before the read,
- * so that any later change is guaranteed a different ctime. */
-const CACHE_QUIET_MS = 3000;
-
-/** @internal Tests force the thread-pool stat mode with a negative value; not an API. */
-export const statModeForTests = { slowStatMs: SLOW_STAT_MS };
-
-/** @internal Tests shorten the quiet period so fresh directories get cached; not an API. */
-export const listingCacheForTests = {
-  quietMs: CACHE_QUIET_MS,
-  size: () => listingCache.size,
-  clear: () => {
-    listingCache.clear();
-    cachedNames = 0;
-  },
-};
 
 export interface WalkOptions {
+  /** The tree's directory listings (and their cache); a fresh one when absent. */
+  listings?: DirListings;
+  /** Stats slower than this switch the walk to issuing them ahead (negative: from the start). */
+  slowStatMs?: number;
   /** Only keys starting with prefix. */
   prefix?: string;
   /** Only keys strictly greater (UTF-8 bytes) than this. */
@@ -81,30 +60,6 @@ export interface WalkOptions {
 export type WalkEntry =
   | { type: "object"; key: string; path: string; size: number; mtimeMs: number; ctimeMs: number; ino: number; dev: number; isDirectoryObject: boolean; viaLink: boolean }
   | { type: "prefix"; prefix: string };
-
-/**
- * Orders strings by their UTF-8 encoding, as S3 orders keys. JS `<` compares UTF-16 code units,
- * which disagrees with UTF-8 when a surrogate pair meets a character in U+E000..U+FFFF; only
- * those (and lone surrogates, which encode as U+FFFD) fall back to encoding both strings.
- */
-export function compareKeys(a: string, b: string): number {
-  const n = a.length < b.length ? a.length : b.length;
-  for (let i = 0; i < n; i++) {
-    const x = a.charCodeAt(i);
-    const y = b.charCodeAt(i);
-    if (x === y) continue;
-    const surrogate = (x >= 0xd800 && x <= 0xdfff) || (y >= 0xd800 && y <= 0xdfff);
-    // A high surrogate just before the difference means a pair was split here.
-    const splitPair = i > 0 && (a.charCodeAt(i - 1) & 0xfc00) === 0xd800;
-    if (!surrogate && !splitPair) return x < y ? -1 : 1;
-    return Buffer.compare(Buffer.from(a, "utf8"), Buffer.from(b, "utf8"));
-  }
-  return a.length === b.length ? 0 : a.length < b.length ? -1 : 1;
-}
-
-const ANY_HIGH = /[\ud800-\uffff]/;
-const SURROGATE = /[\ud800-\udfff]/;
-const HIGH_BMP = /[\ue000-\uffff]/;
 
 interface Frame {
   abs: string;
@@ -125,48 +80,6 @@ interface Frame {
   pending: (Promise<StatResult> | undefined)[];
 }
 
-type StatResult = Stats | null | Error;
-
-function errCode(e: unknown): string | undefined {
-  return (e as NodeJS.ErrnoException | undefined)?.code;
-}
-
-function vanished(e: unknown): boolean {
-  const c = errCode(e);
-  return c === "ENOENT" || c === "ENOTDIR";
-}
-
-function unreadable(e: unknown): boolean {
-  const c = errCode(e);
-  return c === "ENOENT" || c === "ENOTDIR" || c === "EACCES" || c === "EPERM";
-}
-
-/**
- * Every listed object needs its size and mtime. Stats start out synchronous: on a cached inode the
- * syscall takes about a microsecond, while a promise round trip through the thread pool costs the
- * main thread more than that (1.3 vs 2 µs per file measured on Bun), and a listing's cost is the
- * main thread's. Where one takes longer than SLOW_STAT_MS (NFS, a parallel file system, a cold
- * disk) the walk switches to statQuiet issued ahead, so the round trips overlap instead of
- * blocking the event loop one after another. Null when the entry vanished, may not be read, or loops.
- */
-function statNow(path: string): Stats | null {
-  try {
-    return statSync(path, { throwIfNoEntry: false }) ?? null;
-  } catch (e) {
-    if (unreadable(e) || errCode(e) === "ELOOP") return null;
-    throw fsError(e);
-  }
-}
-
-/** Never rejects: a stat issued ahead may be abandoned when the caller stops early, and an
- * unobserved rejection would take the process down. */
-function statQuiet(path: string): Promise<StatResult> {
-  return stat(path).then(
-    (s) => s,
-    (e) => (unreadable(e) || errCode(e) === "ELOOP" ? null : (e as Error)),
-  );
-}
-
 async function isDirObject(opts: WalkOptions, abs: string): Promise<boolean> {
   try {
     return await opts.isDirectoryObject(abs);
@@ -174,163 +87,6 @@ async function isDirObject(opts: WalkOptions, abs: string): Promise<boolean> {
     if (vanished(e)) return false;
     throw e;
   }
-}
-
-const UNKNOWN = 0;
-const SKIP = 1;
-
-/** Sort name for a dirent (directories get a trailing "/"), SKIP when the entry can never be or
- * contain a key, UNKNOWN when the file system did not report a type. Synchronous on purpose: it
- * runs once per directory entry. */
-function classify(d: Dirent): string | typeof UNKNOWN | typeof SKIP {
-  const name = d.name;
-  // Names that are not valid UTF-8 decode with U+FFFD; they cannot be turned back into the
-  // on-disk bytes, so they would produce keys that address nothing.
-  if (name.includes("\ufffd")) return SKIP;
-  if (d.isFile() || d.isSymbolicLink()) return name;
-  if (d.isDirectory()) return name + "/";
-  if (d.isFIFO() || d.isSocket() || d.isBlockDevice() || d.isCharacterDevice()) return SKIP;
-  return UNKNOWN;
-}
-
-/** DT_UNKNOWN (some network and older file systems): the type costs an lstat. */
-async function classifyByLstat(parentAbs: string, name: string): Promise<string | typeof SKIP> {
-  let st: Stats;
-  try {
-    st = await lstat(parentAbs + "/" + name);
-  } catch (e) {
-    if (unreadable(e)) return SKIP;
-    throw fsError(e);
-  }
-  if (st.isDirectory()) return name + "/";
-  if (st.isFile() || st.isSymbolicLink()) return name;
-  return SKIP;
-}
-
-interface Listing {
-  names: string[];
-  links: Set<string> | null;
-  /** Sort names whose file on disk has another name: `.filegate-obj.a` is key `a`. */
-  aliases: Map<string, string> | null;
-}
-
-interface Cached extends Listing {
-  dev: bigint;
-  ino: bigint;
-  mtimeNs: bigint;
-  ctimeNs: bigint;
-}
-
-/** Insertion-ordered, so the first entry is the least recently used. */
-const listingCache = new Map<string, Cached>();
-let cachedNames = 0;
-
-function uncache(abs: string): void {
-  const old = listingCache.get(abs);
-  if (old === undefined) return;
-  listingCache.delete(abs);
-  cachedNames -= old.names.length;
-}
-
-async function dirStamp(abs: string) {
-  try {
-    return await stat(abs, { bigint: true });
-  } catch {
-    return null;
-  }
-}
-
-/**
- * One directory's entries as sorted sort names. Returns null when the directory vanished or may
- * not be read.
- */
-async function readListing(abs: string, atBucketTop: boolean, isBucketRoot: boolean): Promise<Listing | null> {
-  const hit = listingCache.get(abs);
-  if (hit !== undefined) {
-    const st = await dirStamp(abs);
-    if (st !== null && st.ctimeNs === hit.ctimeNs && st.mtimeNs === hit.mtimeNs && st.ino === hit.ino && st.dev === hit.dev) {
-      listingCache.delete(abs);
-      listingCache.set(abs, hit);
-      return hit;
-    }
-    uncache(abs);
-  }
-
-  const readStart = Date.now();
-  let dirents: Dirent[];
-  try {
-    dirents = await readdir(abs, { withFileTypes: true });
-  } catch (e) {
-    if (isBucketRoot) {
-      const c = errCode(e);
-      if (c === "EACCES" || c === "EPERM") throw new S3Error("AccessDenied");
-      throw fsError(e, "NoSuchBucket");
-    }
-    if (unreadable(e)) return null;
-    throw fsError(e);
-  }
-  const names: string[] = [];
-  let links: Set<string> | null = null;
-  let aliases: Map<string, string> | null = null;
-  let surrogates = false;
-  let highBmp = false;
-  for (const d of dirents) {
-    const name = d.name;
-    if (atBucketTop && name === PRIVATE_AREA) continue;
-    // Dirent type checks are native calls in some runtimes; most entries are files, test that first.
-    let sn: string | typeof UNKNOWN | typeof SKIP;
-    let link = false;
-    if (d.isFile()) sn = name.includes("\ufffd") ? SKIP : name;
-    else {
-      sn = classify(d);
-      // Without a dirent type a file might be a symlink: have it checked like one.
-      link = sn === UNKNOWN || d.isSymbolicLink();
-      if (sn === UNKNOWN) sn = await classifyByLstat(abs, name);
-    }
-    if (sn === SKIP) continue;
-    if (sn.startsWith(SELF_PREFIX) && sn.charCodeAt(sn.length - 1) !== SLASH) {
-      // An object whose key names a directory too: listed under its key, at its key's place.
-      (aliases ??= new Map()).set(sn.slice(SELF_PREFIX.length), sn);
-      if (link) (links ??= new Set()).add(sn.slice(SELF_PREFIX.length));
-      continue;
-    }
-    if (link && sn.charCodeAt(sn.length - 1) !== SLASH) (links ??= new Set()).add(sn);
-    if (ANY_HIGH.test(sn)) {
-      surrogates ||= SURROGATE.test(sn);
-      highBmp ||= HIGH_BMP.test(sn);
-    }
-    names.push(sn);
-  }
-  if (aliases !== null) {
-    const plain = new Set(names);
-    for (const key of aliases.keys()) {
-      // While a file is being moved into that form both names exist for a moment: list it once.
-      if (plain.has(key)) aliases.delete(key);
-      else names.push(key);
-    }
-    if (aliases.size === 0) aliases = null;
-  }
-  // The engine's default sort compares UTF-16 code units, which equals UTF-8 byte order unless
-  // astral characters and U+E000..U+FFFF both occur; it is several times faster than a comparator.
-  if (surrogates && highBmp) names.sort(compareKeys);
-  else names.sort();
-  const listing = { names, links, aliases };
-
-  if (names.length >= CACHE_MIN_ENTRIES && names.length <= CACHE_MAX_NAMES) {
-    // Stamped after the read: a change during the read leaves a recent ctime and is not cached.
-    const st = await dirStamp(abs);
-    if (st !== null && Number(st.ctimeNs / 1_000_000n) < readStart - listingCacheForTests.quietMs) {
-      uncache(abs);
-      listingCache.set(abs, { ...listing, dev: st.dev, ino: st.ino, mtimeNs: st.mtimeNs, ctimeNs: st.ctimeNs });
-      cachedNames += names.length;
-      for (const [k, v] of listingCache) {
-        if (cachedNames <= CACHE_MAX_NAMES) break;
-        listingCache.delete(k);
-        cachedNames -= v.names.length;
-      }
-    }
-  }
-  return listing;
 }
 
 /** First index in [lo, hi) whose name does not satisfy `before` (which must be true, then false). */
@@ -439,6 +195,7 @@ function linkedFileInside(rootReal: string, path: string): string | null {
 
 export async function* walkBucket(bucketDir: string, opts: WalkOptions): AsyncGenerator<WalkEntry> {
   const root = resolve(bucketDir);
+  const listings = opts.listings ?? new DirListings();
   let rootReal: string;
   try {
     rootReal = realpathSync(root);
@@ -489,7 +246,7 @@ export async function* walkBucket(bucketDir: string, opts: WalkOptions): AsyncGe
   // With an empty name part the prefix names a directory, whose own directory object is a key.
   const selfKey = dirPart !== "" && namePrefix === "" && (startAfter === undefined || compareKeys(dirPart, startAfter) > 0);
   const [first, selfIsObject] = await Promise.all([
-    readListing(startAbs, dirPart === "", dirPart === ""),
+    listings.read(startAbs, dirPart === "", dirPart === ""),
     selfKey ? isDirObject(opts, startAbs) : false,
   ]);
   if (first === null) return;
@@ -504,7 +261,8 @@ export async function* walkBucket(bucketDir: string, opts: WalkOptions): AsyncGe
   };
   const stack: Frame[] = [frame(startAbs, dirPart, first, namePrefix)];
 
-  let slowStats = statModeForTests.slowStatMs < 0 ? SLOW_STATS : 0;
+  const slowStatMs = opts.slowStatMs ?? SLOW_STAT_MS;
+  let slowStats = slowStatMs < 0 ? SLOW_STATS : 0;
   const statAhead = (f: Frame, from: number) => {
     const end = Math.min(f.end, from + STAT_AHEAD);
     for (let j = Math.max(f.ahead, from); j < end; j++) {
@@ -551,7 +309,7 @@ export async function* walkBucket(bucketDir: string, opts: WalkOptions): AsyncGe
       }
       const selfListed = startAfter === undefined || compareKeys(key, startAfter) > 0;
       const [sub, isObject] = await Promise.all([
-        readListing(abs, false, false),
+        listings.read(abs, false, false),
         selfListed ? isDirObject(opts, abs) : false,
       ]);
       if (sub === null) continue;
@@ -579,7 +337,7 @@ export async function* walkBucket(bucketDir: string, opts: WalkOptions): AsyncGe
     else {
       const t0 = performance.now();
       st = statNow(path);
-      if (performance.now() - t0 > statModeForTests.slowStatMs) slowStats++;
+      if (performance.now() - t0 > slowStatMs) slowStats++;
     }
     // Vanished since readdir, a symlink to a directory, or broken: not an object.
     if (st === null || !st.isFile()) continue;

@@ -4,7 +4,7 @@ import { S3Error } from "../errors.ts";
 import { keyEncoder } from "../s3/encoding-type.ts";
 import { s3Time, xmlResponse } from "../http/response.ts";
 import type { ListedFields } from "../posix/listed-cache.ts";
-import { walkBucket, type WalkEntry } from "../posix/walk.ts";
+import type { WalkEntry } from "../posix/walk.ts";
 import { requireBucketDir, type Handler, type S3Context } from "../s3/context.ts";
 import { makeToken, readToken } from "../s3/list-token.ts";
 import { parseQueryInt } from "../s3/query-int.ts";
@@ -37,12 +37,7 @@ async function listPage(ctx: S3Context, bucketDir: string, prefix: string, delim
   const backend = ctx.services.backend;
   const page: Page = { objects: [], prefixes: [], truncated: false, last: undefined };
   if (maxKeys === 0) return page;
-  const walk = walkBucket(bucketDir, {
-    prefix,
-    delimiter: delimiter || undefined,
-    startAfter,
-    isDirectoryObject: async (abs) => backend.isDirectoryObject(bucketDir, abs),
-  });
+  const walk = backend.listKeys(bucketDir, { prefix, delimiter: delimiter || undefined, startAfter });
   try {
     for await (const entry of walk) {
       if (page.objects.length + page.prefixes.length === maxKeys) {

@@ -134,6 +134,52 @@ describe("two processes on one root", () => {
   });
 });
 
+for (const store of ["xattr", "sidecar"] as const) {
+  describe(`dir/ with data (${store})`, () => {
+    let g: Gateway;
+    let c: S3Client;
+    beforeAll(async () => {
+      g = await startGateway({ args: ["--meta", store] });
+      c = s3Client(g);
+      await c.send(new CreateBucketCommand({ Bucket: "dirdata" }));
+    });
+    afterAll(async () => closeGateway(g, c));
+    const read = async (Key: string) => (await readAll((await c.send(new GetObjectCommand({ Bucket: "dirdata", Key }))).Body)).toString();
+    const keys = async (Delimiter?: string, Prefix?: string) => {
+      const r = await c.send(new ListObjectsV2Command({ Bucket: "dirdata", Delimiter, Prefix }));
+      return [...(r.Contents ?? []).map((x) => `${x.Key}:${x.Size}`), ...(r.CommonPrefixes ?? []).map((p) => "P:" + p.Prefix)];
+    };
+
+    test("a body on d/ is kept, listed once in S3 order beside d's other keys, copied, replaced and deleted", async () => {
+      await c.send(new PutObjectCommand({ Bucket: "dirdata", Key: "d/", Body: "marker data" }));
+      await c.send(new PutObjectCommand({ Bucket: "dirdata", Key: "d/x", Body: "x" }));
+      await c.send(new PutObjectCommand({ Bucket: "dirdata", Key: "d", Body: "plain d" }));
+      await c.send(new PutObjectCommand({ Bucket: "dirdata", Key: "e/", Body: "" }));
+      expect(await read("d/")).toBe("marker data");
+      expect(await read("d")).toBe("plain d");
+      expect(await keys()).toEqual(["d:7", "d/:11", "d/x:1", "e/:0"]);
+      expect(await keys("/", "d/")).toEqual(["d/:11", "d/x:1"]);
+      await c.send(new CopyObjectCommand({ Bucket: "dirdata", Key: "e/", CopySource: "dirdata/d/" }));
+      expect(await read("e/")).toBe("marker data");
+      await c.send(new PutObjectCommand({ Bucket: "dirdata", Key: "d/", Body: "" }));
+      expect(await read("d/")).toBe("");
+      await c.send(new DeleteObjectCommand({ Bucket: "dirdata", Key: "d/" }));
+      await c.send(new DeleteObjectCommand({ Bucket: "dirdata", Key: "e/" }));
+      expect(await keys()).toEqual(["d:7", "d/x:1"]);
+      await c.send(new DeleteObjectCommand({ Bucket: "dirdata", Key: "d/x" }));
+      expect(await keys()).toEqual(["d:7"]);
+      expect(statSync(join(g.root, "dirdata", "d")).isFile()).toBe(true);
+    });
+
+    test("multipart Complete onto d/", async () => {
+      const up = await c.send(new CreateMultipartUploadCommand({ Bucket: "dirdata", Key: "m/" }));
+      const part = await c.send(new UploadPartCommand({ Bucket: "dirdata", Key: "m/", UploadId: up.UploadId, PartNumber: 1, Body: "mp" }));
+      await c.send(new CompleteMultipartUploadCommand({ Bucket: "dirdata", Key: "m/", UploadId: up.UploadId, MultipartUpload: { Parts: [{ PartNumber: 1, ETag: part.ETag }] } }));
+      expect(await read("m/")).toBe("mp");
+    });
+  });
+}
+
 const has = (tool: string) => spawnSync("sh", ["-c", `command -v ${tool}`]).status === 0;
 const env = () => ({
   AWS_ACCESS_KEY_ID: ACCESS_KEY,

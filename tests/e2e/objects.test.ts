@@ -137,11 +137,11 @@ describe("keys map to paths", () => {
     expect(st.size).toBe(0);
   });
 
-  test("key ending in / with a body → 400 DirectoryObjectContainsData, nothing created", async () => {
-    const before = treeOf(gw.root);
-    await expectS3Error(put("dobj2/", "data"), 400, "DirectoryObjectContainsData");
-    expect(treeOf(gw.root)).toEqual(before);
-    expect(existsSync(join(gw.root, B, "dobj2"))).toBe(false);
+  test("key ending in / with a body: stored as the file .filegate-obj. inside its directory", async () => {
+    const r = await put("dobj2/", "data");
+    expect(r.ETag).toBe(`"${md5Hex("data")}"`);
+    expect(readFileSync(join(gw.root, B, "dobj2", ".filegate-obj."), "utf8")).toBe("data");
+    expect((await readAll((await s3.send(new GetObjectCommand({ Bucket: B, Key: "dobj2/" }))).Body)).toString()).toBe("data");
   });
 });
 

@@ -6,7 +6,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { isS3Error } from "../../src/errors.ts";
 import { listingModel, utf8Sort } from "../listing-model.ts";
-import { compareKeys, listingCacheForTests, statModeForTests, walkBucket, type WalkEntry, type WalkOptions } from "../../src/posix/walk.ts";
+import { compareKeys, walkBucket, type WalkEntry, type WalkOptions } from "../../src/posix/walk.ts";
+import { DirListings } from "../../src/posix/dir-listing.ts";
 
 // Keys the tree below holds. "dir/" is a directory object; "lnk" is a symlink to a file inside the
 // bucket ("out", a link to a file outside it, is no key). A file
@@ -260,19 +261,12 @@ describe("walkBucket", () => {
   });
 
   test("the thread-pool stat mode (slow file systems) walks exactly like the synchronous one", async () => {
-    const saved = statModeForTests.slowStatMs;
     const cases: Partial<WalkOptions>[] = [{}, { delimiter: "/" }, { prefix: "x/" }, { startAfter: "a/b" }, { prefix: "dir", delimiter: "-" }];
-    try {
-      for (const opts of cases) {
-        statModeForTests.slowStatMs = saved;
-        const sync = await collect(opts);
-        statModeForTests.slowStatMs = -1;
-        expect(await collect(opts)).toEqual(sync);
-        // Stopping early abandons stats issued ahead; none may surface as an unhandled rejection.
-        expect((await collect(opts, 1)).length).toBe(Math.min(1, sync.length));
-      }
-    } finally {
-      statModeForTests.slowStatMs = saved;
+    for (const opts of cases) {
+      const sync = await collect(opts);
+      expect(await collect({ ...opts, slowStatMs: -1 })).toEqual(sync);
+      // Stopping early abandons stats issued ahead; none may surface as an unhandled rejection.
+      expect((await collect({ ...opts, slowStatMs: -1 }, 1)).length).toBe(Math.min(1, sync.length));
     }
   });
 
@@ -284,48 +278,41 @@ describe("walkBucket", () => {
     fs.mkdirSync(join(tmp, "sub"));
     fs.writeFileSync(join(tmp, "sub/x"), "");
     keys.push("sub/x");
-    const saved = listingCacheForTests.quietMs;
     // Treat the fresh directory as long quiet so it is cached on first read.
-    listingCacheForTests.quietMs = -60_000;
-    listingCacheForTests.clear();
+    const listings = new DirListings({ quietMs: -60_000, maxNames: 300_000 });
     const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-    try {
-      const pages = async () => {
-        const all: Flat[] = [];
-        let startAfter: string | undefined;
-        for (;;) {
-          const page = (await collect({ startAfter }, 50, tmp)).map(flat);
-          all.push(...page);
-          if (page.length < 50) return all;
-          startAfter = lastOf(page[page.length - 1]);
-        }
-      };
-      expect(await pages()).toEqual(model(keys, {}));
-      expect(listingCacheForTests.size()).toBe(1);
-      // Directory ctimes tick at kernel-timer granularity; the quiet period normally covers that.
-      await sleep(30);
-      fs.writeFileSync(join(tmp, "k200a"), "");
-      fs.rmSync(join(tmp, "k3"));
-      keys.push("k200a");
-      keys.splice(keys.indexOf("k3"), 1);
-      expect(await pages()).toEqual(model(keys, {}));
-      await sleep(30);
-      fs.renameSync(join(tmp, "k5"), join(tmp, "k5b"));
-      keys[keys.indexOf("k5")] = "k5b";
-      expect(await pages()).toEqual(model(keys, {}));
-      expect((await collect({ prefix: "k1", delimiter: "/" }, Infinity, tmp)).map(flat)).toEqual(model(keys, { prefix: "k1", delimiter: "/" }));
-    } finally {
-      listingCacheForTests.quietMs = saved;
-      listingCacheForTests.clear();
-    }
+    const pages = async () => {
+      const all: Flat[] = [];
+      let startAfter: string | undefined;
+      for (;;) {
+        const page = (await collect({ startAfter, listings }, 50, tmp)).map(flat);
+        all.push(...page);
+        if (page.length < 50) return all;
+        startAfter = lastOf(page[page.length - 1]);
+      }
+    };
+    expect(await pages()).toEqual(model(keys, {}));
+    expect(listings.size).toBe(1);
+    // Directory ctimes tick at kernel-timer granularity; the quiet period normally covers that.
+    await sleep(30);
+    fs.writeFileSync(join(tmp, "k200a"), "");
+    fs.rmSync(join(tmp, "k3"));
+    keys.push("k200a");
+    keys.splice(keys.indexOf("k3"), 1);
+    expect(await pages()).toEqual(model(keys, {}));
+    await sleep(30);
+    fs.renameSync(join(tmp, "k5"), join(tmp, "k5b"));
+    keys[keys.indexOf("k5")] = "k5b";
+    expect(await pages()).toEqual(model(keys, {}));
+    expect((await collect({ prefix: "k1", delimiter: "/", listings }, Infinity, tmp)).map(flat)).toEqual(model(keys, { prefix: "k1", delimiter: "/" }));
   });
 
   test("a directory changed within the quiet period is not cached", async () => {
     const tmp = await mkdtemp(join(root, "nocache-"));
     for (let i = 0; i < 300; i++) fs.writeFileSync(join(tmp, `f${i}`), "");
-    listingCacheForTests.clear();
-    await collect({}, 10, tmp);
-    expect(listingCacheForTests.size()).toBe(0);
+    const listings = new DirListings();
+    await collect({ listings }, 10, tmp);
+    expect(listings.size).toBe(0);
   });
 
   test("stopping early leaves no directory handles open", async () => {

@@ -1,0 +1,198 @@
+// One directory's entries as sort names in key order (a directory's sort name ends in "/"), and
+// the bounded cache of large directories' listings that makes resuming a listing cheap. The cache
+// belongs to whoever owns the tree (PosixBackend); its timings are given, not global.
+import type { Dirent, Stats } from "node:fs";
+import { lstat, readdir, stat } from "node:fs/promises";
+import { S3Error, fsError } from "../errors.ts";
+import { ANY_HIGH, HIGH_BMP, SURROGATE, sortKeys } from "./key-order.ts";
+import { GATEWAY_DIR, SELF_PREFIX } from "./layout.ts";
+import { errCode, unreadable } from "./stat-schedule.ts";
+
+const SLASH = 47;
+
+export interface Listing {
+  names: string[];
+  links: Set<string> | null;
+  /** Sort names whose file on disk has another name: `.filegate-obj.a` is key `a`. */
+  aliases: Map<string, string> | null;
+}
+
+interface Cached extends Listing {
+  dev: bigint;
+  ino: bigint;
+  mtimeNs: bigint;
+  ctimeNs: bigint;
+}
+
+// Resuming a listing re-reads every directory on startAfter's path; for a directory with
+// thousands of entries that readdir + sort costs more than the page itself. Large directories'
+// sorted names are kept, keyed by path and validated on each use by one stat of the directory:
+// any entry created, removed or renamed changes its ctime.
+const CACHE_MIN_ENTRIES = 256;
+
+export interface ListingCacheOptions {
+  /** Directory timestamps have coarse granularity (kernel tick, whole seconds on some file
+   * systems); a listing is cached only if the directory had been quiet this long before the read,
+   * so that any later change is guaranteed a different ctime. */
+  quietMs: number;
+  /** Names kept over all cached directories. */
+  maxNames: number;
+}
+
+export const DEFAULT_LISTING_CACHE: ListingCacheOptions = { quietMs: 3000, maxNames: 300_000 };
+
+export const UNKNOWN = 0;
+export const SKIP = 1;
+
+/** Sort name for a dirent (directories get a trailing "/"), SKIP when the entry can never be or
+ * contain a key, UNKNOWN when the file system did not report a type. Synchronous on purpose: it
+ * runs once per directory entry. */
+export function classify(d: Dirent): string | typeof UNKNOWN | typeof SKIP {
+  const name = d.name;
+  // Names that are not valid UTF-8 decode with U+FFFD; they cannot be turned back into the
+  // on-disk bytes, so they would produce keys that address nothing.
+  if (name.includes("\ufffd")) return SKIP;
+  if (d.isFile() || d.isSymbolicLink()) return name;
+  if (d.isDirectory()) return name + "/";
+  if (d.isFIFO() || d.isSocket() || d.isBlockDevice() || d.isCharacterDevice()) return SKIP;
+  return UNKNOWN;
+}
+
+/** DT_UNKNOWN (some network and older file systems): the type costs an lstat. */
+export async function classifyByLstat(parentAbs: string, name: string): Promise<string | typeof SKIP> {
+  let st: Stats;
+  try {
+    st = await lstat(parentAbs + "/" + name);
+  } catch (e) {
+    if (unreadable(e)) return SKIP;
+    throw fsError(e);
+  }
+  if (st.isDirectory()) return name + "/";
+  if (st.isFile() || st.isSymbolicLink()) return name;
+  return SKIP;
+}
+
+async function dirStamp(abs: string) {
+  try {
+    return await stat(abs, { bigint: true });
+  } catch {
+    return null;
+  }
+}
+
+export class DirListings {
+  /** Insertion-ordered, so the first entry is the least recently used. */
+  private readonly cache = new Map<string, Cached>();
+  private cachedNames = 0;
+  private readonly quietMs: number;
+  private readonly maxNames: number;
+
+  constructor(opts: ListingCacheOptions = DEFAULT_LISTING_CACHE) {
+    this.quietMs = opts.quietMs;
+    this.maxNames = opts.maxNames;
+  }
+
+  /** Directories whose listings are cached now. */
+  get size(): number {
+    return this.cache.size;
+  }
+
+  private uncache(abs: string): void {
+    const old = this.cache.get(abs);
+    if (old === undefined) return;
+    this.cache.delete(abs);
+    this.cachedNames -= old.names.length;
+  }
+
+  /**
+   * One directory's entries as sorted sort names. Returns null when the directory vanished or may
+   * not be read.
+   */
+  async read(abs: string, atBucketTop: boolean, isBucketRoot: boolean): Promise<Listing | null> {
+    const hit = this.cache.get(abs);
+    if (hit !== undefined) {
+      const st = await dirStamp(abs);
+      if (st !== null && st.ctimeNs === hit.ctimeNs && st.mtimeNs === hit.mtimeNs && st.ino === hit.ino && st.dev === hit.dev) {
+        this.cache.delete(abs);
+        this.cache.set(abs, hit);
+        return hit;
+      }
+      this.uncache(abs);
+    }
+
+    const readStart = Date.now();
+    let dirents: Dirent[];
+    try {
+      dirents = await readdir(abs, { withFileTypes: true });
+    } catch (e) {
+      if (isBucketRoot) {
+        const c = errCode(e);
+        if (c === "EACCES" || c === "EPERM") throw new S3Error("AccessDenied");
+        throw fsError(e, "NoSuchBucket");
+      }
+      if (unreadable(e)) return null;
+      throw fsError(e);
+    }
+    const names: string[] = [];
+    let links: Set<string> | null = null;
+    let aliases: Map<string, string> | null = null;
+    let surrogates = false;
+    let highBmp = false;
+    for (const d of dirents) {
+      const name = d.name;
+      if (atBucketTop && name === GATEWAY_DIR) continue;
+      // Dirent type checks are native calls in some runtimes; most entries are files, test that first.
+      let sn: string | typeof UNKNOWN | typeof SKIP;
+      let link = false;
+      if (d.isFile()) sn = name.includes("\ufffd") ? SKIP : name;
+      else {
+        sn = classify(d);
+        // Without a dirent type a file might be a symlink: have it checked like one.
+        link = sn === UNKNOWN || d.isSymbolicLink();
+        if (sn === UNKNOWN) sn = await classifyByLstat(abs, name);
+      }
+      if (sn === SKIP) continue;
+      if (sn.startsWith(SELF_PREFIX) && sn.charCodeAt(sn.length - 1) !== SLASH) {
+        // An object whose key names a directory too (`.filegate-obj.a` is `a`; `.filegate-obj.`
+        // inside `d` is `d/` with data): listed under its key, at its key's place.
+        if (atBucketTop && sn === SELF_PREFIX) continue;
+        (aliases ??= new Map()).set(sn.slice(SELF_PREFIX.length), sn);
+        if (link) (links ??= new Set()).add(sn.slice(SELF_PREFIX.length));
+        continue;
+      }
+      if (link && sn.charCodeAt(sn.length - 1) !== SLASH) (links ??= new Set()).add(sn);
+      if (ANY_HIGH.test(sn)) {
+        surrogates ||= SURROGATE.test(sn);
+        highBmp ||= HIGH_BMP.test(sn);
+      }
+      names.push(sn);
+    }
+    if (aliases !== null) {
+      const plain = new Set(names);
+      for (const key of aliases.keys()) {
+        // While a file is being moved into that form both names exist for a moment: list it once.
+        if (plain.has(key)) aliases.delete(key);
+        else names.push(key);
+      }
+      if (aliases.size === 0) aliases = null;
+    }
+    sortKeys(names, surrogates, highBmp);
+    const listing = { names, links, aliases };
+
+    if (names.length >= CACHE_MIN_ENTRIES && names.length <= this.maxNames) {
+      // Stamped after the read: a change during the read leaves a recent ctime and is not cached.
+      const st = await dirStamp(abs);
+      if (st !== null && Number(st.ctimeNs / 1_000_000n) < readStart - this.quietMs) {
+        this.uncache(abs);
+        this.cache.set(abs, { ...listing, dev: st.dev, ino: st.ino, mtimeNs: st.mtimeNs, ctimeNs: st.ctimeNs });
+        this.cachedNames += names.length;
+        for (const [k, v] of this.cache) {
+          if (this.cachedNames <= this.maxNames) break;
+          this.cache.delete(k);
+          this.cachedNames -= v.names.length;
+        }
+      }
+    }
+    return listing;
+  }
+}
