@@ -1,0 +1,64 @@
+// A --workers worker's tie to its supervisor, over the IPC channel the supervisor opens for every
+// worker (Bun: spawn's "ipc" stdio; Node: node:cluster's own channel). The channel closes when the
+// supervisor dies, however it dies (SIGKILL included), so a worker can never outlive it and keep
+// serving the port with an old secret or config. It also carries the metrics sum: a scrape that
+// lands on one worker is answered with the counters of all of them.
+import type { Metrics, MetricsSnapshot } from "../ops/metrics.ts";
+
+export type ToSupervisor = { t: "sum?"; id: number } | { t: "snapshot"; id: number; snapshot: MetricsSnapshot };
+export type ToWorker = { t: "snapshot?"; id: number } | { t: "sum"; id: number; snapshot: MetricsSnapshot };
+
+/** Set by the supervisor: the worker checks its parent is still this process. */
+export const SUPERVISOR_PID_ENV = "FILEGATE_SUPERVISOR_PID";
+
+/** How long a scrape waits for the supervisor's sum before it reports this worker alone. */
+const SUM_TIMEOUT_MS = 3000;
+
+/**
+ * Calls `orphaned` once when the supervisor is gone: the IPC channel closed, or (backstop, for a
+ * channel that was never opened or whose close went unnoticed) the parent pid changed.
+ */
+export function dieWithSupervisor(orphaned: () => void): void {
+  let fired = false;
+  const fire = () => {
+    if (fired) return;
+    fired = true;
+    orphaned();
+  };
+  // A native prctl(PR_SET_PDEATHSIG) call, when available, belongs here: the kernel's signal
+  // arrives even while this event loop is busy.
+  process.once("disconnect", fire);
+  const supervisor = Number(process.env[SUPERVISOR_PID_ENV]);
+  if (supervisor > 0) {
+    if (process.ppid !== supervisor) fire();
+    else setInterval(() => process.ppid !== supervisor && fire(), 500).unref();
+  }
+}
+
+/** Answers the supervisor's snapshot requests; returns the scrape function for the app. */
+export function scrapeThroughSupervisor(metrics: Metrics): () => Promise<MetricsSnapshot> {
+  const pending = new Map<number, (s: MetricsSnapshot) => void>();
+  let nextId = 1;
+  const send = (m: ToSupervisor) => {
+    if (process.send && process.connected) process.send(m);
+  };
+  process.on("message", (m: ToWorker) => {
+    if (m?.t === "snapshot?") send({ t: "snapshot", id: m.id, snapshot: metrics.snapshot() });
+    else if (m?.t === "sum") pending.get(m.id)?.(m.snapshot);
+  });
+  return () =>
+    new Promise((resolve) => {
+      if (!process.send || !process.connected) return resolve(metrics.snapshot());
+      const id = nextId++;
+      const timer = setTimeout(() => {
+        pending.delete(id);
+        resolve(metrics.snapshot());
+      }, SUM_TIMEOUT_MS);
+      pending.set(id, (s) => {
+        clearTimeout(timer);
+        pending.delete(id);
+        resolve(s);
+      });
+      send({ t: "sum?", id });
+    });
+}
