@@ -10,7 +10,7 @@ import { cleanupUploads } from "./posix/multipart.ts";
 import { isBun } from "./runtime.ts";
 import { listen } from "./serve/listen.ts";
 import type { RunningServer } from "./serve/types.ts";
-import { dieWithSupervisor, scrapeThroughSupervisor } from "./serve/worker-link.ts";
+import { PARENT_PID_ENV, dieWithParent, scrapeThroughSupervisor } from "./serve/worker-link.ts";
 import { freePort, isWorkerProcess, superviseCluster, superviseWorkers, waitUntilListening, waitUntilPortFree } from "./serve/workers.ts";
 
 /** How long an orphaned worker lets its in-flight requests run before it exits. */
@@ -102,6 +102,8 @@ async function main(): Promise<void> {
         fail((e as Error).message);
       }
       superviseWorkers(config.workers, port, log);
+      // Started by the package's launcher: go (taking the workers along) when it goes.
+      if (process.env[PARENT_PID_ENV]) dieWithParent(() => process.kill(process.pid, "SIGTERM"));
       // Announce the endpoint only when it answers: scripts wait for this line.
       await waitUntilListening(config.host, port).catch((e) => fail((e as Error).message));
       announce(port);
@@ -138,7 +140,8 @@ async function main(): Promise<void> {
     }
   });
   // A worker never outlives its supervisor: it would keep the port with a stale secret and config.
-  if (worker) dieWithSupervisor(() => void shutdown("supervisor gone", ORPHAN_GRACE_MS));
+  if (worker) dieWithParent(() => void shutdown("supervisor gone", ORPHAN_GRACE_MS));
+  else if (process.env[PARENT_PID_ENV]) dieWithParent(() => void shutdown("parent gone", config.shutdownTimeoutMs));
 }
 
 await main();

@@ -8,17 +8,20 @@ import type { Metrics, MetricsSnapshot } from "../ops/metrics.ts";
 export type ToSupervisor = { t: "sum?"; id: number } | { t: "snapshot"; id: number; snapshot: MetricsSnapshot };
 export type ToWorker = { t: "snapshot?"; id: number } | { t: "sum"; id: number; snapshot: MetricsSnapshot };
 
-/** Set by the supervisor: the worker checks its parent is still this process. */
-export const SUPERVISOR_PID_ENV = "FILEGATE_SUPERVISOR_PID";
+/**
+ * Set by a process that wants this one to die with it (the --workers supervisor for its workers,
+ * the npm package's launcher for the Bun process it starts): we check our parent is still it.
+ */
+export const PARENT_PID_ENV = "FILEGATE_PARENT_PID";
 
 /** How long a scrape waits for the supervisor's sum before it reports this worker alone. */
 const SUM_TIMEOUT_MS = 3000;
 
 /**
- * Calls `orphaned` once when the supervisor is gone: the IPC channel closed, or (backstop, for a
- * channel that was never opened or whose close went unnoticed) the parent pid changed.
+ * Calls `orphaned` once when the parent is gone: the IPC channel closed, or (a backstop, and the
+ * only sign where no channel was opened) the parent pid changed.
  */
-export function dieWithSupervisor(orphaned: () => void): void {
+export function dieWithParent(orphaned: () => void): void {
   let fired = false;
   const fire = () => {
     if (fired) return;
@@ -28,10 +31,10 @@ export function dieWithSupervisor(orphaned: () => void): void {
   // A native prctl(PR_SET_PDEATHSIG) call, when available, belongs here: the kernel's signal
   // arrives even while this event loop is busy.
   process.once("disconnect", fire);
-  const supervisor = Number(process.env[SUPERVISOR_PID_ENV]);
-  if (supervisor > 0) {
-    if (process.ppid !== supervisor) fire();
-    else setInterval(() => process.ppid !== supervisor && fire(), 500).unref();
+  const parent = Number(process.env[PARENT_PID_ENV]);
+  if (parent > 0) {
+    if (process.ppid !== parent) fire();
+    else setInterval(() => process.ppid !== parent && fire(), 500).unref();
   }
 }
 

@@ -7,7 +7,7 @@ import { spawn } from "node:child_process";
 import cluster from "node:cluster";
 import { connect, createServer } from "node:net";
 import { MetricsSum } from "./metrics-sum.ts";
-import { SUPERVISOR_PID_ENV, type ToSupervisor, type ToWorker } from "./worker-link.ts";
+import { PARENT_PID_ENV, type ToSupervisor, type ToWorker } from "./worker-link.ts";
 
 export const WORKER_ENV = "FILEGATE_WORKER";
 
@@ -120,7 +120,7 @@ export function superviseWorkers(count: number, port: number, log: (l: string) =
     count,
     (index, on) => {
       const child = spawn(process.execPath, [...ownArgs(), "--port", String(port)], {
-        env: { ...process.env, [WORKER_ENV]: String(index), [SUPERVISOR_PID_ENV]: String(process.pid) },
+        env: { ...process.env, [WORKER_ENV]: String(index), [PARENT_PID_ENV]: String(process.pid) },
         // Inherit the three: "ignore" opens /dev/null, which a bare container may lack.
         stdio: ["inherit", "inherit", "inherit", "ipc"],
       });
@@ -146,7 +146,7 @@ export function superviseCluster(count: number, banner: (port: number) => void, 
   supervise(
     count,
     (index, on) => {
-      const w = cluster.fork({ [WORKER_ENV]: String(index), [SUPERVISOR_PID_ENV]: String(process.pid) });
+      const w = cluster.fork({ [WORKER_ENV]: String(index), [PARENT_PID_ENV]: String(process.pid) });
       w.on("message", (m: ToSupervisor) => on.message(m));
       w.on("exit", (code, signal) => on.exited(String(signal ?? code)));
       return { kill: (s) => w.process.kill(s), send: (m) => w.isConnected() && w.send(m) };
