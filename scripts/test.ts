@@ -1,4 +1,5 @@
-// The whole suite: unit tests, then the end-to-end suite against the gateway on Bun and on Node.
+// The whole suite: unit tests, then the end-to-end suite against the gateway on Bun and on Node,
+// then the npm package as a user installs it (tests/package: npm pack, npm install, npx, bunx).
 // Ends with one line `N passed, M failed`, summed over every run.
 import { spawnSync } from "node:child_process";
 import { resolve } from "node:path";
@@ -34,6 +35,7 @@ const results = [
   run("unit", ["test", ...TIMEOUT, ...(only.length ? only : ["tests/unit"])]),
   run("e2e on Bun", ["test", ...TIMEOUT, ...(only.length ? only : ["tests/e2e"])], { FILEGATE_TEST_RUNTIME: "bun" }),
   run("e2e on Node", ["test", ...TIMEOUT, ...(only.length ? only : ["tests/e2e"])], { FILEGATE_TEST_RUNTIME: "node" }),
+  ...(only.length ? [] : [run("package", ["test", ...TIMEOUT, "tests/package"])]),
 ];
 const pass = results.reduce((a, r) => a + r.pass, 0);
 const fail = results.reduce((a, r) => a + r.fail, 0);

@@ -6,7 +6,7 @@ import { verifyRequest, type AuthResult } from "./auth/sigv4.ts";
 import { S3Error } from "./errors.ts";
 import { asS3Error, errorResponse, nextRequestId, requestIdHeaders } from "./http/response.ts";
 import type { AccessLog } from "./ops/access-log.ts";
-import type { Metrics } from "./ops/metrics.ts";
+import { renderMetrics, type Metrics, type MetricsSnapshot } from "./ops/metrics.ts";
 import { isReady } from "./ops/ready.ts";
 import { corsHeadersFor } from "./routes/cors.ts";
 import { HANDLERS } from "./routes/index.ts";
@@ -22,6 +22,8 @@ export interface Observers {
   accessLog: AccessLog | null;
   /** Extra gauges computed at scrape time (e.g. open multipart uploads). */
   gauges?: () => Record<string, number>;
+  /** What a scrape reports; a --workers worker asks its supervisor for the sum over all workers. */
+  scrape?: () => Promise<MetricsSnapshot>;
 }
 
 const READ_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
@@ -51,10 +53,11 @@ export function createApp(services: Services, obs: Observers): Hono {
       ? new Response("ready\n", { headers: { "content-type": "text/plain" } })
       : new Response("root not readable and writable\n", { status: 503, headers: { "content-type": "text/plain" } }),
   );
-  app.get("/_filegate/metrics", (c) => {
+  app.get("/_filegate/metrics", async (c) => {
     const token = services.config.metricsToken;
     if (token && c.req.header("authorization") !== `Bearer ${token}`) return new Response("unauthorized\n", { status: 401 });
-    return new Response(obs.metrics.render(obs.gauges?.() ?? {}), { headers: { "content-type": "text/plain; version=0.0.4" } });
+    const snapshot = obs.scrape ? await obs.scrape() : obs.metrics.snapshot();
+    return new Response(renderMetrics(snapshot, obs.gauges?.() ?? {}), { headers: { "content-type": "text/plain; version=0.0.4" } });
   });
 
   // The peer address costs a syscall per request; only the access log wants it.

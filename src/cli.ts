@@ -1,44 +1,60 @@
 #!/usr/bin/env bun
 // Entry point for `bun run`, the compiled executable and the Node bundle: parse configuration,
 // prepare the root, start the server for the runtime we are on, and shut down gracefully.
-import { createHash } from "node:crypto";
-import { mkdirSync } from "node:fs";
-import { join } from "node:path";
-import { createApp } from "./app.ts";
-import { ConfigError, VERSION, helpText, parseCommand, type Config } from "./config.ts";
-import { defaultOwnerId, loadCredentials } from "./credentials.ts";
-import { PosixBackend } from "./posix/backend.ts";
-import { GATEWAY_DIR } from "./posix/layout.ts";
-import { TEMP_MIN_AGE_MS, sweepTempFiles } from "./posix/incoming.ts";
-import { MultipartStore, cleanupUploads } from "./posix/multipart.ts";
-import { SidecarMetaStore, XattrMetaStore, probeXattr, type MetaStore } from "./posix/meta.ts";
-import type { Services } from "./s3/context.ts";
-import type { RunningServer } from "./serve/types.ts";
-import { freePort, isWorkerProcess, superviseCluster, superviseWorkers, waitUntilListening } from "./serve/workers.ts";
 import cluster from "node:cluster";
-import { AccessLog } from "./ops/access-log.ts";
-import { Metrics } from "./ops/metrics.ts";
-import { countOpenUploads } from "./ops/uploads-gauge.ts";
+import { ConfigError, VERSION, helpText, parseCommand, type Config } from "./config.ts";
+import type { Credentials } from "./credentials.ts";
+import { SetupError, buildGateway, endpointOf, type Gateway } from "./gateway.ts";
+import { TEMP_MIN_AGE_MS, sweepTempFiles } from "./posix/incoming.ts";
+import { cleanupUploads } from "./posix/multipart.ts";
 import { isBun } from "./runtime.ts";
 import { kernelPath } from "./posix/kernel.ts";
-import { startSweeper } from "./ops/sweeper.ts";
+import { listen } from "./serve/listen.ts";
+import type { RunningServer } from "./serve/types.ts";
+import { PARENT_PID_ENV, dieWithParent, scrapeThroughSupervisor } from "./serve/worker-link.ts";
+import { freePort, isWorkerProcess, superviseCluster, superviseWorkers, waitUntilListening, waitUntilPortFree } from "./serve/workers.ts";
 
+/** How long an orphaned worker lets its in-flight requests run before it exits. */
+const ORPHAN_GRACE_MS = 1000;
 
 function fail(message: string): never {
   process.stderr.write(`filegate: ${message}\n`);
   process.exit(2);
 }
 
-function chooseMetaStore(config: Config): MetaStore {
-  const sidecar = () => new SidecarMetaStore(config.fsync !== "none");
-  if (config.meta === "sidecar") return sidecar();
-  const hasXattr = probeXattr(join(config.root, GATEWAY_DIR));
-  if (config.meta === "xattr" && !hasXattr) fail(`--meta xattr: the filesystem of ${config.root} does not support user extended attributes`);
-  return hasXattr ? new XattrMetaStore() : sidecar();
+/** A value as one shell word: plain when it is safe, else single-quoted. */
+function shellWord(v: string): string {
+  return /^[A-Za-z0-9_+\/=.:,@%-]+$/.test(v) ? v : `'${v.replace(/'/g, `'\\''`)}'`;
 }
 
-function endpointOf(config: Config, port: number): string {
-  return `${config.tls ? "https" : "http"}://${config.host.includes(":") ? `[${config.host}]` : config.host}:${port}`;
+function banner(config: Config, gw: Pick<Gateway, "credentials" | "meta">, port: number): string {
+  const creds: Credentials = gw.credentials;
+  const endpoint = endpointOf(config, port);
+  const lines = [
+    `filegate ${VERSION} on ${isBun ? "Bun " + Bun.version : "Node " + process.versions.node}, ${config.workers} worker${config.workers > 1 ? "s" : ""}`,
+    `  endpoint    ${endpoint}`,
+    `  root        ${config.root}  (metadata: ${gw.meta.kind}, kernel calls: ${kernelPath})`,
+    `  region      ${config.region}`,
+    `  access key  ${creds.accessKey}`,
+  ];
+  // A generated secret has to be shown once or nobody could use it; one from the environment is
+  // the operator's own and is never printed, so neither are the ready-to-paste exports.
+  if (creds.source === "environment") {
+    lines.push(`  secret key  (from FILEGATE_SECRET_KEY)`);
+  } else {
+    // A wildcard listen address is no address to connect to.
+    const host = config.host === "0.0.0.0" ? "127.0.0.1" : config.host === "::" ? "::1" : config.host;
+    lines.push(
+      `  secret key  ${creds.secretKey}   (kept in ${creds.source})`,
+      "",
+      "  for the aws cli and the AWS SDKs:",
+      `export AWS_ENDPOINT_URL=${shellWord(endpointOf({ ...config, host }, port))}`,
+      `export AWS_ACCESS_KEY_ID=${shellWord(creds.accessKey)}`,
+      `export AWS_SECRET_ACCESS_KEY=${shellWord(creds.secretKey)}`,
+      `export AWS_REGION=${shellWord(config.region)}`,
+    );
+  }
+  return lines.join("\n") + "\n";
 }
 
 async function main(): Promise<void> {
@@ -65,84 +81,57 @@ async function main(): Promise<void> {
     return;
   }
   const config = command.config;
-  try {
-    mkdirSync(join(config.root, GATEWAY_DIR), { recursive: true, mode: 0o700 });
-  } catch (e) {
-    fail(`--root ${config.root}: ${(e as Error).message}`);
-  }
-  const creds = loadCredentials(config.root, { accessKey: config.accessKey, secretKey: config.secretKey });
-  const meta = chooseMetaStore(config);
-  const backend = new PosixBackend(config.root, meta, config.fsync);
-  const services: Services = {
-    config,
-    backend,
-    multipart: new MultipartStore(backend),
-    owner: { id: config.ownerId || defaultOwnerId(creds.accessKey), displayName: config.ownerName },
-    lookupSecret: (ak) => (ak === creds.accessKey ? creds.secretKey : undefined),
-    tokenKey: createHash("sha256").update("filegate-list-token\0" + creds.secretKey).digest(),
-  };
   const log = (line: string) => process.stderr.write(line + "\n");
-  if (!config.readonly) startSweeper(config.root, backend, services.multipart, log);
-  const app = createApp(services, {
-    log,
-    metrics: new Metrics(),
-    accessLog: config.quiet ? null : new AccessLog(config.accessLog),
-    gauges: () => ({ filegate_multipart_uploads_open: countOpenUploads(config.root) }),
-  });
-
-  const banner = (port: number) => {
-    if (config.quiet) {
-      process.stdout.write(`filegate listening on ${endpointOf(config, port)}\n`);
-      return;
-    }
-    const lines = [
-      `filegate ${VERSION} on ${isBun ? "Bun " + Bun.version : "Node " + process.versions.node}, ${config.workers} worker${config.workers > 1 ? "s" : ""}`,
-      `  endpoint    ${endpointOf(config, port)}`,
-      `  root        ${config.root}  (metadata: ${meta.kind}, kernel calls: ${kernelPath})`,
-      `  region      ${config.region}`,
-      `  access key  ${creds.accessKey}`,
-      // A generated secret has to be shown once or nobody could use it; one from the environment
-      // is the operator's own and is never printed.
-      creds.source === "environment" ? `  secret key  (from FILEGATE_SECRET_KEY)` : `  secret key  ${creds.secretKey}   (kept in ${creds.source})`,
-    ];
-    process.stdout.write(lines.join("\n") + "\n");
-  };
-
   const worker = isWorkerProcess() || (!isBun && !cluster.isPrimary);
+  let gw: Gateway;
+  try {
+    gw = buildGateway(config, { log, accessLog: !config.quiet, scrape: worker ? scrapeThroughSupervisor : undefined });
+  } catch (e) {
+    if (e instanceof SetupError) fail(e.message);
+    throw e;
+  }
+  const announce = (port: number) =>
+    process.stdout.write(config.quiet ? `filegate listening on ${endpointOf(config, port)}\n` : banner(config, gw, port));
+
   if (config.workers > 1 && !worker) {
     if (isBun) {
-      const port = config.port || (await freePort(config.host));
+      let port = config.port;
+      try {
+        // Workers of an earlier supervisor may still hold the port for a moment after it died.
+        port = port ? (await waitUntilPortFree(config.host, port), port) : await freePort(config.host);
+      } catch (e) {
+        fail((e as Error).message);
+      }
       superviseWorkers(config.workers, port, log);
+      // Started by the package's launcher: go (taking the workers along) when it goes.
+      if (process.env[PARENT_PID_ENV]) dieWithParent(() => process.kill(process.pid, "SIGTERM"));
       // Announce the endpoint only when it answers: scripts wait for this line.
       await waitUntilListening(config.host, port).catch((e) => fail((e as Error).message));
-      banner(port);
+      announce(port);
     } else {
-      superviseCluster(config.workers, banner, log);
+      superviseCluster(config.workers, announce, log);
     }
     return;
   }
 
-  const serveOptions = { host: config.host, port: config.port, tls: config.tls, reusePort: worker };
   let server: RunningServer;
   try {
-    server = isBun
-      ? (await import("./serve/bun.ts")).serveBun(app.fetch, serveOptions)
-      : await (await import("./serve/node.ts")).serveNode(app.fetch, serveOptions);
+    server = await listen(gw.app.fetch, { host: config.host, port: config.port, tls: config.tls, reusePort: worker });
   } catch (e) {
     fail(`cannot listen on ${config.host}:${config.port}: ${(e as Error).message}`);
   }
-  if (!worker) banner(server.port);
+  if (!worker) announce(server.port);
 
   let stopping = false;
-  const shutdown = async (signal: string) => {
+  const shutdown = async (why: string, timeoutMs: number) => {
     if (stopping) return;
     stopping = true;
-    log(`filegate: ${signal}: finishing in-flight requests (up to ${config.shutdownTimeoutMs / 1000}s)`);
-    await server.stop(config.shutdownTimeoutMs);
+    log(`filegate: ${why}: finishing in-flight requests (up to ${timeoutMs / 1000}s)`);
+    await server.stop(timeoutMs);
     process.exit(0);
   };
-  process.on("SIGINT", () => void shutdown("SIGINT"));
-  process.on("SIGTERM", () => void shutdown("SIGTERM"));
+  process.on("SIGINT", () => void shutdown("SIGINT", config.shutdownTimeoutMs));
+  process.on("SIGTERM", () => void shutdown("SIGTERM", config.shutdownTimeoutMs));
   process.on("SIGHUP", () => {
     try {
       server.reloadTls();
@@ -151,6 +140,9 @@ async function main(): Promise<void> {
       log(`filegate: SIGHUP: TLS reload failed, keeping the old certificate: ${(e as Error).message}`);
     }
   });
+  // A worker never outlives its supervisor: it would keep the port with a stale secret and config.
+  if (worker) dieWithParent(() => void shutdown("supervisor gone", ORPHAN_GRACE_MS));
+  else if (process.env[PARENT_PID_ENV]) dieWithParent(() => void shutdown("parent gone", config.shutdownTimeoutMs));
 }
 
 await main();

@@ -25,4 +25,9 @@ export class AccessLog {
   write(r: AccessRecord): void {
     this.out.write(JSON.stringify(r) + "\n");
   }
+  /** Flushes and closes a log file (stdout stays open). */
+  close(): Promise<void> {
+    if (this.out === process.stdout) return Promise.resolve();
+    return new Promise((done) => (this.out as WriteStream).end(done));
+  }
 }

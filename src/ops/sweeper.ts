@@ -22,8 +22,10 @@ export function sweepOnce(root: string, backend: PosixBackend, multipart: Multip
   }
 }
 
-/** Sweeps now and every SWEEP_EVERY_MS; the timer never keeps the process alive. */
-export function startSweeper(root: string, backend: PosixBackend, multipart: MultipartStore, log: (line: string) => void): void {
+/** Sweeps now and every SWEEP_EVERY_MS; the timer never keeps the process alive. Returns its stop. */
+export function startSweeper(root: string, backend: PosixBackend, multipart: MultipartStore, log: (line: string) => void): () => void {
   sweepOnce(root, backend, multipart, log);
-  setInterval(() => sweepOnce(root, backend, multipart, log), SWEEP_EVERY_MS).unref?.();
+  const timer = setInterval(() => sweepOnce(root, backend, multipart, log), SWEEP_EVERY_MS);
+  timer.unref?.();
+  return () => clearInterval(timer);
 }

@@ -177,7 +177,7 @@ export function fremovexattr(fd: number, name: string): void {
 }
 
 /** Asks the kernel to send `signal` to this process when its parent dies; false without the addon. */
-export function dieWithParent(signal = 15): boolean {
+export function parentDeathSignal(signal: number): boolean {
   if (!addon) return false;
   addon.parentDeathSignal(signal);
   return true;

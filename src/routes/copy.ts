@@ -4,6 +4,7 @@ import { S3Error } from "../errors.ts";
 import { evaluateConditions, readConditions } from "../http/conditions.ts";
 import { s3Time, xmlResponse } from "../http/response.ts";
 import type { ObjectInfo, OpenObject } from "../posix/backend.ts";
+import { contentHeaders } from "../s3/content-type.ts";
 import { requireObject, type Handler, type S3Context } from "../s3/context.ts";
 import type { OperationName } from "../s3/operations.ts";
 import { tagsFromHeader } from "../s3/tags.ts";
@@ -79,7 +80,7 @@ async function copyOpened(ctx: S3Context, dst: { bucket: string; key: string }, 
       "This copy request is illegal because it is trying to copy an object to itself without changing the object's metadata, storage class, website redirect location or encryption attributes.",
     );
   }
-  const stored = metaDirective === "REPLACE" ? storedHeadersFrom(h) : { headers: srcInfo.meta?.headers ?? {}, user: srcInfo.meta?.user ?? {} };
+  const stored = metaDirective === "REPLACE" ? storedHeadersFrom(h) : { headers: srcInfo.meta?.headers ?? contentHeaders(srcInfo.key, null), user: srcInfo.meta?.user ?? {} };
   const tags = tagDirective === "REPLACE" ? tagsFromHeader(h) : srcInfo.meta?.tags;
   const info = await backend.copyObject(srcInfo, dst.bucket, dst.key, {
     ...stored,

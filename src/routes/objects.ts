@@ -9,6 +9,7 @@ import { etagMatches, type ObjectInfo, type OpenObject } from "../posix/backend.
 import type { ObjectMeta } from "../posix/meta.ts";
 import { contentRange, parseRange } from "../ranges/parse.ts";
 import { requireBucket, requireObject, type Handler, type S3Context } from "../s3/context.ts";
+import { contentHeaders } from "../s3/content-type.ts";
 import type { OperationName } from "../s3/operations.ts";
 import { decodeTags, encodeTags, parseTaggingXml, tagSetXml, tagsFromHeader } from "../s3/tags.ts";
 import { asArray, parseXml } from "../xml/index.ts";
@@ -84,11 +85,10 @@ function objectHeaders(info: ObjectInfo): Record<string, string> {
     etag: info.etag,
     "last-modified": info.lastModified.toUTCString(),
     "accept-ranges": "bytes",
-    "content-type": "binary/octet-stream",
+    ...contentHeaders(info.key, info.meta),
   };
   const meta = info.meta;
   if (meta) {
-    Object.assign(headers, meta.headers);
     for (const [k, v] of Object.entries(meta.user)) headers[USER_META_PREFIX + k] = v;
     const tagCount = decodeTags(meta.tags).length;
     if (tagCount) headers["x-amz-tagging-count"] = String(tagCount);

@@ -76,6 +76,14 @@ test("without keys: a pair is generated once (mode 0600), printed, and reused", 
     const again = s3Client(second, { credentials: { accessKeyId: creds.accessKeyId, secretAccessKey: creds.secretAccessKey } });
     const list = await again.send(new ListBucketsCommand({}));
     expect(list.Buckets?.map((b) => b.Name)).toContain("generated-keys");
+    // The ready-to-paste exports, pasted into a shell: the aws cli finds the gateway through them.
+    const exports = second.output().split("\n").filter((l) => l.startsWith("export AWS_"));
+    expect(exports.map((l) => l.split("=")[0])).toEqual(["export AWS_ENDPOINT_URL", "export AWS_ACCESS_KEY_ID", "export AWS_SECRET_ACCESS_KEY", "export AWS_REGION"]);
+    const pasted = spawnSync("bash", ["-c", `${exports.join("\n")}\nenv | grep ^AWS_ | sort`], { encoding: "utf8", env: {} });
+    expect(pasted.stdout).toContain(`AWS_ENDPOINT_URL=${second.endpoint}\n`);
+    expect(pasted.stdout).toContain(`AWS_SECRET_ACCESS_KEY=${creds.secretAccessKey}\n`);
+    const aws = spawnSync("bash", ["-c", `${exports.join("\n")}\naws s3api list-buckets --query 'Buckets[].Name' --output text`], { encoding: "utf8", env: { PATH: process.env.PATH, HOME: root } });
+    if (aws.error === undefined && !/command not found/.test(aws.stderr)) expect(aws.stdout).toContain("generated-keys");
   } finally {
     await second.stop();
   }
@@ -86,6 +94,7 @@ test("a secret from the environment is never printed", async () => {
   try {
     await rawRequest(gw.port, "GET", "/", {});
     expect(gw.output()).not.toContain("test/secret+key");
+    expect(gw.output()).not.toContain("export AWS_");
   } finally {
     await gw.stop();
   }

@@ -300,6 +300,23 @@ for (const store of metaCases) {
       expect(`"${st.etag}"`).toBe(h3.ETag!);
     });
 
+    test("a foreign file's Content-Type comes from its extension; an S3 object keeps what its client sent", async () => {
+      writeFileSync(join(g.root, MB, "photo.jpg"), Buffer.from([0xff, 0xd8, 0xff, 0xe0]));
+      writeFileSync(join(g.root, MB, "notes.TXT"), "plain");
+      expect((await c.send(new HeadObjectCommand({ Bucket: MB, Key: "photo.jpg" }))).ContentType).toBe("image/jpeg");
+      const get = await c.send(new GetObjectCommand({ Bucket: MB, Key: "photo.jpg" }));
+      expect(get.ContentType).toBe("image/jpeg");
+      expect((await get.Body!.transformToByteArray()).length).toBe(4);
+      expect((await c.send(new HeadObjectCommand({ Bucket: MB, Key: "notes.TXT" }))).ContentType).toBe("text/plain");
+      // A copy keeps the type the source is served with.
+      await c.send(new CopyObjectCommand({ Bucket: MB, Key: "photo-copy", CopySource: `${MB}/photo.jpg` }));
+      expect((await c.send(new HeadObjectCommand({ Bucket: MB, Key: "photo-copy" }))).ContentType).toBe("image/jpeg");
+      // Written through S3 without a Content-Type: S3's default, whatever the extension says.
+      const put = await signedRequest(g, { method: "PUT", path: `/${MB}/uploaded.jpg`, body: "not a jpeg" });
+      expect(put.status).toBe(200);
+      expect((await c.send(new HeadObjectCommand({ Bucket: MB, Key: "uploaded.jpg" }))).ContentType).toBe("binary/octet-stream");
+    });
+
     test("in-place rewrite of an S3 object keeps its xattr, but the stale metadata is ignored", async () => {
       await c.send(new PutObjectCommand({ Bucket: MB, Key: "rewritten", Body: "original body", ContentType: "text/plain", Metadata: { a: "1" } }));
       const h1 = await c.send(new HeadObjectCommand({ Bucket: MB, Key: "rewritten" }));
