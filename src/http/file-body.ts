@@ -11,6 +11,8 @@ import { isBun } from "../runtime.ts";
 import { fdPath } from "../posix/kernel.ts";
 
 const SMALL_BODY = 128 * 1024;
+/** Under this Bun never uses sendfile anyway (docs/RUNTIME.md). */
+const BUN_READ_ITSELF = 64 * 1024;
 
 /** An open object's descriptor and the way to close it (once). */
 export interface OpenBody {
@@ -37,6 +39,15 @@ function readSpan(fd: number, start: number, length: number): Buffer {
  * range the body itself.
  */
 export function fileResponse(body: OpenBody, start: number, end: number, size: number, status: number, headers: Record<string, string>): Response {
+  if (isBun && end - start < BUN_READ_ITSELF) {
+    // Bun reads bodies this small itself (pread, then one sendmsg with the headers) instead of
+    // sendfile; reading them from our descriptor spares its reopening /proc/self/fd/N.
+    try {
+      return new Response(readSpan(body.fd!, start, end - start + 1), { status, headers });
+    } finally {
+      body.close();
+    }
+  }
   if (isBun) {
     // Bun adds `Content-Disposition: filename="<backend file name>"` to file bodies of types it
     // does not render, unless the response has one. An empty value is the only setting that
