@@ -4,7 +4,7 @@
 import { Hono } from "hono";
 import { verifyRequest, type AuthResult } from "./auth/sigv4.ts";
 import { S3Error } from "./errors.ts";
-import { asS3Error, errorResponse, nextRequestId, requestIdHeaders } from "./http/response.ts";
+import { asS3Error, errorResponse, nextRequestId, reportFailure, requestIdHeaders } from "./http/response.ts";
 import type { AccessLog } from "./ops/access-log.ts";
 import type { Metrics } from "./ops/metrics.ts";
 import { isReady } from "./ops/ready.ts";
@@ -47,9 +47,9 @@ export function createApp(services: Services, obs: Observers): Hono {
   // `_` can never start a bucket name, so these paths shadow no bucket.
   app.get("/_filegate/health", () => new Response("ok\n", { headers: { "content-type": "text/plain" } }));
   app.get("/_filegate/ready", () =>
-    isReady(services.config.root)
+    isReady(services.config.root, !services.config.readonly)
       ? new Response("ready\n", { headers: { "content-type": "text/plain" } })
-      : new Response("root not readable and writable\n", { status: 503, headers: { "content-type": "text/plain" } }),
+      : new Response(`root not readable${services.config.readonly ? "" : " and writable"}\n`, { status: 503, headers: { "content-type": "text/plain" } }),
   );
   app.get("/_filegate/metrics", (c) => {
     const token = services.config.metricsToken;
@@ -96,7 +96,7 @@ export async function handleS3(request: Request, services: Services, obs: Observ
   if (metrics.inFlight >= services.config.maxRequests) {
     metrics.rejectedBusy++;
     outcome.errorCode = "SlowDown";
-    response = errorResponse(new S3Error("SlowDown"), "/", requestId, request.method, obs.log);
+    response = errorResponse(new S3Error("SlowDown"), "/", requestId, request.method);
   } else {
     metrics.inFlight++;
     try {
@@ -167,8 +167,9 @@ async function dispatch(request: Request, url: string, services: Services, obs: 
     return response;
   } catch (err) {
     // One mapping for what is logged, counted and sent.
-    const e = asS3Error(err, requestId, obs.log);
+    const e = asS3Error(err);
+    reportFailure(e, requestId, obs.log);
     outcome.errorCode = e.code;
-    return errorResponse(e, resource, requestId, request.method, obs.log);
+    return errorResponse(e, resource, requestId, request.method);
   }
 }

@@ -2,13 +2,13 @@
 // Entry point for `bun run`, the compiled executable and the Node bundle: parse configuration,
 // prepare the root, start the server for the runtime we are on, and shut down gracefully.
 import { createHash } from "node:crypto";
-import { mkdirSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { createApp } from "./app.ts";
 import { ConfigError, VERSION, helpText, parseCommand, type Config } from "./config.ts";
 import { defaultOwnerId, loadCredentials } from "./credentials.ts";
 import { PosixBackend } from "./posix/backend.ts";
-import { GATEWAY_DIR } from "./posix/layout.ts";
+import { GATEWAY_DIR, bucketSidecarDir } from "./posix/layout.ts";
 import { TEMP_MIN_AGE_MS, sweepTempFiles } from "./posix/incoming.ts";
 import { MultipartStore, cleanupUploads } from "./posix/multipart.ts";
 import { SidecarMetaStore, XattrMetaStore, probeXattr, type MetaStore } from "./posix/meta.ts";
@@ -19,6 +19,7 @@ import cluster from "node:cluster";
 import { AccessLog } from "./ops/access-log.ts";
 import { Metrics } from "./ops/metrics.ts";
 import { countOpenUploads } from "./ops/uploads-gauge.ts";
+import { writeProblem } from "./ops/ready.ts";
 import { isBun } from "./runtime.ts";
 
 
@@ -27,12 +28,39 @@ function fail(message: string): never {
   process.exit(2);
 }
 
-function chooseMetaStore(config: Config): MetaStore {
+/** True when some bucket keeps sidecar records: the tree was served with the sidecar store. */
+function hasSidecars(root: string): boolean {
+  try {
+    return readdirSync(root).some((b) => existsSync(bucketSidecarDir(join(root, b))));
+  } catch {
+    return false;
+  }
+}
+
+function chooseMetaStore(config: Config, writable: boolean): MetaStore {
   const sidecar = () => new SidecarMetaStore(config.fsync !== "none");
   if (config.meta === "sidecar") return sidecar();
+  // A read-only filesystem cannot take the probe's test file. Reading xattrs is harmless where
+  // there are none (every file is then served as a foreign file), so `auto` reads them unless the
+  // tree shows it was written with sidecars.
+  if (!writable) return config.meta === "auto" && hasSidecars(config.root) ? sidecar() : new XattrMetaStore();
   const hasXattr = probeXattr(join(config.root, GATEWAY_DIR));
   if (config.meta === "xattr" && !hasXattr) fail(`--meta xattr: the filesystem of ${config.root} does not support user extended attributes`);
   return hasXattr ? new XattrMetaStore() : sidecar();
+}
+
+/**
+ * Creates ROOT/.filegate. Returns true when the root's filesystem is read-only: the gateway then
+ * still starts and serves reads (EROFS on a write is a 403, see errors.ts).
+ */
+function prepareRoot(root: string): boolean {
+  try {
+    mkdirSync(join(root, GATEWAY_DIR), { recursive: true, mode: 0o700 });
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === "EROFS" && existsSync(root)) return true;
+    fail(`--root ${root}: ${(e as Error).message}`);
+  }
+  return writeProblem(root) === "EROFS";
 }
 
 function endpointOf(config: Config, port: number): string {
@@ -63,14 +91,22 @@ async function main(): Promise<void> {
     return;
   }
   const config = command.config;
-  try {
-    mkdirSync(join(config.root, GATEWAY_DIR), { recursive: true, mode: 0o700 });
-  } catch (e) {
-    fail(`--root ${config.root}: ${(e as Error).message}`);
+  const readOnlyFs = prepareRoot(config.root);
+  if (readOnlyFs && !config.readonly) {
+    process.stderr.write(
+      `filegate: ${config.root} is on a read-only filesystem: serving reads; writes answer 403 AccessDenied and /_filegate/ready answers 503 until it is writable (--readonly makes this the intent)\n`,
+    );
   }
-  const creds = loadCredentials(config.root, { accessKey: config.accessKey, secretKey: config.secretKey });
-  const meta = chooseMetaStore(config);
+  let creds;
+  try {
+    creds = loadCredentials(config.root, { accessKey: config.accessKey, secretKey: config.secretKey });
+  } catch (e) {
+    const hint = readOnlyFs ? " (the root is read-only: set FILEGATE_ACCESS_KEY and FILEGATE_SECRET_KEY)" : "";
+    fail(`cannot load or create credentials under ${config.root}: ${(e as Error).message}${hint}`);
+  }
+  const meta = chooseMetaStore(config, !readOnlyFs);
   const backend = new PosixBackend(config.root, meta, config.fsync);
+  const log = (line: string) => process.stderr.write(line + "\n");
   const services: Services = {
     config,
     backend,
@@ -78,8 +114,8 @@ async function main(): Promise<void> {
     owner: { id: config.ownerId || defaultOwnerId(creds.accessKey), displayName: config.ownerName },
     lookupSecret: (ak) => (ak === creds.accessKey ? creds.secretKey : undefined),
     tokenKey: createHash("sha256").update("filegate-list-token\0" + creds.secretKey).digest(),
+    log,
   };
-  const log = (line: string) => process.stderr.write(line + "\n");
   const app = createApp(services, {
     log,
     metrics: new Metrics(),

@@ -185,6 +185,10 @@ export function probeXattr(dir: string): boolean {
   } catch {
     return false;
   } finally {
-    rmSync(file, { force: true });
+    try {
+      rmSync(file, { force: true });
+    } catch {
+      // never created (a read-only filesystem refuses even the unlink of a missing name)
+    }
   }
 }

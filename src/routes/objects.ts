@@ -1,10 +1,10 @@
 // Object operations: PUT, GET, HEAD, DELETE (one and many), COPY, ACL and tagging.
-import { S3Error } from "../errors.ts";
+import { S3Error, toS3Error } from "../errors.ts";
 import { checksumHeader } from "../checksums/index.ts";
 import { evaluateConditions, readConditions } from "../http/conditions.ts";
 import { fileResponse } from "../http/file-body.ts";
 import { incomingBody, readSmallBody, requireBodyDigest } from "../http/request-body.ts";
-import { xmlResponse } from "../http/response.ts";
+import { reportFailure, xmlResponse } from "../http/response.ts";
 import type { ObjectInfo } from "../posix/backend.ts";
 import type { ObjectMeta } from "../posix/meta.ts";
 import { contentRange, parseRange } from "../ranges/parse.ts";
@@ -202,7 +202,8 @@ const deleteObjects: Handler = async (ctx) => {
       backend.deleteObject(bucket, key);
       if (!quiet) deleted.push({ Key: key, ...(version !== undefined ? { VersionId: version } : {}) });
     } catch (e) {
-      const err = e instanceof S3Error ? e : new S3Error("InternalError");
+      const err = toS3Error(e);
+      reportFailure(err, ctx.requestId, ctx.services.log);
       errors.push({ Key: key, Code: err.code, Message: err.message });
     }
   }

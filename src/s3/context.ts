@@ -20,6 +20,8 @@ export interface Services {
   lookupSecret(accessKey: string): string | undefined;
   /** MAC key for listing continuation tokens; derived from the secret so every process agrees. */
   tokenKey: Buffer;
+  /** The server log, for failures a handler answers inside a 200 (DeleteObjects' per-key errors). */
+  log?: (line: string) => void;
 }
 
 export interface S3Context {
