@@ -55,10 +55,13 @@ function chooseMetaStore(config: Config, writable: boolean): MetaStore {
  */
 function prepareRoot(root: string): boolean {
   try {
-    mkdirSync(join(root, GATEWAY_DIR), { recursive: true, mode: 0o700 });
+    // Level by level: Node's recursive mkdir reports ENOENT for a read-only filesystem.
+    if (!existsSync(root)) mkdirSync(root, { recursive: true });
+    mkdirSync(join(root, GATEWAY_DIR), { mode: 0o700 });
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === "EROFS" && existsSync(root)) return true;
-    fail(`--root ${root}: ${(e as Error).message}`);
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === "EROFS") return true;
+    if (code !== "EEXIST") fail(`--root ${root}: ${(e as Error).message}`);
   }
   return writeProblem(root) === "EROFS";
 }

@@ -19,6 +19,7 @@ import { fsyncPath, writeFileAtomic } from "./durability.ts";
 import { hashFile } from "./hash-file.ts";
 import { copyToNewFile } from "./kernel-copy.ts";
 import { S3Error, fsError } from "../errors.ts";
+import { mkdirs } from "./mkdirs.ts";
 import { GATEWAY_DIR, bucketPrivateDir, bucketTmpDir } from "./layout.ts";
 import { bucketPath, isServableBucketName, keyPath, validateNewBucketName, type KeyPath } from "./names.ts";
 import { receiveToTemp, tempPathIn, type FsyncPolicy, type IncomingBody } from "./incoming.ts";
@@ -289,7 +290,7 @@ export class PosixBackend {
     if (loc.segments.length === 1 && !loc.isDirectoryKey) return;
     const parent = loc.isDirectoryKey ? loc.path : dirname(loc.path);
     try {
-      mkdirSync(parent, { recursive: true });
+      mkdirs(parent);
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
       if (code === "ENOTDIR" || code === "EEXIST") throw new S3Error("ObjectParentIsFile", undefined, { Key: loc.segments.join("/") });

@@ -10,6 +10,7 @@ import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { writeFileAtomic } from "./durability.ts";
 import { dirname, join } from "node:path";
 import { randomBytes } from "node:crypto";
+import { constants as osConstants } from "node:os";
 import type { ChecksumAlgorithm } from "../checksums/index.ts";
 import { S3Error } from "../errors.ts";
 import { bucketSidecarDir } from "./layout.ts";
@@ -95,8 +96,22 @@ function encode(meta: ObjectMeta): string {
   return JSON.stringify(meta);
 }
 
+const ERRNO_NAMES = new Map(Object.entries(osConstants.errno).map(([name, n]) => [n, name]));
+
+/**
+ * @napi-rs/xattr throws code "GenericFailure" with "(os error N)" in the message; this gives the
+ * error its errno name, so errors.ts maps it like any other filesystem error (EROFS, EACCES, …).
+ */
+function withErrno(e: unknown): unknown {
+  const err = e as NodeJS.ErrnoException;
+  const n = /\(os error (\d+)\)/.exec(String(err?.message))?.[1];
+  const name = n === undefined ? undefined : ERRNO_NAMES.get(Number(n));
+  if (name && err instanceof Error && err.code !== name) err.code = name;
+  return e;
+}
+
 function tooLarge(e: unknown): never {
-  const code = (e as NodeJS.ErrnoException).code;
+  const code = (withErrno(e) as NodeJS.ErrnoException).code;
   // ext4 keeps all of a file's xattrs within one block.
   if (code === "E2BIG" || code === "ENOSPC" || code === "ERANGE") {
     throw new S3Error("MetadataTooLarge", "The metadata and tags of this object do not fit in the filesystem's extended attributes.");

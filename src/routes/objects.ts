@@ -1,5 +1,6 @@
 // Object operations: PUT, GET, HEAD, DELETE (one and many), COPY, ACL and tagging.
-import { S3Error, toS3Error } from "../errors.ts";
+import { accessSync, constants as fsConstants } from "node:fs";
+import { S3Error, fsError, toS3Error } from "../errors.ts";
 import { checksumHeader } from "../checksums/index.ts";
 import { evaluateConditions, readConditions } from "../http/conditions.ts";
 import { fileResponse } from "../http/file-body.ts";
@@ -134,9 +135,24 @@ function selectSpan(ctx: S3Context, info: ObjectInfo): { start: number; end: num
   return { start: 0, end: size - 1, partial: false };
 }
 
+/**
+ * A file the gateway may not read answers 403 AccessDenied to GET and HEAD alike, before any
+ * header is sent (Bun's sendfile would otherwise fail after the status: a bare 500). One access(2);
+ * it goes away once GET/HEAD open the file and take everything from that descriptor.
+ */
+function assertReadable(info: ObjectInfo): void {
+  if (info.isDirectoryObject) return;
+  try {
+    accessSync(info.path, fsConstants.R_OK);
+  } catch (e) {
+    throw fsError(e);
+  }
+}
+
 const getOrHeadObject: Handler = (ctx) => {
   const { bucket, key } = requireObject(ctx);
   const info = ctx.services.backend.headObject(bucket, key);
+  assertReadable(info);
   const headers = objectHeaders(info);
   const cond = evaluateConditions(readConditions(ctx.headers), info.etag, info.lastModified);
   if (cond === "precondition-failed") throw new S3Error("PreconditionFailed", undefined, { Condition: ctx.headers.get("if-match") !== null ? "If-Match" : "If-Unmodified-Since" });
