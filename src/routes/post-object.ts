@@ -4,6 +4,7 @@
 import { SIGV2_MESSAGE, verifyPostPolicy } from "../auth/sigv4.ts";
 import { S3Error } from "../errors.ts";
 import { formBoundary, readFormUntilFile } from "../http/form-data.ts";
+import { checkHeaderName, checkHeaderValue } from "../http/header-values.ts";
 import { declaredChecksum } from "../http/request-body.ts";
 import { xmlResponse } from "../http/response.ts";
 import { requireBucket, type Handler, type S3Context } from "../s3/context.ts";
@@ -82,11 +83,15 @@ const postObject: Handler = async (ctx) => {
     const digests = new Headers();
     for (const [name, value] of fields) {
       const header = headerOf(name);
-      if (header) h.set(header, value);
+      // Form fields, unlike request headers, may hold CR, LF or any character: they would split
+      // or break the headers a GET sends back.
+      if (header) h.set(checkHeaderName(header), checkHeaderValue(name, value));
       // Like a PUT's headers, these make the upload fail unless the bytes match.
-      if (name === "content-md5" || (name.startsWith("x-amz-checksum-") && name !== "x-amz-checksum-algorithm")) digests.set(name, value);
+      if (name === "content-md5" || (name.startsWith("x-amz-checksum-") && name !== "x-amz-checksum-algorithm")) digests.set(checkHeaderName(name), checkHeaderValue(name, value));
     }
     refuseUnsupportedWriteHeaders(h);
+    const redirect = fields.get("success_action_redirect") ?? fields.get("redirect");
+    if (redirect) checkHeaderValue(fields.has("success_action_redirect") ? "success_action_redirect" : "redirect", redirect);
     const tagging = fields.get("tagging");
     const tags = tagging ? parseTaggingXml(tagging) : [];
     const stream = form.file.stream.pipeThrough(sizeLimit(range?.min ?? 0, Math.min(range?.max ?? MAX_OBJECT, MAX_OBJECT)));
@@ -100,7 +105,6 @@ const postObject: Handler = async (ctx) => {
 
     const location = `${new URL(ctx.request.url).origin}/${bucket}/${encodePath(key)}`;
     const headers = { etag: info.etag, location };
-    const redirect = fields.get("success_action_redirect") ?? fields.get("redirect");
     if (redirect && URL.canParse(redirect)) {
       const q = new URLSearchParams({ bucket, key, etag: info.etag }).toString();
       return new Response(null, { status: 303, headers: { ...headers, location: redirect + (redirect.includes("?") ? "&" : "?") + q } });
