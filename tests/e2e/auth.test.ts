@@ -66,14 +66,15 @@ describe("refusals", () => {
     expect(errorCode(res.body)).toBe("NotImplemented");
   });
 
-  test("internal errors carry no paths or stack traces", async () => {
-    // A symlink loop makes stat() fail with ELOOP, which has no S3 meaning.
+  test("filesystem errors carry no paths or stack traces", async () => {
+    // A symlink loop makes stat() fail with ELOOP: a 400 whose errno message (with the path) stays
+    // in the server log.
     const { symlinkSync } = await import("node:fs");
     symlinkSync("loop", onDisk("loop"));
     const r = sign({ method: "GET", path: `/${bucket}/loop`, headers: { host: `127.0.0.1:${gw.port}` }, payloadHash: EMPTY_SHA256 });
     const res = await rawRequest(gw.port, "GET", `/${bucket}/loop`, r.headers);
-    expect(res.status).toBe(500);
-    expect(errorCode(res.body)).toBe("InternalError");
+    expect(res.status).toBe(400);
+    expect(errorCode(res.body)).toBe("InvalidRequest");
     expect(res.body).not.toContain(gw.root);
     expect(res.body).not.toContain(" at ");
   });
