@@ -8,6 +8,7 @@ import { asS3Error, errorResponse, nextRequestId, reportFailure, requestIdHeader
 import type { AccessLog } from "./ops/access-log.ts";
 import type { Metrics } from "./ops/metrics.ts";
 import { isReady } from "./ops/ready.ts";
+import { Admission, carriesCredentials } from "./http/admission.ts";
 import { corsHeadersFor } from "./routes/cors.ts";
 import { HANDLERS } from "./routes/index.ts";
 import { resolveAddress } from "./s3/address.ts";
@@ -92,24 +93,26 @@ export async function handleS3(request: Request, services: Services, obs: Observ
   const requestId = nextRequestId();
   const outcome: Outcome = { op: "unknown", bucket: null, key: null, accessKey: null, errorCode: null };
   const metrics = obs.metrics;
-  let response: Response;
-  if (metrics.inFlight >= services.config.maxRequests) {
-    metrics.rejectedBusy++;
-    outcome.errorCode = "SlowDown";
-    response = errorResponse(new S3Error("SlowDown"), "/", requestId, request.method);
-  } else {
-    metrics.inFlight++;
+  let response: Response | undefined;
+  const admission = new Admission(metrics, services.config);
+  try {
     try {
-      response = await dispatch(request, url, services, obs, requestId, outcome);
+      admission.enter(carriesCredentials(request.headers, url) ? "signed" : "unsigned");
+    } catch (e) {
+      outcome.errorCode = "SlowDown";
+      response = errorResponse(e, "/", requestId, request.method);
+    }
+    if (!response) {
+      response = await dispatch(request, url, services, obs, requestId, outcome, admission);
       // Only browsers send Origin; everyone else pays one header lookup.
       const origin = request.headers.get("origin");
       if (origin !== null && outcome.bucket !== null && outcome.op !== "OptionsObject") {
         const cors = corsHeadersFor(services.backend, outcome.bucket, origin, request.method);
         if (cors) for (const [k, v] of Object.entries(cors)) response.headers.set(k, v);
       }
-    } finally {
-      metrics.inFlight--;
     }
+  } finally {
+    admission.release();
   }
   const seconds = (performance.now() - started) / 1000;
   const bytesIn = Number(request.headers.get("content-length") ?? 0) || 0;
@@ -132,7 +135,7 @@ export async function handleS3(request: Request, services: Services, obs: Observ
   return response;
 }
 
-async function dispatch(request: Request, url: string, services: Services, obs: Observers, requestId: string, outcome: Outcome): Promise<Response> {
+async function dispatch(request: Request, url: string, services: Services, obs: Observers, requestId: string, outcome: Outcome, admission: Admission): Promise<Response> {
   let resource = "/";
   try {
     const addr = resolveAddress(url, request.headers.get("host"), services.config.virtualDomain);
@@ -144,10 +147,14 @@ async function dispatch(request: Request, url: string, services: Services, obs: 
     const shape = { method: request.method, bucket: addr.bucket, key: addr.key, query, headers };
     const op = resolveOperation(shape);
     if (op) outcome.op = op;
-    const auth =
-      op !== null && UNSIGNED_OPS.has(op)
-        ? UNSIGNED_AUTH
-        : await verifyRequest({ method: request.method, url, headers }, { lookupSecret: services.lookupSecret, now: new Date(), region: services.config.region });
+    const unsigned = op !== null && UNSIGNED_OPS.has(op);
+    // Unsigned operations wait in the unsigned pool until they prove something (PostObject's
+    // policy); a verified signature moves a request to the signed pool.
+    if (unsigned) admission.enter("unsigned");
+    const auth = unsigned
+      ? UNSIGNED_AUTH
+      : await verifyRequest({ method: request.method, url, headers }, { lookupSecret: services.lookupSecret, now: new Date(), region: services.config.region });
+    if (!unsigned) admission.enter("signed");
     outcome.accessKey = auth.accessKey || null;
     // Authenticated callers learn what is wrong with the request shape; others only get AccessDenied.
     if (!op) resolveOperationOrThrow(shape);
@@ -161,7 +168,7 @@ async function dispatch(request: Request, url: string, services: Services, obs: 
     }
     const handler = HANDLERS[op!];
     if (!handler) throw new S3Error("NotImplemented", `${op} is not implemented by filegate.`);
-    const ctx: S3Context = { op: op!, bucket: addr.bucket, key: addr.key, query, headers, request, requestId, auth, services };
+    const ctx: S3Context = { op: op!, bucket: addr.bucket, key: addr.key, query, headers, request, requestId, auth, services, authenticated: () => admission.enter("signed") };
     const response = await handler(ctx);
     for (const [k, v] of Object.entries(requestIdHeaders(requestId))) response.headers.set(k, v);
     return response;

@@ -17,6 +17,8 @@ export class Metrics {
   bytesIn = 0;
   bytesOut = 0;
   inFlight = 0;
+  /** Requests that have not proven a signature yet (the --max-unsigned pool). */
+  unsignedInFlight = 0;
   rejectedBusy = 0;
   private readonly started = Date.now();
 
@@ -67,7 +69,8 @@ export class Metrics {
     const simple: [string, string, string, number][] = [
       ["filegate_received_bytes_total", "counter", "Request body bytes declared by clients.", this.bytesIn],
       ["filegate_sent_bytes_total", "counter", "Response body bytes (Content-Length) sent.", this.bytesOut],
-      ["filegate_requests_in_flight", "gauge", "Requests being handled now.", this.inFlight],
+      ["filegate_requests_in_flight", "gauge", "Signed requests being handled now.", this.inFlight],
+      ["filegate_unsigned_requests_in_flight", "gauge", "Requests not (yet) proven signed being handled now.", this.unsignedInFlight],
       ["filegate_requests_rejected_busy_total", "counter", "Requests refused with 503 SlowDown.", this.rejectedBusy],
       ["filegate_uptime_seconds", "gauge", "Seconds since this process started.", (Date.now() - this.started) / 1000],
     ];

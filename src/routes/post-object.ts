@@ -15,6 +15,12 @@ import { refuseUnsupportedWriteHeaders, STORED_HEADERS, storedHeadersFrom } from
 
 const MAX_FIELDS = 20 * 1024;
 const MAX_OBJECT = 5 * 1024 ** 3;
+/**
+ * The form's fields (at most 20 KB) must all arrive within this, counted from when the handler
+ * starts reading: until the policy signature in them is verified the request is anonymous, and an
+ * anonymous client trickling a form must not hold a slot for long.
+ */
+export const FORM_DEADLINE_MS = 10_000;
 
 /** Form fields that stand for the request headers of a PUT. */
 function headerOf(field: string): string | null {
@@ -67,13 +73,15 @@ const postObject: Handler = async (ctx) => {
   if (!boundary || !ctx.request.body) {
     throw new S3Error("PreconditionFailed", undefined, { Condition: "Bucket POST must be of the enclosure-type multipart/form-data" });
   }
-  const form = await readFormUntilFile(ctx.request.body, boundary, MAX_FIELDS, () => new S3Error("MaxPostPreDataLengthExceededError"));
+  const form = await readFormUntilFile(ctx.request.body, boundary, MAX_FIELDS, () => new S3Error("MaxPostPreDataLengthExceededError"), FORM_DEADLINE_MS);
   try {
     // S3 expands ${filename} before it checks the policy, in every field.
     const filename = form.file?.filename ?? "";
     const fields = new Map(form.fields.map(([k, v]) => [k.toLowerCase(), v.replaceAll("${filename}", filename)]));
     fields.set("bucket", bucket);
     authenticate(ctx, fields);
+    // Proven: from here the upload holds a --max-requests slot, not an unsigned one.
+    ctx.authenticated?.();
     const range = checkPolicy(decodePolicy(fields.get("policy")!), fields, new Date());
     const key = fields.get("key");
     if (key === undefined) throw new S3Error("InvalidArgument", "Bucket POST must contain a field named 'key'.  If it is specified, please check the order of the fields.", { ArgumentName: "key" });

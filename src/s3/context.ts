@@ -34,6 +34,11 @@ export interface S3Context {
   requestId: string;
   auth: AuthResult;
   services: Services;
+  /**
+   * An unsigned operation calls this once it has verified who sent it (PostObject's policy): the
+   * request moves from the --max-unsigned pool to --max-requests (SlowDown if that is full).
+   */
+  authenticated?: () => void;
 }
 
 export type Handler = (ctx: S3Context) => Promise<Response> | Response;
