@@ -4,10 +4,11 @@
 import { Hono } from "hono";
 import { verifyRequest, type AuthResult } from "./auth/sigv4.ts";
 import { S3Error } from "./errors.ts";
-import { asS3Error, errorResponse, nextRequestId, requestIdHeaders } from "./http/response.ts";
+import { asS3Error, errorResponse, nextRequestId, reportFailure, requestIdHeaders } from "./http/response.ts";
 import type { AccessLog } from "./ops/access-log.ts";
 import { renderMetrics, type Metrics, type MetricsSnapshot } from "./ops/metrics.ts";
 import { isReady } from "./ops/ready.ts";
+import { Admission, carriesCredentials } from "./http/admission.ts";
 import { corsHeadersFor } from "./routes/cors.ts";
 import { HANDLERS } from "./routes/index.ts";
 import { resolveAddress } from "./s3/address.ts";
@@ -49,9 +50,9 @@ export function createApp(services: Services, obs: Observers): Hono {
   // `_` can never start a bucket name, so these paths shadow no bucket.
   app.get("/_filegate/health", () => new Response("ok\n", { headers: { "content-type": "text/plain" } }));
   app.get("/_filegate/ready", () =>
-    isReady(services.config.root)
+    isReady(services.config.root, !services.config.readonly)
       ? new Response("ready\n", { headers: { "content-type": "text/plain" } })
-      : new Response("root not readable and writable\n", { status: 503, headers: { "content-type": "text/plain" } }),
+      : new Response(`root not readable${services.config.readonly ? "" : " and writable"}\n`, { status: 503, headers: { "content-type": "text/plain" } }),
   );
   app.get("/_filegate/metrics", async (c) => {
     const token = services.config.metricsToken;
@@ -95,24 +96,26 @@ export async function handleS3(request: Request, services: Services, obs: Observ
   const requestId = nextRequestId();
   const outcome: Outcome = { op: "unknown", bucket: null, key: null, accessKey: null, errorCode: null };
   const metrics = obs.metrics;
-  let response: Response;
-  if (metrics.inFlight >= services.config.maxRequests) {
-    metrics.rejectedBusy++;
-    outcome.errorCode = "SlowDown";
-    response = errorResponse(new S3Error("SlowDown"), "/", requestId, request.method, obs.log);
-  } else {
-    metrics.inFlight++;
+  let response: Response | undefined;
+  const admission = new Admission(metrics, services.config);
+  try {
     try {
-      response = await dispatch(request, url, services, obs, requestId, outcome);
+      admission.enter(carriesCredentials(request.headers, url) ? "signed" : "unsigned");
+    } catch (e) {
+      outcome.errorCode = "SlowDown";
+      response = errorResponse(e, "/", requestId, request.method);
+    }
+    if (!response) {
+      response = await dispatch(request, url, services, obs, requestId, outcome, admission);
       // Only browsers send Origin; everyone else pays one header lookup.
       const origin = request.headers.get("origin");
       if (origin !== null && outcome.bucket !== null && outcome.op !== "OptionsObject") {
         const cors = corsHeadersFor(services.backend, outcome.bucket, origin, request.method);
         if (cors) for (const [k, v] of Object.entries(cors)) response.headers.set(k, v);
       }
-    } finally {
-      metrics.inFlight--;
     }
+  } finally {
+    admission.release();
   }
   const seconds = (performance.now() - started) / 1000;
   const bytesIn = Number(request.headers.get("content-length") ?? 0) || 0;
@@ -135,7 +138,7 @@ export async function handleS3(request: Request, services: Services, obs: Observ
   return response;
 }
 
-async function dispatch(request: Request, url: string, services: Services, obs: Observers, requestId: string, outcome: Outcome): Promise<Response> {
+async function dispatch(request: Request, url: string, services: Services, obs: Observers, requestId: string, outcome: Outcome, admission: Admission): Promise<Response> {
   let resource = "/";
   try {
     const addr = resolveAddress(url, request.headers.get("host"), services.config.virtualDomain);
@@ -147,10 +150,14 @@ async function dispatch(request: Request, url: string, services: Services, obs: 
     const shape = { method: request.method, bucket: addr.bucket, key: addr.key, query, headers };
     const op = resolveOperation(shape);
     if (op) outcome.op = op;
-    const auth =
-      op !== null && UNSIGNED_OPS.has(op)
-        ? UNSIGNED_AUTH
-        : await verifyRequest({ method: request.method, url, headers }, { lookupSecret: services.lookupSecret, now: new Date(), region: services.config.region });
+    const unsigned = op !== null && UNSIGNED_OPS.has(op);
+    // Unsigned operations wait in the unsigned pool until they prove something (PostObject's
+    // policy); a verified signature moves a request to the signed pool.
+    if (unsigned) admission.enter("unsigned");
+    const auth = unsigned
+      ? UNSIGNED_AUTH
+      : await verifyRequest({ method: request.method, url, headers }, { lookupSecret: services.lookupSecret, now: new Date(), region: services.config.region });
+    if (!unsigned) admission.enter("signed");
     outcome.accessKey = auth.accessKey || null;
     // Authenticated callers learn what is wrong with the request shape; others only get AccessDenied.
     if (!op) resolveOperationOrThrow(shape);
@@ -164,14 +171,15 @@ async function dispatch(request: Request, url: string, services: Services, obs: 
     }
     const handler = HANDLERS[op!];
     if (!handler) throw new S3Error("NotImplemented", `${op} is not implemented by filegate.`);
-    const ctx: S3Context = { op: op!, bucket: addr.bucket, key: addr.key, query, headers, request, requestId, auth, services };
+    const ctx: S3Context = { op: op!, bucket: addr.bucket, key: addr.key, query, headers, request, requestId, auth, services, authenticated: () => admission.enter("signed") };
     const response = await handler(ctx);
     for (const [k, v] of Object.entries(requestIdHeaders(requestId))) response.headers.set(k, v);
     return response;
   } catch (err) {
     // One mapping for what is logged, counted and sent.
-    const e = asS3Error(err, requestId, obs.log);
+    const e = asS3Error(err);
+    reportFailure(e, requestId, obs.log);
     outcome.errorCode = e.code;
-    return errorResponse(e, resource, requestId, request.method, obs.log);
+    return errorResponse(e, resource, requestId, request.method);
   }
 }

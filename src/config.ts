@@ -21,7 +21,8 @@ const FLAGS = {
   workers: { env: "FILEGATE_WORKERS", def: String(availableParallelism()), help: "server processes sharing the port" },
   "shutdown-timeout": { env: "FILEGATE_SHUTDOWN_TIMEOUT", def: "30", help: "seconds to let in-flight requests finish on SIGTERM" },
   readonly: { env: "FILEGATE_READONLY", def: "", help: "refuse every write with 403 AccessDenied" },
-  "max-requests": { env: "FILEGATE_MAX_REQUESTS", def: "1024", help: "requests handled at once; more get 503 SlowDown" },
+  "max-requests": { env: "FILEGATE_MAX_REQUESTS", def: "1024", help: "signed requests handled at once; more get 503 SlowDown" },
+  "max-unsigned": { env: "FILEGATE_MAX_UNSIGNED", def: "64", help: "requests not yet proven signed (form uploads reading their form, CORS preflights, anonymous) handled at once" },
   "access-log": { env: "FILEGATE_ACCESS_LOG", def: "-", help: "JSON access log: a file path, or - for stdout" },
   cert: { env: "FILEGATE_CERT", def: "", help: "TLS certificate (PEM); with --key serves HTTPS (no sendfile)" },
   key: { env: "FILEGATE_KEY", def: "", help: "TLS private key (PEM); reloaded with the certificate on SIGHUP" },
@@ -52,6 +53,7 @@ const schema = z.object({
   quiet: BOOL,
   readonly: BOOL,
   "max-requests": z.coerce.number().int().min(1).max(1_000_000),
+  "max-unsigned": z.coerce.number().int().min(1).max(1_000_000),
   "access-log": z.string().min(1),
   cert: z.string(),
   key: z.string(),
@@ -74,6 +76,7 @@ export interface Config {
   quiet: boolean;
   readonly: boolean;
   maxRequests: number;
+  maxUnsigned: number;
   /** "-" for stdout, else a file path. */
   accessLog: string;
   tls: { cert: string; key: string } | null;
@@ -188,6 +191,7 @@ export function parseCommand(argv: string[], env: Record<string, string | undefi
       quiet: isTrue(v.quiet),
       readonly: isTrue(v.readonly),
       maxRequests: v["max-requests"],
+      maxUnsigned: v["max-unsigned"],
       accessLog: v["access-log"],
       tls: v.cert || v.key ? { cert: resolve(v.cert), key: resolve(v.key) } : null,
       metricsToken: env.FILEGATE_METRICS_TOKEN || null,

@@ -73,6 +73,12 @@ const CODES = {
   ExistingObjectIsDirectory: [409, "Existing Object is a directory."],
   DirectoryObjectContainsData: [400, "Directory object contains data payload."],
   UnexpectedContent: [400, "This request does not support content."],
+  // Not an AWS code: S3 never runs out of space. 507 (RFC 4918 Insufficient Storage), as MinIO
+  // answers a full drive, because no SDK retries it: the AWS SDKs (JS v3, botocore, Go v2) and
+  // minio-js retry 500, 502, 503, 504 (minio-js also 408, 429, 499, 520), so a 500 for a full
+  // disk made them resend the whole body into the same full disk. A 4xx would not be retried
+  // either, but it blames the client for the server's disk.
+  InsufficientStorage: [507, "There is not enough space left on the server's storage for this request."],
 } as const satisfies Record<string, readonly [number, string]>;
 
 export type S3ErrorCode = keyof typeof CODES;
@@ -85,9 +91,10 @@ export class S3Error extends Error {
   /** Response headers HTTP asks for with this status (Allow on 405, Content-Range on 416). */
   readonly headers: Record<string, string>;
 
-  constructor(code: S3ErrorCode, message?: string, extra: Record<string, string> = {}, headers: Record<string, string> = {}) {
+  /** `cause`: the failure this answer stands for (an errno error, a bug), kept for the log. */
+  constructor(code: S3ErrorCode, message?: string, extra: Record<string, string> = {}, headers: Record<string, string> = {}, cause?: unknown) {
     const [status, fallback] = CODES[code];
-    super(message ?? fallback);
+    super(message ?? fallback, cause === undefined ? undefined : { cause });
     this.code = code;
     this.status = status;
     this.extra = extra;
@@ -99,24 +106,54 @@ export function isS3Error(e: unknown): e is S3Error {
   return e instanceof S3Error;
 }
 
+function errnoOf(e: unknown): string | undefined {
+  const code = (e as NodeJS.ErrnoException | null | undefined)?.code;
+  return typeof code === "string" ? code : undefined;
+}
+
+/**
+ * The S3 answer to a filesystem condition that says something about the request or the storage,
+ * not about a bug: null for any other errno and for non-errno errors. The original error is kept
+ * as the cause. Paths never reach the client (errno messages hold them).
+ */
+export function conditionError(e: unknown): S3Error | null {
+  switch (errnoOf(e)) {
+    case "EACCES":
+    case "EPERM":
+      return new S3Error("AccessDenied", undefined, {}, {}, e);
+    case "EROFS":
+      // 403 like --readonly's refusal: retrying cannot help until an operator remounts.
+      return new S3Error("AccessDenied", "The storage behind this gateway is read-only.", {}, {}, e);
+    case "ENOSPC":
+    case "EDQUOT":
+      return new S3Error("InsufficientStorage", undefined, {}, {}, e);
+    case "ENAMETOOLONG":
+      return new S3Error("KeyTooLongError", "A segment of the key, or the whole key, is too long for the filesystem.", {}, {}, e);
+    case "ELOOP":
+      return new S3Error("InvalidRequest", "The key resolves through too many symbolic links.", {}, {}, e);
+    case "EMFILE":
+    case "ENFILE":
+      // Transient by nature: SlowDown is what clients back off and retry on.
+      return new S3Error("SlowDown", "The server is out of file descriptors; retry shortly.", {}, {}, e);
+    default:
+      return null;
+  }
+}
+
+/**
+ * Any thrown value as an S3Error: S3Errors as they are, known filesystem conditions mapped by
+ * conditionError, everything else InternalError with the original kept as its cause (a TypeError
+ * is a bug and must reach the log, never be dressed up as a client error).
+ */
+export function toS3Error(e: unknown): S3Error {
+  if (isS3Error(e)) return e;
+  return conditionError(e) ?? new S3Error("InternalError", undefined, {}, {}, e);
+}
+
 /** Maps errno-style failures from the filesystem to S3 errors without leaking paths. */
 export function fsError(e: unknown, notFound: S3ErrorCode = "NoSuchKey", notFoundExtra: Record<string, string> = {}): S3Error {
   if (isS3Error(e)) return e;
-  const code = (e as NodeJS.ErrnoException | undefined)?.code;
-  switch (code) {
-    case "ENOENT":
-    case "ENOTDIR":
-      return new S3Error(notFound, undefined, notFoundExtra);
-    case "EACCES":
-    case "EPERM":
-    case "EROFS":
-      return new S3Error("AccessDenied");
-    case "ENOSPC":
-    case "EDQUOT":
-      return new S3Error("InternalError", "The server has no space left for this request.");
-    case "ENAMETOOLONG":
-      return new S3Error("KeyTooLongError");
-    default:
-      return new S3Error("InternalError");
-  }
+  const code = errnoOf(e);
+  if (code === "ENOENT" || code === "ENOTDIR") return new S3Error(notFound, undefined, notFoundExtra, {}, e);
+  return toS3Error(e);
 }

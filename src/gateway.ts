@@ -2,7 +2,7 @@
 // line (cli.ts) and the embedded startFilegate() (index.ts) both build theirs here; they differ
 // only in how they listen and shut down.
 import { createHash } from "node:crypto";
-import { mkdirSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import type { Hono } from "hono";
 import { createApp, type Logger } from "./app.ts";
@@ -12,7 +12,8 @@ import { AccessLog } from "./ops/access-log.ts";
 import { Metrics, type MetricsSnapshot } from "./ops/metrics.ts";
 import { countOpenUploads } from "./ops/uploads-gauge.ts";
 import { PosixBackend } from "./posix/backend.ts";
-import { GATEWAY_DIR } from "./posix/layout.ts";
+import { GATEWAY_DIR, bucketSidecarDir } from "./posix/layout.ts";
+import { writeProblem } from "./ops/ready.ts";
 import { SidecarMetaStore, XattrMetaStore, probeXattr, type MetaStore } from "./posix/meta.ts";
 import { MultipartStore } from "./posix/multipart.ts";
 import type { Services } from "./s3/context.ts";
@@ -32,22 +33,59 @@ export interface Gateway {
   stopSweeper: () => void;
 }
 
-function chooseMetaStore(config: Config): MetaStore {
+/** True when some bucket keeps sidecar records: the tree was served with the sidecar store. */
+function hasSidecars(root: string): boolean {
+  try {
+    return readdirSync(root).some((b) => existsSync(bucketSidecarDir(join(root, b))));
+  } catch {
+    return false;
+  }
+}
+
+function chooseMetaStore(config: Config, writable: boolean): MetaStore {
   const sidecar = () => new SidecarMetaStore(config.fsync !== "none");
   if (config.meta === "sidecar") return sidecar();
+  // A read-only filesystem cannot take the probe's test file. Reading xattrs is harmless where
+  // there are none (every file is then served as a foreign file), so `auto` reads them unless the
+  // tree shows it was written with sidecars.
+  if (!writable) return config.meta === "auto" && hasSidecars(config.root) ? sidecar() : new XattrMetaStore();
   const hasXattr = probeXattr(join(config.root, GATEWAY_DIR));
   if (config.meta === "xattr" && !hasXattr) throw new SetupError(`--meta xattr: the filesystem of ${config.root} does not support user extended attributes`);
   return hasXattr ? new XattrMetaStore() : sidecar();
 }
 
-export function buildGateway(config: Config, opts: { log: Logger; accessLog: boolean; scrape?: (m: Metrics) => () => Promise<MetricsSnapshot> }): Gateway {
+/**
+ * Creates ROOT/.filegate. Returns true when the root's filesystem is read-only: the gateway then
+ * still starts and serves reads (EROFS on a write is a 403, see errors.ts).
+ */
+function prepareRoot(root: string): boolean {
   try {
-    mkdirSync(join(config.root, GATEWAY_DIR), { recursive: true, mode: 0o700 });
+    // Level by level: Node's recursive mkdir reports ENOENT for a read-only filesystem.
+    if (!existsSync(root)) mkdirSync(root, { recursive: true });
+    mkdirSync(join(root, GATEWAY_DIR), { mode: 0o700 });
   } catch (e) {
-    throw new SetupError(`--root ${config.root}: ${(e as Error).message}`);
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === "EROFS") return true;
+    if (code !== "EEXIST") throw new SetupError(`--root ${root}: ${(e as Error).message}`);
   }
-  const credentials = loadCredentials(config.root, { accessKey: config.accessKey, secretKey: config.secretKey });
-  const meta = chooseMetaStore(config);
+  return writeProblem(root) === "EROFS";
+}
+
+export function buildGateway(config: Config, opts: { log: Logger; accessLog: boolean; scrape?: (m: Metrics) => () => Promise<MetricsSnapshot> }): Gateway {
+  const readOnlyFs = prepareRoot(config.root);
+  if (readOnlyFs && !config.readonly) {
+    opts.log(
+      `filegate: ${config.root} is on a read-only filesystem: serving reads; writes answer 403 AccessDenied and /_filegate/ready answers 503 until it is writable (--readonly makes this the intent)`,
+    );
+  }
+  let credentials: Credentials;
+  try {
+    credentials = loadCredentials(config.root, { accessKey: config.accessKey, secretKey: config.secretKey });
+  } catch (e) {
+    const hint = readOnlyFs ? " (the root is read-only: set FILEGATE_ACCESS_KEY and FILEGATE_SECRET_KEY)" : "";
+    throw new SetupError(`cannot load or create credentials under ${config.root}: ${(e as Error).message}${hint}`);
+  }
+  const meta = chooseMetaStore(config, !readOnlyFs);
   const backend = new PosixBackend(config.root, meta, config.fsync);
   const services: Services = {
     config,
@@ -56,8 +94,9 @@ export function buildGateway(config: Config, opts: { log: Logger; accessLog: boo
     owner: { id: config.ownerId || defaultOwnerId(credentials.accessKey), displayName: config.ownerName },
     lookupSecret: (ak) => (ak === credentials.accessKey ? credentials.secretKey : undefined),
     tokenKey: createHash("sha256").update("filegate-list-token\0" + credentials.secretKey).digest(),
+    log: opts.log,
   };
-  const stopSweeper = config.readonly ? () => {} : startSweeper(config.root, backend, services.multipart, opts.log);
+  const stopSweeper = config.readonly || readOnlyFs ? () => {} : startSweeper(config.root, backend, services.multipart, opts.log);
   const metrics = new Metrics();
   const accessLog = opts.accessLog ? new AccessLog(config.accessLog) : null;
   const app = createApp(services, {

@@ -54,12 +54,27 @@ export function parseDisposition(value: string): { name: string; filename: strin
 class Scanner {
   private buf: Buffer = Buffer.alloc(0);
   private ended = false;
+  /** Epoch ms by which the next read must have delivered; null: no deadline (the file part). */
+  deadline: number | null = null;
   constructor(private readonly reader: { read(): Promise<{ done: boolean; value?: Uint8Array }>; cancel(): Promise<void> }) {}
+
+  private read(): Promise<{ done: boolean; value?: Uint8Array }> {
+    const deadline = this.deadline;
+    if (deadline === null) return readChunk(this.reader);
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const late = new Promise<never>((_, fail) => {
+      timer = setTimeout(() => {
+        void this.reader.cancel().catch(() => {});
+        fail(new S3Error("RequestTimeout", "The form fields before the file did not arrive within the time allowed."));
+      }, Math.max(0, deadline - Date.now()));
+    });
+    return Promise.race([readChunk(this.reader), late]).finally(() => clearTimeout(timer));
+  }
 
   /** Appends the next chunk; false at the end of the body. */
   async fill(): Promise<boolean> {
     if (this.ended) return false;
-    const { done, value } = await readChunk(this.reader);
+    const { done, value } = await this.read();
     if (done || !value) {
       this.ended = done;
       return !done;
@@ -132,10 +147,20 @@ class Scanner {
 
 /**
  * Reads a multipart/form-data body up to its field named `file` (any case). `maxFieldBytes` bounds
- * the names and values before it; beyond that, `tooLarge` is thrown.
+ * the names and values before it; beyond that, `tooLarge` is thrown. `deadlineMs` bounds the time
+ * until the file part starts.
  */
-export async function readFormUntilFile(body: ReadableStream<Uint8Array>, boundary: string, maxFieldBytes: number, tooLarge: () => S3Error): Promise<FormBeforeFile> {
+export async function readFormUntilFile(
+  body: ReadableStream<Uint8Array>,
+  boundary: string,
+  maxFieldBytes: number,
+  tooLarge: () => S3Error,
+  deadlineMs: number | null = null,
+): Promise<FormBeforeFile> {
   const s = new Scanner(body.getReader());
+  // The fields must all arrive within deadlineMs (RequestTimeout otherwise); the file then streams
+  // at its own pace.
+  s.deadline = deadlineMs === null ? null : Date.now() + deadlineMs;
   const finish = () => s.drain(MAX_DRAIN);
   const delimiter = Buffer.from(`\r\n--${boundary}`);
   // The first boundary may open the body without the CRLF before it.
@@ -159,6 +184,7 @@ export async function readFormUntilFile(body: ReadableStream<Uint8Array>, bounda
     }
     if (!disposition) throw malformed();
     if (disposition.name.toLowerCase() === "file") {
+      s.deadline = null;
       return { fields, file: { filename: disposition.filename ?? "", contentType, stream: s.streamUntil(delimiter) }, finish };
     }
     const value = await s.until(delimiter, budget, tooLarge);

@@ -4,7 +4,7 @@
 // same keeps Bun's idleTimeout and proxies satisfied. Fast results get an ordinary response, so
 // errors keep their real status whenever possible.
 import { XML_DECLARATION } from "../xml/index.ts";
-import { asS3Error, errorXml, xmlTextResponse } from "./response.ts";
+import { asS3Error, errorXml, reportFailure, xmlTextResponse } from "./response.ts";
 
 export interface KeepAliveOptions {
   /** How long to wait for a result before committing to a streamed 200. */
@@ -14,7 +14,7 @@ export interface KeepAliveOptions {
   /** Identifies the request in an <Error> document sent inside the 200. */
   resource: string;
   requestId: string;
-  /** Receives unexpected (non-S3) errors, which clients see only as InternalError. */
+  /** Receives server-side failures (reportFailure), which clients see only as their S3 code. */
   log?: (line: string) => void;
 }
 
@@ -65,5 +65,7 @@ export async function keepAliveXml(work: Promise<string>, opts: KeepAliveOptions
 }
 
 function errorDocument(err: unknown, opts: KeepAliveOptions): string {
-  return errorXml(asS3Error(err, opts.requestId, opts.log), opts.resource, opts.requestId);
+  const e = asS3Error(err);
+  reportFailure(e, opts.requestId, opts.log);
+  return errorXml(e, opts.resource, opts.requestId);
 }

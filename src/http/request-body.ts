@@ -2,9 +2,10 @@
 // removed (and each chunk signature checked) when used, and every declared digest attached so
 // the writer can check it on the way to disk.
 import { createChunkedDecoder } from "../auth/chunked.ts";
-import { CHECKSUM_ALGORITHMS, checksumHeader, computeChecksum, isDigest, parseChecksumAlgorithm, type ChecksumAlgorithm } from "../checksums/index.ts";
+import { CHECKSUM_ALGORITHMS, checksumHeader, createHasher, isDigest, parseChecksumAlgorithm, type ChecksumAlgorithm } from "../checksums/index.ts";
 import { S3Error } from "../errors.ts";
 import { checkDeclared, readChunk, type IncomingBody } from "../posix/incoming.ts";
+import { XML_LIMITS } from "../xml/parse.ts";
 import type { S3Context } from "../s3/context.ts";
 
 const MAX_SINGLE_UPLOAD = 5 * 1024 ** 3;
@@ -112,34 +113,77 @@ export function requireBodyDigest(h: Headers): void {
 }
 
 /**
+ * Bytes of request documents all requests of this process may hold in memory at once. A document
+ * is buffered whole (and then decoded to a string) before it is parsed, and DeleteObjects and
+ * CompleteMultipartUpload legitimately take megabytes: without a shared cap, sixteen 8 MB bodies
+ * at once held over a gigabyte. Past it a request gets 503 SlowDown, which clients retry.
+ */
+export const MAX_BUFFERED_DOCUMENTS = 16 * 1024 * 1024;
+let bufferedDocuments = 0;
+
+// Every element costs a start and an end tag: a body with more '<' than this cannot be within the
+// XML budget, and is refused while it streams in, before it is parsed or even held whole.
+const MAX_TAGS = 2 * XML_LIMITS.elements + 1024;
+
+function countTags(chunk: Uint8Array): number {
+  let n = 0;
+  for (let i = chunk.indexOf(60); i >= 0; i = chunk.indexOf(60, i + 1)) n++;
+  return n;
+}
+
+/**
  * Reads a small request document (XML) with the same verification as uploads, refusing anything
- * over `limit` bytes without buffering it.
+ * over `limit` bytes without buffering it, and anything with more tags than the XML budget allows.
  */
 export async function readSmallBody(ctx: S3Context, limit: number, headerDescribesBody = true): Promise<string> {
   const body = verifiedBody(ctx, headerDescribesBody);
   if (body.length !== null && body.length > limit) throw new S3Error("MaxMessageLengthExceeded");
   const chunks: Uint8Array[] = [];
   let size = 0;
-  if (body.stream) {
-    const reader = body.stream.getReader();
-    for (;;) {
-      const { done, value } = await readChunk(reader);
-      if (done) break;
-      size += value.byteLength;
-      if (size > limit) {
+  let tags = 0;
+  let held = 0;
+  const hold = (n: number) => {
+    if (bufferedDocuments + n > MAX_BUFFERED_DOCUMENTS) throw new S3Error("SlowDown", "Too many large request documents are being read at once; retry.");
+    bufferedDocuments += n;
+    held += n;
+  };
+  // Digests as the chunks arrive: hashing 8 MB at the end blocked the event loop for tens of ms.
+  const md5 = body.contentMd5 !== null ? createHasher("MD5") : null;
+  const sha = body.sha256 ? createHasher("SHA256") : null;
+  const ck = body.checksum ? createHasher(body.checksum.algorithm) : null;
+  try {
+    // A declared length is reserved up front and read into one buffer: no second copy to join.
+    const whole = body.length !== null && body.length > 0 ? (hold(body.length), Buffer.allocUnsafe(body.length)) : null;
+    if (body.stream) {
+      const reader = body.stream.getReader();
+      try {
+        for (;;) {
+          const { done, value } = await readChunk(reader);
+          if (done) break;
+          size += value.byteLength;
+          if (size > limit) throw new S3Error("MaxMessageLengthExceeded");
+          tags += countTags(value);
+          if (tags > MAX_TAGS) throw new S3Error("MalformedXML", `The XML document has more than ${XML_LIMITS.elements} elements.`);
+          md5?.update(value);
+          sha?.update(value);
+          ck?.update(value);
+          if (whole) {
+            if (size > whole.length) throw new S3Error("InvalidRequest", "The request body is longer than its declared length.");
+            whole.set(value, size - value.byteLength);
+          } else {
+            hold(value.byteLength);
+            chunks.push(value);
+          }
+        }
+      } catch (e) {
         await reader.cancel().catch(() => {});
-        throw new S3Error("MaxMessageLengthExceeded");
+        throw e;
       }
-      chunks.push(value);
     }
+    const buf = whole ? whole.subarray(0, size) : Buffer.concat(chunks);
+    await checkDeclared(body, { size, md5: md5?.digest(), sha256: sha?.digest(), checksum: ck?.digest() });
+    return buf.toString("utf8");
+  } finally {
+    bufferedDocuments -= held;
   }
-  const buf = Buffer.concat(chunks);
-  const digest = (alg: ChecksumAlgorithm | "MD5") => computeChecksum(alg, buf);
-  await checkDeclared(body, {
-    size: buf.length,
-    md5: body.contentMd5 !== null ? digest("MD5") : undefined,
-    sha256: body.sha256 ? digest("SHA256") : undefined,
-    checksum: body.checksum ? digest(body.checksum.algorithm) : undefined,
-  });
-  return buf.toString("utf8");
 }

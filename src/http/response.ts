@@ -1,7 +1,7 @@
 // Response helpers shared by every route: request ids, XML bodies, and the one place where an
 // error becomes S3's <Error> document.
 import { randomBytes } from "node:crypto";
-import { S3Error, isS3Error } from "../errors.ts";
+import { S3Error, toS3Error } from "../errors.ts";
 import { renderXml } from "../xml/index.ts";
 
 // A random per-process prefix plus a counter: unique across processes, no allocation-heavy RNG
@@ -42,14 +42,28 @@ export function xmlTextResponse(xml: string, status = 200, headers: Record<strin
   });
 }
 
+/** Any thrown value as an S3Error (see toS3Error); logging is reportFailure's job. */
+export function asS3Error(err: unknown): S3Error {
+  return toS3Error(err);
+}
+
+/** What a cause looks like in the log: the stack when there is one (errno errors have none worth
+ * more than their message, which names the path and syscall). */
+function describeCause(cause: unknown): string {
+  if (cause instanceof Error) return cause.stack ?? `${cause.name}: ${cause.message}`;
+  return String(cause);
+}
+
 /**
- * Any thrown value as an S3Error. Unexpected errors become InternalError: their message may hold a
- * path or a stack, so it goes to the server log only.
+ * Logs a server-side failure once, with its cause: every 5xx except 501 (an operation filegate
+ * does not implement) and a SlowDown without a cause (the --max-requests gate, counted in
+ * metrics). 500s keep the words "internal error" so log scans find them.
  */
-export function asS3Error(err: unknown, requestId: string, log?: (msg: string) => void): S3Error {
-  if (isS3Error(err)) return err;
-  log?.(`request ${requestId}: internal error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
-  return new S3Error("InternalError");
+export function reportFailure(e: S3Error, requestId: string, log?: (msg: string) => void): void {
+  if (!log || e.status < 500 || e.code === "NotImplemented" || (e.code === "SlowDown" && e.cause === undefined)) return;
+  const what = e.code === "InternalError" ? "internal error" : `${e.status} ${e.code}`;
+  const cause = e.cause === undefined ? `(no cause) ${e.stack ?? e.message}` : describeCause(e.cause);
+  log(`request ${requestId}: ${what}: ${e.message} | cause: ${cause}`);
 }
 
 // Characters XML 1.0 cannot carry even as references. Keys may hold them (listings write them raw,
@@ -63,8 +77,9 @@ export function errorXml(e: S3Error, resource: string, requestId: string): strin
   return renderXml("Error", { Code: e.code, Message: xmlSafe(e.message), ...extra, Resource: xmlSafe(resource), RequestId: requestId, HostId: hostId }, null);
 }
 
-export function errorResponse(err: unknown, resource: string, requestId: string, method: string, log: (msg: string) => void): Response {
-  const e = asS3Error(err, requestId, log);
+/** The error answer; the caller has reported the failure (reportFailure) if it needed to be. */
+export function errorResponse(err: unknown, resource: string, requestId: string, method: string): Response {
+  const e = asS3Error(err);
   const headers: Record<string, string> = { ...e.headers, ...requestIdHeaders(requestId), "content-type": "application/xml" };
   if (e.status === 304 || method === "HEAD") {
     return new Response(null, { status: e.status, headers });

@@ -20,6 +20,7 @@ export interface MetricsSnapshot {
   bytesIn: number;
   bytesOut: number;
   inFlight: number;
+  unsignedInFlight: number;
   rejectedBusy: number;
   /** Epoch ms the oldest contributing process started. */
   startedAt: number;
@@ -34,6 +35,8 @@ export class Metrics {
   bytesIn = 0;
   bytesOut = 0;
   inFlight = 0;
+  /** Requests that have not proven a signature yet (the --max-unsigned pool). */
+  unsignedInFlight = 0;
   rejectedBusy = 0;
   private readonly started = Date.now();
 
@@ -62,13 +65,13 @@ export class Metrics {
   snapshot(): MetricsSnapshot {
     const ops: Record<string, OpStats> = {};
     for (const [op, s] of this.ops) ops[op] = { byClass: [...s.byClass], latency: [...s.latency], latencySum: s.latencySum, latencyCount: s.latencyCount };
-    return { ops, bytesIn: this.bytesIn, bytesOut: this.bytesOut, inFlight: this.inFlight, rejectedBusy: this.rejectedBusy, startedAt: this.started, processes: 1 };
+    return { ops, bytesIn: this.bytesIn, bytesOut: this.bytesOut, inFlight: this.inFlight, unsignedInFlight: this.unsignedInFlight, rejectedBusy: this.rejectedBusy, startedAt: this.started, processes: 1 };
   }
 }
 
 /** Counters and gauges add up (in-flight of the gateway is the sum of its workers'); the start is the oldest. */
 export function sumSnapshots(snaps: MetricsSnapshot[]): MetricsSnapshot {
-  const total: MetricsSnapshot = { ops: {}, bytesIn: 0, bytesOut: 0, inFlight: 0, rejectedBusy: 0, startedAt: Infinity, processes: 0 };
+  const total: MetricsSnapshot = { ops: {}, bytesIn: 0, bytesOut: 0, inFlight: 0, unsignedInFlight: 0, rejectedBusy: 0, startedAt: Infinity, processes: 0 };
   for (const s of snaps) {
     for (const [op, o] of Object.entries(s.ops)) {
       const t = (total.ops[op] ??= emptyOp());
@@ -80,6 +83,7 @@ export function sumSnapshots(snaps: MetricsSnapshot[]): MetricsSnapshot {
     total.bytesIn += s.bytesIn;
     total.bytesOut += s.bytesOut;
     total.inFlight += s.inFlight;
+    total.unsignedInFlight += s.unsignedInFlight ?? 0;
     total.rejectedBusy += s.rejectedBusy;
     total.startedAt = Math.min(total.startedAt, s.startedAt);
     total.processes += s.processes;
@@ -113,7 +117,8 @@ export function renderMetrics(m: MetricsSnapshot, gauges: Record<string, number>
   const simple: [string, string, string, number][] = [
     ["filegate_received_bytes_total", "counter", "Request body bytes declared by clients.", m.bytesIn],
     ["filegate_sent_bytes_total", "counter", "Response body bytes (Content-Length) sent.", m.bytesOut],
-    ["filegate_requests_in_flight", "gauge", "Requests being handled now.", m.inFlight],
+    ["filegate_requests_in_flight", "gauge", "Signed requests being handled now.", m.inFlight],
+    ["filegate_unsigned_requests_in_flight", "gauge", "Requests not (yet) proven signed being handled now.", m.unsignedInFlight],
     ["filegate_requests_rejected_busy_total", "counter", "Requests refused with 503 SlowDown.", m.rejectedBusy],
     ["filegate_uptime_seconds", "gauge", "Seconds since the gateway started.", (Date.now() - m.startedAt) / 1000],
     ["filegate_processes", "gauge", "Server processes (workers) these numbers sum over.", m.processes],

@@ -11,6 +11,7 @@ import { writeFileAtomic } from "./durability.ts";
 import { fgetxattr, fsetxattr } from "./kernel.ts";
 import { dirname, join } from "node:path";
 import { createHash, randomBytes } from "node:crypto";
+import { constants as osConstants } from "node:os";
 import type { ChecksumAlgorithm } from "../checksums/index.ts";
 import { S3Error } from "../errors.ts";
 import { bucketPrivateDir, bucketSidecarDir } from "./layout.ts";
@@ -131,11 +132,24 @@ function spillDirOf(loc: MetaLocation): string {
   return join(bucketPrivateDir(loc.bucketDir), "spill", createHash("sha1").update(keyOf(loc)).digest("hex"));
 }
 
-/** The xattr value of a filesystem-level "no room" error (the binding's errors carry no code). */
+const ERRNO_NAMES = new Map(Object.entries(osConstants.errno).map(([name, n]) => [n, name]));
+
+/**
+ * @napi-rs/xattr throws code "GenericFailure" with "(os error N)" in the message; this gives the
+ * error its errno name, so errors.ts maps it like any other filesystem error (EROFS, EACCES, …).
+ */
+function withErrno(e: unknown): unknown {
+  const err = e as NodeJS.ErrnoException;
+  const n = /\(os error (\d+)\)/.exec(String(err?.message))?.[1];
+  const name = n === undefined ? undefined : ERRNO_NAMES.get(Number(n));
+  if (name && err instanceof Error && err.code !== name) err.code = name;
+  return e;
+}
+
+/** A filesystem-level "no room" error for an xattr (ext4 says ENOSPC when its block is full). */
 function noRoom(e: unknown): boolean {
-  const code = (e as NodeJS.ErrnoException).code;
-  const msg = String((e as Error)?.message ?? "");
-  return code === "E2BIG" || code === "ENOSPC" || code === "ERANGE" || /os error (7|28|34)\)/.test(msg);
+  const code = (withErrno(e) as NodeJS.ErrnoException).code;
+  return code === "E2BIG" || code === "ENOSPC" || code === "ERANGE";
 }
 
 export class XattrMetaStore implements MetaStore {
@@ -189,14 +203,14 @@ export class XattrMetaStore implements MetaStore {
       set(v.value);
       return v.stored;
     } catch (e) {
-      if (!noRoom(e)) throw e;
+      if (!noRoom(e)) throw withErrno(e);
       // Other attributes (security labels, ACLs) took the room: the pointer is small.
       try {
         const v = this.value(loc, meta, true);
         set(v.value);
         return v.stored;
       } catch (e2) {
-        if (!noRoom(e2)) throw e2;
+        if (!noRoom(e2)) throw withErrno(e2);
         throw new S3Error("MetadataTooLarge", "The filesystem has no room for even a small extended attribute on this file.");
       }
     }
@@ -300,6 +314,10 @@ export function probeXattr(dir: string): boolean {
   } catch {
     return false;
   } finally {
-    rmSync(file, { force: true });
+    try {
+      rmSync(file, { force: true });
+    } catch {
+      // never created (a read-only filesystem refuses even the unlink of a missing name)
+    }
   }
 }

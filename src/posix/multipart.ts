@@ -22,6 +22,7 @@ import { rm } from "node:fs/promises";
 import { join } from "node:path";
 import { createHasher } from "../checksums/index.ts";
 import { S3Error, fsError } from "../errors.ts";
+import { mkdirs } from "./mkdirs.ts";
 import type { IncomingBody } from "./incoming.ts";
 import { receiveToTemp, tempPathIn } from "./incoming.ts";
 import { bucketTmpDir, bucketUploadsDir } from "./layout.ts";
@@ -132,7 +133,7 @@ export class MultipartStore {
     // Built under a name no listing reads, then renamed: an upload is visible whole or not at all.
     const staging = join(uploadsDir, `.new-${uploadId}`);
     try {
-      mkdirSync(staging, { recursive: true });
+      mkdirs(staging);
       this.writeJson(join(staging, "upload.json"), record);
       renameSync(staging, join(uploadsDir, uploadId));
     } catch (e) {

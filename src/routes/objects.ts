@@ -1,10 +1,11 @@
 // Object operations: PUT, GET, HEAD, DELETE (one and many), COPY, ACL and tagging.
-import { S3Error } from "../errors.ts";
+import { S3Error, fsError, toS3Error } from "../errors.ts";
 import { checksumHeader } from "../checksums/index.ts";
 import { evaluateConditions, readConditions } from "../http/conditions.ts";
 import { fileResponse } from "../http/file-body.ts";
 import { incomingBody, readSmallBody, requireBodyDigest } from "../http/request-body.ts";
-import { xmlResponse } from "../http/response.ts";
+import { checkHeaderValue, isHeaderName, isHeaderValue } from "../http/header-values.ts";
+import { reportFailure, xmlResponse } from "../http/response.ts";
 import { etagMatches, type ObjectInfo, type OpenObject } from "../posix/backend.ts";
 import type { ObjectMeta } from "../posix/meta.ts";
 import { contentRange, parseRange } from "../ranges/parse.ts";
@@ -23,7 +24,11 @@ export const STORED_HEADERS = ["content-type", "content-encoding", "content-disp
 const USER_META_PREFIX = "x-amz-meta-";
 const MAX_USER_META_BYTES = 2048;
 
-/** The content headers and x-amz-meta-* a write request asks to store. */
+/**
+ * The content headers and x-amz-meta-* a write request asks to store. Every value is one a GET can
+ * send back (header-values.ts): request headers already are on most paths, but Bun passes DEL and
+ * PostObject fields carry anything.
+ */
 export function storedHeadersFrom(h: Headers): { headers: Record<string, string>; user: Record<string, string> } {
   const headers: Record<string, string> = {};
   for (const name of STORED_HEADERS) {
@@ -34,14 +39,14 @@ export function storedHeadersFrom(h: Headers): { headers: Record<string, string>
     if (v !== null && name === "content-encoding" && /(^|,)\s*aws-chunked\s*(,|$)/i.test(v)) {
       v = v.split(",").filter((s) => s.trim() !== "" && s.trim().toLowerCase() !== "aws-chunked").join(",").trim() || null;
     }
-    if (v !== null) headers[name] = v;
+    if (v !== null) headers[name] = checkHeaderValue(name, v);
   }
   const user: Record<string, string> = {};
   let bytes = 0;
   for (const [name, value] of h) {
     if (!name.startsWith(USER_META_PREFIX)) continue;
     const key = name.slice(USER_META_PREFIX.length);
-    user[key] = value;
+    user[key] = checkHeaderValue(name, value);
     bytes += Buffer.byteLength(key) + Buffer.byteLength(value);
   }
   if (bytes > MAX_USER_META_BYTES) throw new S3Error("MetadataTooLarge", undefined, { Size: String(bytes), MaxSizeAllowed: String(MAX_USER_META_BYTES) });
@@ -85,11 +90,13 @@ function objectHeaders(info: ObjectInfo): Record<string, string> {
     etag: info.etag,
     "last-modified": info.lastModified.toUTCString(),
     "accept-ranges": "bytes",
-    ...contentHeaders(info.key, info.meta),
   };
+  // Records written before values were checked on the way in may hold what no header can carry:
+  // such a value is left out rather than failing every GET of the object.
+  for (const [k, v] of Object.entries(contentHeaders(info.key, info.meta))) if (isHeaderValue(v)) headers[k] = v;
   const meta = info.meta;
   if (meta) {
-    for (const [k, v] of Object.entries(meta.user)) headers[USER_META_PREFIX + k] = v;
+    for (const [k, v] of Object.entries(meta.user)) if (isHeaderValue(v) && isHeaderName(k)) headers[USER_META_PREFIX + k] = v;
     const tagCount = decodeTags(meta.tags).length;
     if (tagCount) headers["x-amz-tagging-count"] = String(tagCount);
   }
@@ -158,7 +165,7 @@ function respondWithObject(ctx: S3Context, info: OpenObject): Response {
   for (const [param, header] of RESPONSE_OVERRIDES) {
     const v = ctx.query.get(param);
     // An empty override would leave Bun to add its own Content-Type beside the empty one.
-    if (v) headers[header] = v;
+    if (v) headers[header] = checkHeaderValue(param, v);
   }
   const length = span.end - span.start + 1;
   headers["content-length"] = String(Math.max(0, length));
@@ -258,7 +265,8 @@ const deleteObjects: Handler = async (ctx) => {
       await backend.deleteObject(bucket, key, deleteCheck(key, { etag: text(o.ETag), lastModified: text(o.LastModifiedTime), size: text(o.Size) }));
       if (!quiet) deleted.push({ Key: key, ...(version !== undefined ? { VersionId: version } : {}) });
     } catch (e) {
-      const err = e instanceof S3Error ? e : new S3Error("InternalError");
+      const err = toS3Error(e);
+      reportFailure(err, ctx.requestId, ctx.services.log);
       errors.push({ Key: key, Code: err.code, Message: err.message });
     }
   }

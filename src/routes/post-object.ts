@@ -4,6 +4,7 @@
 import { SIGV2_MESSAGE, verifyPostPolicy } from "../auth/sigv4.ts";
 import { S3Error } from "../errors.ts";
 import { formBoundary, readFormUntilFile } from "../http/form-data.ts";
+import { checkHeaderName, checkHeaderValue } from "../http/header-values.ts";
 import { declaredChecksum } from "../http/request-body.ts";
 import { xmlResponse } from "../http/response.ts";
 import { requireBucket, type Handler, type S3Context } from "../s3/context.ts";
@@ -14,6 +15,12 @@ import { refuseUnsupportedWriteHeaders, STORED_HEADERS, storedHeadersFrom } from
 
 const MAX_FIELDS = 20 * 1024;
 const MAX_OBJECT = 5 * 1024 ** 3;
+/**
+ * The form's fields (at most 20 KB) must all arrive within this, counted from when the handler
+ * starts reading: until the policy signature in them is verified the request is anonymous, and an
+ * anonymous client trickling a form must not hold a slot for long.
+ */
+export const FORM_DEADLINE_MS = 10_000;
 
 /** Form fields that stand for the request headers of a PUT. */
 function headerOf(field: string): string | null {
@@ -66,13 +73,15 @@ const postObject: Handler = async (ctx) => {
   if (!boundary || !ctx.request.body) {
     throw new S3Error("PreconditionFailed", undefined, { Condition: "Bucket POST must be of the enclosure-type multipart/form-data" });
   }
-  const form = await readFormUntilFile(ctx.request.body, boundary, MAX_FIELDS, () => new S3Error("MaxPostPreDataLengthExceededError"));
+  const form = await readFormUntilFile(ctx.request.body, boundary, MAX_FIELDS, () => new S3Error("MaxPostPreDataLengthExceededError"), FORM_DEADLINE_MS);
   try {
     // S3 expands ${filename} before it checks the policy, in every field.
     const filename = form.file?.filename ?? "";
     const fields = new Map(form.fields.map(([k, v]) => [k.toLowerCase(), v.replaceAll("${filename}", filename)]));
     fields.set("bucket", bucket);
     authenticate(ctx, fields);
+    // Proven: from here the upload holds a --max-requests slot, not an unsigned one.
+    ctx.authenticated?.();
     const range = checkPolicy(decodePolicy(fields.get("policy")!), fields, new Date());
     const key = fields.get("key");
     if (key === undefined) throw new S3Error("InvalidArgument", "Bucket POST must contain a field named 'key'.  If it is specified, please check the order of the fields.", { ArgumentName: "key" });
@@ -82,11 +91,15 @@ const postObject: Handler = async (ctx) => {
     const digests = new Headers();
     for (const [name, value] of fields) {
       const header = headerOf(name);
-      if (header) h.set(header, value);
+      // Form fields, unlike request headers, may hold CR, LF or any character: they would split
+      // or break the headers a GET sends back.
+      if (header) h.set(checkHeaderName(header), checkHeaderValue(name, value));
       // Like a PUT's headers, these make the upload fail unless the bytes match.
-      if (name === "content-md5" || (name.startsWith("x-amz-checksum-") && name !== "x-amz-checksum-algorithm")) digests.set(name, value);
+      if (name === "content-md5" || (name.startsWith("x-amz-checksum-") && name !== "x-amz-checksum-algorithm")) digests.set(checkHeaderName(name), checkHeaderValue(name, value));
     }
     refuseUnsupportedWriteHeaders(h);
+    const redirect = fields.get("success_action_redirect") ?? fields.get("redirect");
+    if (redirect) checkHeaderValue(fields.has("success_action_redirect") ? "success_action_redirect" : "redirect", redirect);
     const tagging = fields.get("tagging");
     const tags = tagging ? parseTaggingXml(tagging) : [];
     const stream = form.file.stream.pipeThrough(sizeLimit(range?.min ?? 0, Math.min(range?.max ?? MAX_OBJECT, MAX_OBJECT)));
@@ -100,7 +113,6 @@ const postObject: Handler = async (ctx) => {
 
     const location = `${new URL(ctx.request.url).origin}/${bucket}/${encodePath(key)}`;
     const headers = { etag: info.etag, location };
-    const redirect = fields.get("success_action_redirect") ?? fields.get("redirect");
     if (redirect && URL.canParse(redirect)) {
       const q = new URLSearchParams({ bucket, key, etag: info.etag }).toString();
       return new Response(null, { status: 303, headers: { ...headers, location: redirect + (redirect.includes("?") ? "&" : "?") + q } });

@@ -20,6 +20,8 @@ export interface Services {
   lookupSecret(accessKey: string): string | undefined;
   /** MAC key for listing continuation tokens; derived from the secret so every process agrees. */
   tokenKey: Buffer;
+  /** The server log, for failures a handler answers inside a 200 (DeleteObjects' per-key errors). */
+  log?: (line: string) => void;
 }
 
 export interface S3Context {
@@ -32,6 +34,11 @@ export interface S3Context {
   requestId: string;
   auth: AuthResult;
   services: Services;
+  /**
+   * An unsigned operation calls this once it has verified who sent it (PostObject's policy): the
+   * request moves from the --max-unsigned pool to --max-requests (SlowDown if that is full).
+   */
+  authenticated?: () => void;
 }
 
 export type Handler = (ctx: S3Context) => Promise<Response> | Response;

@@ -29,7 +29,7 @@ export class MetricsSum {
   retire(index: number): void {
     const last = this.lastKnown.get(index);
     this.lastKnown.delete(index);
-    if (last) this.retired = [sumSnapshots([...this.retired, { ...last, inFlight: 0, processes: 0 }])];
+    if (last) this.retired = [sumSnapshots([...this.retired, { ...last, inFlight: 0, unsignedInFlight: 0, processes: 0 }])];
   }
 
   private collect(workers: Map<number, Reachable>): Promise<MetricsSnapshot> {

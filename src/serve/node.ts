@@ -68,6 +68,8 @@ export function serveNode(fetch: FetchHandler, opts: ServeOptions): Promise<Runn
     // No request timeout: large uploads legitimately take minutes. Headers must still come soon.
     server.requestTimeout = 0;
     server.headersTimeout = 60_000;
+    // A connection with no traffic either way for 120 s is closed, as Bun's idleTimeout does.
+    server.timeout = 120_000;
     server.on("error", reject);
   });
 }

@@ -1,6 +1,8 @@
-// S3 XML in goes through fast-xml-parser with one configuration; XML out is rendered here.
-import { XMLParser, XMLValidator } from "fast-xml-parser";
+// S3 XML in is read by parse.ts (with a budget); XML out is rendered here.
 import { S3Error } from "../errors.ts";
+import { XML_LIMITS, parseDocument, type XmlLimits } from "./parse.ts";
+
+export { XML_LIMITS, type XmlLimits } from "./parse.ts";
 
 export const S3_NS = "http://s3.amazonaws.com/doc/2006-03-01/";
 export const XML_DECLARATION = '<?xml version="1.0" encoding="UTF-8"?>\n';
@@ -76,50 +78,15 @@ export function renderXml(root: string, body: Record<string, unknown>, namespace
   return out.join("");
 }
 
-const parser = new XMLParser({
-  ignoreAttributes: true,
-  removeNSPrefix: true,
-  parseTagValue: false,
-  // Text is data: an object key " a " is not "a" (trimming made DeleteObjects delete the wrong
-  // object). Only the indentation between elements is dropped, by withoutLayout.
-  trimValues: false,
-  processEntities: true,
-  // Character references such as &#34; must decode (Go's encoder, so rclone, writes the quotes
-  // around part ETags that way). Declared entities, where XML bombs live, never get this far:
-  // parseXml refuses any DTD.
-  htmlEntities: true,
-});
-
 /**
- * Parses a client's XML document. Anything that is not well-formed, or whose root element is not
- * `expectedRoot`, is MalformedXML. Returns the root element's content.
+ * Parses a client's XML document (parse.ts: one pass, within XML_LIMITS). Anything that is not
+ * well-formed, is over the limits, or whose root element is not `expectedRoot`, is MalformedXML.
+ * Returns the root element's content.
  */
-export function parseXml(text: string, expectedRoot: string): Record<string, unknown> {
-  if (text.trim() === "" || /<!(DOCTYPE|ENTITY)/i.test(text) || XMLValidator.validate(text) !== true) throw new S3Error("MalformedXML");
-  let doc: Record<string, unknown>;
-  try {
-    doc = parser.parse(text) as Record<string, unknown>;
-  } catch {
-    throw new S3Error("MalformedXML");
-  }
-  const roots = Object.keys(doc).filter((k) => k !== "?xml");
-  if (roots.length !== 1 || roots[0] !== expectedRoot) throw new S3Error("MalformedXML");
-  const content = withoutLayout(doc[expectedRoot]);
-  return content && typeof content === "object" ? (content as Record<string, unknown>) : {};
-}
-
-const LAYOUT = /^\s*$/;
-
-/** Drops whitespace-only text beside child elements (pretty-printing); leaves leaf text as sent. */
-function withoutLayout(v: unknown): unknown {
-  if (Array.isArray(v)) return v.map(withoutLayout);
-  if (v === null || typeof v !== "object") return v;
-  const out: Record<string, unknown> = {};
-  for (const [k, child] of Object.entries(v)) {
-    if (k === "#text" && typeof child === "string" && LAYOUT.test(child)) continue;
-    out[k] = withoutLayout(child);
-  }
-  return out;
+export function parseXml(text: string, expectedRoot: string, limits: XmlLimits = XML_LIMITS): Record<string, unknown> {
+  const doc = parseDocument(text, limits);
+  if (doc.root !== expectedRoot) throw new S3Error("MalformedXML");
+  return doc.value && typeof doc.value === "object" ? (doc.value as Record<string, unknown>) : {};
 }
 
 /** XML lists come back as one object or an array depending on count; normalise. */
