@@ -4,9 +4,11 @@
 // when the holder dies; without it, an exclusively created owner file naming boot id and pid,
 // taken over when that process is gone.
 import { closeSync, constants, openSync, readFileSync, unlinkSync, writeSync } from "node:fs";
+import { dirname } from "node:path";
 import { createHash } from "node:crypto";
 import { S3Error } from "../errors.ts";
 import { bootId, pidAlive, tryFlock } from "./kernel.ts";
+import { mkdirs } from "./mkdirs.ts";
 
 export interface HeldLock {
   release(): void;
@@ -31,7 +33,7 @@ export function keyLockFile(locksDir: string, bucket: string, key: string, kind:
 
 /** Takes the lock on `file` (created if missing) now, or returns null when someone holds it. */
 export function tryLock(file: string): HeldLock | null {
-  const fd = openSync(file, constants.O_RDWR | constants.O_CREAT | constants.O_NOFOLLOW, 0o600);
+  const fd = openLockFile(file);
   let taken: boolean | null;
   try {
     taken = tryFlock(fd);
@@ -43,6 +45,19 @@ export function tryLock(file: string): HeldLock | null {
   closeSync(fd);
   if (taken === false) return null;
   return tryOwnerFile(file + ".held");
+}
+
+/** Opens (creating) a lock file; its directory is made again if someone removed it. A read-only
+ * root fails here with EROFS, which the caller's write would have met anyway. */
+function openLockFile(file: string): number {
+  const flags = constants.O_RDWR | constants.O_CREAT | constants.O_NOFOLLOW;
+  try {
+    return openSync(file, flags, 0o600);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== "ENOENT") throw e;
+    mkdirs(dirname(file));
+    return openSync(file, flags, 0o600);
+  }
 }
 
 function tryOwnerFile(owner: string): HeldLock | null {
