@@ -18,6 +18,7 @@ const FLAGS = {
   "owner-name": { env: "FILEGATE_OWNER_NAME", def: "filegate", help: "owner display name" },
   meta: { env: "FILEGATE_META", def: "auto", help: "metadata store: auto | xattr | sidecar" },
   fsync: { env: "FILEGATE_FSYNC", def: "file", help: "durability before a write is acknowledged: none | file | full" },
+  "default-checksum": { env: "FILEGATE_DEFAULT_CHECKSUM", def: "none", help: "checksum computed for uploads that send none, as AWS does since 2025: none | crc64nvme (costs PUT throughput)" },
   workers: { env: "FILEGATE_WORKERS", def: String(availableParallelism()), help: "server processes sharing the port" },
   "shutdown-timeout": { env: "FILEGATE_SHUTDOWN_TIMEOUT", def: "30", help: "seconds to let in-flight requests finish on SIGTERM" },
   readonly: { env: "FILEGATE_READONLY", def: "", help: "refuse every write with 403 AccessDenied" },
@@ -48,6 +49,7 @@ const schema = z.object({
   "owner-name": z.string().min(1).max(64),
   meta: z.enum(["auto", "xattr", "sidecar"]),
   fsync: z.enum(["none", "file", "full"]),
+  "default-checksum": z.enum(["none", "crc64nvme"]),
   "shutdown-timeout": z.coerce.number().min(0).max(3600),
   workers: z.coerce.number().int().min(1).max(256),
   quiet: BOOL,
@@ -76,6 +78,8 @@ export interface Config {
   quiet: boolean;
   readonly: boolean;
   maxRequests: number;
+  /** Computed for PutObject and PostObject bodies that declare no checksum (null: none). */
+  defaultChecksum: "CRC64NVME" | null;
   maxUnsigned: number;
   /** "-" for stdout, else a file path. */
   accessLog: string;
@@ -186,6 +190,7 @@ export function parseCommand(argv: string[], env: Record<string, string | undefi
       ownerName: v["owner-name"],
       meta: v.meta,
       fsync: v.fsync,
+      defaultChecksum: v["default-checksum"] === "crc64nvme" ? "CRC64NVME" : null,
       shutdownTimeoutMs: v["shutdown-timeout"] * 1000,
       workers: v.workers,
       quiet: isTrue(v.quiet),

@@ -86,6 +86,17 @@ export function incomingBody(ctx: S3Context): IncomingBody {
   return verifiedBody(ctx, true);
 }
 
+/** A whole object's body: with --default-checksum, one that declares no checksum gets one computed. */
+export function objectBody(ctx: S3Context): IncomingBody {
+  return withDefaultChecksum(ctx, incomingBody(ctx));
+}
+
+export function withDefaultChecksum(ctx: S3Context, body: IncomingBody): IncomingBody {
+  const algorithm = ctx.services.config.defaultChecksum;
+  if (!body.checksum && algorithm) body.checksum = { algorithm, expected: null, fromTrailer: null };
+  return body;
+}
+
 function verifiedBody(ctx: S3Context, headerDescribesBody: boolean): IncomingBody {
   const auth = ctx.auth;
   let stream = ctx.request.body;

@@ -3,7 +3,7 @@ import { S3Error, fsError, toS3Error } from "../errors.ts";
 import { checksumHeader } from "../checksums/index.ts";
 import { evaluateConditions, readConditions } from "../http/conditions.ts";
 import { fileResponse } from "../http/file-body.ts";
-import { incomingBody, readSmallBody, requireBodyDigest } from "../http/request-body.ts";
+import { objectBody, readSmallBody, requireBodyDigest } from "../http/request-body.ts";
 import { checkHeaderValue, isHeaderName, isHeaderValue } from "../http/header-values.ts";
 import { reportFailure, xmlResponse } from "../http/response.ts";
 import { etagMatches, type ObjectInfo, type OpenObject } from "../posix/backend.ts";
@@ -75,7 +75,7 @@ const putObject: Handler = async (ctx) => {
   const stored = storedHeadersFrom(h);
   const tags = tagsFromHeader(h);
   const ifNoneMatch = h.get("if-none-match")?.trim();
-  const info = await ctx.services.backend.putObject(bucket, key, incomingBody(ctx), {
+  const info = await ctx.services.backend.putObject(bucket, key, objectBody(ctx), {
     ...stored,
     tags,
     ifNoneMatch,

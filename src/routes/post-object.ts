@@ -5,7 +5,7 @@ import { SIGV2_MESSAGE, verifyPostPolicy } from "../auth/sigv4.ts";
 import { S3Error } from "../errors.ts";
 import { formBoundary, readFormUntilFile } from "../http/form-data.ts";
 import { checkHeaderName, checkHeaderValue } from "../http/header-values.ts";
-import { declaredChecksum } from "../http/request-body.ts";
+import { declaredChecksum, withDefaultChecksum } from "../http/request-body.ts";
 import { xmlResponse } from "../http/response.ts";
 import { requireBucket, type Handler, type S3Context } from "../s3/context.ts";
 import type { OperationName } from "../s3/operations.ts";
@@ -106,7 +106,7 @@ const postObject: Handler = async (ctx) => {
     const info = await backend.putObject(
       bucket,
       key,
-      { stream, length: null, sha256: null, contentMd5: digests.get("content-md5"), checksum: declaredChecksum(digests) },
+      withDefaultChecksum(ctx, { stream, length: null, sha256: null, contentMd5: digests.get("content-md5"), checksum: declaredChecksum(digests) }),
       { ...storedHeadersFrom(h), tags: tags.length ? encodeTags(tags) : undefined },
     );
     await form.finish();

@@ -40,3 +40,26 @@ test("part reads and attributes carry each part's checksum", async () => {
   expect(attrs.ObjectParts?.Parts?.map((p) => [p.PartNumber, p.ChecksumCRC32])).toEqual(parts.map((p) => [p.PartNumber, p.ChecksumCRC32]));
   expect(attrs.Checksum?.ChecksumType).toBe("COMPOSITE");
 });
+
+test("--default-checksum crc64nvme: a PUT that declares no checksum gets CRC64NVME, returned with checksum mode", async () => {
+  const { startGateway, s3Client } = await import("./harness.ts");
+  const { CreateBucketCommand, PutObjectCommand, HeadObjectCommand } = await import("@aws-sdk/client-s3");
+  const g = await startGateway({ args: ["--default-checksum", "crc64nvme"] });
+  const c = s3Client(g, { requestChecksumCalculation: "WHEN_REQUIRED" });
+  try {
+    await c.send(new CreateBucketCommand({ Bucket: "crc" }));
+    await c.send(new PutObjectCommand({ Bucket: "crc", Key: "k", Body: "hello world" }));
+    const h = await c.send(new HeadObjectCommand({ Bucket: "crc", Key: "k", ChecksumMode: "ENABLED" }));
+    // The hasher is checked against the standard vector in tests/unit/checksums.test.ts.
+    const { createHasher } = await import("../../src/checksums/index.ts");
+    const hasher = createHasher("CRC64NVME");
+    hasher.update(Buffer.from("hello world"));
+    expect([h.ChecksumCRC64NVME, h.ChecksumType]).toEqual([Buffer.from(hasher.digest()).toString("base64"), "FULL_OBJECT"]);
+    // The SDK checks the body against it on a GET with checksum mode.
+    const { GetObjectCommand } = await import("@aws-sdk/client-s3");
+    const got = await c.send(new GetObjectCommand({ Bucket: "crc", Key: "k", ChecksumMode: "ENABLED" }));
+    expect(await got.Body!.transformToString()).toBe("hello world");
+  } finally {
+    await closeGateway(g, c);
+  }
+});
