@@ -10,12 +10,21 @@ export interface Address {
   rawQuery: string;
 }
 
+// NUL, and the C1 controls (U+0080-U+009F): S3 answers InvalidURI for a key holding one (Ceph's
+// s3-tests, run against AWS: GET of key '\xae\x8a-' is 400 "Couldn't parse the specified URI.").
+// C0 controls other than NUL are valid keys on S3 ("characters that might require special handling").
+const UNPARSEABLE = /[\u0000\u0080-\u009f]/;
+
+/** A percent-encoded path component as text; bytes that are not UTF-8 text are InvalidURI. */
 function decode(s: string): string {
+  let out: string;
   try {
-    return decodeURIComponent(s);
+    out = decodeURIComponent(s);
   } catch {
     throw new S3Error("InvalidURI");
   }
+  if (UNPARSEABLE.test(out)) throw new S3Error("InvalidURI");
+  return out;
 }
 
 export function resolveAddress(url: string, host: string | null, virtualDomain: string | null): Address {

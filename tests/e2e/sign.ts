@@ -3,6 +3,7 @@
 // AWS's documentation, separately from src/auth, so the tests do not check the code against itself.
 import { createHash, createHmac } from "node:crypto";
 import { request } from "node:http";
+import { connect } from "node:net";
 import { ACCESS_KEY, REGION, SECRET_KEY } from "./harness.ts";
 
 const sha256 = (d: string | Uint8Array) => createHash("sha256").update(d).digest("hex");
@@ -102,4 +103,28 @@ export function rawRequest(port: number, method: string, path: string, headers: 
 
 export function errorCode(xml: string): string | undefined {
   return /<Code>([^<]+)<\/Code>/.exec(xml)?.[1];
+}
+
+/**
+ * Writes `lines` (request line and headers, no trailing blank line) and `body` on a fresh socket,
+ * byte for byte: for requests node:http will not send (a PUT without Content-Length, an empty
+ * Expect, raw non-ASCII header bytes). Reads until the server closes.
+ */
+export function rawSocket(port: number, lines: string[], body: Buffer | string = ""): Promise<RawResponse> {
+  return new Promise((ok, fail) => {
+    const sock = connect(port, "127.0.0.1");
+    const chunks: Buffer[] = [];
+    sock.on("data", (d) => chunks.push(d));
+    sock.on("error", fail);
+    sock.on("end", () => {
+      const text = Buffer.concat(chunks).toString("latin1");
+      const split = text.indexOf("\r\n\r\n");
+      const head = text.slice(0, split).split("\r\n");
+      const headers: Record<string, string> = {};
+      for (const l of head.slice(1)) headers[l.slice(0, l.indexOf(":")).toLowerCase()] = l.slice(l.indexOf(":") + 1).trim();
+      ok({ status: Number(head[0].split(" ")[1]), headers, body: Buffer.from(text.slice(split + 4), "latin1").toString("utf8") });
+    });
+    // latin1: each char of a header line is one byte on the wire.
+    sock.end(Buffer.concat([Buffer.from([...lines, "connection: close", "", ""].join("\r\n"), "latin1"), Buffer.from(body)]));
+  });
 }
