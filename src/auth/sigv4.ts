@@ -254,8 +254,26 @@ export function hmacHex(key: string | Uint8Array, data: string | Uint8Array): st
   return createHmac("sha256", key).update(data).digest("hex");
 }
 
+/**
+ * The canonical request as the bytes the client signed. Everything in it is ASCII except header
+ * values, which both runtimes give as Latin-1 (one char per byte received): so the char codes are
+ * the bytes as sent, and a UTF-8 value (botocore sends `Hello Worldé` as C3 A9) is hashed as
+ * those bytes rather than re-encoded. A char past U+00FF cannot come off the wire; such text
+ * (a unit test's) is hashed as UTF-8.
+ */
+export function wireBytes(text: string): string | Buffer {
+  if (!/[^\x00-\x7f]/.test(text)) return text;
+  return /[^\x00-\xff]/.test(text) ? Buffer.from(text, "utf8") : Buffer.from(text, "latin1");
+}
+
+/** Wire bytes shown as text (in a SignatureDoesNotMatch body), UTF-8 where they are UTF-8. */
+function wireText(text: string): string {
+  const bytes = wireBytes(text);
+  return typeof bytes === "string" ? bytes : bytes.toString("utf8");
+}
+
 export function stringToSign(amzDate: string, scope: string, canonicalRequestText: string): string {
-  return `${ALGORITHM}\n${amzDate}\n${scope}\n${sha256Hex(canonicalRequestText)}`;
+  return `${ALGORITHM}\n${amzDate}\n${scope}\n${sha256Hex(wireBytes(canonicalRequestText))}`;
 }
 
 // Deriving a key costs four HMACs; a handful of active (secret, day) pairs covers real traffic.
@@ -512,7 +530,7 @@ function mismatch(accessKey: string, sts: string, given: string, creq?: string):
     AWSAccessKeyId: accessKey,
     StringToSign: sts,
     SignatureProvided: given,
-    ...(creq !== undefined ? { CanonicalRequest: creq } : {}),
+    ...(creq !== undefined ? { CanonicalRequest: wireText(creq) } : {}),
   });
 }
 

@@ -9,6 +9,7 @@ import type { ObjectInfo } from "../posix/backend.ts";
 import type { ObjectMeta } from "../posix/meta.ts";
 import { contentRange, parseRange } from "../ranges/parse.ts";
 import { requireBucket, requireObject, type Handler, type S3Context } from "../s3/context.ts";
+import { metaValueFromWire, metaValueToWire } from "../s3/meta-value.ts";
 import type { OperationName } from "../s3/operations.ts";
 import { decodeTags, encodeTags, parseTaggingXml, tagSetXml, tagsFromHeader } from "../s3/tags.ts";
 import { asArray, parseXml } from "../xml/index.ts";
@@ -39,7 +40,7 @@ export function storedHeadersFrom(h: Headers): { headers: Record<string, string>
   for (const [name, value] of h) {
     if (!name.startsWith(USER_META_PREFIX)) continue;
     const key = name.slice(USER_META_PREFIX.length);
-    user[key] = value;
+    user[key] = metaValueFromWire(value);
     bytes += Buffer.byteLength(key) + Buffer.byteLength(value);
   }
   if (bytes > MAX_USER_META_BYTES) throw new S3Error("MetadataTooLarge", undefined, { Size: String(bytes), MaxSizeAllowed: String(MAX_USER_META_BYTES) });
@@ -89,7 +90,7 @@ function objectHeaders(info: ObjectInfo): Record<string, string> {
   const meta = info.meta;
   if (meta) {
     Object.assign(headers, meta.headers);
-    for (const [k, v] of Object.entries(meta.user)) headers[USER_META_PREFIX + k] = v;
+    for (const [k, v] of Object.entries(meta.user)) headers[USER_META_PREFIX + k] = metaValueToWire(v);
     const tagCount = decodeTags(meta.tags).length;
     if (tagCount) headers["x-amz-tagging-count"] = String(tagCount);
   }

@@ -8,6 +8,7 @@ import { declaredChecksum } from "../http/request-body.ts";
 import { xmlResponse } from "../http/response.ts";
 import { requireBucket, type Handler, type S3Context } from "../s3/context.ts";
 import type { OperationName } from "../s3/operations.ts";
+import { textToWire } from "../s3/meta-value.ts";
 import { checkPolicy, decodePolicy } from "../s3/post-policy.ts";
 import { encodeTags, parseTaggingXml } from "../s3/tags.ts";
 import { refuseUnsupportedWriteHeaders, STORED_HEADERS, storedHeadersFrom } from "./objects.ts";
@@ -82,7 +83,8 @@ const postObject: Handler = async (ctx) => {
     const digests = new Headers();
     for (const [name, value] of fields) {
       const header = headerOf(name);
-      if (header) h.set(header, value);
+      // Form fields are UTF-8 text; headers carry bytes (and refuse characters past U+00FF).
+      if (header) h.set(header, textToWire(value));
       // Like a PUT's headers, these make the upload fail unless the bytes match.
       if (name === "content-md5" || (name.startsWith("x-amz-checksum-") && name !== "x-amz-checksum-algorithm")) digests.set(name, value);
     }

@@ -3,6 +3,7 @@
 // CreateBucket without Content-Length, unknown Expect values, non-ASCII header bytes.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { GetObjectCommand, HeadBucketCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
+import { createPresignedPost } from "@aws-sdk/s3-presigned-post";
 import { getSignedUrl } from "@aws-sdk/s3-request-presigner";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -137,5 +138,57 @@ describe("request targets that cannot name a key: 400 InvalidURI", () => {
       const head = await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
       expect(head.ContentLength).toBe(Buffer.byteLength(key));
     }
+  });
+});
+
+describe("non-ASCII header values", () => {
+  /** A signed PUT whose x-amz-meta-x carries `value` as UTF-8 bytes on the wire, signed over them. */
+  async function putWithMeta(key: string, value: string) {
+    const body = "meta";
+    const r = sign({ method: "PUT", path: `/${bucket}/${key}`, headers: { host: host(), "content-length": "4", "x-amz-meta-x": value }, payloadHash: "UNSIGNED-PAYLOAD" });
+    // rawSocket writes each char as one byte: give it the UTF-8 bytes of the value.
+    const lines = [`PUT /${bucket}/${key} HTTP/1.1`, ...Object.entries(r.headers).map(([k, v]) => `${k}: ${Buffer.from(v, "utf8").toString("latin1")}`)];
+    return rawSocket(gw.port, lines, body);
+  }
+
+  test("a UTF-8 value is signed over its bytes as sent (botocore's `Hello Worldé`)", async () => {
+    const res = await putWithMeta("meta-utf8", "Hello Worldé");
+    expect(res.status).toBe(200);
+    const head = await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: "meta-utf8" }));
+    // S3 returns non-ASCII metadata RFC 2047-encoded.
+    expect(head.Metadata).toEqual({ x: "=?UTF-8?B?SGVsbG8gV29ybGTDqQ==?=" });
+    expect(Buffer.from("SGVsbG8gV29ybGTDqQ==", "base64").toString("utf8")).toBe("Hello Worldé");
+  });
+
+  test("characters past U+00FF (中文) too", async () => {
+    expect((await putWithMeta("meta-cjk", "中文")).status).toBe(200);
+    const get = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: "meta-cjk" }));
+    expect(get.Metadata).toEqual({ x: "=?UTF-8?B?5Lit5paH?=" });
+    await get.Body?.transformToString();
+  });
+
+  test("a tampered value still fails", async () => {
+    const r = sign({ method: "PUT", path: `/${bucket}/meta-bad`, headers: { host: host(), "content-length": "4", "x-amz-meta-x": "Hello Worldé" }, payloadHash: "UNSIGNED-PAYLOAD" });
+    const lines = [`PUT /${bucket}/meta-bad HTTP/1.1`, ...Object.entries(r.headers).map(([k, v]) => `${k}: ${k === "x-amz-meta-x" ? "Hello Worlde" : v}`)];
+    const res = await rawSocket(gw.port, lines, "meta");
+    expect(res.status).toBe(403);
+    expect(errorCode(res.body)).toBe("SignatureDoesNotMatch");
+  });
+
+  test("an RFC 2047 value is stored decoded and returned encoded; ASCII as it is (SDK)", async () => {
+    await s3.send(new PutObjectCommand({ Bucket: bucket, Key: "meta-2047", Body: "x", Metadata: { enc: "=?UTF-8?Q?caf=C3=A9?=", plain: "ascii only" } }));
+    const head = await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: "meta-2047" }));
+    expect(head.Metadata).toEqual({ enc: "=?UTF-8?B?Y2Fmw6k=?=", plain: "ascii only" });
+  });
+
+  test("a POST form's UTF-8 metadata field is stored as text (was a 500: headers refuse chars past U+00FF)", async () => {
+    const { url, fields } = await createPresignedPost(s3, { Bucket: bucket, Key: "meta-form", Expires: 600, Fields: { "x-amz-meta-x": "中文 é" } });
+    const form = new FormData();
+    for (const [k, v] of Object.entries(fields)) form.append(k, v);
+    form.append("file", new Blob(["form"]), "f.txt");
+    const res = await fetch(url, { method: "POST", body: form });
+    expect(res.status).toBe(204);
+    const head = await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: "meta-form" }));
+    expect(head.Metadata).toEqual({ x: `=?UTF-8?B?${Buffer.from("中文 é").toString("base64")}?=` });
   });
 });

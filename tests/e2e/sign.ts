@@ -114,7 +114,7 @@ export function rawSocket(port: number, lines: string[], body: Buffer | string =
   return new Promise((ok, fail) => {
     const sock = connect(port, "127.0.0.1");
     const chunks: Buffer[] = [];
-    sock.on("data", (d) => chunks.push(d));
+    sock.on("data", (d) => chunks.push(Buffer.from(d)));
     sock.on("error", fail);
     sock.on("end", () => {
       const text = Buffer.concat(chunks).toString("latin1");
@@ -125,6 +125,6 @@ export function rawSocket(port: number, lines: string[], body: Buffer | string =
       ok({ status: Number(head[0].split(" ")[1]), headers, body: Buffer.from(text.slice(split + 4), "latin1").toString("utf8") });
     });
     // latin1: each char of a header line is one byte on the wire.
-    sock.end(Buffer.concat([Buffer.from([...lines, "connection: close", "", ""].join("\r\n"), "latin1"), Buffer.from(body)]));
+    sock.end(Buffer.concat([Buffer.from([...lines, "connection: close", "", ""].join("\r\n"), "latin1"), typeof body === "string" ? Buffer.from(body, "utf8") : body]));
   });
 }
