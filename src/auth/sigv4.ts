@@ -7,6 +7,7 @@
 import { createHash, createHmac, timingSafeEqual } from "node:crypto";
 import { Buffer } from "node:buffer";
 import { S3Error } from "../errors.ts";
+import { verifyV2 } from "./sigv2.ts";
 
 export const ALGORITHM = "AWS4-HMAC-SHA256";
 export const EMPTY_SHA256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
@@ -62,6 +63,10 @@ export interface VerifyOptions {
   lookupSecret(accessKey: string): string | undefined;
   now: Date;
   region: string;
+  /** Accept Signature Version 2 (./sigv2.ts); refused with S3's V4-only answer otherwise. */
+  sigv2?: boolean;
+  /** The bucket when the Host header named it (virtual-hosted style); V2 signs it. */
+  hostBucket?: string | null;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -516,9 +521,13 @@ export function verifyRequest(req: VerifiableRequest, opts: VerifyOptions): Auth
       ArgumentValue: authorization,
     });
   }
-  if (authorization !== null) return verifyHeaderAuth(req, path, query, authorization, opts);
+  const v2 = () => {
+    if (!opts.sigv2) throw new S3Error("InvalidRequest", SIGV2_MESSAGE);
+    return verifyV2(req, { lookupSecret: opts.lookupSecret, now: opts.now, hostBucket: opts.hostBucket ?? null });
+  };
+  if (authorization !== null) return authorization.trimStart().startsWith("AWS ") ? v2() : verifyHeaderAuth(req, path, query, authorization, opts);
   if (hasQueryAuth) return verifyQueryAuth(req, path, query, params, opts);
-  if (hasV2QueryAuth) throw new S3Error("InvalidRequest", SIGV2_MESSAGE);
+  if (hasV2QueryAuth) return v2();
   // Anonymous access is not offered.
   throw new S3Error("AccessDenied");
 }

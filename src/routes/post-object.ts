@@ -1,6 +1,8 @@
 // PostObject: the browser form upload. The request itself is not signed; the form carries a
-// policy (what may be uploaded, until when) and its SigV4 signature. Fields before the file are
-// read into memory (at most 20 KB, S3's limit); the file streams to disk like any PUT body.
+// policy (what may be uploaded, until when) and its signature (SigV4, or V2 from old clients).
+// Fields before the file are read into memory (at most 20 KB, S3's limit); the file streams to
+// disk like any PUT body.
+import { verifyPostPolicyV2 } from "../auth/sigv2.ts";
 import { SIGV2_MESSAGE, verifyPostPolicy } from "../auth/sigv4.ts";
 import { S3Error } from "../errors.ts";
 import { formBoundary, readFormUntilFile } from "../http/form-data.ts";
@@ -25,17 +27,22 @@ function headerOf(field: string): string | null {
   return null;
 }
 
-/** Verifies the policy's SigV4 signature; the form's fields are lower-cased names. */
+/** Verifies the policy's signature (V4, or V2 unless refused); the form's fields are lower-cased names. */
 function authenticate(ctx: S3Context, form: Map<string, string>): void {
   const policy = form.get("policy");
   // Without a policy the upload would be anonymous, and no bucket here takes anonymous writes.
   if (policy === undefined) throw new S3Error("AccessDenied");
-  if (form.has("awsaccesskeyid") && !form.has("x-amz-algorithm")) throw new S3Error("InvalidRequest", SIGV2_MESSAGE);
   const field = (name: string) => {
     const v = form.get(name);
     if (v === undefined) throw new S3Error("InvalidArgument", `Bucket POST must contain a field named '${name}'.`, { ArgumentName: name });
     return v;
   };
+  // Signature Version 2 forms carry AWSAccessKeyId and signature (HMAC-SHA1 of the policy).
+  if (form.has("awsaccesskeyid") && !form.has("x-amz-algorithm")) {
+    if (!ctx.services.config.sigv2) throw new S3Error("InvalidRequest", SIGV2_MESSAGE);
+    verifyPostPolicyV2({ policy, accessKey: field("awsaccesskeyid"), signature: field("signature") }, ctx.services.lookupSecret);
+    return;
+  }
   verifyPostPolicy(
     { policy, algorithm: field("x-amz-algorithm"), credential: field("x-amz-credential"), amzDate: field("x-amz-date"), signature: field("x-amz-signature") },
     { lookupSecret: ctx.services.lookupSecret, region: ctx.services.config.region },

@@ -8,6 +8,8 @@ export interface Address {
   key: string | null;
   /** The query exactly as sent, still percent-encoded. */
   rawQuery: string;
+  /** The bucket came from the Host header (virtual-hosted style). */
+  virtualHosted?: boolean;
 }
 
 // NUL, and the C1 controls (U+0080-U+009F): S3 answers InvalidURI for a key holding one (Ceph's
@@ -36,7 +38,7 @@ export function resolveAddress(url: string, host: string | null, virtualDomain: 
     if (hostname.endsWith(suffix) && hostname.length > suffix.length) {
       const bucket = hostname.slice(0, -suffix.length);
       const key = rawPath.length > 1 ? decode(rawPath.slice(1)) : null;
-      return { bucket, key, rawQuery };
+      return { bucket, key, rawQuery, virtualHosted: true };
     }
   }
   const slash = rawPath.indexOf("/", 1);
