@@ -156,7 +156,16 @@ async function dispatch(request: Request, url: string, services: Services, obs: 
     if (unsigned) admission.enter("unsigned");
     const auth = unsigned
       ? UNSIGNED_AUTH
-      : await verifyRequest({ method: request.method, url, headers }, { lookupSecret: services.lookupSecret, now: new Date(), region: services.config.region });
+      : await verifyRequest(
+          { method: request.method, url, headers },
+          {
+            lookupSecret: services.lookupSecret,
+            now: new Date(),
+            region: services.config.region,
+            sigv2: services.config.sigv2,
+            hostBucket: addr.virtualHosted ? addr.bucket : null,
+          },
+        );
     if (!unsigned) admission.enter("signed");
     outcome.accessKey = auth.accessKey || null;
     // Authenticated callers learn what is wrong with the request shape; others only get AccessDenied.

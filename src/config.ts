@@ -22,6 +22,7 @@ const FLAGS = {
   workers: { env: "FILEGATE_WORKERS", def: String(availableParallelism()), help: "server processes sharing the port" },
   "shutdown-timeout": { env: "FILEGATE_SHUTDOWN_TIMEOUT", def: "30", help: "seconds to let in-flight requests finish on SIGTERM" },
   readonly: { env: "FILEGATE_READONLY", def: "", help: "refuse every write with 403 AccessDenied" },
+  "no-sigv2": { env: "FILEGATE_NO_SIGV2", def: "", help: "refuse Signature Version 2 (accepted by default, for old clients)" },
   "max-requests": { env: "FILEGATE_MAX_REQUESTS", def: "1024", help: "signed requests handled at once; more get 503 SlowDown" },
   "max-unsigned": { env: "FILEGATE_MAX_UNSIGNED", def: "64", help: "requests not yet proven signed (form uploads reading their form, CORS preflights, anonymous) handled at once" },
   "access-log": { env: "FILEGATE_ACCESS_LOG", def: "-", help: "JSON access log: a file path, or - for stdout" },
@@ -31,7 +32,7 @@ const FLAGS = {
 } as const;
 
 type FlagName = keyof typeof FLAGS;
-const BOOLEAN_FLAGS = new Set(["quiet", "readonly"]);
+const BOOLEAN_FLAGS = new Set(["quiet", "readonly", "no-sigv2"]);
 
 const BOOL = z.union([z.literal(""), z.literal("0"), z.literal("1"), z.literal("true"), z.literal("false")]);
 const isTrue = (v: string) => v === "1" || v === "true";
@@ -54,6 +55,7 @@ const schema = z.object({
   workers: z.coerce.number().int().min(1).max(256),
   quiet: BOOL,
   readonly: BOOL,
+  "no-sigv2": BOOL,
   "max-requests": z.coerce.number().int().min(1).max(1_000_000),
   "max-unsigned": z.coerce.number().int().min(1).max(1_000_000),
   "access-log": z.string().min(1),
@@ -77,6 +79,8 @@ export interface Config {
   workers: number;
   quiet: boolean;
   readonly: boolean;
+  /** Accept Signature Version 2 (header, presigned URL, POST policy); off with --no-sigv2. */
+  sigv2: boolean;
   maxRequests: number;
   /** Computed for PutObject and PostObject bodies that declare no checksum (null: none). */
   defaultChecksum: "CRC64NVME" | null;
@@ -195,6 +199,7 @@ export function parseCommand(argv: string[], env: Record<string, string | undefi
       workers: v.workers,
       quiet: isTrue(v.quiet),
       readonly: isTrue(v.readonly),
+      sigv2: !isTrue(v["no-sigv2"]),
       maxRequests: v["max-requests"],
       maxUnsigned: v["max-unsigned"],
       accessLog: v["access-log"],

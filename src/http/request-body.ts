@@ -15,8 +15,11 @@ function declaredLength(ctx: S3Context): number | null {
   // In the streaming modes SigV4 verification has already read and checked x-amz-decoded-content-length.
   const n = ctx.auth.payload.startsWith("streaming") ? ctx.auth.decodedContentLength : contentLength(h.get("content-length"));
   if (n === undefined) {
-    if (!ctx.request.body) return 0;
     if (h.get("transfer-encoding")?.toLowerCase().includes("chunked")) return null;
+    // HTTP/1.1: a request with neither Content-Length nor Transfer-Encoding has no body (RFC 9112
+    // §6.3). Bun then gives no body stream, Node an empty one; both are the empty document a
+    // bodiless CreateBucket sends. Uploads are refused earlier (incomingBody's 411).
+    if (h.get("content-length") === null && h.get("transfer-encoding") === null) return 0;
     throw new S3Error("MissingContentLength");
   }
   // S3's limit for one PUT or one part; refuse before reading anything.

@@ -111,8 +111,9 @@ const listObjectsV2: Handler = async (ctx) => {
   const r = listRequest(ctx);
   const { q, enc } = r;
   const scope = `v2\0${r.prefix}\0${r.delimiter}`;
-  const token = q.get("continuation-token");
-  if (token === "") throw new S3Error("InvalidArgument", "The continuation token provided is incorrect", { ArgumentName: "continuation-token" });
+  // An empty token is no token, as on AWS: SDKs that echo an absent NextContinuationToken as ""
+  // get the first page (and start-after applies), not an error.
+  const token = q.get("continuation-token") || null;
   const startAfter = token !== null ? readToken(ctx.services.tokenKey, scope, token) : (q.get("start-after") ?? undefined);
   const page = await listPage(ctx, r.bucketDir, r.prefix, r.delimiter, startAfter || undefined, r.maxKeys.limit);
   return xmlResponse("ListBucketResult", {

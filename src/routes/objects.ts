@@ -11,6 +11,7 @@ import type { ObjectMeta } from "../posix/meta.ts";
 import { contentRange, parseRange } from "../ranges/parse.ts";
 import { requireBucket, requireObject, type Handler, type S3Context } from "../s3/context.ts";
 import { contentHeaders } from "../s3/content-type.ts";
+import { metaValueFromWire, metaValueToWire } from "../s3/meta-value.ts";
 import type { OperationName } from "../s3/operations.ts";
 import { decodeTags, encodeTags, parseTaggingXml, tagSetXml, tagsFromHeader } from "../s3/tags.ts";
 import { asArray, parseXml } from "../xml/index.ts";
@@ -46,7 +47,7 @@ export function storedHeadersFrom(h: Headers): { headers: Record<string, string>
   for (const [name, value] of h) {
     if (!name.startsWith(USER_META_PREFIX)) continue;
     const key = name.slice(USER_META_PREFIX.length);
-    user[key] = checkHeaderValue(name, value);
+    user[key] = metaValueFromWire(checkHeaderValue(name, value));
     bytes += Buffer.byteLength(key) + Buffer.byteLength(value);
   }
   if (bytes > MAX_USER_META_BYTES) throw new S3Error("MetadataTooLarge", undefined, { Size: String(bytes), MaxSizeAllowed: String(MAX_USER_META_BYTES) });
@@ -96,7 +97,8 @@ function objectHeaders(info: ObjectInfo): Record<string, string> {
   for (const [k, v] of Object.entries(contentHeaders(info.key, info.meta))) if (isHeaderValue(v)) headers[k] = v;
   const meta = info.meta;
   if (meta) {
-    for (const [k, v] of Object.entries(meta.user)) if (isHeaderValue(v) && isHeaderName(k)) headers[USER_META_PREFIX + k] = v;
+    // RFC 2047 encoded-words for anything but printable ASCII, as S3 returns metadata.
+    for (const [k, v] of Object.entries(meta.user)) if (isHeaderName(k)) headers[USER_META_PREFIX + k] = metaValueToWire(v);
     const tagCount = decodeTags(meta.tags).length;
     if (tagCount) headers["x-amz-tagging-count"] = String(tagCount);
   }

@@ -1,6 +1,8 @@
 // PostObject: the browser form upload. The request itself is not signed; the form carries a
-// policy (what may be uploaded, until when) and its SigV4 signature. Fields before the file are
-// read into memory (at most 20 KB, S3's limit); the file streams to disk like any PUT body.
+// policy (what may be uploaded, until when) and its signature (SigV4, or V2 from old clients).
+// Fields before the file are read into memory (at most 20 KB, S3's limit); the file streams to
+// disk like any PUT body.
+import { verifyPostPolicyV2 } from "../auth/sigv2.ts";
 import { SIGV2_MESSAGE, verifyPostPolicy } from "../auth/sigv4.ts";
 import { S3Error } from "../errors.ts";
 import { formBoundary, readFormUntilFile } from "../http/form-data.ts";
@@ -9,6 +11,7 @@ import { declaredChecksum, withDefaultChecksum } from "../http/request-body.ts";
 import { xmlResponse } from "../http/response.ts";
 import { requireBucket, type Handler, type S3Context } from "../s3/context.ts";
 import type { OperationName } from "../s3/operations.ts";
+import { textToWire } from "../s3/meta-value.ts";
 import { checkPolicy, decodePolicy } from "../s3/post-policy.ts";
 import { encodeTags, parseTaggingXml } from "../s3/tags.ts";
 import { refuseUnsupportedWriteHeaders, STORED_HEADERS, storedHeadersFrom } from "./objects.ts";
@@ -31,17 +34,22 @@ function headerOf(field: string): string | null {
   return null;
 }
 
-/** Verifies the policy's SigV4 signature; the form's fields are lower-cased names. */
+/** Verifies the policy's signature (V4, or V2 unless refused); the form's fields are lower-cased names. */
 function authenticate(ctx: S3Context, form: Map<string, string>): void {
   const policy = form.get("policy");
   // Without a policy the upload would be anonymous, and no bucket here takes anonymous writes.
   if (policy === undefined) throw new S3Error("AccessDenied");
-  if (form.has("awsaccesskeyid") && !form.has("x-amz-algorithm")) throw new S3Error("InvalidRequest", SIGV2_MESSAGE);
   const field = (name: string) => {
     const v = form.get(name);
     if (v === undefined) throw new S3Error("InvalidArgument", `Bucket POST must contain a field named '${name}'.`, { ArgumentName: name });
     return v;
   };
+  // Signature Version 2 forms carry AWSAccessKeyId and signature (HMAC-SHA1 of the policy).
+  if (form.has("awsaccesskeyid") && !form.has("x-amz-algorithm")) {
+    if (!ctx.services.config.sigv2) throw new S3Error("InvalidRequest", SIGV2_MESSAGE);
+    verifyPostPolicyV2({ policy, accessKey: field("awsaccesskeyid"), signature: field("signature") }, ctx.services.lookupSecret);
+    return;
+  }
   verifyPostPolicy(
     { policy, algorithm: field("x-amz-algorithm"), credential: field("x-amz-credential"), amzDate: field("x-amz-date"), signature: field("x-amz-signature") },
     { lookupSecret: ctx.services.lookupSecret, region: ctx.services.config.region },
@@ -91,9 +99,10 @@ const postObject: Handler = async (ctx) => {
     const digests = new Headers();
     for (const [name, value] of fields) {
       const header = headerOf(name);
-      // Form fields, unlike request headers, may hold CR, LF or any character: they would split
+      // Form fields are UTF-8 text; headers carry bytes (refusing characters past U+00FF), and form
+      // fields, unlike request headers, may hold CR, LF or any control character: they would split
       // or break the headers a GET sends back.
-      if (header) h.set(checkHeaderName(header), checkHeaderValue(name, value));
+      if (header) h.set(checkHeaderName(header), checkHeaderValue(name, textToWire(value)));
       // Like a PUT's headers, these make the upload fail unless the bytes match.
       if (name === "content-md5" || (name.startsWith("x-amz-checksum-") && name !== "x-amz-checksum-algorithm")) digests.set(checkHeaderName(name), checkHeaderValue(name, value));
     }

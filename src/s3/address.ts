@@ -8,14 +8,25 @@ export interface Address {
   key: string | null;
   /** The query exactly as sent, still percent-encoded. */
   rawQuery: string;
+  /** The bucket came from the Host header (virtual-hosted style). */
+  virtualHosted?: boolean;
 }
 
+// NUL, and the C1 controls (U+0080-U+009F): S3 answers InvalidURI for a key holding one (Ceph's
+// s3-tests, run against AWS: GET of key '\xae\x8a-' is 400 "Couldn't parse the specified URI.").
+// C0 controls other than NUL are valid keys on S3 ("characters that might require special handling").
+const UNPARSEABLE = /[\u0000\u0080-\u009f]/;
+
+/** A percent-encoded path component as text; bytes that are not UTF-8 text are InvalidURI. */
 function decode(s: string): string {
+  let out: string;
   try {
-    return decodeURIComponent(s);
+    out = decodeURIComponent(s);
   } catch {
     throw new S3Error("InvalidURI");
   }
+  if (UNPARSEABLE.test(out)) throw new S3Error("InvalidURI");
+  return out;
 }
 
 export function resolveAddress(url: string, host: string | null, virtualDomain: string | null): Address {
@@ -27,7 +38,7 @@ export function resolveAddress(url: string, host: string | null, virtualDomain: 
     if (hostname.endsWith(suffix) && hostname.length > suffix.length) {
       const bucket = hostname.slice(0, -suffix.length);
       const key = rawPath.length > 1 ? decode(rawPath.slice(1)) : null;
-      return { bucket, key, rawQuery };
+      return { bucket, key, rawQuery, virtualHosted: true };
     }
   }
   const slash = rawPath.indexOf("/", 1);

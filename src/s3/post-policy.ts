@@ -67,9 +67,9 @@ export function decodePolicy(base64: string): PostPolicy {
   return { expiration: when, conditions: out };
 }
 
-/** Form fields that are never named in a policy. */
+/** Form fields that are never named in a policy (V4's x-amz-signature; V2's AWSAccessKeyId and signature). */
 function exempt(name: string): boolean {
-  return name === "file" || name === "policy" || name === "x-amz-signature" || name.startsWith("x-ignore-");
+  return name === "file" || name === "policy" || name === "x-amz-signature" || name === "awsaccesskeyid" || name === "signature" || name.startsWith("x-ignore-");
 }
 
 function meets(c: Extract<PolicyCondition, { field: string }>, got: string): boolean {

@@ -70,6 +70,10 @@ export function serveNode(fetch: FetchHandler, opts: ServeOptions): Promise<Runn
     server.headersTimeout = 60_000;
     // A connection with no traffic either way for 120 s is closed, as Bun's idleTimeout does.
     server.timeout = 120_000;
+    // Node answers an Expect other than 100-continue (`Expect: 200`, an empty `Expect:`) with its
+    // own bare 417 unless someone listens here; S3 ignores an expectation it does not know, and so
+    // does Bun, so hand the request to the app as if the header were absent.
+    server.on("checkExpectation", (req, res) => server.emit("request", req, res));
     server.on("error", reject);
   });
 }

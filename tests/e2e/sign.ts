@@ -3,6 +3,7 @@
 // AWS's documentation, separately from src/auth, so the tests do not check the code against itself.
 import { createHash, createHmac } from "node:crypto";
 import { request } from "node:http";
+import { connect } from "node:net";
 import { ACCESS_KEY, REGION, SECRET_KEY } from "./harness.ts";
 
 const sha256 = (d: string | Uint8Array) => createHash("sha256").update(d).digest("hex");
@@ -102,4 +103,66 @@ export function rawRequest(port: number, method: string, path: string, headers: 
 
 export function errorCode(xml: string): string | undefined {
   return /<Code>([^<]+)<\/Code>/.exec(xml)?.[1];
+}
+
+/**
+ * Writes `lines` (request line and headers, no trailing blank line) and `body` on a fresh socket,
+ * byte for byte: for requests node:http will not send (a PUT without Content-Length, an empty
+ * Expect, raw non-ASCII header bytes). Reads until the server closes.
+ */
+export function rawSocket(port: number, lines: string[], body: Buffer | string = ""): Promise<RawResponse> {
+  return new Promise((ok, fail) => {
+    const sock = connect(port, "127.0.0.1");
+    const chunks: Buffer[] = [];
+    sock.on("data", (d) => chunks.push(Buffer.from(d)));
+    sock.on("error", fail);
+    sock.on("end", () => {
+      const text = Buffer.concat(chunks).toString("latin1");
+      const split = text.indexOf("\r\n\r\n");
+      const head = text.slice(0, split).split("\r\n");
+      const headers: Record<string, string> = {};
+      for (const l of head.slice(1)) headers[l.slice(0, l.indexOf(":")).toLowerCase()] = l.slice(l.indexOf(":") + 1).trim();
+      ok({ status: Number(head[0].split(" ")[1]), headers, body: Buffer.from(text.slice(split + 4), "latin1").toString("utf8") });
+    });
+    // latin1: each char of a header line is one byte on the wire.
+    sock.end(Buffer.concat([Buffer.from([...lines, "connection: close", "", ""].join("\r\n"), "latin1"), typeof body === "string" ? Buffer.from(body, "utf8") : body]));
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Signature Version 2, written from AWS's "Signing and authenticating REST requests (AWS signature
+// version 2)" separately from src/auth/sigv2.ts.
+
+const V2_SUBRESOURCES = ["acl", "delete", "partNumber", "tagging", "uploadId", "uploads", "versionId", "versioning", "location", "response-content-type", "response-content-disposition"];
+
+/** StringToSign for a path-style request: `target` is the path and query as sent. */
+export function v2StringToSign(method: string, target: string, headers: Record<string, string>, dateOrExpires: string): string {
+  const [path, query = ""] = target.split("?");
+  const lower = Object.fromEntries(Object.entries(headers).map(([k, v]) => [k.toLowerCase(), v]));
+  const amz = Object.keys(lower).filter((k) => k.startsWith("x-amz-")).sort().map((k) => `${k}:${lower[k].trim()}\n`).join("");
+  const subs = query
+    .split("&")
+    .filter((p) => V2_SUBRESOURCES.includes(decodeURIComponent(p.split("=")[0])))
+    .map((p) => (p.includes("=") ? `${p.split("=")[0]}=${decodeURIComponent(p.slice(p.indexOf("=") + 1))}` : p))
+    .sort((a, b) => (a.split("=")[0] < b.split("=")[0] ? -1 : 1));
+  const resource = path + (subs.length ? "?" + subs.join("&") : "");
+  return [method, lower["content-md5"] ?? "", lower["content-type"] ?? "", dateOrExpires, amz + resource].join("\n");
+}
+
+export const v2Signature = (sts: string, secret = SECRET_KEY) => createHmac("sha1", secret).update(sts, "utf8").digest("base64");
+
+/** Headers with a Date (or, with `amzDate`, an x-amz-date) and `Authorization: AWS AKID:sig`. */
+export function signV2(method: string, target: string, headers: Record<string, string>, opts: { amzDate?: boolean; date?: Date; secret?: string } = {}): Record<string, string> {
+  const when = (opts.date ?? new Date()).toUTCString();
+  const h = { ...headers, ...(opts.amzDate ? { "x-amz-date": when } : { date: when }) };
+  const sts = v2StringToSign(method, target, h, opts.amzDate ? "" : when);
+  return { ...h, authorization: `AWS ${ACCESS_KEY}:${v2Signature(sts, opts.secret)}` };
+}
+
+/** A V2 presigned URL (query-string authentication) for a path-style target. */
+export function presignV2(endpoint: string, method: string, target: string, expiresAt: Date): string {
+  const expires = String(Math.floor(expiresAt.getTime() / 1000));
+  const sig = v2Signature(v2StringToSign(method, target, {}, expires));
+  const sep = target.includes("?") ? "&" : "?";
+  return `${endpoint}${target}${sep}AWSAccessKeyId=${ACCESS_KEY}&Expires=${expires}&Signature=${encodeURIComponent(sig)}`;
 }

@@ -250,11 +250,15 @@ describe("AWS presigned URL example", () => {
     expect(codeOf(() => verifyRequest({ method: "GET", url: bad, headers: headersOf({ host: HOST }) }, opts()))).toBe("SignatureDoesNotMatch");
   });
 
-  test("expiry over a week is refused", () => {
-    const long = url.replace("X-Amz-Expires=86400", "X-Amz-Expires=604801");
-    const e = errOf(() => verifyRequest({ method: "GET", url: long, headers: headersOf({ host: HOST }) }, opts()));
-    expect(e.code).toBe("AuthorizationQueryParametersError");
-    expect(e.message).toBe("X-Amz-Expires must be less than a week (in seconds) that is; 604800");
+  test("expiry over a week, negative or zero: AccessDenied (403)", () => {
+    const withExpires = (v: string) => url.replace("X-Amz-Expires=86400", `X-Amz-Expires=${v}`);
+    const long = errOf(() => verifyRequest({ method: "GET", url: withExpires("604801"), headers: headersOf({ host: HOST }) }, opts()));
+    expect([long.code, long.status]).toEqual(["AccessDenied", 403]);
+    expect(long.message).toBe("X-Amz-Expires must be less than a week (in seconds); that is, the given X-Amz-Expires must be less than 604800 seconds");
+    const negative = errOf(() => verifyRequest({ method: "GET", url: withExpires("-1"), headers: headersOf({ host: HOST }) }, opts()));
+    expect([negative.code, negative.message]).toEqual(["AccessDenied", "X-Amz-Expires must be non-negative"]);
+    const zero = errOf(() => verifyRequest({ method: "GET", url: withExpires("0"), headers: headersOf({ host: HOST }) }, opts()));
+    expect([zero.code, zero.message]).toEqual(["AccessDenied", "Request has expired"]);
   });
 
   test("missing parameters", () => {
