@@ -110,7 +110,7 @@ export async function handleS3(request: Request, services: Services, obs: Observ
       // Only browsers send Origin; everyone else pays one header lookup.
       const origin = request.headers.get("origin");
       if (origin !== null && outcome.bucket !== null && outcome.op !== "OptionsObject") {
-        const cors = corsHeadersFor(services.backend, outcome.bucket, origin, request.method);
+        const cors = corsHeadersFor(services.store, outcome.bucket, origin, request.method);
         if (cors) for (const [k, v] of Object.entries(cors)) response.headers.set(k, v);
       }
     }

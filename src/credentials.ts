@@ -3,7 +3,7 @@
 import { mkdirSync, openSync, readFileSync, writeSync, closeSync, fsyncSync } from "node:fs";
 import { join } from "node:path";
 import { createHash, randomBytes } from "node:crypto";
-import { GATEWAY_DIR } from "./posix/layout.ts";
+import { GATEWAY_DIR } from "./storage/posix/layout.ts";
 
 export interface Credentials {
   accessKey: string;

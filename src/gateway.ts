@@ -11,11 +11,11 @@ import { defaultOwnerId, loadCredentials, type Credentials } from "./credentials
 import { AccessLog } from "./ops/access-log.ts";
 import { Metrics, type MetricsSnapshot } from "./ops/metrics.ts";
 import { countOpenUploads } from "./ops/uploads-gauge.ts";
-import { PosixBackend } from "./posix/backend.ts";
-import { GATEWAY_DIR, bucketSidecarDir } from "./posix/layout.ts";
+import { PosixBackend } from "./storage/posix/backend.ts";
+import { GATEWAY_DIR, bucketSidecarDir } from "./storage/posix/layout.ts";
 import { writeProblem } from "./ops/ready.ts";
-import { SidecarMetaStore, XattrMetaStore, probeXattr, type MetaStore } from "./posix/meta.ts";
-import { MultipartStore } from "./posix/multipart.ts";
+import { SidecarMetaStore, XattrMetaStore, probeXattr, type MetaStore } from "./storage/posix/meta.ts";
+import { MultipartStore } from "./storage/posix/multipart.ts";
 import type { Services } from "./s3/context.ts";
 import { startSweeper } from "./ops/sweeper.ts";
 
@@ -86,17 +86,19 @@ export function buildGateway(config: Config, opts: { log: Logger; accessLog: boo
     throw new SetupError(`cannot load or create credentials under ${config.root}: ${(e as Error).message}${hint}`);
   }
   const meta = chooseMetaStore(config, !readOnlyFs);
+  // The one place that names the POSIX store; everything above it sees src/storage/types.ts.
   const backend = new PosixBackend(config.root, meta, config.fsync);
+  const uploads = new MultipartStore(backend);
   const services: Services = {
     config,
-    backend,
-    multipart: new MultipartStore(backend),
+    store: backend,
+    uploads,
     owner: { id: config.ownerId || defaultOwnerId(credentials.accessKey), displayName: config.ownerName },
     lookupSecret: (ak) => (ak === credentials.accessKey ? credentials.secretKey : undefined),
     tokenKey: createHash("sha256").update("filegate-list-token\0" + credentials.secretKey).digest(),
     log: opts.log,
   };
-  const stopSweeper = config.readonly || readOnlyFs ? () => {} : startSweeper(config.root, backend, services.multipart, opts.log);
+  const stopSweeper = config.readonly || readOnlyFs ? () => {} : startSweeper(config.root, backend, uploads, opts.log);
   const metrics = new Metrics();
   const accessLog = opts.accessLog ? new AccessLog(config.accessLog) : null;
   const app = createApp(services, {

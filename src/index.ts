@@ -77,7 +77,7 @@ export async function startFilegate(options: FilegateOptions = {}): Promise<Runn
     const gw = buildGateway(config, { log, accessLog: options.accessLog !== undefined });
     for (const bucket of options.buckets ?? []) {
       try {
-        gw.services.backend.createBucket(bucket);
+        gw.services.store.createBucket(bucket);
       } catch (e) {
         if ((e as { code?: string }).code !== "BucketAlreadyOwnedByYou") throw e;
       }

@@ -2,7 +2,7 @@
 // If-Unmodified-Since only without If-Match; If-None-Match, then If-Modified-Since only without
 // If-None-Match. Dates compare in whole seconds, the resolution of Last-Modified.
 import { S3Error } from "../errors.ts";
-import { etagMatches } from "../posix/backend.ts";
+import type { WriteConditions } from "../storage/types.ts";
 
 export interface ConditionHeaders {
   ifMatch: string | null;
@@ -45,3 +45,33 @@ export function readConditions(h: Headers, prefix = ""): ConditionHeaders {
   };
 }
 
+
+/** Whether an If-Match / If-None-Match value (a list of ETags, weak or strong, or `*`) names `etag`. */
+export function etagMatches(condition: string, etag: string): boolean {
+  const bare = etag.replace(/^"|"$/g, "");
+  return condition
+    .split(",")
+    .map((s) => s.trim().replace(/^W\//, "").replace(/^"|"$/g, ""))
+    .some((c) => c === "*" || c === bare);
+}
+
+/**
+ * A write's If-Match and If-None-Match (an ETag list or `*`), for the store to check against the
+ * object at the key atomically with its commit: If-Match on nothing is NoSuchKey, as S3 answers;
+ * a matching If-None-Match is 412.
+ */
+export function writeConditions(key: string, ifMatch: string | undefined, ifNoneMatch: string | undefined): WriteConditions {
+  if (ifMatch === undefined && ifNoneMatch === undefined) return {};
+  return {
+    exclusive: ifNoneMatch === "*",
+    check: (current) => {
+      if (ifMatch !== undefined) {
+        if (!current) throw new S3Error("NoSuchKey", undefined, { Key: key });
+        if (!etagMatches(ifMatch, current.etag)) throw new S3Error("PreconditionFailed", undefined, { Condition: "If-Match" });
+      }
+      if (ifNoneMatch !== undefined && current && etagMatches(ifNoneMatch, current.etag)) {
+        throw new S3Error("PreconditionFailed", undefined, { Condition: "If-None-Match" });
+      }
+    },
+  };
+}

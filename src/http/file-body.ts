@@ -8,7 +8,7 @@
 import { createReadStream, readSync } from "node:fs";
 import { Readable } from "node:stream";
 import { isBun } from "../runtime.ts";
-import { fdPath } from "../posix/kernel.ts";
+import { fdPath } from "../storage/posix/kernel.ts";
 
 const SMALL_BODY = 128 * 1024;
 /** Under this Bun never uses sendfile anyway (docs/RUNTIME.md). */

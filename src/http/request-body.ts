@@ -4,9 +4,11 @@
 import { createChunkedDecoder } from "../auth/chunked.ts";
 import { CHECKSUM_ALGORITHMS, checksumHeader, createHasher, isDigest, parseChecksumAlgorithm, type ChecksumAlgorithm } from "../checksums/index.ts";
 import { S3Error } from "../errors.ts";
-import { checkDeclared, readChunk, type IncomingBody } from "../posix/incoming.ts";
+import { readChunk } from "../storage/posix/incoming.ts";
+import { verifiable } from "./payload.ts";
 import { XML_LIMITS } from "../xml/parse.ts";
 import type { S3Context } from "../s3/context.ts";
+import type { IncomingBody } from "../storage/types.ts";
 
 const MAX_SINGLE_UPLOAD = 5 * 1024 ** 3;
 
@@ -111,13 +113,13 @@ function verifiedBody(ctx: S3Context, headerDescribesBody: boolean): IncomingBod
     stream = stream.pipeThrough(decoder.stream);
     trailers = decoder.trailers;
   }
-  return {
+  return verifiable({
     stream,
     length: declaredLength(ctx),
     sha256: auth.payload === "signed" ? (auth.expectedSha256 ?? null) : null,
     contentMd5: ctx.headers.get("content-md5"),
     checksum: requestedChecksum(ctx, trailers, headerDescribesBody),
-  };
+  });
 }
 
 /** Operations S3 marks "Content-MD5 required" (DeleteObjects, PutBucketCors) take any digest. */
@@ -195,7 +197,7 @@ export async function readSmallBody(ctx: S3Context, limit: number, headerDescrib
       }
     }
     const buf = whole ? whole.subarray(0, size) : Buffer.concat(chunks);
-    await checkDeclared(body, { size, md5: md5?.digest(), sha256: sha?.digest(), checksum: ck?.digest() });
+    await body.verify({ size, md5: md5?.digest(), sha256: sha?.digest(), checksum: ck?.digest() });
     return buf.toString("utf8");
   } finally {
     bufferedDocuments -= held;

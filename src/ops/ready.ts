@@ -2,7 +2,7 @@
 // or read-only filesystem makes a writing gateway unready).
 import { readdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { GATEWAY_DIR } from "../posix/layout.ts";
+import { GATEWAY_DIR } from "../storage/posix/layout.ts";
 
 /** null when a file can be created and removed in ROOT/.filegate, else the errno code that stopped it. */
 export function writeProblem(root: string): string | null {

@@ -1,9 +1,9 @@
 // Clears what crashed processes left behind, at start-up and then periodically, in every process
 // (each sweep touches only what no live process holds, so several sweepers do no harm): temp files
 // of dead processes, multipart Completes whose owner died, expired completion records.
-import type { PosixBackend } from "../posix/backend.ts";
-import { TEMP_MIN_AGE_MS, sweepTempFiles } from "../posix/incoming.ts";
-import type { MultipartStore } from "../posix/multipart.ts";
+import type { PosixBackend } from "../storage/posix/backend.ts";
+import { TEMP_MIN_AGE_MS, sweepTempFiles } from "../storage/posix/incoming.ts";
+import type { MultipartStore } from "../storage/posix/multipart.ts";
 
 export const SWEEP_EVERY_MS = 10 * 60_000;
 

@@ -24,7 +24,7 @@ const getObjectAttributes: Handler = (ctx) => {
   const versionId = ctx.query.get("versionId");
   if (versionId !== null && versionId !== "null") throw new S3Error("NoSuchVersion");
 
-  const info = ctx.services.backend.headObject(bucket, key);
+  const info = ctx.services.store.headObject(bucket, key);
   // Conditions apply as on HEAD, except that "not modified" is not an answer for attributes.
   const cond = evaluateConditions({ ...readConditions(h), ifNoneMatch: null, ifModifiedSince: null }, info.etag, info.lastModified);
   if (cond !== "ok") throw new S3Error("PreconditionFailed");

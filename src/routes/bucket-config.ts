@@ -5,45 +5,45 @@
 import { S3Error, type S3ErrorCode } from "../errors.ts";
 import { readSmallBody } from "../http/request-body.ts";
 import { xmlResponse } from "../http/response.ts";
-import { requireBucketDir, type Handler } from "../s3/context.ts";
+import { requireExistingBucket, type Handler } from "../s3/context.ts";
 import type { OperationName } from "../s3/operations.ts";
 import { decodeTags, encodeTags, parseTaggingXml, tagSetXml } from "../s3/tags.ts";
 
 const notConfigured =
   (code: S3ErrorCode): Handler =>
   (ctx) => {
-    requireBucketDir(ctx);
+    requireExistingBucket(ctx);
     throw new S3Error(code, undefined, { BucketName: ctx.bucket! });
   };
 
 const emptyDocument =
   (root: string, body: Record<string, unknown> = {}): Handler =>
   (ctx) => {
-    requireBucketDir(ctx);
+    requireExistingBucket(ctx);
     return xmlResponse(root, body);
   };
 
 const getBucketTagging: Handler = (ctx) => {
-  const tags = decodeTags(ctx.services.backend.bucketSetting(requireBucketDir(ctx), "bucket-tags"));
+  const tags = decodeTags(ctx.services.store.bucketSetting(requireExistingBucket(ctx), "bucket-tags"));
   if (tags.length === 0) throw new S3Error("NoSuchTagSet", undefined, { BucketName: ctx.bucket! });
   return xmlResponse("Tagging", tagSetXml(tags));
 };
 
 const putBucketTagging: Handler = async (ctx) => {
-  const dir = requireBucketDir(ctx);
+  const dir = requireExistingBucket(ctx);
   const tags = parseTaggingXml(await readSmallBody(ctx, 64 * 1024));
-  ctx.services.backend.setBucketSetting(dir, "bucket-tags", tags.length ? encodeTags(tags) : undefined);
+  ctx.services.store.setBucketSetting(dir, "bucket-tags", tags.length ? encodeTags(tags) : undefined);
   return new Response(null, { status: 204 });
 };
 
 const deleteBucketTagging: Handler = (ctx) => {
-  ctx.services.backend.setBucketSetting(requireBucketDir(ctx), "bucket-tags", undefined);
+  ctx.services.store.setBucketSetting(requireExistingBucket(ctx), "bucket-tags", undefined);
   return new Response(null, { status: 204 });
 };
 
 /** Deleting a configuration the bucket does not have succeeds, as on AWS. */
 const nothingToDelete: Handler = (ctx) => {
-  requireBucketDir(ctx);
+  requireExistingBucket(ctx);
   return new Response(null, { status: 204 });
 };
 

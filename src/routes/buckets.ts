@@ -3,7 +3,7 @@
 import { S3Error } from "../errors.ts";
 import { readSmallBody } from "../http/request-body.ts";
 import { s3Time, xmlResponse } from "../http/response.ts";
-import { requireBucket, type Handler, requireBucketDir } from "../s3/context.ts";
+import { requireBucket, type Handler, requireExistingBucket } from "../s3/context.ts";
 import type { OperationName } from "../s3/operations.ts";
 import { parseXml } from "../xml/index.ts";
 import { aclResponse, acceptOwnerOnlyAcl, checkAclHeaders, ownerXml } from "./acl.ts";
@@ -30,7 +30,7 @@ const listBuckets: Handler = (ctx) => {
   // Every bucket here is in the gateway's one region.
   const bucketRegion = q.get("bucket-region");
   const inRegion = bucketRegion === null || bucketRegion === "" || bucketRegion === ctx.services.config.region;
-  const all = inRegion ? ctx.services.backend.listBuckets().filter((b) => b.name.startsWith(prefix) && b.name > after) : [];
+  const all = inRegion ? ctx.services.store.listBuckets().filter((b) => b.name.startsWith(prefix) && b.name > after) : [];
   const page = all.slice(0, max);
   const truncated = all.length > page.length;
   const region = ctx.services.config.region;
@@ -70,7 +70,7 @@ const createBucket: Handler = async (ctx) => {
     }
   }
   try {
-    ctx.services.backend.createBucket(bucket);
+    ctx.services.store.createBucket(bucket);
   } catch (e) {
     // AWS's us-east-1 answers 200 to creating a bucket its owner already has; other regions say
     // BucketAlreadyOwnedByYou.
@@ -80,41 +80,41 @@ const createBucket: Handler = async (ctx) => {
 };
 
 const headBucket: Handler = (ctx) => {
-  requireBucketDir(ctx);
+  requireExistingBucket(ctx);
   return new Response(null, { status: 200, headers: { "x-amz-bucket-region": ctx.services.config.region, "x-amz-access-point-alias": "false" } });
 };
 
 const deleteBucket: Handler = (ctx) => {
-  ctx.services.backend.deleteBucket(requireBucket(ctx));
+  ctx.services.store.deleteBucket(requireBucket(ctx));
   return new Response(null, { status: 204 });
 };
 
 const getBucketLocation: Handler = (ctx) => {
-  requireBucketDir(ctx);
+  requireExistingBucket(ctx);
   const region = ctx.services.config.region;
   // S3 reports us-east-1 as an empty constraint.
   return xmlResponse("LocationConstraint", region === "us-east-1" ? {} : { "#text": region });
 };
 
 const getBucketAcl: Handler = (ctx) => {
-  requireBucketDir(ctx);
+  requireExistingBucket(ctx);
   return aclResponse(ctx.services.owner);
 };
 
 const putBucketAcl: Handler = async (ctx) => {
-  requireBucketDir(ctx);
+  requireExistingBucket(ctx);
   await acceptOwnerOnlyAcl(ctx, BUCKET_CANNED_ACLS);
   return new Response(null, { status: 200 });
 };
 
 const getBucketVersioning: Handler = (ctx) => {
-  requireBucketDir(ctx);
+  requireExistingBucket(ctx);
   // A bucket that has never had versioning enabled has an empty configuration.
   return xmlResponse("VersioningConfiguration", {});
 };
 
 const getBucketOwnershipControls: Handler = (ctx) => {
-  requireBucketDir(ctx);
+  requireExistingBucket(ctx);
   return xmlResponse("OwnershipControls", { Rule: { ObjectOwnership: "BucketOwnerEnforced" } });
 };
 

@@ -1,15 +1,15 @@
 // CopyObject: the data moves inside the kernel (reflink or copy_file_range via copyFile); only
 // metadata goes through JavaScript.
 import { S3Error } from "../errors.ts";
-import { evaluateConditions, readConditions } from "../http/conditions.ts";
+import { evaluateConditions, readConditions, writeConditions } from "../http/conditions.ts";
 import { s3Time, xmlResponse } from "../http/response.ts";
-import type { ObjectInfo, OpenObject } from "../posix/backend.ts";
 import { contentHeaders } from "../s3/content-type.ts";
 import { requireObject, type Handler, type S3Context } from "../s3/context.ts";
 import type { OperationName } from "../s3/operations.ts";
 import { tagsFromHeader } from "../s3/tags.ts";
 import { checksumField, checksumHeader } from "../checksums/index.ts";
 import { refuseUnsupportedWriteHeaders, storedHeadersFrom } from "./objects.ts";
+import type { ObjectInfo, OpenObject } from "../storage/types.ts";
 
 export interface CopySource {
   bucket: string;
@@ -58,7 +58,7 @@ export const copyObject: Handler = async (ctx: S3Context) => {
   const h = ctx.headers;
   refuseUnsupportedWriteHeaders(h);
   const src = parseCopySource(h.get("x-amz-copy-source"));
-  const backend = ctx.services.backend;
+  const backend = ctx.services.store;
   // The source is opened once: conditions, metadata and the copied bytes are of one version.
   const srcInfo = backend.openObject(src.bucket, src.key);
   try {
@@ -70,7 +70,7 @@ export const copyObject: Handler = async (ctx: S3Context) => {
 
 async function copyOpened(ctx: S3Context, dst: { bucket: string; key: string }, src: CopySource, srcInfo: OpenObject): Promise<Response> {
   const h = ctx.headers;
-  const backend = ctx.services.backend;
+  const backend = ctx.services.store;
   checkCopySourceConditions(h, srcInfo);
   const metaDirective = directive(h, "x-amz-metadata-directive");
   const tagDirective = directive(h, "x-amz-tagging-directive");
@@ -85,8 +85,7 @@ async function copyOpened(ctx: S3Context, dst: { bucket: string; key: string }, 
   const info = await backend.copyObject(srcInfo, dst.bucket, dst.key, {
     ...stored,
     tags,
-    ifNoneMatch: h.get("if-none-match")?.trim(),
-    ifMatch: h.get("if-match") ?? undefined,
+    ...writeConditions(dst.key, h.get("if-match") ?? undefined, h.get("if-none-match")?.trim()),
   });
   const ck = info.meta?.checksum;
   const checksum = ck ? { [checksumField(ck.algorithm)]: ck.value, ChecksumType: ck.type } : {};

@@ -4,16 +4,15 @@
 import { S3Error } from "../errors.ts";
 import { readSmallBody, requireBodyDigest } from "../http/request-body.ts";
 import { xmlResponse } from "../http/response.ts";
-import type { PosixBackend } from "../posix/backend.ts";
-import { bucketPath } from "../posix/names.ts";
+import type { ObjectStore } from "../storage/types.ts";
 import { CORS_METHODS, corsResponseHeaders, corsXml, matchCors, parseCorsXml, requestedHeaders, type CorsRule } from "../s3/cors.ts";
-import { requireBucketDir, type Handler } from "../s3/context.ts";
+import { requireExistingBucket, type Handler } from "../s3/context.ts";
 import type { OperationName } from "../s3/operations.ts";
 
 const SETTING = "bucket-cors.json";
 
-function storedRules(backend: PosixBackend, bucketDir: string): CorsRule[] | undefined {
-  const text = backend.bucketSetting(bucketDir, SETTING);
+function storedRules(store: ObjectStore, bucket: string): CorsRule[] | undefined {
+  const text = store.bucketSetting(bucket, SETTING);
   if (text === undefined) return undefined;
   try {
     return JSON.parse(text) as CorsRule[];
@@ -23,21 +22,21 @@ function storedRules(backend: PosixBackend, bucketDir: string): CorsRule[] | und
 }
 
 const putBucketCors: Handler = async (ctx) => {
-  const dir = requireBucketDir(ctx);
+  const bucket = requireExistingBucket(ctx);
   requireBodyDigest(ctx.headers);
   const rules = parseCorsXml(await readSmallBody(ctx, 64 * 1024));
-  ctx.services.backend.setBucketSetting(dir, SETTING, JSON.stringify(rules));
+  ctx.services.store.setBucketSetting(bucket, SETTING, JSON.stringify(rules));
   return new Response(null, { status: 200 });
 };
 
 const getBucketCors: Handler = (ctx) => {
-  const rules = storedRules(ctx.services.backend, requireBucketDir(ctx));
+  const rules = storedRules(ctx.services.store, requireExistingBucket(ctx));
   if (!rules) throw new S3Error("NoSuchCORSConfiguration", undefined, { BucketName: ctx.bucket! });
   return xmlResponse("CORSConfiguration", corsXml(rules));
 };
 
 const deleteBucketCors: Handler = (ctx) => {
-  ctx.services.backend.setBucketSetting(requireBucketDir(ctx), SETTING, undefined);
+  ctx.services.store.setBucketSetting(requireExistingBucket(ctx), SETTING, undefined);
   return new Response(null, { status: 204 });
 };
 
@@ -49,7 +48,7 @@ const preflight: Handler = (ctx) => {
   if (!origin) throw new S3Error("BadRequest", "Insufficient information. Origin request header needed.");
   const method = ctx.headers.get("access-control-request-method");
   if (!method || !CORS_METHODS.has(method)) throw new S3Error("BadRequest", `Invalid Access-Control-Request-Method: ${method}`);
-  const rules = storedRules(ctx.services.backend, requireBucketDir(ctx));
+  const rules = storedRules(ctx.services.store, requireExistingBucket(ctx));
   const refused = (message: string) => new S3Error("AccessForbidden", message, { Method: method, ResourceType: ctx.key ? "OBJECT" : "BUCKET" });
   if (!rules) throw refused("CORSResponse: CORS is not enabled for this bucket.");
   const wanted = requestedHeaders(ctx.headers.get("access-control-request-headers"));
@@ -63,11 +62,11 @@ const preflight: Handler = (ctx) => {
  * The CORS headers for the answer to a request from a browser page at `origin`, when the bucket
  * allows it; null otherwise. Never throws: a missing bucket or unreadable rules just mean none.
  */
-export function corsHeadersFor(backend: PosixBackend, bucket: string, origin: string, method: string): Record<string, string> | null {
+export function corsHeadersFor(store: ObjectStore, bucket: string, origin: string, method: string): Record<string, string> | null {
   let rules: CorsRule[] | undefined;
   try {
     // No stat of the bucket: a missing bucket simply has no rules file to read.
-    rules = storedRules(backend, bucketPath(backend.root, bucket));
+    rules = storedRules(store, bucket);
   } catch {
     return null;
   }

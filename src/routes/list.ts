@@ -3,9 +3,8 @@
 import { S3Error } from "../errors.ts";
 import { keyEncoder } from "../s3/encoding-type.ts";
 import { s3Time, xmlResponse } from "../http/response.ts";
-import type { ListedFields } from "../posix/listed-cache.ts";
-import type { WalkEntry } from "../posix/walk.ts";
-import { requireBucketDir, type Handler, type S3Context } from "../s3/context.ts";
+import type { ListEntry } from "../storage/types.ts";
+import { requireExistingBucket, type Handler, type S3Context } from "../s3/context.ts";
 import { makeToken, readToken } from "../s3/list-token.ts";
 import { parseQueryInt } from "../s3/query-int.ts";
 import type { OperationName } from "../s3/operations.ts";
@@ -23,7 +22,7 @@ function parseMaxKeys(q: URLSearchParams, name: string): { echo: number; limit: 
 }
 
 
-type Listed = Pick<Extract<WalkEntry, { type: "object" }>, "key" | "size" | "mtimeMs"> & ListedFields;
+type Listed = Extract<ListEntry, { type: "object" }>;
 
 interface Page {
   objects: Listed[];
@@ -33,20 +32,18 @@ interface Page {
   last: string | undefined;
 }
 
-async function listPage(ctx: S3Context, bucketDir: string, prefix: string, delimiter: string, startAfter: string | undefined, maxKeys: number): Promise<Page> {
-  const backend = ctx.services.backend;
+async function listPage(ctx: S3Context, bucket: string, prefix: string, delimiter: string, startAfter: string | undefined, maxKeys: number): Promise<Page> {
   const page: Page = { objects: [], prefixes: [], truncated: false, last: undefined };
   if (maxKeys === 0) return page;
-  const walk = backend.listKeys(bucketDir, { prefix, delimiter: delimiter || undefined, startAfter });
+  const entries = ctx.services.store.list(bucket, { prefix, delimiter: delimiter || undefined, startAfter });
   try {
-    for await (const entry of walk) {
+    for await (const entry of entries) {
       if (page.objects.length + page.prefixes.length === maxKeys) {
         page.truncated = true;
         break;
       }
       if (entry.type === "object") {
-        const { etag, checksum } = backend.listedObject(bucketDir, entry);
-        page.objects.push({ key: entry.key, size: entry.size, mtimeMs: entry.mtimeMs, etag, checksum });
+        page.objects.push(entry);
         page.last = entry.key;
       } else {
         page.prefixes.push(entry.prefix);
@@ -54,7 +51,7 @@ async function listPage(ctx: S3Context, bucketDir: string, prefix: string, delim
       }
     }
   } finally {
-    await walk.return(undefined);
+    await entries.return(undefined);
   }
   return page;
 }
@@ -84,7 +81,7 @@ function listRequest(ctx: S3Context) {
   const { url, enc } = keyEncoder(q);
   return {
     q,
-    bucketDir: requireBucketDir(ctx),
+    bucket: requireExistingBucket(ctx),
     prefix: q.get("prefix") ?? "",
     delimiter: q.get("delimiter") ?? "",
     maxKeys: parseMaxKeys(q, "max-keys"),
@@ -115,7 +112,7 @@ const listObjectsV2: Handler = async (ctx) => {
   // get the first page (and start-after applies), not an error.
   const token = q.get("continuation-token") || null;
   const startAfter = token !== null ? readToken(ctx.services.tokenKey, scope, token) : (q.get("start-after") ?? undefined);
-  const page = await listPage(ctx, r.bucketDir, r.prefix, r.delimiter, startAfter || undefined, r.maxKeys.limit);
+  const page = await listPage(ctx, r.bucket, r.prefix, r.delimiter, startAfter || undefined, r.maxKeys.limit);
   return xmlResponse("ListBucketResult", {
     Name: ctx.bucket!,
     Prefix: enc(r.prefix),
@@ -132,7 +129,7 @@ const listObjectsV2: Handler = async (ctx) => {
 const listObjectsV1: Handler = async (ctx) => {
   const r = listRequest(ctx);
   const marker = r.q.get("marker") ?? "";
-  const page = await listPage(ctx, r.bucketDir, r.prefix, r.delimiter, marker || undefined, r.maxKeys.limit);
+  const page = await listPage(ctx, r.bucket, r.prefix, r.delimiter, marker || undefined, r.maxKeys.limit);
   return xmlResponse("ListBucketResult", {
     Name: ctx.bucket!,
     Prefix: r.enc(r.prefix),
@@ -152,7 +149,7 @@ const listObjectVersions: Handler = async (ctx) => {
   const versionMarker = r.q.get("version-id-marker");
   if (versionMarker && !keyMarker) throw new S3Error("InvalidArgument", "A version-id marker cannot be specified without a key marker.", { ArgumentName: "version-id-marker" });
   if (versionMarker && versionMarker !== "null") throw new S3Error("InvalidArgument", "Invalid version id specified", { ArgumentName: "version-id-marker" });
-  const page = await listPage(ctx, r.bucketDir, r.prefix, r.delimiter, keyMarker || undefined, r.maxKeys.limit);
+  const page = await listPage(ctx, r.bucket, r.prefix, r.delimiter, keyMarker || undefined, r.maxKeys.limit);
   return xmlResponse("ListVersionsResult", {
     Name: ctx.bucket!,
     Prefix: r.enc(r.prefix),

@@ -2,10 +2,10 @@
 // requests into calls on it and results into S3's XML.
 import { checksumField, checksumHeader } from "../checksums/index.ts";
 import { S3Error } from "../errors.ts";
+import { writeConditions } from "../http/conditions.ts";
 import { keepAliveXml } from "../http/keep-alive.ts";
 import { headerChecksum, incomingBody, readSmallBody } from "../http/request-body.ts";
 import { s3Time, xmlResponse, xmlTextResponse } from "../http/response.ts";
-import { MultipartStore, type CompletedUpload, type PartRecord, type UploadRecord } from "../posix/multipart.ts";
 import { requireBucket, requireObject, type Handler, type S3Context } from "../s3/context.ts";
 import {
   MAX_COPY_PART_SIZE,
@@ -24,12 +24,13 @@ import { keyEncoder } from "../s3/encoding-type.ts";
 import { ownerXml } from "./acl.ts";
 import { checkCopySourceConditions, parseCopySource } from "./copy.ts";
 import { refuseUnsupportedWriteHeaders, storedHeadersFrom } from "./objects.ts";
+import type { CompletedUpload, PartRecord, UploadRecord, UploadStore } from "../storage/types.ts";
 
 // 10,000 parts with checksums stay under 3 MB of XML.
 const MAX_COMPLETE_BODY = 8 * 1024 * 1024;
 const KEEPALIVE = { graceMs: 1000, intervalMs: 5000 };
 
-const store = (ctx: S3Context): MultipartStore => ctx.services.multipart;
+const store = (ctx: S3Context): UploadStore => ctx.services.uploads;
 
 const uploadIdOf = (ctx: S3Context) => ctx.query.get("uploadId");
 
@@ -73,7 +74,7 @@ const uploadPartCopy: Handler = async (ctx) => {
   mp.open(bucket, key, uploadIdOf(ctx));
   const src = parseCopySource(h.get("x-amz-copy-source"));
   // The source is opened once: its conditions are checked on the bytes that are then copied.
-  const srcInfo = ctx.services.backend.openObject(src.bucket, src.key);
+  const srcInfo = ctx.services.store.openObject(src.bucket, src.key);
   let part: PartRecord;
   try {
     checkCopySourceConditions(h, srcInfo);
@@ -192,8 +193,7 @@ const completeMultipartUpload: Handler = async (ctx) => {
   // x-amz-checksum-<alg> on Complete describes the object, not the XML body.
   const requested = parseCompleteXml(await readSmallBody(ctx, MAX_COMPLETE_BODY, false));
   const plan = mp.prepareComplete(bucket, key, uploadIdOf(ctx), requested, {
-    ifNoneMatch,
-    ifMatch: h.get("if-match") ?? undefined,
+    ...writeConditions(key, h.get("if-match") ?? undefined, ifNoneMatch),
     expectChecksum: headerChecksum(h),
     expectType: h.get("x-amz-checksum-type") ?? undefined,
     expectSize: sizeRaw === null ? undefined : Number(sizeRaw),

@@ -1,13 +1,11 @@
 // Object operations: PUT, GET, HEAD, DELETE (one and many), COPY, ACL and tagging.
 import { S3Error, fsError, toS3Error } from "../errors.ts";
 import { checksumHeader } from "../checksums/index.ts";
-import { evaluateConditions, readConditions } from "../http/conditions.ts";
+import { etagMatches, evaluateConditions, readConditions, writeConditions } from "../http/conditions.ts";
 import { fileResponse } from "../http/file-body.ts";
 import { objectBody, readSmallBody, requireBodyDigest } from "../http/request-body.ts";
 import { checkHeaderValue, isHeaderName, isHeaderValue } from "../http/header-values.ts";
 import { reportFailure, xmlResponse } from "../http/response.ts";
-import { etagMatches, type ObjectInfo, type OpenObject } from "../posix/backend.ts";
-import type { ObjectMeta } from "../posix/meta.ts";
 import { contentRange, parseRange } from "../ranges/parse.ts";
 import { requireBucket, requireObject, type Handler, type S3Context } from "../s3/context.ts";
 import { contentHeaders } from "../s3/content-type.ts";
@@ -16,6 +14,7 @@ import type { OperationName } from "../s3/operations.ts";
 import { decodeTags, encodeTags, parseTaggingXml, tagSetXml, tagsFromHeader } from "../s3/tags.ts";
 import { asArray, parseXml } from "../xml/index.ts";
 import { aclResponse, acceptOwnerOnlyAcl, checkAclHeaders } from "./acl.ts";
+import type { ObjectInfo, ObjectMeta, OpenObject } from "../storage/types.ts";
 
 export const OBJECT_CANNED_ACLS = ["private", "bucket-owner-full-control"] as const;
 
@@ -76,11 +75,10 @@ const putObject: Handler = async (ctx) => {
   const stored = storedHeadersFrom(h);
   const tags = tagsFromHeader(h);
   const ifNoneMatch = h.get("if-none-match")?.trim();
-  const info = await ctx.services.backend.putObject(bucket, key, objectBody(ctx), {
+  const info = await ctx.services.store.putObject(bucket, key, objectBody(ctx), {
     ...stored,
     tags,
-    ifNoneMatch,
-    ifMatch: h.get("if-match") ?? undefined,
+    ...writeConditions(key, h.get("if-match") ?? undefined, ifNoneMatch),
   });
   return new Response(null, { status: 200, headers: { etag: info.etag, ...checksumHeaders(info.meta) } });
 };
@@ -145,7 +143,7 @@ function selectSpan(ctx: S3Context, info: ObjectInfo): { start: number; end: num
 
 const getOrHeadObject: Handler = (ctx) => {
   const { bucket, key } = requireObject(ctx);
-  const info = ctx.services.backend.openObject(bucket, key);
+  const info = ctx.services.store.openObject(bucket, key);
   try {
     return respondWithObject(ctx, info);
   } catch (e) {
@@ -236,7 +234,7 @@ const deleteObject: Handler = async (ctx) => {
     lastModified: h.get("x-amz-if-match-last-modified-time") ?? undefined,
     size: h.get("x-amz-if-match-size") ?? undefined,
   });
-  await ctx.services.backend.deleteObject(bucket, key, check);
+  await ctx.services.store.deleteObject(bucket, key, check);
   return new Response(null, { status: 204 });
 };
 
@@ -246,8 +244,8 @@ const MAX_DELETE_BODY = 8 * 1024 * 1024;
 
 const deleteObjects: Handler = async (ctx) => {
   const bucket = requireBucket(ctx);
-  const backend = ctx.services.backend;
-  backend.bucketDir(bucket);
+  const backend = ctx.services.store;
+  backend.requireBucket(bucket);
   requireBodyDigest(ctx.headers);
   const doc = parseXml(await readSmallBody(ctx, MAX_DELETE_BODY), "Delete");
   const objects = asArray(doc.Object as Record<string, unknown> | Record<string, unknown>[] | undefined);
@@ -277,26 +275,26 @@ const deleteObjects: Handler = async (ctx) => {
 
 const getObjectAcl: Handler = (ctx) => {
   const { bucket, key } = requireObject(ctx);
-  ctx.services.backend.headObject(bucket, key);
+  ctx.services.store.headObject(bucket, key);
   return aclResponse(ctx.services.owner);
 };
 
 const putObjectAcl: Handler = async (ctx) => {
   const { bucket, key } = requireObject(ctx);
-  ctx.services.backend.headObject(bucket, key);
+  ctx.services.store.headObject(bucket, key);
   await acceptOwnerOnlyAcl(ctx, OBJECT_CANNED_ACLS);
   return new Response(null, { status: 200 });
 };
 
 const getObjectTagging: Handler = (ctx) => {
   const { bucket, key } = requireObject(ctx);
-  const info = ctx.services.backend.headObject(bucket, key);
+  const info = ctx.services.store.headObject(bucket, key);
   return xmlResponse("Tagging", tagSetXml(decodeTags(info.meta?.tags)));
 };
 
 const putObjectTagging: Handler = async (ctx) => {
   const { bucket, key } = requireObject(ctx);
-  const backend = ctx.services.backend;
+  const backend = ctx.services.store;
   backend.headObject(bucket, key);
   const tags = parseTaggingXml(await readSmallBody(ctx, 64 * 1024));
   await backend.updateMeta(bucket, key, (m) => ({ ...m, tags: tags.length ? encodeTags(tags) : undefined }));
@@ -305,7 +303,7 @@ const putObjectTagging: Handler = async (ctx) => {
 
 const deleteObjectTagging: Handler = async (ctx) => {
   const { bucket, key } = requireObject(ctx);
-  await ctx.services.backend.updateMeta(bucket, key, (m) => (m.tags ? { ...m, tags: undefined } : null));
+  await ctx.services.store.updateMeta(bucket, key, (m) => (m.tags ? { ...m, tags: undefined } : null));
   return new Response(null, { status: 204 });
 };
 

@@ -8,6 +8,7 @@ import { S3Error } from "../errors.ts";
 import { formBoundary, readFormUntilFile } from "../http/form-data.ts";
 import { checkHeaderName, checkHeaderValue } from "../http/header-values.ts";
 import { declaredChecksum, withDefaultChecksum } from "../http/request-body.ts";
+import { verifiable } from "../http/payload.ts";
 import { xmlResponse } from "../http/response.ts";
 import { requireBucket, type Handler, type S3Context } from "../s3/context.ts";
 import type { OperationName } from "../s3/operations.ts";
@@ -75,8 +76,8 @@ const encodePath = (key: string) => key.split("/").map(encodeURIComponent).join(
 
 const postObject: Handler = async (ctx) => {
   const bucket = requireBucket(ctx);
-  const backend = ctx.services.backend;
-  backend.bucketDir(bucket);
+  const backend = ctx.services.store;
+  backend.requireBucket(bucket);
   const boundary = formBoundary(ctx.headers.get("content-type"));
   if (!boundary || !ctx.request.body) {
     throw new S3Error("PreconditionFailed", undefined, { Condition: "Bucket POST must be of the enclosure-type multipart/form-data" });
@@ -115,7 +116,7 @@ const postObject: Handler = async (ctx) => {
     const info = await backend.putObject(
       bucket,
       key,
-      withDefaultChecksum(ctx, { stream, length: null, sha256: null, contentMd5: digests.get("content-md5"), checksum: declaredChecksum(digests) }),
+      withDefaultChecksum(ctx, verifiable({ stream, length: null, sha256: null, contentMd5: digests.get("content-md5"), checksum: declaredChecksum(digests) })),
       { ...storedHeadersFrom(h), tags: tags.length ? encodeTags(tags) : undefined },
     );
     await form.finish();

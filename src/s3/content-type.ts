@@ -3,7 +3,7 @@
 // record; it is served with the type its extension names in the mime package's database (IANA
 // plus the common vendor types), so a photo.jpg dropped into the tree reads as image/jpeg.
 import mime from "mime";
-import type { ObjectMeta } from "../posix/meta.ts";
+import type { ObjectMeta } from "../storage/types.ts";
 
 export const S3_DEFAULT_CONTENT_TYPE = "binary/octet-stream";
 

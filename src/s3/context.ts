@@ -1,9 +1,8 @@
 // What a route handler receives: the resolved operation, its target, the verified caller, and the
-// backend. Handlers return a Response; they throw S3Error for anything a client did wrong.
+// storage behind its seam. Handlers return a Response; they throw S3Error for anything a client did wrong.
 import type { AuthResult } from "../auth/sigv4.ts";
 import type { Config } from "../config.ts";
-import type { PosixBackend } from "../posix/backend.ts";
-import type { MultipartStore } from "../posix/multipart.ts";
+import type { ObjectStore, UploadStore } from "../storage/types.ts";
 import { S3Error } from "../errors.ts";
 import type { OperationName } from "./operations.ts";
 
@@ -14,8 +13,9 @@ export interface Owner {
 
 export interface Services {
   config: Config;
-  backend: PosixBackend;
-  multipart: MultipartStore;
+  /** Buckets and objects, behind the storage seam (src/storage/types.ts). */
+  store: ObjectStore;
+  uploads: UploadStore;
   owner: Owner;
   lookupSecret(accessKey: string): string | undefined;
   /** MAC key for listing continuation tokens; derived from the secret so every process agrees. */
@@ -56,7 +56,9 @@ export function requireObject(ctx: S3Context): { bucket: string; key: string } {
   return { bucket: ctx.bucket, key: ctx.key };
 }
 
-/** The named bucket's directory; NoSuchBucket when there is none. */
-export function requireBucketDir(ctx: S3Context): string {
-  return ctx.services.backend.bucketDir(requireBucket(ctx));
+/** The named bucket, which must exist (NoSuchBucket otherwise). */
+export function requireExistingBucket(ctx: S3Context): string {
+  const bucket = requireBucket(ctx);
+  ctx.services.store.requireBucket(bucket);
+  return bucket;
 }

@@ -4,7 +4,7 @@
 // serving the port with an old secret or config. It also carries the metrics sum: a scrape that
 // lands on one worker is answered with the counters of all of them.
 import { constants } from "node:os";
-import { parentDeathSignal } from "../posix/kernel.ts";
+import { parentDeathSignal } from "../storage/posix/kernel.ts";
 import type { Metrics, MetricsSnapshot } from "../ops/metrics.ts";
 
 export type ToSupervisor = { t: "sum?"; id: number } | { t: "snapshot"; id: number; snapshot: MetricsSnapshot };

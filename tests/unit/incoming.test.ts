@@ -2,8 +2,8 @@ import { expect, test } from "bun:test";
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { bucketTmpDir } from "../../src/posix/layout.ts";
-import { tempPathIn } from "../../src/posix/incoming.ts";
+import { bucketTmpDir } from "../../src/storage/posix/layout.ts";
+import { tempPathIn } from "../../src/storage/posix/incoming.ts";
 
 test("the temp directory is made inside an existing bucket, and never brings a deleted bucket back", () => {
   const root = mkdtempSync(join(tmpdir(), "filegate-incoming-"));

@@ -3,10 +3,11 @@ import { setAttributeSync } from "@napi-rs/xattr";
 import { appendFileSync, mkdtempSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { PosixBackend } from "../../src/posix/backend.ts";
-import { probeXattr, XattrMetaStore, type MetaLocation, type FileIdentity, type ObjectMeta } from "../../src/posix/meta.ts";
-import { ListedCache, type FileVersion } from "../../src/posix/listed-cache.ts";
-import { walkBucket } from "../../src/posix/walk.ts";
+import { PosixBackend } from "../../src/storage/posix/backend.ts";
+import { probeXattr, XattrMetaStore, type MetaLocation, type FileIdentity } from "../../src/storage/posix/meta.ts";
+import { ListedCache, type FileVersion } from "../../src/storage/posix/listed-cache.ts";
+import { walkBucket } from "../../src/storage/posix/walk.ts";
+import type { ObjectMeta } from "../../src/storage/types.ts";
 
 const v = (over: Partial<FileVersion> = {}): FileVersion => ({ ino: 7, dev: 2049, size: 3, mtimeMs: 1000.5, ctimeMs: 1000.5, ...over });
 const NOW = 10_000;

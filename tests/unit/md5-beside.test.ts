@@ -3,7 +3,7 @@ import { createHash } from "node:crypto";
 import { appendFileSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { besideWorkersForTests, hashBeside } from "../../src/posix/md5-beside.ts";
+import { besideWorkersForTests, hashBeside } from "../../src/storage/posix/md5-beside.ts";
 
 describe("hashBeside", () => {
   const dir = mkdtempSync(join(tmpdir(), "filegate-beside-"));

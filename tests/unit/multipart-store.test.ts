@@ -3,10 +3,10 @@ import { randomBytes } from "node:crypto";
 import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { PosixBackend } from "../../src/posix/backend.ts";
-import { copyRange } from "../../src/posix/kernel-copy.ts";
-import { SidecarMetaStore } from "../../src/posix/meta.ts";
-import { MultipartStore, cleanupUploads } from "../../src/posix/multipart.ts";
+import { PosixBackend } from "../../src/storage/posix/backend.ts";
+import { copyRange } from "../../src/storage/posix/kernel-copy.ts";
+import { SidecarMetaStore } from "../../src/storage/posix/meta.ts";
+import { MultipartStore, cleanupUploads } from "../../src/storage/posix/multipart.ts";
 import { parseAge } from "../../src/config.ts";
 
 const root = mkdtempSync(join(tmpdir(), "filegate-mp-unit-"));

@@ -6,8 +6,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { isS3Error } from "../../src/errors.ts";
 import { listingModel, utf8Sort } from "../listing-model.ts";
-import { compareKeys, walkBucket, type WalkEntry, type WalkOptions } from "../../src/posix/walk.ts";
-import { DirListings } from "../../src/posix/dir-listing.ts";
+import { compareKeys, walkBucket, type WalkEntry, type WalkOptions } from "../../src/storage/posix/walk.ts";
+import { DirListings } from "../../src/storage/posix/dir-listing.ts";
 
 // Keys the tree below holds. "dir/" is a directory object; "lnk" is a symlink to a file inside the
 // bucket ("out", a link to a file outside it, is no key). A file

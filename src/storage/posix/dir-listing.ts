@@ -3,7 +3,7 @@
 // belongs to whoever owns the tree (PosixBackend); its timings are given, not global.
 import type { Dirent, Stats } from "node:fs";
 import { lstat, readdir, stat } from "node:fs/promises";
-import { S3Error, fsError } from "../errors.ts";
+import { S3Error, fsError } from "../../errors.ts";
 import { ANY_HIGH, HIGH_BMP, SURROGATE, sortKeys } from "./key-order.ts";
 import { GATEWAY_DIR, SELF_PREFIX } from "./layout.ts";
 import { errCode, unreadable } from "./stat-schedule.ts";

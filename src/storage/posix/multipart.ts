@@ -20,14 +20,13 @@ import { closeSync, fdatasyncSync, fstatSync, ftruncateSync, mkdirSync, openSync
 import { randomBytes } from "node:crypto";
 import { rm } from "node:fs/promises";
 import { join } from "node:path";
-import { createHasher } from "../checksums/index.ts";
-import { S3Error, fsError } from "../errors.ts";
+import { createHasher } from "../../checksums/index.ts";
+import { S3Error, fsError } from "../../errors.ts";
 import { mkdirs } from "./mkdirs.ts";
-import type { IncomingBody } from "./incoming.ts";
 import { receiveToTemp, tempPathIn } from "./incoming.ts";
 import { bucketTmpDir, bucketUploadsDir } from "./layout.ts";
-import { versionOf, type ObjectMeta, type StoredChecksum } from "./meta.ts";
-import { checkWriteConditions, type ObjectInfo, type OpenObject, type PosixBackend } from "./backend.ts";
+import { versionOf } from "./meta.ts";
+import type { PosixBackend } from "./backend.ts";
 import { isServableBucketName, keyPath } from "./names.ts";
 import { tryLock, type HeldLock } from "./locks.ts";
 import { copyRange, copyToNewFile, type CopyMethod } from "./kernel-copy.ts";
@@ -45,28 +44,11 @@ import {
   type StoredPart,
   type UploadChecksum,
   type UploadEntry,
-} from "../s3/multipart-rules.ts";
+} from "../../s3/multipart-rules.ts";
+import type { UploadStore, CompleteOptions, CompletePlan, CompletedUpload, IncomingBody, ObjectInfo, ObjectMeta, OpenObject, PartRecord, StoredChecksum, UploadRecord, UploadSummary } from "../types.ts";
 
-export interface UploadRecord {
-  key: string;
-  /** ISO time of CreateMultipartUpload. */
-  initiated: string;
-  headers: Record<string, string>;
-  user: Record<string, string>;
-  tags?: string;
-  checksum?: UploadChecksum;
-}
 
-export interface PartRecord extends StoredPart {
-  /** Name of the data file inside the upload directory. */
-  file: string;
-  lastModified: string;
-}
 
-export interface UploadSummary extends UploadEntry {
-  initiated: Date;
-  checksum?: UploadChecksum;
-}
 
 /** Whether `requested` names the parts `done` was made of: their ETags give the same ETag. */
 function sameRequest(done: CompletedUpload, requested: RequestedPart[]): boolean {
@@ -74,32 +56,8 @@ function sameRequest(done: CompletedUpload, requested: RequestedPart[]): boolean
   return md5s.every((m) => /^[0-9a-f]{32}$/.test(m)) && multipartEtag(md5s) === done.etag;
 }
 
-export interface CompletedUpload {
-  key: string;
-  completedAt: string;
-  /** Without quotes. */
-  etag: string;
-  size: number;
-  checksum?: StoredChecksum;
-  /** How parts 2..N were appended; absent for a single part. Reported for diagnostics only. */
-  copyMethod?: CopyMethod;
-}
 
-export interface CompleteOptions {
-  ifMatch?: string;
-  ifNoneMatch?: string;
-  /** x-amz-checksum-<alg> sent with Complete: the whole object's checksum the client expects. */
-  expectChecksum?: PartChecksum;
-  expectType?: string;
-  /** x-amz-mp-object-size. */
-  expectSize?: number;
-}
 
-/**
- * What Complete will do, decided after every check that can fail cheaply has passed: either the
- * answer is known (a retry of a finished upload) or `run` does the slow part.
- */
-export type CompletePlan = { kind: "done"; result: CompletedUpload } | { kind: "run"; run(): Promise<CompletedUpload> };
 
 interface OpenUpload {
   bucketDir: string;
@@ -122,7 +80,7 @@ const partBase = (n: number) => `part-${String(n).padStart(5, "0")}`;
 const suffix = () => randomBytes(6).toString("hex");
 const errno = (e: unknown) => (e as NodeJS.ErrnoException).code;
 
-export class MultipartStore {
+export class MultipartStore implements UploadStore {
   constructor(private readonly backend: PosixBackend) {}
 
   create(bucket: string, key: string, init: Omit<UploadRecord, "key" | "initiated">): { uploadId: string; record: UploadRecord } {
@@ -426,14 +384,14 @@ export class MultipartStore {
 
   /** Fails early on write conditions; commit checks them again when it renames. */
   private precheckConditions(bucket: string, key: string, opts: CompleteOptions): void {
-    if (opts.ifNoneMatch === undefined && opts.ifMatch === undefined) return;
+    if (!opts.check) return;
     let current: ObjectInfo | null = null;
     try {
       current = this.backend.headObject(bucket, key);
     } catch (e) {
       if (!(e instanceof S3Error) || e.code !== "NoSuchKey") throw e;
     }
-    checkWriteConditions(key, current, opts);
+    opts.check(current);
   }
 
   private async assemble(
@@ -499,7 +457,7 @@ export class MultipartStore {
       };
       // If this process dies from here on, whoever recovers the upload learns what was committed.
       this.writeJson(join(up.dir, INTENT), { ...result, firstPart: parts[0].file });
-      await this.backend.commitFile(bucket, key, target, meta, { ifMatch: opts.ifMatch, ifNoneMatch: opts.ifNoneMatch });
+      await this.backend.commitFile(bucket, key, target, meta, { check: opts.check, exclusive: opts.exclusive });
       try {
         this.writeJson(join(up.uploadsDir, `${up.uploadId}.done`), result);
       } catch {

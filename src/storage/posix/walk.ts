@@ -28,7 +28,7 @@
 import { realpathSync, statSync, type Stats } from "node:fs";
 import { lstat, opendir } from "node:fs/promises";
 import { resolve } from "node:path";
-import { S3Error, fsError } from "../errors.ts";
+import { S3Error, fsError } from "../../errors.ts";
 import { DirListings, classify, classifyByLstat, SKIP, UNKNOWN, type Listing } from "./dir-listing.ts";
 import { compareKeys } from "./key-order.ts";
 import { GATEWAY_DIR } from "./layout.ts";

@@ -1,7 +1,7 @@
 // Digests of a file already on disk (a copy whose source had no MD5 yet): read back through the
 // page cache, never held whole.
 import { createReadStream } from "node:fs";
-import { createHasher, type Hasher } from "../checksums/index.ts";
+import { createHasher, type Hasher } from "../../checksums/index.ts";
 
 export async function hashFile(path: string, extra: Hasher | null): Promise<{ md5: string; checksum?: string }> {
   const md5 = createHasher("MD5");

@@ -12,40 +12,14 @@ import { fgetxattr, fsetxattr } from "./kernel.ts";
 import { dirname, join } from "node:path";
 import { createHash, randomBytes } from "node:crypto";
 import { constants as osConstants } from "node:os";
-import type { ChecksumAlgorithm } from "../checksums/index.ts";
-import { S3Error } from "../errors.ts";
+import type { ChecksumAlgorithm } from "../../checksums/index.ts";
+import { S3Error } from "../../errors.ts";
 import { bucketPrivateDir, bucketSidecarDir } from "./layout.ts";
+import type { ObjectMeta } from "../types.ts";
 
 export const XATTR_NAME = "user.filegate";
 
-export interface StoredChecksum {
-  algorithm: ChecksumAlgorithm;
-  /** base64, as in x-amz-checksum-*; for COMPOSITE multipart values it ends in -N. */
-  value: string;
-  type: "FULL_OBJECT" | "COMPOSITE";
-}
 
-export interface ObjectMeta {
-  /** Without quotes: 32 hex digits, or hex-N for multipart. */
-  etag: string;
-  /** Content-Type, Content-Encoding, …: lower-case header name → value. */
-  headers: Record<string, string>;
-  /** x-amz-meta-* with the prefix removed, lower-case names. */
-  user: Record<string, string>;
-  /** URL-encoded tag set, as in x-amz-tagging. */
-  tags?: string;
-  checksum?: StoredChecksum;
-  /** Part sizes of a multipart object, for partNumber reads. */
-  parts?: number[];
-  /** Each part's checksum (base64, the upload's algorithm), when the upload had one. */
-  partChecksums?: string[];
-  /** Set when read: the record was too large for the xattr and lives in this spill file. */
-  spill?: string;
-  /** The file this record describes; checked on every read. */
-  size: number;
-  mtimeMs: number;
-  ino?: number;
-}
 
 export interface MetaLocation {
   bucketDir: string;

@@ -1,7 +1,7 @@
 // Bucket names and object keys → paths. This is the one place that decides whether a name may
 // touch the filesystem, so every rule that keeps a key inside its bucket lives here.
 import { join } from "node:path";
-import { S3Error } from "../errors.ts";
+import { S3Error } from "../../errors.ts";
 import { GATEWAY_DIR, SELF_PREFIX } from "./layout.ts";
 
 const MAX_KEY_BYTES = 1024;

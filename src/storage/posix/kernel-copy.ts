@@ -7,8 +7,8 @@
 // UploadPartCopy both need.
 import { closeSync, constants, copyFileSync, openSync, read as readCb, statSync, writeFileSync, write as writeCb, type Stats } from "node:fs";
 import { promisify } from "node:util";
-import { S3Error } from "../errors.ts";
-import { isBun } from "../runtime.ts";
+import { S3Error } from "../../errors.ts";
+import { isBun } from "../../runtime.ts";
 import { fdPath } from "./kernel.ts";
 
 

@@ -29,12 +29,12 @@ function loadAddon(): Addon | null {
   if (process.env.FILEGATE_NO_ADDON === "1" || process.platform !== "linux") return null;
   try {
     // Static, so `bun build` embeds the addon in the compiled executable and the Node bundle.
-    return require("../../build/Release/filegate_native.node") as Addon;
+    return require("../../../build/Release/filegate_native.node") as Addon;
   } catch {
     // not built here, or a bundle whose copy went missing: look in the other places
   }
   const load = createRequire(import.meta.url);
-  // Source checkout (src/posix/), the Node bundle (dist/node/), an installed package, or beside a
+  // Source checkout (src/storage/posix/), the bundles (dist/node/, dist/bun/), an installed package, or beside a
   // compiled executable.
   const here = dirname(new URL(import.meta.url).pathname);
   const candidates = [

@@ -4,24 +4,14 @@
 import { closeSync, fdatasyncSync, fstatSync, openSync, readdirSync, rmSync, statSync, unlinkSync, writeSync, mkdirSync, type Stats } from "node:fs";
 import { dirname, join } from "node:path";
 import { randomBytes } from "node:crypto";
-import { createHasher, type ChecksumAlgorithm, type Hasher } from "../checksums/index.ts";
-import { S3Error } from "../errors.ts";
+import { createHasher, type ChecksumAlgorithm, type Hasher } from "../../checksums/index.ts";
+import { S3Error } from "../../errors.ts";
 import { bucketTmpDir } from "./layout.ts";
 import { hashBeside } from "./md5-beside.ts";
 import { isServableBucketName } from "./names.ts";
 import { bootId, pidAlive } from "./kernel.ts";
+import type { IncomingBody } from "../types.ts";
 
-export interface IncomingBody {
-  stream: ReadableStream<Uint8Array> | null;
-  /** Decoded length the client declared (Content-Length or x-amz-decoded-content-length). */
-  length: number | null;
-  /** Lower-case hex SHA-256 the client signed, when it signed the payload. */
-  sha256: string | null;
-  /** base64 MD5 from Content-Md5. */
-  contentMd5: string | null;
-  /** Checksum to compute; expected value from a header now, or from a trailer at the end. */
-  checksum: { algorithm: ChecksumAlgorithm; expected: string | null; fromTrailer: Promise<string | undefined> | null } | null;
-}
 
 export interface WrittenFile {
   tmpPath: string;
@@ -93,42 +83,11 @@ export async function readChunk<R>(reader: { read(): Promise<R> }): Promise<R> {
   }
 }
 
-export function validateContentMd5(value: string | null): Buffer | null {
-  if (value === null) return null;
-  const buf = Buffer.from(value, "base64");
-  if (buf.length !== 16 || buf.toString("base64") !== value.trim()) throw new S3Error("InvalidDigest");
-  return buf;
-}
-
-/**
- * Checks, once a body has been received whole, everything its request declared about it: length,
- * x-amz-content-sha256, Content-MD5 and the x-amz-checksum-* header or trailer. Returns the
- * checksum to store, if one was asked for.
- */
-export async function checkDeclared(
-  body: IncomingBody,
-  got: { size: number; md5?: Buffer; sha256?: Buffer; checksum?: Buffer },
-): Promise<WrittenFile["checksum"]> {
-  if (body.length !== null && got.size !== body.length) throw new S3Error("IncompleteBody");
-  if (body.sha256 && got.sha256?.toString("hex") !== body.sha256) throw new S3Error("XAmzContentSHA256Mismatch");
-  const expectedMd5 = validateContentMd5(body.contentMd5);
-  if (expectedMd5 && !got.md5?.equals(expectedMd5)) throw new S3Error("BadDigest", "The Content-MD5 you specified did not match what we received.");
-  if (!body.checksum || !got.checksum) return null;
-  const value = got.checksum.toString("base64");
-  const expected = body.checksum.expected ?? (await body.checksum.fromTrailer);
-  if (expected !== undefined && expected !== null && expected !== value) {
-    throw new S3Error("BadDigest", `The ${body.checksum.algorithm} you specified did not match the calculated checksum.`);
-  }
-  return { algorithm: body.checksum.algorithm, value };
-}
-
 /**
  * Writes the body to a new temp file in `tmpDir`. On success the caller owns `tmpPath` (and must
  * rename or unlink it); on failure the temp file is already gone.
  */
 export async function receiveToTemp(tmpDir: string, body: IncomingBody, fsync: FsyncPolicy): Promise<WrittenFile> {
-  // A malformed Content-MD5 is refused before any byte is read.
-  validateContentMd5(body.contentMd5);
   const { fd, path } = openTemp(tmpDir);
   // Large bodies hash on another core, behind the writer; small ones inline (a thread hop costs
   // more than hashing a few megabytes).
@@ -160,7 +119,7 @@ export async function receiveToTemp(tmpDir: string, body: IncomingBody, fsync: F
       }
     }
     const md5Digest = beside ? Buffer.from(await beside.finish(), "hex") : md5!.digest();
-    const checksum = await checkDeclared(body, { size, md5: md5Digest, sha256: sha?.digest(), checksum: ck?.digest() });
+    const checksum = await body.verify({ size, md5: md5Digest, sha256: sha?.digest(), checksum: ck?.digest() });
     if (fsync !== "none") fdatasyncSync(fd);
     const stat = fstatSync(fd);
     ok = true;

@@ -21,56 +21,24 @@ import { join, relative, sep } from "node:path";
 import { fsyncPath, writeFileAtomic } from "./durability.ts";
 import { hashFile } from "./hash-file.ts";
 import { copyToNewFile } from "./kernel-copy.ts";
-import { S3Error, fsError } from "../errors.ts";
+import { S3Error, fsError } from "../../errors.ts";
 import { GATEWAY_DIR, bucketPrivateDir, bucketTmpDir, selfName } from "./layout.ts";
 import { bucketPath, isServableBucketName, keyPath, validateNewBucketName, type KeyPath } from "./names.ts";
 import { Dir, READ_FLAGS, errnoOf, makeSubdirs, openForRead, openSubdir } from "./beneath.ts";
 import { O_PATH, kernelPath, openBeneath } from "./kernel.ts";
 import { keyLockFile, withLock } from "./locks.ts";
-import { receiveToTemp, tempPathIn, type FsyncPolicy, type IncomingBody } from "./incoming.ts";
-import { versionOf, type FileIdentity, type MetaLocation, type MetaStore, type ObjectMeta, type StoredChecksum } from "./meta.ts";
+import { receiveToTemp, tempPathIn, type FsyncPolicy } from "./incoming.ts";
+import { versionOf, type FileIdentity, type MetaLocation, type MetaStore } from "./meta.ts";
 import { ListedCache, type ListedFields } from "./listed-cache.ts";
 import { walkBucket, type WalkEntry } from "./walk.ts";
 import { DirListings } from "./dir-listing.ts";
+import type { BucketInfo, BucketSetting, CommitOptions, IncomingBody, ListEntry, ListOptions, ObjectInfo, ObjectMeta, ObjectStore, OpenObject, PutOptions, StoredChecksum } from "../types.ts";
 
 export const EMPTY_MD5 = "d41d8cd98f00b204e9800998ecf8427e";
 
-export interface BucketInfo {
-  name: string;
-  created: Date;
-}
 
-export interface ObjectInfo {
-  bucket: string;
-  key: string;
-  size: number;
-  lastModified: Date;
-  /** Quoted, as sent in the ETag header. */
-  etag: string;
-  meta: ObjectMeta | null;
-  isDirectoryObject: boolean;
-}
 
-/**
- * An object open for reading: headers and body come from this one descriptor, so they describe
- * one version whatever other processes do. `fd` is null for a directory object (no body). The
- * holder must call close() unless it hands `fd` on to something that closes it.
- */
-export interface OpenObject extends ObjectInfo {
-  fd: number | null;
-  close(): void;
-  /** Hands the descriptor to a new owner (a stream that closes it): close() then does nothing. */
-  detach(): number;
-}
 
-export interface PutOptions {
-  headers: Record<string, string>;
-  user: Record<string, string>;
-  tags?: string;
-  /** Compare-and-swap against the current object: '*' for If-None-Match, an ETag for If-Match. */
-  ifNoneMatch?: string;
-  ifMatch?: string;
-}
 
 /**
  * A file nobody stored through S3 gets an ETag derived from what identifies its contents' version
@@ -107,8 +75,6 @@ const FOREIGN_ETAG = Buffer.alloc(16);
 
 const DIRECTORY_IDENTITY: FileIdentity = { size: 0, mtimeMs: 0, ino: 0, isDirectory: () => true };
 
-/** File names of the bucket settings in the bucket's private area. */
-export type BucketSetting = "bucket-tags" | "bucket-cors.json";
 
 /** Errors of a lookup that mean "no such object here" rather than a fault. */
 const ABSENT = new Set(["ENOENT", "ENOTDIR", "ENAMETOOLONG", "EXDEV", "ELOOP"]);
@@ -125,9 +91,8 @@ class ParentIsFile extends Error {}
 const throughLink = (key: string) =>
   new S3Error("AccessDenied", "The key's path passes through a symbolic link; filegate does not write or delete through links.", { Key: key });
 
-export interface CommitOptions extends Pick<PutOptions, "ifMatch" | "ifNoneMatch"> {}
 
-export class PosixBackend {
+export class PosixBackend implements ObjectStore {
   constructor(
     readonly root: string,
     readonly meta: MetaStore,
@@ -219,26 +184,32 @@ export class PosixBackend {
     }
   }
 
+  requireBucket(name: string): void {
+    this.openBucket(name).close();
+  }
+
   /**
    * A bucket setting (tags, CORS rules) as stored text, kept in the bucket's private area so any
-   * filesystem can hold it and every gateway process sharing the tree sees the same.
+   * filesystem can hold it and every gateway process sharing the tree sees the same. No check
+   * that the bucket exists: browsers' CORS lookups pay one read, not a stat first.
    */
-  bucketSetting(bucketDir: string, name: BucketSetting): string | undefined {
+  bucketSetting(bucket: string, name: BucketSetting): string | undefined {
     try {
-      return readFileSync(join(bucketPrivateDir(bucketDir), name), "utf8") || undefined;
+      return readFileSync(join(bucketPrivateDir(bucketPath(this.root, bucket)), name), "utf8") || undefined;
     } catch {
       return undefined;
     }
   }
 
   /** Replaces (undefined: removes) a bucket setting atomically. */
-  setBucketSetting(bucketDir: string, name: BucketSetting, value: string | undefined): void {
-    const file = join(bucketPrivateDir(bucketDir), name);
+  setBucketSetting(bucket: string, name: BucketSetting, value: string | undefined): void {
+    const dir = bucketPrivateDir(this.bucketDir(bucket));
+    const file = join(dir, name);
     if (value === undefined) {
       rmSync(file, { force: true });
       return;
     }
-    mkdirSync(bucketPrivateDir(bucketDir), { recursive: true });
+    mkdirSync(dir, { recursive: true });
     writeFileAtomic(file, value, this.fsync !== "none");
   }
 
@@ -437,7 +408,7 @@ export class PosixBackend {
   }
 
   private commitLocked(dir: Dir, bucket: string, key: string, kp: KeyPath, tmpPath: string, meta: ObjectMeta, stored: ObjectMeta, opts: CommitOptions): void {
-    if (opts.ifMatch !== undefined || opts.ifNoneMatch !== undefined) checkWriteConditions(key, this.currentObject(bucket, key), opts);
+    if (opts.check) opts.check(this.currentObject(bucket, key));
     const name = kp.segments[kp.segments.length - 1];
     for (let attempt = 0; ; attempt++) {
       const parent = this.parentDir(dir, key, kp);
@@ -448,7 +419,7 @@ export class PosixBackend {
         const target = kp.isDirectoryKey ? `${parent.path}/${selfName("")}` : `${parent.path}/${beside ? selfName(name) : name}`;
         const loc: MetaLocation = { bucketDir: dir.path, segments: kp.segments, path: target, isDirectoryKey: kp.isDirectoryKey };
         this.meta.attach(loc, meta);
-        if (opts.ifNoneMatch === "*") {
+        if (opts.exclusive) {
           // Every writer through filegate holds this lock, so nothing appears at the key between the
           // check above and link(), which still catches another tool's file.
           linkSync(tmpPath, target);
@@ -466,7 +437,7 @@ export class PosixBackend {
         return;
       } catch (e) {
         const code = errnoOf(e);
-        if (code === "EEXIST" && opts.ifNoneMatch === "*") throw new S3Error("PreconditionFailed", undefined, { Condition: "If-None-Match" });
+        if (code === "EEXIST" && opts.exclusive) throw new S3Error("PreconditionFailed", undefined, { Condition: "If-None-Match" });
         // The name became a directory between the check and the rename: go again, beside it.
         if ((code === "EISDIR" || code === "ENOTEMPTY" || code === "EEXIST") && attempt < 3) continue;
         if (code === "EISDIR" || code === "ENOTEMPTY" || code === "EEXIST") throw new S3Error("ExistingObjectIsDirectory", undefined, { Key: key });
@@ -574,7 +545,7 @@ export class PosixBackend {
   private async putEmptyDirectoryObject(bucket: string, key: string, dir: Dir, kp: KeyPath, opts: PutOptions, checksum: StoredChecksum | undefined) {
     await this.makeRoomForParents(dir, bucket, kp);
     return withLock(this.lockFile(bucket, key), () => {
-      checkWriteConditions(key, this.currentObject(bucket, key), opts);
+      opts.check?.(this.currentObject(bucket, key));
       this.parentDir(dir, key, kp).close();
       const fd = openBeneath(dir.fd, kp.segments.join("/"), constants.O_RDONLY | constants.O_DIRECTORY, 0, "none");
       try {
@@ -752,12 +723,25 @@ export class PosixBackend {
   // ---- listing ----
 
   /** The bucket's keys (and common prefixes) in S3 order, walked straight off the tree. */
-  listKeys(bucketDir: string, opts: { prefix?: string; delimiter?: string; startAfter?: string }): AsyncGenerator<WalkEntry> {
-    return walkBucket(bucketDir, {
+  async *list(bucket: string, opts: ListOptions): AsyncGenerator<ListEntry> {
+    const bucketDir = this.bucketDir(bucket);
+    const walk = walkBucket(bucketDir, {
       ...opts,
       listings: this.listings,
       isDirectoryObject: async (abs) => this.isDirectoryObject(bucketDir, abs),
     });
+    try {
+      for await (const e of walk) {
+        if (e.type === "prefix") {
+          yield e;
+          continue;
+        }
+        const { etag, checksum } = this.listedObject(bucketDir, e);
+        yield { type: "object", key: e.key, size: e.size, mtimeMs: e.mtimeMs, etag, checksum };
+      }
+    } finally {
+      await walk.return(undefined);
+    }
   }
 
   /** Whether a directory found by a walk is a directory object (`key/`) rather than a parent. */
@@ -844,29 +828,5 @@ function lstatOrNull(path: string): Stats | null {
   }
 }
 
-/**
- * A write's If-Match and If-None-Match (an ETag list or `*`) against what is at the key now (null:
- * nothing): If-Match on nothing is NoSuchKey, as S3 answers; a matching If-None-Match is 412.
- */
-export function checkWriteConditions(key: string, current: { etag: string } | null, opts: CommitOptions): void {
-  if (opts.ifMatch !== undefined) checkIfMatch(key, current, opts.ifMatch);
-  if (opts.ifNoneMatch !== undefined && current && etagMatches(opts.ifNoneMatch, current.etag)) {
-    throw new S3Error("PreconditionFailed", undefined, { Condition: "If-None-Match" });
-  }
-}
-
-/** If-Match on a write, against what is at the key now (null: nothing, which S3 calls NoSuchKey). */
-export function checkIfMatch(key: string, current: { etag: string } | null, ifMatch: string): void {
-  if (!current) throw new S3Error("NoSuchKey", undefined, { Key: key });
-  if (!etagMatches(ifMatch, current.etag)) throw new S3Error("PreconditionFailed", undefined, { Condition: "If-Match" });
-}
-
-export function etagMatches(condition: string, etag: string): boolean {
-  const bare = etag.replace(/^"|"$/g, "");
-  return condition
-    .split(",")
-    .map((s) => s.trim().replace(/^W\//, "").replace(/^"|"$/g, ""))
-    .some((c) => c === "*" || c === bare);
-}
 
 

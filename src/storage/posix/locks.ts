@@ -6,7 +6,7 @@
 import { closeSync, constants, openSync, readFileSync, unlinkSync, writeSync } from "node:fs";
 import { dirname } from "node:path";
 import { createHash } from "node:crypto";
-import { S3Error } from "../errors.ts";
+import { S3Error } from "../../errors.ts";
 import { bootId, pidAlive, tryFlock } from "./kernel.ts";
 import { mkdirs } from "./mkdirs.ts";
 

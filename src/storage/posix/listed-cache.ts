@@ -1,3 +1,4 @@
+import type { StoredChecksum } from "../types.ts";
 // What a listing shows of a file beyond its stat (its ETag and checksum type), remembered per
 // inode, so that listing a bucket again costs one stat per object instead of a stat plus an
 // xattr read (measured: the xattr read was the largest single cost of a 1,000-key page).
@@ -13,7 +14,6 @@
 // open-addressing index instead of a Map of objects (which measured ~200 bytes per entry with
 // an ETag string), the ETag kept as its 16 MD5 bytes plus the multipart part count. About 70 bytes
 // per entry, allocated on first use.
-import type { StoredChecksum } from "./meta.ts";
 
 export interface ListedFields {
   /** Quoted, as sent. */
