@@ -11,14 +11,32 @@ import { multipartHandlers } from "./multipart.ts";
 import { objectHandlers } from "./objects.ts";
 import { postObjectHandlers } from "./post-object.ts";
 
-export const HANDLERS: Partial<Record<OperationName, Handler>> = {
-  ...bucketHandlers,
-  ...bucketConfigHandlers,
-  ...objectHandlers,
-  ...attributeHandlers,
-  ...copyHandlers,
-  ...corsHandlers,
-  ...listHandlers,
-  ...multipartHandlers,
-  ...postObjectHandlers,
-};
+/**
+ * Joins the handler families into one table. An operation handled by two families is a mistake a
+ * spread would hide (the later one silently wins): it stops the gateway at start-up instead.
+ */
+export function combineHandlers(families: Record<string, Partial<Record<OperationName, Handler>>>): Partial<Record<OperationName, Handler>> {
+  const table: Partial<Record<OperationName, Handler>> = {};
+  const owner = new Map<OperationName, string>();
+  for (const [family, handlers] of Object.entries(families)) {
+    for (const [op, handler] of Object.entries(handlers) as [OperationName, Handler][]) {
+      const first = owner.get(op);
+      if (first !== undefined) throw new Error(`operation ${op} has a handler in both ${first} and ${family}`);
+      owner.set(op, family);
+      table[op] = handler;
+    }
+  }
+  return table;
+}
+
+export const HANDLERS = combineHandlers({
+  buckets: bucketHandlers,
+  "bucket-config": bucketConfigHandlers,
+  objects: objectHandlers,
+  attributes: attributeHandlers,
+  copy: copyHandlers,
+  cors: corsHandlers,
+  list: listHandlers,
+  multipart: multipartHandlers,
+  "post-object": postObjectHandlers,
+});
