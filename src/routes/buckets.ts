@@ -1,6 +1,7 @@
 // Bucket operations: list, create, head, delete, location, ACL, and the bucket settings whose
 // only true answer on a plain directory is "none" (versioning off, ownership enforced).
 import { S3Error } from "../errors.ts";
+import { validateNewBucketName } from "../s3/bucket-names.ts";
 import { readSmallBody } from "../http/request-body.ts";
 import { s3Time, xmlResponse } from "../http/response.ts";
 import { requireBucket, type Handler, requireExistingBucket } from "../s3/context.ts";
@@ -69,6 +70,7 @@ const createBucket: Handler = async (ctx) => {
       throw new S3Error("IllegalLocationConstraintException", `The ${constraint} location constraint is incompatible for the region specific endpoint this request was sent to.`);
     }
   }
+  validateNewBucketName(bucket);
   try {
     ctx.services.store.createBucket(bucket);
   } catch (e) {

@@ -23,7 +23,7 @@ import { hashFile } from "./hash-file.ts";
 import { copyToNewFile } from "./kernel-copy.ts";
 import { S3Error, fsError } from "../../errors.ts";
 import { GATEWAY_DIR, bucketPrivateDir, bucketTmpDir, selfName } from "./layout.ts";
-import { bucketPath, isServableBucketName, keyPath, validateNewBucketName, type KeyPath } from "./names.ts";
+import { bucketPath, isServableBucketName, keyPath, type KeyPath } from "./names.ts";
 import { Dir, READ_FLAGS, errnoOf, makeSubdirs, openForRead, openSubdir } from "./beneath.ts";
 import { O_PATH, kernelPath, openBeneath } from "./kernel.ts";
 import { keyLockFile, withLock } from "./locks.ts";
@@ -143,8 +143,9 @@ export class PosixBackend implements ObjectStore {
     return out.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   }
 
+  /** The name has passed the protocol's naming rules (s3/bucket-names.ts); the tree's own still apply. */
   createBucket(name: string): void {
-    validateNewBucketName(name);
+    if (!isServableBucketName(name)) throw new S3Error("InvalidBucketName", undefined, { BucketName: name });
     try {
       mkdirSync(join(this.root, name));
     } catch (e) {
