@@ -7,8 +7,7 @@ import type * as Minio from "minio";
 import { createHash, randomBytes } from "node:crypto";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import type { Gateway } from "./harness.ts";
-import { closeGateway, errorCode, md5Hex, openGateway } from "./objects-util.ts";
+import { closeGateway, errorCode, type Gateway, md5Hex, openGateway } from "../support/index.ts";
 
 const B = "post-e2e";
 let gw: Gateway;
