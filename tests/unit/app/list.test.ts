@@ -24,7 +24,7 @@ test("V2 without delimiter lists every key in S3 order", async () => {
 });
 
 test("V2 with delimiter and prefix: contents and common prefixes as the model says", async () => {
-  for (const o of [{ delimiter: "/" }, { delimiter: "/", prefix: "dir/" }, { delimiter: "/", prefix: "z" }]) {
+  for (const o of [{ delimiter: "/" }, { delimiter: "/", prefix: "dir/" }, { delimiter: "/", prefix: "z" }] as Record<string, string>[]) {
     const r = await gw.signed("GET", "/lst", { query: { "list-type": "2", ...o } });
     const m = listingModel(KEYS, o);
     expect({ o, keys: keys(r.body), prefixes: prefixes(r.body) }).toEqual({ o, keys: m.contents, prefixes: m.prefixes });
