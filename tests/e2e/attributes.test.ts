@@ -9,8 +9,7 @@ import {
   UploadPartCommand,
 } from "@aws-sdk/client-s3";
 import { createHash } from "node:crypto";
-import { uniqueBucket, type Gateway } from "./harness.ts";
-import { closeGateway, openGateway } from "./objects-util.ts";
+import { closeGateway, type Gateway, openGateway, uniqueBucket } from "../support/index.ts";
 
 let gw: Gateway;
 let s3: S3Client;

@@ -7,9 +7,7 @@ import { createPresignedPost } from "@aws-sdk/s3-presigned-post";
 import { getSignedUrl } from "@aws-sdk/s3-request-presigner";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { uniqueBucket, type Gateway } from "./harness.ts";
-import { closeGateway, openGateway } from "./objects-util.ts";
-import { EMPTY_SHA256, errorCode, rawRequest, rawSocket, sign } from "./sign.ts";
+import { closeGateway, EMPTY_SHA256, errorCode, type Gateway, openGateway, rawRequest, rawSocket, sign, uniqueBucket } from "../support/index.ts";
 
 let gw: Gateway;
 let s3: S3Client;

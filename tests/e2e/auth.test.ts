@@ -4,9 +4,7 @@ import { GetObjectCommand, ListBucketsCommand, PutObjectCommand, type S3Client }
 import { getSignedUrl } from "@aws-sdk/s3-request-presigner";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { ACCESS_KEY, REGION, SECRET_KEY, minioClient, s3Client, uniqueBucket, type Gateway } from "./harness.ts";
-import { closeGateway, md5Hex, openGateway, sha256Hex } from "./objects-util.ts";
-import { EMPTY_SHA256, errorCode, rawRequest, sign, signedChunkedBody } from "./sign.ts";
+import { ACCESS_KEY, closeGateway, EMPTY_SHA256, errorCode, type Gateway, md5Hex, minioClient, openGateway, rawRequest, REGION, s3Client, SECRET_KEY, sha256Hex, sign, signedChunkedBody, uniqueBucket } from "../support/index.ts";
 
 let gw: Gateway;
 let s3: S3Client;

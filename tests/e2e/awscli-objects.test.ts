@@ -6,8 +6,7 @@ import { randomBytes } from "node:crypto";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { ACCESS_KEY, REGION, SECRET_KEY, startGateway, type Gateway } from "./harness.ts";
-import { sha256Hex } from "./objects-util.ts";
+import { ACCESS_KEY, type Gateway, REGION, SECRET_KEY, sha256Hex, startGateway } from "../support/index.ts";
 
 const hasAws = spawnSync("aws", ["--version"], { encoding: "utf8" }).status === 0;
 

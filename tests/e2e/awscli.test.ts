@@ -8,8 +8,7 @@ import { randomBytes } from "node:crypto";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { ACCESS_KEY, REGION, SECRET_KEY, s3Client, startGateway, uniqueBucket, type Gateway } from "./harness.ts";
-import { md5Hex } from "./objects-util.ts";
+import { ACCESS_KEY, type Gateway, md5Hex, REGION, s3Client, SECRET_KEY, startGateway, uniqueBucket } from "../support/index.ts";
 
 const AWS = process.env.FILEGATE_TEST_AWS || Bun.which("aws");
 const MiB = 1024 * 1024;

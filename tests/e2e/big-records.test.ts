@@ -13,8 +13,7 @@ import {
 } from "@aws-sdk/client-s3";
 import { existsSync, readdirSync } from "node:fs";
 import { join } from "node:path";
-import type { Gateway } from "./harness.ts";
-import { closeGateway, expectS3Error, md5Hex, openGateway, signedRequest } from "./objects-util.ts";
+import { closeGateway, expectS3Error, type Gateway, md5Hex, openGateway, signedRequest } from "../support/index.ts";
 
 const B = "records";
 let gw: Gateway;

@@ -19,8 +19,7 @@ import { createHash, randomBytes } from "node:crypto";
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { ACCESS_KEY, SECRET_KEY, s3Client, startGateway, type Gateway } from "./harness.ts";
-import { closeGateway, openGateway, readAll } from "./objects-util.ts";
+import { ACCESS_KEY, closeGateway, type Gateway, openGateway, readAll, s3Client, SECRET_KEY, startGateway } from "../support/index.ts";
 
 const B = "forms";
 let gw: Gateway;

@@ -26,9 +26,7 @@ import {
 } from "@aws-sdk/client-s3";
 import { existsSync, mkdirSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { minioClient, s3Client, startGateway, uniqueBucket, type Gateway } from "./harness.ts";
-import { sha256Hex } from "./objects-util.ts";
-import { EMPTY_SHA256, errorCode, rawRequest, sign } from "./sign.ts";
+import { EMPTY_SHA256, errorCode, type Gateway, minioClient, rawRequest, s3Client, sha256Hex, sign, startGateway, uniqueBucket } from "../support/index.ts";
 
 let gw: Gateway;
 let s3: S3Client;

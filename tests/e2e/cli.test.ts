@@ -5,8 +5,7 @@ import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { gatewayCommand, s3Client, startGateway } from "./harness.ts";
-import { rawRequest } from "./sign.ts";
+import { gatewayCommand, rawRequest, s3Client, startGateway } from "../support/index.ts";
 
 const [cmd, ...base] = gatewayCommand();
 const roots: string[] = [];

@@ -16,8 +16,7 @@ import {
 } from "@aws-sdk/client-s3";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import type { Gateway } from "./harness.ts";
-import { closeGateway, expectS3Error, md5Hex, openGateway, readAll, signedRequest } from "./objects-util.ts";
+import { closeGateway, expectS3Error, type Gateway, md5Hex, openGateway, readAll, signedRequest } from "../support/index.ts";
 
 const B = "cond-bucket";
 let gw: Gateway;

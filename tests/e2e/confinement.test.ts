@@ -22,8 +22,7 @@ import {
 import { existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { s3Client, startGateway, type Gateway } from "./harness.ts";
-import { closeGateway, expectS3Error, readAll } from "./objects-util.ts";
+import { closeGateway, expectS3Error, type Gateway, readAll, s3Client, startGateway } from "../support/index.ts";
 
 const SECRET = "outside secret\n";
 

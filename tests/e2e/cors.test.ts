@@ -9,8 +9,7 @@ import {
   type CORSRule,
   type S3Client,
 } from "@aws-sdk/client-s3";
-import type { Gateway } from "./harness.ts";
-import { closeGateway, expectS3Error, openGateway, presign, signedRequest } from "./objects-util.ts";
+import { closeGateway, expectS3Error, type Gateway, openGateway, presign, signedRequest } from "../support/index.ts";
 
 const B = "cors-e2e";
 const BARE = "cors-e2e-none";

@@ -15,9 +15,7 @@ import { mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { request } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { s3Client, startGateway, type Gateway } from "./harness.ts";
-import { closeGateway, readAll } from "./objects-util.ts";
-import { amzDate, sign } from "./sign.ts";
+import { amzDate, closeGateway, type Gateway, readAll, s3Client, sign, startGateway } from "../support/index.ts";
 
 const root = mkdtempSync(join(tmpdir(), "filegate-crash-"));
 afterAll(() => rmSync(root, { recursive: true, force: true }));

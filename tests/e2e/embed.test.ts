@@ -4,7 +4,7 @@ import { expect, test } from "bun:test";
 import { spawnSync } from "node:child_process";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
-import { REPO, RUNTIME } from "./harness.ts";
+import { REPO, RUNTIME } from "../support/index.ts";
 
 const CHECKS = join(REPO, "tests/e2e/embed-checks.mjs");
 

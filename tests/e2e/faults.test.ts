@@ -9,8 +9,7 @@ import { spawnSync } from "node:child_process";
 import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { s3Client, startGateway, type Gateway } from "./harness.ts";
-import { encodeKey, signedRequest } from "./objects-util.ts";
+import { encodeKey, type Gateway, s3Client, signedRequest, startGateway } from "../support/index.ts";
 
 const isRoot = process.getuid?.() === 0;
 
@@ -139,7 +138,7 @@ describe("read-only filesystem", () => {
         expect(await (await s3.send(new GetObjectCommand({ Bucket: "ro", Key: "kept.txt" }))).Body!.transformToString()).toBe("kept");
         const put = await signedRequest(gw, { method: "PUT", path: "/ro/new.txt", body: "x" });
         expect([put.status, put.code]).toEqual([403, "AccessDenied"]);
-        expect(put.text).toContain("read-only");
+        expect(put.body).toContain("read-only");
         const del = await signedRequest(gw, { method: "DELETE", path: "/ro/kept.txt" });
         expect([del.status, del.code]).toEqual([403, "AccessDenied"]);
         const mk = await signedRequest(gw, { method: "PUT", path: "/newbucket" });
@@ -157,7 +156,7 @@ describe("read-only filesystem", () => {
         const ready = await fetch(`${ro.endpoint}/_filegate/ready`);
         expect(ready.status).toBe(200);
         const get = await signedRequest(ro, { method: "GET", path: "/ro/kept.txt" });
-        expect([get.status, get.text]).toEqual([200, "kept"]);
+        expect([get.status, get.body]).toEqual([200, "kept"]);
       } finally {
         await ro.stop();
       }
@@ -184,7 +183,7 @@ describe("read-only filesystem", () => {
       });
       expect([tagging.status, tagging.code]).toEqual([403, "AccessDenied"]);
       const get = await signedRequest(gw, { method: "GET", path: "/ro/before.txt" });
-      expect([get.status, get.text]).toEqual([200, "before"]);
+      expect([get.status, get.body]).toEqual([200, "before"]);
       expect(gw.output()).not.toContain("internal error");
     } finally {
       remount(fs.dir!, "rw");
@@ -223,7 +222,7 @@ describe("permissions: the gateway runs as uid 65534", () => {
   test.skipIf(skip)("GET and HEAD of an unreadable file agree: 403 AccessDenied (XML on GET)", async () => {
     const get = await signedRequest(gw, { method: "GET", path: "/perm/secret.txt" });
     expect([get.status, get.code, get.headers.get("content-type")]).toEqual([403, "AccessDenied", "application/xml"]);
-    expect(get.text).not.toContain("top secret");
+    expect(get.body).not.toContain("top secret");
     const ranged = await signedRequest(gw, { method: "GET", path: "/perm/secret.txt", headers: { range: "bytes=0-3" } });
     expect([ranged.status, ranged.code]).toEqual([403, "AccessDenied"]);
     const head = await signedRequest(gw, { method: "HEAD", path: "/perm/secret.txt" });

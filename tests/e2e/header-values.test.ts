@@ -8,9 +8,7 @@ import { createPresignedPost } from "@aws-sdk/s3-presigned-post";
 import { existsSync, readdirSync } from "node:fs";
 import { connect } from "node:net";
 import { join } from "node:path";
-import type { Gateway } from "./harness.ts";
-import { closeGateway, openGateway, sha256Hex, signedRequest } from "./objects-util.ts";
-import { errorCode, sign } from "./sign.ts";
+import { closeGateway, errorCode, type Gateway, openGateway, sha256Hex, sign, signedRequest } from "../support/index.ts";
 
 const B = "hdr-values";
 let gw: Gateway;
@@ -39,7 +37,7 @@ describe("response-* overrides on GET and HEAD", () => {
       for (const param of ["response-content-type", "response-content-disposition", "response-cache-control"]) {
         const get = await signedRequest(gw, { method: "GET", path: `/${B}/obj.txt`, query: { [param]: value } });
         expect({ param, status: get.status, code: get.code }).toEqual({ param, status: 400, code: "InvalidArgument" });
-        expect(get.text).toContain(`<ArgumentName>${param}</ArgumentName>`);
+        expect(get.body).toContain(`<ArgumentName>${param}</ArgumentName>`);
         expect(get.headers.get("x-injected")).toBeNull();
         const head = await signedRequest(gw, { method: "HEAD", path: `/${B}/obj.txt`, query: { [param]: value } });
         expect({ param, status: head.status }).toEqual({ param, status: 400 });
@@ -49,7 +47,7 @@ describe("response-* overrides on GET and HEAD", () => {
 
   test("Latin-1 and ordinary values still pass", async () => {
     const r = await signedRequest(gw, { method: "GET", path: `/${B}/obj.txt`, query: { "response-content-type": "text/plain; charset=utf-8", "response-content-disposition": "attachment; filename=caf\xe9.txt" } });
-    expect([r.status, r.text, r.headers.get("content-type")]).toEqual([200, "hello", "text/plain; charset=utf-8"]);
+    expect([r.status, r.body, r.headers.get("content-type")]).toEqual([200, "hello", "text/plain; charset=utf-8"]);
     expect(Buffer.from(r.headers.get("content-disposition")!, "latin1").toString("latin1")).toBe("attachment; filename=caf\xe9.txt");
   });
 });

@@ -5,8 +5,7 @@ import { GetObjectCommand, PutObjectCommand, type S3Client } from "@aws-sdk/clie
 import { randomBytes } from "node:crypto";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { uniqueBucket, type Gateway } from "./harness.ts";
-import { closeGateway, md5B64, md5Hex, openGateway } from "./objects-util.ts";
+import { closeGateway, type Gateway, md5B64, md5Hex, openGateway, uniqueBucket } from "../support/index.ts";
 
 let gw: Gateway;
 let s3: S3Client;

@@ -16,10 +16,7 @@ import {
 } from "@aws-sdk/client-s3";
 import * as fs from "node:fs";
 import { join } from "node:path";
-import { minioClient, s3Client, startGateway, uniqueBucket, type Gateway } from "./harness.ts";
-import { listingModel, utf8Cmp, utf8Sort } from "../listing-model.ts";
-import { md5Hex } from "./objects-util.ts";
-import { EMPTY_SHA256, errorCode, rawRequest, sign } from "./sign.ts";
+import { EMPTY_SHA256, errorCode, type Gateway, listingModel, md5Hex, minioClient, rawRequest, s3Client, sign, startGateway, uniqueBucket, utf8Cmp, utf8Sort } from "../support/index.ts";
 
 let gw: Gateway;
 let s3: S3Client;

@@ -5,8 +5,7 @@ import { createHash, randomBytes } from "node:crypto";
 import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, rmSync, statSync, writeSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { RUNTIME, startGateway, type Gateway } from "./harness.ts";
-import { presign } from "./objects-util.ts";
+import { type Gateway, presign, RUNTIME, startGateway } from "../support/index.ts";
 
 const skip = process.platform !== "linux";
 const GiB = 1024 ** 3;

@@ -22,8 +22,7 @@ import { existsSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { Readable } from "node:stream";
 import { createHasher, type ChecksumAlgorithm } from "../../src/checksums/index.ts";
-import { minioClient, s3Client, startGateway, uniqueBucket, type Gateway } from "./harness.ts";
-import { md5Hex } from "./objects-util.ts";
+import { type Gateway, md5Hex, minioClient, s3Client, startGateway, uniqueBucket } from "../support/index.ts";
 
 const MiB = 1024 * 1024;
 let gw: Gateway;

@@ -13,8 +13,7 @@ import {
 import * as Minio from "minio";
 import { existsSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import type { Gateway } from "./harness.ts";
-import { closeGateway, encodeKey, expectS3Error, md5B64, md5Hex, openGateway, signedRequest, treeOf } from "./objects-util.ts";
+import { closeGateway, encodeKey, expectS3Error, type Gateway, md5B64, md5Hex, openGateway, signedRequest, treeOf } from "../support/index.ts";
 
 let gw: Gateway;
 let s3: S3Client;
@@ -115,7 +114,7 @@ describe("DeleteObjects", () => {
     expect(raw.status).toBe(200);
     expect(existsSync(onDisk("ws/k "))).toBe(false);
     expect(existsSync(onDisk("ws/k"))).toBe(true);
-    expect(raw.text).not.toContain("<Deleted>");
+    expect(raw.body).not.toContain("<Deleted>");
   });
 
   test("quiet mode reports only errors; hostile keys are per-key errors", async () => {
@@ -244,8 +243,8 @@ describe("CopyObject", () => {
   test("copy result XML carries the ETag (raw)", async () => {
     const r = await signedRequest(gw, { method: "PUT", path: `/${B}/dst/raw`, headers: { "x-amz-copy-source": `/${B}/${encodeKey(src)}` } });
     expect(r.status).toBe(200);
-    expect(r.text).toContain("<CopyObjectResult");
-    expect(/<ETag>(?:"|&quot;|&#34;)([0-9a-f]{32})(?:"|&quot;|&#34;)<\/ETag>/.exec(r.text)?.[1]).toBe(md5Hex(srcBody));
+    expect(r.body).toContain("<CopyObjectResult");
+    expect(/<ETag>(?:"|&quot;|&#34;)([0-9a-f]{32})(?:"|&quot;|&#34;)<\/ETag>/.exec(r.body)?.[1]).toBe(md5Hex(srcBody));
   });
 
   test("copy of a hand-written file gets the real MD5 as ETag", async () => {

@@ -4,8 +4,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { GetObjectCommand, HeadObjectCommand, PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
 import type * as Minio from "minio";
 import { randomBytes } from "node:crypto";
-import type { Gateway } from "./harness.ts";
-import { closeGateway, expectS3Error, md5Hex, openGateway, readAll, signedRequest } from "./objects-util.ts";
+import { closeGateway, expectS3Error, type Gateway, md5Hex, openGateway, readAll, signedRequest } from "../support/index.ts";
 
 let gw: Gateway;
 let s3: S3Client;
@@ -124,7 +123,7 @@ describe("ranges", () => {
     await expectS3Error(get("dir/big.bin", { Range: `bytes=${BIG.length}-` }), 416, "InvalidRange");
     const raw = await signedRequest(gw, { method: "GET", path: `/${B}/small`, headers: { range: "bytes=100-200" } });
     expect([raw.status, raw.code]).toEqual([416, "InvalidRange"]);
-    expect(raw.text).toContain("<ActualObjectSize>26</ActualObjectSize>");
+    expect(raw.body).toContain("<ActualObjectSize>26</ActualObjectSize>");
     expect(raw.headers.get("content-range")).toBe("bytes */26"); // RFC 9110 §15.5.17
     const head = await signedRequest(gw, { method: "HEAD", path: `/${B}/small`, headers: { range: "bytes=100-200" } });
     expect(head.status).toBe(416);
@@ -180,7 +179,7 @@ describe("conditional GET and HEAD", () => {
     const raw = await signedRequest(gw, { method: "GET", path: `/${B}/small`, headers: { "if-none-match": smallEtag } });
     expect(raw.status).toBe(304);
     expect(raw.headers.get("etag")).toBe(smallEtag);
-    expect(raw.text).toBe("");
+    expect(raw.body).toBe("");
     expect((await get("small", { IfNoneMatch: wrongEtag })).$metadata.httpStatusCode).toBe(200);
   });
 

@@ -7,8 +7,7 @@ import { createHash } from "node:crypto";
 import { connect } from "node:net";
 import { existsSync, readFileSync, readdirSync } from "node:fs";
 import { join } from "node:path";
-import type { Gateway } from "./harness.ts";
-import { closeGateway, eventually, expectS3Error, md5B64, md5Hex, openGateway, presign, sha256Hex, signedRequest } from "./objects-util.ts";
+import { closeGateway, eventually, expectS3Error, type Gateway, md5B64, md5Hex, openGateway, presign, sha256Hex, signedRequest } from "../support/index.ts";
 
 let gw: Gateway;
 let s3: S3Client;
@@ -137,7 +136,7 @@ describe("x-amz-checksum-*", () => {
     for (const [hdr, v] of [["x-amz-checksum-crc32", "!!!"], ["x-amz-checksum-crc32", "short==="], ["x-amz-checksum-sha256", expectedChecksum("CRC32", body)]]) {
       const r = await signedRequest(gw, { method: "PUT", path: `/${B}/ck/malformed`, body, headers: { [hdr]: v } });
       expect({ hdr, v, status: r.status, code: r.code }).toEqual({ hdr, v, status: 400, code: "InvalidRequest" });
-      expect(r.text).toContain(`Value for ${hdr} header is invalid.`);
+      expect(r.body).toContain(`Value for ${hdr} header is invalid.`);
     }
     expect(existsSync(onDisk("ck/malformed"))).toBe(false);
     expect(tmpFiles()).toEqual([]);
@@ -145,7 +144,7 @@ describe("x-amz-checksum-*", () => {
   test("x-amz-sdk-checksum-algorithm with no checksum header or trailer is InvalidRequest", async () => {
     const r = await signedRequest(gw, { method: "PUT", path: `/${B}/ck/sdk-only`, body, headers: { "x-amz-sdk-checksum-algorithm": "CRC32" } });
     expect([r.status, r.code]).toEqual([400, "InvalidRequest"]);
-    expect(r.text).toContain("no corresponding x-amz-checksum-* or x-amz-trailer");
+    expect(r.body).toContain("no corresponding x-amz-checksum-* or x-amz-trailer");
     expect(existsSync(onDisk("ck/sdk-only"))).toBe(false);
   });
 });

@@ -16,8 +16,7 @@ import {
 import type * as Minio from "minio";
 import { existsSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { RUNTIME, minioClient, s3Client, startGateway, type Gateway } from "./harness.ts";
-import { closeGateway, expectS3Error, md5Hex, openGateway, readAll, signedRequest, treeOf } from "./objects-util.ts";
+import { closeGateway, expectS3Error, type Gateway, md5Hex, minioClient, openGateway, readAll, RUNTIME, s3Client, signedRequest, startGateway, treeOf } from "../support/index.ts";
 
 const EMPTY_MD5 = "d41d8cd98f00b204e9800998ecf8427e";
 
@@ -68,7 +67,7 @@ describe("keys map to paths", () => {
   test("the error for a NUL key is well-formed XML (NUL cannot appear in XML 1.0)", async () => {
     const r = await signedRequest(gw, { method: "PUT", path: `/${B}/h/a%00b`, body: "evil" });
     expect([r.status, r.code]).toEqual([400, "InvalidURI"]);
-    expect(r.text).not.toContain("\0");
+    expect(r.body).not.toContain("\0");
   });
 
   test("1024-byte key is accepted", async () => {
@@ -366,12 +365,12 @@ describe("HEAD and ACLs", () => {
     expect(r.headers.get("x-amz-meta-k")).toBe("v");
     expect(r.headers.get("etag")).toBe(`"${md5Hex(body)}"`);
     expect(r.headers.get("accept-ranges")).toBe("bytes");
-    expect(r.text).toBe("");
+    expect(r.body).toBe("");
     const g = await signedRequest(gw, { method: "GET", path: `/${B}/head/big` });
     for (const h of ["content-length", "content-type", "x-amz-meta-k", "etag", "last-modified"]) expect(g.headers.get(h)).toBe(r.headers.get(h));
     const small = await signedRequest(gw, { method: "HEAD", path: `/${B}/head/missing` });
     expect(small.status).toBe(404);
-    expect(small.text).toBe("");
+    expect(small.body).toBe("");
   });
 
   test("GetObjectAcl: owner has FULL_CONTROL", async () => {

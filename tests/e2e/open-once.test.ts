@@ -6,8 +6,7 @@ import { CreateBucketCommand, PutObjectCommand, type S3Client } from "@aws-sdk/c
 import { randomBytes, createHash } from "node:crypto";
 import { readdirSync } from "node:fs";
 import { connect } from "node:net";
-import { s3Client, startGateway, type Gateway } from "./harness.ts";
-import { closeGateway, presign } from "./objects-util.ts";
+import { closeGateway, type Gateway, presign, s3Client, startGateway } from "../support/index.ts";
 
 let gw: Gateway;
 let s3: S3Client;

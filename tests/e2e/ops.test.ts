@@ -8,7 +8,7 @@ import { createHash } from "node:crypto";
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { REPO, RUNTIME, SECRET_KEY, s3Client, startGateway, uniqueBucket, type Gateway } from "./harness.ts";
+import { type Gateway, REPO, RUNTIME, s3Client, SECRET_KEY, startGateway, uniqueBucket } from "../support/index.ts";
 
 describe("endpoints and access log", () => {
   let gw: Gateway;

@@ -5,7 +5,7 @@ import { randomBytes } from "node:crypto";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { ACCESS_KEY, SECRET_KEY, startGateway, type Gateway } from "./harness.ts";
+import { ACCESS_KEY, type Gateway, SECRET_KEY, startGateway } from "../support/index.ts";
 
 const has = (tool: string) => spawnSync("sh", ["-c", `command -v ${tool}`]).status === 0;
 let gw: Gateway;

@@ -11,8 +11,7 @@ import {
   type S3Client,
 } from "@aws-sdk/client-s3";
 import { randomBytes } from "node:crypto";
-import type { Gateway } from "./harness.ts";
-import { closeGateway, openGateway, readAll } from "./objects-util.ts";
+import { closeGateway, type Gateway, openGateway, readAll } from "../support/index.ts";
 
 const B = "part-sums";
 let gw: Gateway;

@@ -7,8 +7,7 @@ import type * as Minio from "minio";
 import { createHash, randomBytes } from "node:crypto";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import type { Gateway } from "./harness.ts";
-import { closeGateway, errorCode, md5Hex, openGateway } from "./objects-util.ts";
+import { closeGateway, errorCode, type Gateway, md5Hex, openGateway, type RawResponse } from "../support/index.ts";
 
 const B = "post-e2e";
 let gw: Gateway;
@@ -24,13 +23,13 @@ const onDisk = (key: string) => join(gw.root, B, key);
 const tmpFiles = () => (existsSync(join(gw.root, B, ".filegate", "tmp")) ? readdirSync(join(gw.root, B, ".filegate", "tmp")) : []);
 
 /** Posts `fields` then the file, in that order (S3 ignores what follows the file). */
-async function post(url: string, fields: Record<string, string>, file: Uint8Array | string, filename = "upload.bin") {
+async function post(url: string, fields: Record<string, string>, file: Uint8Array | string, filename = "upload.bin"): Promise<RawResponse> {
   const form = new FormData();
   for (const [k, v] of Object.entries(fields)) form.append(k, v);
   form.append("file", new Blob([file]), filename);
   const r = await fetch(url, { method: "POST", body: form });
   const text = await r.text();
-  return { status: r.status, headers: r.headers, text, code: errorCode(text) };
+  return { status: r.status, headers: r.headers, body: text, code: errorCode(text) };
 }
 
 const presigned = (Key: string, extra: Partial<Parameters<typeof createPresignedPost>[1]> = {}) =>
@@ -64,8 +63,8 @@ describe("uploads", () => {
     const tagging = "<Tagging><TagSet><Tag><Key>from</Key><Value>form</Value></Tag></TagSet></Tagging>";
     const r = await post(postURL, { ...formData, key: "uploads/${filename}", success_action_status: "201", tagging }, "hello form", "photo 1.jpg");
     expect(r.status).toBe(201);
-    expect(r.text).toContain("<Key>uploads/photo 1.jpg</Key>");
-    expect(r.text).toContain(`<ETag>&quot;${md5Hex("hello form")}&quot;</ETag>`);
+    expect(r.body).toContain("<Key>uploads/photo 1.jpg</Key>");
+    expect(r.body).toContain(`<ETag>&quot;${md5Hex("hello form")}&quot;</ETag>`);
     const got = await s3.send(new GetObjectCommand({ Bucket: B, Key: "uploads/photo 1.jpg" }));
     expect(await got.Body!.transformToString()).toBe("hello form");
     expect((await s3.send(new GetObjectTaggingCommand({ Bucket: B, Key: "uploads/photo 1.jpg" }))).TagSet).toEqual([{ Key: "from", Value: "form" }]);
@@ -119,7 +118,7 @@ describe("refusals (nothing stored)", () => {
     const { url, fields } = await presigned("form/strict", { Fields: { "Content-Type": "text/plain" } });
     const extra = await post(url, { ...fields, "x-amz-meta-sneaky": "1" }, "x");
     expect([extra.status, extra.code]).toEqual([403, "AccessDenied"]);
-    expect(extra.text).toContain("Extra input fields: x-amz-meta-sneaky");
+    expect(extra.body).toContain("Extra input fields: x-amz-meta-sneaky");
     const changed = await post(url, { ...fields, "Content-Type": "text/html" }, "x");
     expect([changed.status, changed.code]).toEqual([403, "AccessDenied"]);
     const otherKey = await post(url, { ...fields, key: "form/elsewhere" }, "x");
@@ -138,7 +137,7 @@ describe("refusals (nothing stored)", () => {
     const old = await presigned("form/old", { Expires: -10 });
     const expired = await post(old.url, old.fields, "x");
     expect([expired.status, expired.code]).toEqual([403, "AccessDenied"]);
-    expect(expired.text).toContain("Policy expired");
+    expect(expired.body).toContain("Policy expired");
     expect(existsSync(onDisk("form/forged"))).toBe(false);
     expect(existsSync(onDisk("form/old"))).toBe(false);
   });

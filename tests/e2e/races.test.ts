@@ -20,8 +20,7 @@ import { createHash, randomBytes } from "node:crypto";
 import { closeSync, mkdtempSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { s3Client, startGateway, type Gateway } from "./harness.ts";
-import { closeGateway, expectS3Error, readAll } from "./objects-util.ts";
+import { closeGateway, expectS3Error, type Gateway, readAll, s3Client, startGateway } from "../support/index.ts";
 
 const md5 = (b: Buffer) => createHash("md5").update(b).digest("hex");
 

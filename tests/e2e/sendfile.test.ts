@@ -7,8 +7,7 @@ import { randomBytes } from "node:crypto";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { RUNTIME, startGateway, type Gateway } from "./harness.ts";
-import { presign, signedRequest } from "./objects-util.ts";
+import { type Gateway, presign, RUNTIME, signedRequest, startGateway } from "../support/index.ts";
 
 const hasStrace = process.platform === "linux" && spawnSync("strace", ["-V"]).status === 0;
 const skip = RUNTIME !== "bun" || !hasStrace;

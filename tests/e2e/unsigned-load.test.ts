@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { CreateBucketCommand, GetObjectCommand, ListBucketsCommand, PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
 import { connect, type Socket } from "node:net";
-import { s3Client, startGateway, type Gateway } from "./harness.ts";
+import { type Gateway, s3Client, startGateway } from "../support/index.ts";
 
 const B = "unsigned-load";
 let gw: Gateway;

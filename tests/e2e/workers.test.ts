@@ -5,9 +5,8 @@ import { spawnSync } from "node:child_process";
 import { readFileSync, rmSync } from "node:fs";
 import { request } from "node:http";
 import { createServer } from "node:net";
-import { startGateway, uniqueBucket } from "./harness.ts";
+import { EMPTY_SHA256, errorCode, sign, startGateway, uniqueBucket } from "../support/index.ts";
 import { createHash } from "node:crypto";
-import { EMPTY_SHA256, errorCode, sign } from "./sign.ts";
 
 const OTHER_SECRET = "another/secret+key000000000000000000000";
 

@@ -5,7 +5,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { isS3Error } from "../../src/errors.ts";
-import { listingModel, utf8Sort } from "../listing-model.ts";
+import { listingModel, utf8Sort } from "../support/listing-model.ts";
 import { compareKeys, walkBucket, type WalkEntry, type WalkOptions } from "../../src/storage/posix/walk.ts";
 import { DirListings } from "../../src/storage/posix/dir-listing.ts";
 
