@@ -2,13 +2,15 @@
 // operation table → SigV4 verification → the operation's handler → response, and every response,
 // error or not, carries the request id headers and is counted and logged once.
 import { Hono } from "hono";
-import { verifyRequest, type AuthResult } from "./auth/sigv4.ts";
+import type { AuthResult } from "./auth/types.ts";
+import { verifyRequest } from "./auth/verify.ts";
 import { S3Error } from "./errors.ts";
 import { asS3Error, errorResponse, nextRequestId, reportFailure, requestIdHeaders } from "./http/response.ts";
 import type { AccessLog } from "./ops/access-log.ts";
 import { renderMetrics, type Metrics, type MetricsSnapshot } from "./ops/metrics.ts";
 import { isReady } from "./ops/ready.ts";
 import { Admission, carriesCredentials } from "./http/admission.ts";
+import { parseRequestTarget } from "./http/request-target.ts";
 import { corsHeadersFor } from "./routes/cors.ts";
 import { HANDLERS } from "./routes/index.ts";
 import { resolveAddress } from "./s3/address.ts";
@@ -141,11 +143,13 @@ export async function handleS3(request: Request, services: Services, obs: Observ
 async function dispatch(request: Request, url: string, services: Services, obs: Observers, requestId: string, outcome: Outcome, admission: Admission): Promise<Response> {
   let resource = "/";
   try {
-    const addr = resolveAddress(url, request.headers.get("host"), services.config.virtualDomain);
+    // The one parse of the request target; addressing, the operation table, auth and the handlers read it.
+    const target = parseRequestTarget(url);
+    const addr = resolveAddress(target, request.headers.get("host"), services.config.virtualDomain);
     outcome.bucket = addr.bucket;
     outcome.key = addr.key;
     resource = addr.bucket ? `/${addr.bucket}${addr.key !== null ? "/" + addr.key : ""}` : "/";
-    const query = new URLSearchParams(addr.rawQuery);
+    const query = target.query;
     const headers = request.headers;
     const shape = { method: request.method, bucket: addr.bucket, key: addr.key, query, headers };
     const op = resolveOperation(shape);
@@ -157,7 +161,7 @@ async function dispatch(request: Request, url: string, services: Services, obs: 
     const auth = unsigned
       ? UNSIGNED_AUTH
       : await verifyRequest(
-          { method: request.method, url, headers },
+          { method: request.method, url, target, headers },
           {
             lookupSecret: services.lookupSecret,
             now: new Date(),

@@ -26,7 +26,8 @@
 import { createHash, type Hash } from "node:crypto";
 import { Buffer } from "node:buffer";
 import { S3Error } from "../errors.ts";
-import { EMPTY_SHA256, hmacHex, sha256Hex, signaturesEqual } from "./sigv4.ts";
+import { hmacHex, sha256Hex, signaturesEqual } from "./keys.ts";
+import { EMPTY_SHA256 } from "./types.ts";
 
 export type ChunkedMode = "streaming-signed" | "streaming-signed-trailer" | "streaming-unsigned-trailer";
 

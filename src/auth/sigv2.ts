@@ -7,12 +7,15 @@
 //   StringToSign = VERB \n Content-MD5 \n Content-Type \n Date \n CanonicalizedAmzHeaders CanonicalizedResource
 //   Signature    = Base64(HMAC-SHA1(secret, UTF-8 StringToSign))
 //
-// Everything but verifyV2 is a pure function, checked against AWS's published examples.
+// This file is the V2 canonical form and signature, pure functions checked against AWS's published
+// examples; ./sigv2-auth.ts verifies requests with it and ./post-policy-auth.ts POST forms.
 
 import { createHmac, timingSafeEqual } from "node:crypto";
 import { Buffer } from "node:buffer";
 import { S3Error } from "../errors.ts";
-import { MAX_SKEW_MS, parseQuery, splitRawUrl, wireBytes, type AuthResult, type HeaderSource, type VerifiableRequest } from "./sigv4.ts";
+import { splitQuery, type QueryPart } from "../http/request-target.ts";
+import { wireBytes } from "./canonical.ts";
+import type { HeaderSource } from "./types.ts";
 
 /**
  * The query parameters V2 signs when present (the "sub-resources"): the document's list, the ones
@@ -29,29 +32,21 @@ export const SIGNED_SUBRESOURCES: ReadonlySet<string> = new Set([
   "response-content-language", "response-content-type", "response-expires",
 ]);
 
-export interface V2Options {
-  lookupSecret(accessKey: string): string | undefined;
-  now: Date;
-  /** The bucket when it was named by the Host header (virtual-hosted style), else null. */
-  hostBucket: string | null;
-}
-
 /**
  * CanonicalizedResource: "/bucket" for a virtual-hosted request, then the path exactly as sent
  * (still percent-encoded, as the signer saw it), then the signed sub-resources sorted by name,
  * with their values decoded.
  */
-export function canonicalResource(rawPath: string, rawQuery: string, hostBucket: string | null): string {
+export function canonicalResource(rawPath: string, query: string | readonly QueryPart[], hostBucket: string | null): string {
   // Escapes count with upper-case hex: AWS's own Unicode example sends `pr%c3%a9f%c3%a8re` and
   // its published signature is over `pr%C3%A9f%C3%A8re`.
   const path = (rawPath === "" ? "/" : rawPath).replace(/%[0-9a-fA-F]{2}/g, (e) => e.toUpperCase());
   let resource = (hostBucket !== null ? "/" + hostBucket : "") + path;
   const subs: { key: string; text: string }[] = [];
-  for (const part of (rawQuery.startsWith("?") ? rawQuery.slice(1) : rawQuery).split("&")) {
-    const p = parseQuery(part)[0];
-    if (p === undefined || !SIGNED_SUBRESOURCES.has(p.key)) continue;
+  for (const p of typeof query === "string" ? splitQuery(query) : query) {
+    if (!SIGNED_SUBRESOURCES.has(p.key)) continue;
     // Signed as sent: `?acl` bare, `?acl=` with its '=' (botocore signs what it sends).
-    subs.push({ key: p.key, text: part.includes("=") ? `${p.key}=${p.value}` : p.key });
+    subs.push({ key: p.key, text: p.hasEquals ? `${p.key}=${p.value}` : p.key });
   }
   if (subs.length > 0) {
     // Stable sort by name only: a repeated sub-resource keeps the order it was sent in.
@@ -62,7 +57,7 @@ export function canonicalResource(rawPath: string, rawQuery: string, hostBucket:
 }
 
 /** Unfolds and trims a header value as the document asks ("replace folding whitespace with one space"). */
-function headerValue(v: string): string {
+export function headerValue(v: string): string {
   return v.replace(/\r?\n[ \t]+/g, " ").trim();
 }
 
@@ -116,7 +111,7 @@ export function parseV2Authorization(value: string): { accessKey: string; signat
   return m ? { accessKey: m[1], signature: m[2] } : null;
 }
 
-function mismatch(accessKey: string, sts: string, given: string): S3Error {
+export function mismatchV2(accessKey: string, sts: string, given: string): S3Error {
   return new S3Error("SignatureDoesNotMatch", undefined, {
     AWSAccessKeyId: accessKey,
     StringToSign: typeof wireBytes(sts) === "string" ? sts : (wireBytes(sts) as Buffer).toString("utf8"),
@@ -125,97 +120,3 @@ function mismatch(accessKey: string, sts: string, given: string): S3Error {
   });
 }
 
-function result(accessKey: string, headers: HeaderSource, presigned: boolean): AuthResult {
-  // V2 does not sign the body. An x-amz-content-sha256 hash, when sent, is itself signed (it is an
-  // amz header), so the body is still checked against it.
-  const sha = headers.get("x-amz-content-sha256")?.trim().toLowerCase();
-  const signedBody = sha !== undefined && /^[0-9a-f]{64}$/.test(sha);
-  return {
-    accessKey,
-    payload: signedBody ? "signed" : "unsigned",
-    ...(signedBody ? { expectedSha256: sha } : {}),
-    seedSignature: "",
-    signingKey: new Uint8Array(0),
-    scope: "",
-    amzDate: "",
-    presigned,
-  };
-}
-
-function secretFor(accessKey: string, opts: V2Options): string {
-  const secret = opts.lookupSecret(accessKey);
-  if (secret === undefined) throw new S3Error("InvalidAccessKeyId", undefined, { AWSAccessKeyId: accessKey });
-  return secret;
-}
-
-/**
- * The bucket of a path-style bucket request ("/bucket") is signed as "/bucket" by the document's
- * rule and as "/bucket/" by botocore (it derives the resource from the virtual-hosted form), and
- * S3 takes both: the second spelling is tried only when the first does not match.
- */
-function alternateResource(resource: string): string | null {
-  const q = resource.indexOf("?");
-  const path = q < 0 ? resource : resource.slice(0, q);
-  return /^\/[^/]+$/.test(path) ? path + "/" + (q < 0 ? "" : resource.slice(q)) : null;
-}
-
-/** Checks `given` against the resource as sent, then its alternate spelling; throws on mismatch. */
-function checkSignature(secret: string, accessKey: string, given: string, sts: (resource: string) => string, resource: string): void {
-  const primary = sts(resource);
-  if (v2SignaturesEqual(signV2(secret, primary), given)) return;
-  const alt = alternateResource(resource);
-  if (alt !== null && v2SignaturesEqual(signV2(secret, sts(alt)), given)) return;
-  throw mismatch(accessKey, primary, given);
-}
-
-/** Verifies a V2 request: `Authorization: AWS ...` or AWSAccessKeyId/Expires/Signature in the query. */
-export function verifyV2(req: VerifiableRequest, opts: V2Options): AuthResult {
-  const { path, query } = splitRawUrl(req.url);
-  const resource = canonicalResource(path, query, opts.hostBucket);
-  const authorization = req.headers.get("authorization");
-
-  if (authorization !== null) {
-    const auth = parseV2Authorization(authorization);
-    if (!auth) throw new S3Error("InvalidArgument", "Authorization header is invalid -- one and only one ' ' (space) required", { ArgumentName: "Authorization", ArgumentValue: authorization });
-    const xAmzDate = req.headers.get("x-amz-date");
-    const date = req.headers.get("date");
-    const when = Date.parse(headerValue(xAmzDate ?? date ?? ""));
-    if (Number.isNaN(when)) throw new S3Error("AccessDenied", "AWS authentication requires a valid Date or x-amz-date header");
-    if (Math.abs(opts.now.getTime() - when) > MAX_SKEW_MS) {
-      throw new S3Error("RequestTimeTooSkewed", undefined, {
-        RequestTime: xAmzDate ?? date ?? "",
-        ServerTime: opts.now.toISOString(),
-        MaxAllowedSkewMilliseconds: String(MAX_SKEW_MS),
-      });
-    }
-    const secret = secretFor(auth.accessKey, opts);
-    const dateField = xAmzDate !== null ? "" : headerValue(date ?? "");
-    checkSignature(secret, auth.accessKey, auth.signature, (r) => stringToSignV2(req.method, req.headers, dateField, r), resource);
-    return result(auth.accessKey, req.headers, false);
-  }
-
-  const params = parseQuery(query);
-  const get = (k: string) => params.find((p) => p.key === k)?.value;
-  const accessKey = get("AWSAccessKeyId");
-  const signature = get("Signature");
-  const expires = get("Expires");
-  if (accessKey === undefined || signature === undefined || expires === undefined) {
-    throw new S3Error("AccessDenied", "Query-string authentication requires the Signature, Expires and AWSAccessKeyId parameters");
-  }
-  if (!/^\d{1,12}$/.test(expires)) throw new S3Error("AccessDenied", "Invalid date (should be seconds since epoch): " + expires);
-  const expiresMs = Number(expires) * 1000;
-  if (opts.now.getTime() > expiresMs) {
-    throw new S3Error("AccessDenied", "Request has expired", { Expires: new Date(expiresMs).toISOString(), ServerTime: opts.now.toISOString() });
-  }
-  const secret = secretFor(accessKey, opts);
-  checkSignature(secret, accessKey, signature, (r) => stringToSignV2(req.method, req.headers, expires, r), resource);
-  return result(accessKey, req.headers, true);
-}
-
-/** Verifies a V2 browser POST form: the signature is HMAC-SHA1 over the base64 policy. */
-export function verifyPostPolicyV2(form: { policy: string; accessKey: string; signature: string }, lookupSecret: (accessKey: string) => string | undefined): string {
-  const secret = lookupSecret(form.accessKey);
-  if (secret === undefined) throw new S3Error("InvalidAccessKeyId", undefined, { AWSAccessKeyId: form.accessKey });
-  if (!v2SignaturesEqual(signV2(secret, form.policy), form.signature)) throw mismatch(form.accessKey, form.policy, form.signature);
-  return form.accessKey;
-}

@@ -2,8 +2,8 @@
 // policy (what may be uploaded, until when) and its signature (SigV4, or V2 from old clients).
 // Fields before the file are read into memory (at most 20 KB, S3's limit); the file streams to
 // disk like any PUT body.
-import { verifyPostPolicyV2 } from "../auth/sigv2.ts";
-import { SIGV2_MESSAGE, verifyPostPolicy } from "../auth/sigv4.ts";
+import { verifyPostPolicy, verifyPostPolicyV2 } from "../auth/post-policy-auth.ts";
+import { SIGV2_MESSAGE } from "../auth/types.ts";
 import { S3Error } from "../errors.ts";
 import { formBoundary, readFormUntilFile } from "../http/form-data.ts";
 import { checkHeaderName, checkHeaderValue } from "../http/header-values.ts";

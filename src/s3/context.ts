@@ -1,6 +1,6 @@
 // What a route handler receives: the resolved operation, its target, the verified caller, and the
 // storage behind its seam. Handlers return a Response; they throw S3Error for anything a client did wrong.
-import type { AuthResult } from "../auth/sigv4.ts";
+import type { AuthResult } from "../auth/types.ts";
 import type { Config } from "../config.ts";
 import type { ObjectStore, UploadStore } from "../storage/types.ts";
 import { S3Error } from "../errors.ts";

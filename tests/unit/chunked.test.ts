@@ -3,7 +3,8 @@ import { createHmac } from "node:crypto";
 import { Buffer } from "node:buffer";
 import { S3Error } from "../../src/errors.ts";
 import { createChunkedDecoder, chunkStringToSign, trailerStringToSign, type ChunkedDecoderOptions } from "../../src/auth/chunked.ts";
-import { deriveSigningKey, sha256Hex, verifyRequest } from "../../src/auth/sigv4.ts";
+import { deriveSigningKey, sha256Hex } from "../../src/auth/keys.ts";
+import { verifyRequest } from "../../src/auth/verify.ts";
 
 // AWS's chunked upload example (S3 API reference, "Signature Calculations for the Authorization
 // Header: Transferring Payload in Multiple Chunks"): 65536 + 1024 bytes of 'a'.
