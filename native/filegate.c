@@ -160,6 +160,24 @@ static napi_value js_renameat2(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+// copyFileRange(fdIn, offIn, fdOut, offOut, len) -> bytes copied (0 at the source's end); the
+// files' own positions stay put. One call copies at most `len`; callers loop and yield between.
+static napi_value js_copy_file_range(napi_env env, napi_callback_info info) {
+  size_t argc = 5;
+  napi_value argv[5];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  int64_t fd_in, off_in, fd_out, off_out, len;
+  if (argc < 5 || !get_int(env, argv[0], &fd_in) || !get_int(env, argv[1], &off_in) || !get_int(env, argv[2], &fd_out) ||
+      !get_int(env, argv[3], &off_out) || !get_int(env, argv[4], &len) || off_in < 0 || off_out < 0 || len < 0)
+    return throw_type(env, "copyFileRange(fdIn, offIn, fdOut, offOut, len)");
+  loff_t in = off_in, out = off_out;
+  ssize_t n;
+  do n = copy_file_range((int)fd_in, &in, (int)fd_out, &out, (size_t)len, 0);
+  while (n < 0 && errno == EINTR);
+  if (n < 0) return throw_errno(env, errno, "copy_file_range");
+  return num(env, n);
+}
+
 // parentDeathSignal(sig): the kernel sends `sig` to this process when its parent dies
 static napi_value js_pdeathsig(napi_env env, napi_callback_info info) {
   size_t argc = 1;
@@ -180,6 +198,7 @@ static napi_value init(napi_env env, napi_value exports) {
       {"fremovexattr", NULL, js_fremovexattr, NULL, NULL, NULL, napi_enumerable, NULL},
       {"renameat2", NULL, js_renameat2, NULL, NULL, NULL, napi_enumerable, NULL},
       {"parentDeathSignal", NULL, js_pdeathsig, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"copyFileRange", NULL, js_copy_file_range, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
   return exports;

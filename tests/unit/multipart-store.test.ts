@@ -5,6 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { PosixBackend } from "../../src/storage/posix/backend.ts";
 import { copyRange } from "../../src/storage/posix/kernel-copy.ts";
+import { kernelPath } from "../../src/storage/posix/kernel.ts";
 import { SidecarMetaStore } from "../../src/storage/posix/meta.ts";
 import { MultipartStore, cleanupUploads } from "../../src/storage/posix/multipart.ts";
 import { parseAge } from "../../src/config.ts";
@@ -24,7 +25,7 @@ describe("copyRange", () => {
     const method = await copyRange(i, 1000, o, 5, data.length - 1000);
     closeSync(i);
     closeSync(o);
-    expect(method).toBe(typeof Bun !== "undefined" ? "copy_file_range" : "userspace");
+    expect(method).toBe(kernelPath === "addon" ? "copy_file_range" : "userspace");
     expect(readFileSync(dst).equals(Buffer.concat([Buffer.from("head:"), data.subarray(1000)]))).toBe(true);
   });
 

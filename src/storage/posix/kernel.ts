@@ -1,4 +1,5 @@
-// The one way filegate reaches the kernel beyond node:fs: the native addon (native/filegate.c,
+// The one way filegate reaches the kernel beyond node:fs (copy_file_range included, which Bun
+// used to reach through bun:ffi and Node not at all): the native addon (native/filegate.c,
 // built by node-gyp at install) on Bun, on Node and inside the compiled executable. Where it did
 // not build or cannot load, each call has a JavaScript fallback built from node:fs and
 // /proc/self/fd; `FILEGATE_NO_ADDON=1` forces the fallbacks, so tests cover both paths.
@@ -15,6 +16,7 @@ interface Addon {
   fremovexattr(fd: number, name: string): void;
   renameat2(olddirfd: number, oldpath: string, newdirfd: number, newpath: string, flags: number): void;
   parentDeathSignal(signal: number): void;
+  copyFileRange(fdIn: number, offIn: number, fdOut: number, offOut: number, len: number): number;
 }
 
 // linux/openat2.h
@@ -174,6 +176,15 @@ export function fremovexattr(fd: number, name: string): void {
   } catch {
     // absent already
   }
+}
+
+/**
+ * copy_file_range(2) between two open files at the given offsets, in the kernel (page cache to
+ * page cache, or shared extents where the filesystem reflinks). Bytes copied, 0 at the source's
+ * end; null without the addon (callers then copy through a buffer).
+ */
+export function copyFileRange(fdIn: number, offIn: number, fdOut: number, offOut: number, len: number): number | null {
+  return addon ? addon.copyFileRange(fdIn, offIn, fdOut, offOut, len) : null;
 }
 
 /** Asks the kernel to send `signal` to this process when its parent dies; false without the addon. */
