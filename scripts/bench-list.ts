@@ -18,9 +18,12 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { walkBucket, type WalkOptions } from "../src/storage/posix/walk.ts";
 import { DirListings } from "../src/storage/posix/dir-listing.ts";
+import { EMPTY_SHA256 } from "../src/auth/types.ts";
 import { ListObjectsV2Command, type S3Client } from "@aws-sdk/client-s3";
-import { RUNTIME, s3Client, startGateway, type Gateway } from "../tests/e2e/harness.ts";
-import { sign } from "../tests/e2e/sign.ts";
+import { RUNTIME } from "../tests/support/env.ts";
+import { startGateway, type Gateway } from "../tests/support/gateway.ts";
+import { s3Client } from "../tests/support/clients.ts";
+import { sign } from "../tests/support/sign.ts";
 
 type Lister = {
   /** Lists the whole bucket in pages; resolves to the number of entries seen. */
@@ -78,8 +81,6 @@ function httpLister(s3: S3Client, delimiter?: string): Lister {
     return { n: r.KeyCount ?? 0, next: r.NextContinuationToken };
   });
 }
-
-const EMPTY_SHA256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
 
 /** The same ListObjectsV2 pages over plain signed HTTP (fetch, keep-alive), reading only KeyCount
  * and the token: the gateway's cost without the SDK's XML parsing. `pages`, when given, collects

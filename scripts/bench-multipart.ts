@@ -7,11 +7,14 @@
 import { CompleteMultipartUploadCommand, CreateBucketCommand, CreateMultipartUploadCommand, HeadObjectCommand, UploadPartCommand } from "@aws-sdk/client-s3";
 import { spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { RUNTIME, s3Client, startGateway } from "../tests/e2e/harness.ts";
+import { RUNTIME } from "../tests/support/env.ts";
+import { startGateway } from "../tests/support/gateway.ts";
+import { s3Client } from "../tests/support/clients.ts";
+import { vmHwmMiB } from "./benchmark/proc.ts";
 
 const { values } = parseArgs({
   options: { parts: { type: "string", default: "200" }, "part-mib": { type: "string", default: "5" }, fsync: { type: "string", default: "none" } },
@@ -19,11 +22,6 @@ const { values } = parseArgs({
 const PARTS = Number(values.parts);
 const PART = Number(values["part-mib"]) * 1024 * 1024;
 const CONCURRENCY = 4;
-
-function vmHwmKiB(pid: number): number {
-  const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
-  return m ? Number(m[1]) : NaN;
-}
 
 // Each part differs from the base buffer in its first bytes, so parts have distinct MD5s.
 const base = randomBytes(PART);
@@ -54,7 +52,7 @@ try {
     }),
   );
   const uploadS = (performance.now() - uploadStart) / 1000;
-  const hwmBefore = vmHwmKiB(gw.pid);
+  const hwmBefore = vmHwmMiB(gw.pid);
   // Writeback of the freshly uploaded gigabyte would otherwise throttle whichever side runs first.
   spawnSync("sync");
 
@@ -63,7 +61,7 @@ try {
     new CompleteMultipartUploadCommand({ Bucket, Key, UploadId, MultipartUpload: { Parts: etags.map((ETag, i) => ({ PartNumber: i + 1, ETag })) } }),
   );
   const completeS = (performance.now() - t0) / 1000;
-  const hwmAfter = vmHwmKiB(gw.pid);
+  const hwmAfter = vmHwmMiB(gw.pid);
   const head = await s3.send(new HeadObjectCommand({ Bucket, Key }));
   if (head.ContentLength !== PARTS * PART || !done.ETag?.endsWith(`-${PARTS}"`)) throw new Error("assembled object is wrong");
 
@@ -90,7 +88,7 @@ try {
   console.log(row("CompleteMultipartUpload (client-observed)", completeS));
   console.log(row("`cat parts > out`", catS));
   console.log(`\nratio Complete / cat: ${(completeS / catS).toFixed(2)}`);
-  console.log(`server VmHWM: ${(hwmBefore / 1024).toFixed(1)} MiB after the part uploads, ${(hwmAfter / 1024).toFixed(1)} MiB after Complete`);
+  console.log(`server VmHWM: ${hwmBefore.toFixed(1)} MiB after the part uploads, ${hwmAfter.toFixed(1)} MiB after Complete`);
   console.log(`(part uploads took ${uploadS.toFixed(2)} s, ${CONCURRENCY} concurrent)`);
 } finally {
   s3.destroy();

@@ -13,8 +13,8 @@ import { request } from "node:http";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
-import { ACCESS_KEY, SECRET_KEY } from "../tests/e2e/harness.ts";
-import { sign } from "../tests/e2e/sign.ts";
+import { ACCESS_KEY, SECRET_KEY } from "../tests/support/env.ts";
+import { sign } from "../tests/support/sign.ts";
 
 const { values } = parseArgs({
   options: { runtime: { type: "string", default: "bun" }, repo: { type: "string", default: resolve(import.meta.dir, "..") }, "get-loop": { type: "string" } },

@@ -41,7 +41,7 @@ test("part reads and attributes carry each part's checksum", async () => {
 });
 
 test("--default-checksum crc64nvme: a PUT that declares no checksum gets CRC64NVME, returned with checksum mode", async () => {
-  const { startGateway, s3Client } = await import("./harness.ts");
+  const { startGateway, s3Client } = await import("../support/index.ts");
   const { CreateBucketCommand, PutObjectCommand, HeadObjectCommand } = await import("@aws-sdk/client-s3");
   const g = await startGateway({ args: ["--default-checksum", "crc64nvme"] });
   const c = s3Client(g, { requestChecksumCalculation: "WHEN_REQUIRED" });

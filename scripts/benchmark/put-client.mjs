@@ -4,7 +4,7 @@
 // STREAMING-UNSIGNED-PAYLOAD-TRAILER and a CRC32 trailer. `--when-required` turns the default
 // checksum off (plain UNSIGNED-PAYLOAD body) for servers that cannot parse aws-chunked trailers.
 //
-//   node scripts/bench-put.mjs ENDPOINT ACCESS SECRET BUCKET KEY FILE [--when-required]
+//   node scripts/benchmark/put-client.mjs ENDPOINT ACCESS SECRET BUCKET KEY FILE [--when-required]
 //
 // Prints {"bytes":N,"seconds":S,"etag":"..."}.
 import { PutObjectCommand, S3Client } from "@aws-sdk/client-s3";

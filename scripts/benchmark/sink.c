@@ -2,9 +2,9 @@
 // discards data in the kernel without copying it, so the client costs almost no CPU and large
 // GETs measure the server (curl spends about one core copying 3-4 GB/s to userspace here).
 //
-//   bench-sink whole HOST PORT TARGET CONNS REPEAT
+//   sink whole HOST PORT TARGET CONNS REPEAT
 //       CONNS connections at once; each GETs TARGET REPEAT times in a row (keep-alive).
-//   bench-sink range HOST PORT TARGET CONNS SECONDS SPAN OBJSIZE
+//   sink range HOST PORT TARGET CONNS SECONDS SPAN OBJSIZE
 //       CONNS keep-alive connections for SECONDS, each request a `Range: bytes=a-(a+SPAN-1)`
 //       with a random (unaligned) a in [0, OBJSIZE-SPAN].
 //
@@ -130,7 +130,7 @@ static void *run(void *arg) {
 
 int main(int argc, char **argv) {
   if (argc < 7) {
-    fprintf(stderr, "usage: bench-sink whole HOST PORT TARGET CONNS REPEAT | range HOST PORT TARGET CONNS SECONDS SPAN OBJSIZE\n");
+    fprintf(stderr, "usage: sink whole HOST PORT TARGET CONNS REPEAT | range HOST PORT TARGET CONNS SECONDS SPAN OBJSIZE\n");
     return 2;
   }
   range_mode = strcmp(argv[1], "range") == 0;

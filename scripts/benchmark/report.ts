@@ -1,0 +1,141 @@
+// The markdown section scripts/bench prints and writes into docs/PERFORMANCE.md: the machine,
+// a throughput table of medians with ratios and targets, and a peak-RSS table.
+import { spawnSync } from "node:child_process";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { cpus } from "node:os";
+import { join, resolve } from "node:path";
+import type { Options } from "./options.ts";
+import { run } from "./proc.ts";
+import type { ServerName } from "./servers.ts";
+import { WORKLOADS, type Sample, type WorkloadName } from "./workloads.ts";
+
+/** Samples by `${workload}/${server}`, one per round. */
+export type Results = Map<string, Sample[]>;
+
+export function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+/** Read at the start of the run, before any load: hardware, versions, load average. */
+export function machine(s3rverBin: string): string[] {
+  const cpu = cpus()[0]?.model ?? "?";
+  const kernel = readFileSync("/proc/sys/kernel/osrelease", "utf8").trim();
+  const node = run("node", ["--version"]).trim();
+  const nginx = (spawnSync("nginx", ["-v"], { encoding: "utf8" }).stderr ?? "").trim().replace("nginx version: ", "");
+  const wrkV = (spawnSync("wrk", ["-v"], { encoding: "utf8" }).stdout ?? "").split("\n")[0].split(" ")[1] ?? "?";
+  let s3rverV = "?";
+  try {
+    s3rverV = JSON.parse(readFileSync(join(resolve(s3rverBin, "../.."), "package.json"), "utf8")).version;
+  } catch {
+    // unknown
+  }
+  return [
+    `- CPU: ${cpus().length} × ${cpu} (nproc ${run("nproc", []).trim()})`,
+    `- kernel ${kernel}; memory ${Math.round(Number(/MemTotal:\s+(\d+)/.exec(readFileSync("/proc/meminfo", "utf8"))?.[1] ?? 0) / 1024 / 1024)} GiB`,
+    `- Bun ${Bun.version}, Node ${node}, nginx ${nginx}, wrk ${wrkV}, s3rver ${s3rverV}`,
+    `- load average at start: ${readFileSync("/proc/loadavg", "utf8").split(" ").slice(0, 3).join(" ")}`,
+  ];
+}
+
+export function fmt(v: number, unit: string): string {
+  if (!Number.isFinite(v)) return "–";
+  return unit === "req/s" ? Math.round(v).toLocaleString("en-US") : v.toFixed(2);
+}
+
+function ratio(a: number, b: number): string {
+  return Number.isFinite(a) && Number.isFinite(b) && b > 0 ? (a / b).toFixed(2) + "×" : "–";
+}
+
+/** What filegate on Bun should reach, as a multiple of the floor or of s3rver. */
+const TARGETS: Partial<Record<WorkloadName, { vs: "floor" | "s3rver"; min: number }[]>> = {
+  get1: [{ vs: "floor", min: 0.95 }],
+  get4: [{ vs: "floor", min: 0.95 }],
+  range: [{ vs: "floor", min: 0.9 }],
+  get4k: [
+    { vs: "floor", min: 0.5 },
+    { vs: "s3rver", min: 5 },
+  ],
+  put1g: [{ vs: "floor", min: 0.85 }],
+};
+
+/** Peak RSS target, checked on the largest single filegate-on-Bun process. */
+const RSS_TARGET_MIB = 160;
+
+export function report(opts: Options, results: Results, floors: number[], startedAt: Date, machineLines: string[], command: string): string {
+  const med = (w: string, s: string) => {
+    const xs = (results.get(`${w}/${s}`) ?? []).map((x) => x.value).filter(Number.isFinite);
+    return xs.length ? median(xs) : NaN;
+  };
+  const workloads = WORKLOADS.filter((w) => !opts.only || opts.only.has(w.name));
+  const lines: string[] = [];
+  lines.push(`Run ${startedAt.toISOString().slice(0, 16).replace("T", " ")} UTC, ${opts.rounds} interleaved rounds, medians; ${opts.workers} worker${opts.workers > 1 ? "s" : ""} for nginx and both filegates (s3rver is one process).`);
+  lines.push("");
+  lines.push("```");
+  lines.push(command);
+  lines.push("```");
+  lines.push("");
+  lines.push(...machineLines);
+  lines.push("");
+  lines.push("| workload | unit | floor (nginx / md5sum) | filegate Bun | filegate Node | s3rver | Bun ÷ floor | Node ÷ floor | Bun ÷ s3rver | target |");
+  lines.push("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |");
+  const verdicts: string[] = [];
+  for (const w of workloads) {
+    const floor = w.floor === "nginx" ? med(w.name, "nginx") : w.name === "put1g" ? (floors.length ? median(floors) : NaN) : NaN;
+    const b = med(w.name, "bun");
+    const n = med(w.name, "node");
+    const s = med(w.name, "s3rver");
+    const t = TARGETS[w.name] ?? [];
+    const tText = t.map((x) => `≥ ${x.min}× ${x.vs === "floor" ? w.floor : "s3rver"}`).join(", ") || "–";
+    const met = t.map((x) => {
+      const r = b / (x.vs === "floor" ? floor : s);
+      return Number.isFinite(r) ? r >= x.min : null;
+    });
+    const verdict = met.length === 0 ? "" : met.every((m) => m === true) ? " ✅" : met.some((m) => m === false) ? " ❌" : " ?";
+    const floorCell = w.floor === "nginx" ? fmt(floor, w.unit) : w.name === "put1g" ? `md5sum ${fmt(floor, w.unit)}` : "–";
+    // Latencies and request rates are in the log; only exceptions ("failed", reused keys) go in cells.
+    const notes = (k: string) => {
+      const ns = [...new Set((results.get(`${w.name}/${k}`) ?? []).map((x) => x.note).filter((x) => x && !/^p99|req\/s$/.test(x)))];
+      return ns.length ? ` (${ns.join("; ")})` : "";
+    };
+    lines.push(
+      `| ${w.label} | ${w.unit} | ${floorCell} | ${fmt(b, w.unit)}${notes("bun")} | ${fmt(n, w.unit)}${notes("node")} | ${fmt(s, w.unit)}${notes("s3rver")}${w.name === "put1g" ? " ¹" : ""} | ${ratio(b, floor)} | ${ratio(n, floor)} | ${ratio(b, s)} | ${tText}${verdict} |`,
+    );
+    if (t.length) verdicts.push(`${w.label}:${verdict || " –"}`);
+  }
+  lines.push("");
+  lines.push("¹ s3rver cannot parse aws-chunked trailers (it stores the framing as data), so its PUT uses `requestChecksumCalculation: WHEN_REQUIRED` (a plain UNSIGNED-PAYLOAD body). filegate PUTs run with `--fsync none` (no fdatasync before the reply), like s3rver, which never fsyncs.");
+  lines.push("");
+  lines.push("Peak RSS (VmHWM, MiB, largest over rounds; each workload starts a fresh server). A cell is the sum over the server's processes, with the largest single process in brackets when there are several (nginx master + workers, a Bun supervisor + workers, a Node cluster primary + workers); the target is checked on the largest single process:");
+  lines.push("");
+  lines.push("| workload | nginx | filegate Bun | filegate Node | s3rver | target |");
+  lines.push("| --- | ---: | ---: | ---: | ---: | --- |");
+  for (const w of workloads) {
+    const peaks = (k: ServerName) => (results.get(`${w.name}/${k}`) ?? []).map((x) => x.rss).filter((x): x is NonNullable<Sample["rss"]> => x !== undefined);
+    const cell = (k: ServerName) => {
+      const xs = peaks(k);
+      if (!xs.length) return "–";
+      const sum = Math.max(...xs.map((x) => x.sum));
+      const max = Math.max(...xs.map((x) => x.max));
+      return xs.some((x) => x.procs > 1) ? `${sum.toFixed(0)} (${max.toFixed(0)})` : sum.toFixed(0);
+    };
+    const bunPeak = Math.max(...peaks("bun").map((x) => x.max));
+    const ok = Number.isFinite(bunPeak) ? (bunPeak < RSS_TARGET_MIB ? " ✅" : " ❌") : "";
+    lines.push(`| ${w.label} | ${cell("nginx")} | ${cell("bun")} | ${cell("node")} | ${cell("s3rver")} | Bun < ${RSS_TARGET_MIB}${ok} |`);
+  }
+  lines.push("");
+  lines.push("Targets (filegate on Bun): " + verdicts.join("; ") + ".");
+  return lines.join("\n");
+}
+
+/** Replaces what lies between the bench markers in `file` (appending the markers if missing). */
+export function writeDoc(file: string, section: string): void {
+  const START = "<!-- bench:start -->";
+  const END = "<!-- bench:end -->";
+  let text = existsSync(file) ? readFileSync(file, "utf8") : `# Performance\n\n${START}\n${END}\n`;
+  if (!text.includes(START) || !text.includes(END)) text += `\n${START}\n${END}\n`;
+  const a = text.indexOf(START) + START.length;
+  const b = text.indexOf(END);
+  writeFileSync(file, text.slice(0, a) + "\n" + section + "\n" + text.slice(b));
+}

@@ -1,0 +1,116 @@
+// The workloads and one measurement of one workload on one freshly started server.
+import { CreateBucketCommand } from "@aws-sdk/client-s3";
+import { mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { sdkPut, sink, wrk } from "./load.ts";
+import { BUCKET, MiB, type Options } from "./options.ts";
+import { presignClient, presignGet, putPresigner } from "./presign.ts";
+import { log, peakRss, run, type PeakRss } from "./proc.ts";
+import { credentials, startServer, stopServer, type Running, type ServerName } from "./servers.ts";
+import type { Env } from "./setup.ts";
+
+export type WorkloadName = "get1" | "get4" | "range" | "get4k" | "put1g" | "put4k";
+
+export interface Workload {
+  name: WorkloadName;
+  label: string;
+  unit: "GB/s" | "req/s";
+  servers: ServerName[];
+  floor: "nginx" | "md5sum";
+}
+
+export const WORKLOADS: Workload[] = [
+  { name: "get1", label: "GET 1 GiB, 1 stream", unit: "GB/s", servers: ["nginx", "bun", "node", "s3rver"], floor: "nginx" },
+  { name: "get4", label: "GET 1 GiB, 4 streams", unit: "GB/s", servers: ["nginx", "bun", "node", "s3rver"], floor: "nginx" },
+  { name: "range", label: "ranged GET 4 MiB, random offsets, 4 conns", unit: "GB/s", servers: ["nginx", "bun", "node", "s3rver"], floor: "nginx" },
+  { name: "get4k", label: "GET 4 KiB, wrk 32 conns", unit: "req/s", servers: ["nginx", "bun", "node", "s3rver"], floor: "nginx" },
+  { name: "put1g", label: "PUT 1 GiB, SDK default (aws-chunked + CRC32 trailer), --fsync none", unit: "GB/s", servers: ["bun", "node", "s3rver"], floor: "md5sum" },
+  { name: "put4k", label: "PUT 4 KiB, wrk 32 conns, presigned, distinct keys, --fsync none", unit: "req/s", servers: ["bun", "node", "s3rver"], floor: "md5sum" },
+];
+
+export interface Sample {
+  value: number;
+  rss?: PeakRss;
+  note?: string;
+}
+
+/** The path-and-query a load tool GETs `key` with: presigned, except on nginx. */
+async function target(s: Running, key: string): Promise<string> {
+  if (s.name === "nginx") return `/${BUCKET}/${key}`;
+  const u = new URL(await presignGet(s.endpoint, credentials(s.name), BUCKET, key));
+  return u.pathname + u.search;
+}
+
+/** A fresh bucket (directory) per 4 KiB PUT run: a directory that once held 100k names stays
+ * large on ext4, which would slow every later run. */
+function putBucket(name: ServerName, round: number): string {
+  return `puts-${name}-r${round}`;
+}
+
+/** Removes a 4 KiB PUT run's bucket with everything in it (the server is stopped by then). */
+function cleanPuts(env: Env, bucket: string) {
+  for (const dir of [join(env.root, bucket), join(env.s3dir, bucket)]) rmSync(dir, { recursive: true, force: true });
+}
+
+async function runWorkload(env: Env, opts: Options, w: WorkloadName, s: Running, round: number): Promise<{ value: number; note?: string }> {
+  const big = opts.bigMiB * MiB;
+  const c = credentials(s.name);
+  switch (w) {
+    case "get1": {
+      const r = await sink(env, s.port, ["whole", await target(s, "big.bin"), "1", "3"]);
+      return { value: r.bytes / r.seconds / 1e9 };
+    }
+    case "get4": {
+      const r = await sink(env, s.port, ["whole", await target(s, "big.bin"), "4", "1"]);
+      return { value: r.bytes / r.seconds / 1e9 };
+    }
+    case "range": {
+      const r = await sink(env, s.port, ["range", await target(s, "big.bin"), "4", String(opts.rangeSeconds), String(4 * MiB), String(big)]);
+      return { value: r.bytes / r.seconds / 1e9, note: `${(r.requests / r.seconds).toFixed(0)} req/s` };
+    }
+    case "get4k": {
+      const r = await wrk(env.luaGet, s.endpoint + (await target(s, "small.bin")), opts.seconds);
+      return { value: r.requests / (r.duration_us / 1e6), note: `p99 ${(r.p99_us / 1000).toFixed(1)} ms` };
+    }
+    case "put1g": {
+      // s3rver cannot parse aws-chunked trailers: it gets a plain body (footnote ¹ in the report).
+      const r = await sdkPut(s.endpoint, c.accessKeyId, c.secretAccessKey, BUCKET, "put-big.bin", env.srcBig, s.name === "s3rver");
+      return { value: r.bytes / r.seconds / 1e9 };
+    }
+    case "put4k": {
+      const sign = await putPresigner(s.endpoint, c);
+      const bucket = putBucket(s.name, round);
+      if (s.name === "s3rver") await presignClient(s.endpoint, c).send(new CreateBucketCommand({ Bucket: bucket }));
+      else mkdirSync(join(env.root, bucket));
+      const file = join(env.tmp, "put-paths.txt");
+      const lines: string[] = [];
+      for (let i = 0; i < opts.putKeys; i++) lines.push(await sign(bucket, `k${i}`));
+      writeFileSync(file, lines.join("\n") + "\n");
+      const r = await wrk(env.luaPut, s.endpoint + "/", opts.seconds, ["--", file, "2"]);
+      return { value: r.requests / (r.duration_us / 1e6), note: r.requests > opts.putKeys ? `keys reused after ${opts.putKeys}` : undefined };
+    }
+  }
+}
+
+/** One workload on a freshly started server, so VmHWM read at the end is that workload's peak.
+ * A failed run is a sample of NaN ("failed"), not the end of the whole benchmark. */
+export async function measure(env: Env, opts: Options, w: WorkloadName, name: ServerName, round: number): Promise<Sample> {
+  const s = await startServer(env, opts.workers, name);
+  try {
+    const { value, note } = await runWorkload(env, opts, w, s, round);
+    return { value, rss: peakRss(s.proc.pid!), note };
+  } catch (e) {
+    log(`  ${name} ${w}: FAILED: ${(e as Error).message.split("\n").slice(0, 4).join(" | ")}`);
+    return { value: NaN, note: "failed" };
+  } finally {
+    await stopServer(s);
+    if (w === "put4k") cleanPuts(env, putBucket(name, round));
+  }
+}
+
+/** The PUT floor: md5sum of the (cached) big file, since every PUT must hash every byte for its ETag. */
+export function md5sumFloor(env: Env, opts: Options): number {
+  const t0 = performance.now();
+  run("md5sum", [env.srcBig]);
+  return (opts.bigMiB * MiB) / ((performance.now() - t0) / 1000) / 1e9;
+}
