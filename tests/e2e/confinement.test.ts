@@ -14,7 +14,9 @@ import {
   HeadObjectCommand,
   ListBucketsCommand,
   ListObjectsV2Command,
+  PutBucketTaggingCommand,
   PutObjectCommand,
+  PutObjectTaggingCommand,
   UploadPartCommand,
   UploadPartCopyCommand,
   type S3Client,
@@ -146,7 +148,15 @@ for (const mode of ["addon", "fallback"] as const) {
       await s3.send(new CreateBucketCommand({ Bucket: "conf-priv" }));
       symlinkSync(join(outside, "gw"), at("conf-priv", ".filegate"));
       await expectS3Error(s3.send(new PutObjectCommand({ Bucket: "conf-priv", Key: "k", Body: "x" })), 403, "AccessDenied");
+      // Multipart, settings and sidecars keep their files there too: all refused, nothing written.
+      await expectS3Error(s3.send(new CreateMultipartUploadCommand({ Bucket: "conf-priv", Key: "mp" })), 403, "AccessDenied");
+      await expectS3Error(s3.send(new PutBucketTaggingCommand({ Bucket: "conf-priv", Tagging: { TagSet: [{ Key: "a", Value: "b" }] } })), 403, "AccessDenied");
       outsideUntouched();
+    });
+
+    test("tagging a key that is a link is refused: the target's record stays", async () => {
+      await expectS3Error(s3.send(new PutObjectTaggingCommand({ Bucket: b, Key: "inside", Tagging: { TagSet: [{ Key: "owner", Value: "mallory" }] } })), 403, "AccessDenied");
+      expect((await s3.send(new GetObjectTaggingCommand({ Bucket: b, Key: "real" }))).TagSet ?? []).toEqual([]);
     });
   });
 }

@@ -77,7 +77,7 @@ const DIRECTORY_IDENTITY: FileIdentity = { size: 0, mtimeMs: 0, ino: 0, isDirect
 
 
 /** Errors of a lookup that mean "no such object here" rather than a fault. */
-const ABSENT = new Set(["ENOENT", "ENOTDIR", "ENAMETOOLONG", "EXDEV", "ELOOP"]);
+const ABSENT = new Set(["ENOENT", "ENOTDIR", "ENAMETOOLONG", "EXDEV", "ELOOP", "ENXIO", "ENODEV"]);
 
 /** Where key `segments`' data sits while its name is a directory: `.filegate-obj.<name>` beside it. */
 function selfRel(segments: string[]): string {
@@ -324,6 +324,21 @@ export class PosixBackend implements ObjectStore {
     };
   }
 
+  /**
+   * A metadata write is a write: a key reached through a link (read as its target) is refused
+   * rather than changing the target's record.
+   */
+  private refuseLinkedKey(bucket: string, key: string): void {
+    const dir = this.openBucket(bucket);
+    try {
+      closeSync(openBeneath(dir.fd, keyPath("", key).segments.join("/"), O_PATH, 0, "none"));
+    } catch (e) {
+      if (errnoOf(e) === "ELOOP") throw throughLink(key);
+    } finally {
+      dir.close();
+    }
+  }
+
   /** The object at `key` now, or null; for write conditions, read under the key's lock. */
   private currentObject(bucket: string, key: string): ObjectInfo | null {
     try {
@@ -336,6 +351,7 @@ export class PosixBackend implements ObjectStore {
 
   /** A directory for temp files on the bucket's filesystem, reached through no link. */
   private tempDir(bucket: Dir): Dir {
+    bucketPrivateDir(bucket.path);
     try {
       return makeSubdirs(bucket, [GATEWAY_DIR, "tmp"]);
     } catch (e) {
@@ -547,7 +563,13 @@ export class PosixBackend implements ObjectStore {
     await this.makeRoomForParents(dir, bucket, kp);
     return withLock(this.lockFile(bucket, key), () => {
       opts.check?.(this.currentObject(bucket, key));
-      this.parentDir(dir, key, kp).close();
+      const self = this.parentDir(dir, key, kp);
+      try {
+        // Data another writer gave `d/` since this one chose the empty form goes: the later write wins.
+        unlinkQuiet(`${self.path}/${selfName("")}`);
+      } finally {
+        self.close();
+      }
       const fd = openBeneath(dir.fd, kp.segments.join("/"), constants.O_RDONLY | constants.O_DIRECTORY, 0, "none");
       try {
         const st = fstatSync(fd);
@@ -780,6 +802,7 @@ export class PosixBackend implements ObjectStore {
    */
   async updateMeta(bucket: string, key: string, change: (m: ObjectMeta) => ObjectMeta | null): Promise<ObjectInfo> {
     return withLock(this.lockFile(bucket, key), () => {
+      this.refuseLinkedKey(bucket, key);
       const o = this.openObject(bucket, key);
       try {
         const base: ObjectMeta = o.meta ?? { etag: o.etag.slice(1, -1), headers: {}, user: {}, size: o.size, mtimeMs: Math.trunc(o.lastModified.getTime()) };

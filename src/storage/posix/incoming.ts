@@ -1,7 +1,7 @@
 // Streams a request body into a temp file beside its destination, hashing on the way, and checks
 // every promise the client made about it (length, Content-MD5, x-amz-content-sha256, checksum
 // header or trailer). A body that breaks one leaves nothing behind.
-import { closeSync, fdatasyncSync, fstatSync, openSync, readdirSync, rmSync, statSync, unlinkSync, writeSync, mkdirSync, type Stats } from "node:fs";
+import { closeSync, fdatasyncSync, lstatSync, fstatSync, openSync, readdirSync, rmSync, statSync, unlinkSync, writeSync, mkdirSync, type Stats } from "node:fs";
 import { dirname, join } from "node:path";
 import { randomBytes } from "node:crypto";
 import { createHasher, type ChecksumAlgorithm, type Hasher } from "../../checksums/index.ts";
@@ -159,9 +159,12 @@ export function sweepTempFiles(root: string, olderThanMs: number, now = Date.now
   let removed = 0;
   for (const bucket of readdirSync(root)) {
     if (!isServableBucketName(bucket)) continue;
-    const dir = bucketTmpDir(join(root, bucket));
+    let dir: string;
     let names: string[];
     try {
+      // A link is no bucket; a bucket whose private area is not the gateway's own is not swept.
+      if (!lstatSync(join(root, bucket)).isDirectory()) continue;
+      dir = bucketTmpDir(join(root, bucket));
       names = readdirSync(dir);
     } catch {
       continue;

@@ -3,7 +3,7 @@
 // built by node-gyp at install) on Bun, on Node and inside the compiled executable. Where it did
 // not build or cannot load, each call has a JavaScript fallback built from node:fs and
 // /proc/self/fd; `FILEGATE_NO_ADDON=1` forces the fallbacks, so tests cover both paths.
-import { closeSync, constants, lstatSync, openSync, readFileSync, readlinkSync } from "node:fs";
+import { closeSync, constants, fstatSync, lstatSync, openSync, readFileSync, readlinkSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { getAttributeSync, removeAttributeSync, setAttributeSync } from "@napi-rs/xattr";
@@ -104,7 +104,13 @@ function openNoLinks(dirfd: number, rel: string, flags: number, mode: number): n
 /** open(O_NOFOLLOW), reporting a link as ELOOP as openat2 does (O_PATH|O_DIRECTORY says ENOTDIR). */
 function openNoFollow(path: string, flags: number, mode: number): number {
   try {
-    return openSync(path, flags | constants.O_NOFOLLOW, mode);
+    const fd = openSync(path, flags | constants.O_NOFOLLOW, mode);
+    // O_PATH | O_NOFOLLOW opens a link itself instead of failing: refuse it as openat2 would.
+    if ((flags & O_PATH) !== 0 && fstatSync(fd).isSymbolicLink()) {
+      closeSync(fd);
+      throw errnoError("ELOOP", `${path} is a symbolic link`);
+    }
+    return fd;
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === "ENOTDIR" && isLink(path)) throw errnoError("ELOOP", `${path} is a symbolic link`);
     throw e;
@@ -195,14 +201,25 @@ export function parentDeathSignal(signal: number): boolean {
 }
 
 let bootIdCache: string | undefined;
-/** This boot of this machine: pids are only comparable within one. */
+/**
+ * Where a pid means one process: this boot of this machine, in this pid namespace (a container on
+ * the same host sees the same boot id but numbers its processes apart). Letters and digits only.
+ */
 export function bootId(): string {
   bootIdCache ??= (() => {
+    let boot = "noboot";
     try {
-      return readFileSync("/proc/sys/kernel/random/boot_id", "utf8").trim().replace(/-/g, "").slice(0, 12);
+      boot = readFileSync("/proc/sys/kernel/random/boot_id", "utf8").trim().replace(/-/g, "").slice(0, 12);
     } catch {
-      return "noboot";
+      // no /proc: every pid is then foreign, and only age decides
     }
+    let ns = "";
+    try {
+      ns = /\[(\d+)\]/.exec(readlinkSync("/proc/self/ns/pid"))?.[1] ?? "";
+    } catch {
+      // no namespaces to tell apart
+    }
+    return ns ? `${boot}n${Number(ns).toString(36)}` : boot;
   })();
   return bootIdCache;
 }

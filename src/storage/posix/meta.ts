@@ -14,7 +14,7 @@ import { createHash, randomBytes } from "node:crypto";
 import { constants as osConstants } from "node:os";
 import type { ChecksumAlgorithm } from "../../checksums/index.ts";
 import { S3Error } from "../../errors.ts";
-import { bucketPrivateDir, bucketSidecarDir } from "./layout.ts";
+import { bucketPrivateDir, bucketSidecarDir, plainDir } from "./layout.ts";
 import type { ObjectMeta } from "../types.ts";
 
 export const XATTR_NAME = "user.filegate";
@@ -103,7 +103,8 @@ function keyOf(loc: MetaLocation): string {
 
 /** Each key's spill files live in their own directory, so a commit can drop the replaced ones. */
 function spillDirOf(loc: MetaLocation): string {
-  return join(bucketPrivateDir(loc.bucketDir), "spill", createHash("sha1").update(keyOf(loc)).digest("hex"));
+  const spill = plainDir(join(bucketPrivateDir(loc.bucketDir), "spill"));
+  return plainDir(join(spill, createHash("sha1").update(keyOf(loc)).digest("hex")));
 }
 
 const ERRNO_NAMES = new Map(Object.entries(osConstants.errno).map(([name, n]) => [n, name]));

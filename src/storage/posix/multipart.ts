@@ -16,7 +16,7 @@
 // directory knows its owner died: it puts the upload back as it was (part 1, which Complete
 // appends the others to, is cut back to its own size) or, if that Complete had already committed
 // the object, records its result, so a retried Complete answers instead of waiting forever.
-import { closeSync, fdatasyncSync, fstatSync, ftruncateSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, rmSync, statSync } from "node:fs";
+import { closeSync, constants, fdatasyncSync, lstatSync, fstatSync, ftruncateSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, rmSync, statSync } from "node:fs";
 import { randomBytes } from "node:crypto";
 import { rm } from "node:fs/promises";
 import { join } from "node:path";
@@ -75,6 +75,9 @@ const CLAIM_WAIT_MS = 10 * 60_000;
 const INTENT = "complete.json";
 const STALE_TEMP_MS = 3600 * 1000;
 const PART_JSON = /^part-(\d{5})\.json$/;
+const PART_FILE = /^part-\d{5}\.[0-9a-f]{12}$/;
+/** Part files are only ever our own regular files: a link planted in their place is not followed. */
+const RW_NOFOLLOW = constants.O_RDWR | constants.O_NOFOLLOW;
 
 const partBase = (n: number) => `part-${String(n).padStart(5, "0")}`;
 const suffix = () => randomBytes(6).toString("hex");
@@ -143,7 +146,9 @@ export class MultipartStore implements UploadStore {
       found = true;
       const dir = join(uploadsDir, name);
       const intent = readJson<CompletedUpload & { firstPart: string }>(join(dir, INTENT));
-      const committed = intent !== null && !listDir(dir).includes(intent.firstPart);
+      // Committed: part 1 is gone (renamed to the key), or it is still here but also linked at
+      // the key (an If-None-Match commit links first and unlinks after).
+      const committed = intent !== null && (!listDir(dir).includes(intent.firstPart) || linkCount(join(dir, intent.firstPart)) > 1);
       if (committed) {
         const { firstPart: _, ...result } = intent;
         try {
@@ -156,7 +161,7 @@ export class MultipartStore implements UploadStore {
       }
       for (const rec of readParts(dir).values()) {
         try {
-          const fd = openSync(join(dir, rec.file), "r+");
+          const fd = openSync(join(dir, rec.file), RW_NOFOLLOW);
           try {
             if (fstatSync(fd).size > rec.size) ftruncateSync(fd, rec.size);
           } finally {
@@ -411,7 +416,7 @@ export class MultipartStore implements UploadStore {
     let copyMethod: CopyMethod | undefined;
     const rollback = () => {
       try {
-        const fd = openSync(target, "r+");
+        const fd = openSync(target, RW_NOFOLLOW);
         ftruncateSync(fd, firstSize);
         closeSync(fd);
       } catch {
@@ -421,11 +426,11 @@ export class MultipartStore implements UploadStore {
     };
     let fd: number | null = null;
     try {
-      fd = openSync(target, "r+");
+      fd = openSync(target, RW_NOFOLLOW);
       if (fstatSync(fd).size !== firstSize) throw new S3Error("InternalError", `Part ${parts[0].partNumber} is damaged.`);
       let pos = firstSize;
       for (const p of parts.slice(1)) {
-        const src = openSync(join(up.dir, p.file), "r");
+        const src = openSync(join(up.dir, p.file), constants.O_RDONLY | constants.O_NOFOLLOW);
         try {
           copyMethod = await copyRange(src, 0, fd, pos, p.size);
         } finally {
@@ -463,9 +468,16 @@ export class MultipartStore implements UploadStore {
       } catch {
         // The object is in place; only an idempotent retry would miss the record.
       }
-      // The parts' space is freed after the answer: the object is committed and the directory,
-      // renamed at the start, is no one else's. If the process dies first, cleanup-uploads finds it.
-      void rm(up.dir, { recursive: true, force: true }).catch(() => {});
+      // The parts' space is freed after the answer. First the directory takes a name recovery
+      // ignores (while the claim is still held): a half-removed `.completing-*` would look like a
+      // dead Complete. If the process dies before the removal, the sweep finds the leftover.
+      const doomed = join(up.uploadsDir, `${up.uploadId}.aborting-${suffix()}`);
+      try {
+        renameSync(up.dir, doomed);
+        void rm(doomed, { recursive: true, force: true }).catch(() => {});
+      } catch {
+        // already gone
+      }
       return result;
     } catch (e) {
       if (fd !== null) closeSync(fd);
@@ -503,7 +515,7 @@ export class MultipartStore implements UploadStore {
       if (errno(e) === "ENOENT") throw new S3Error("NoSuchUpload", undefined, { UploadId: up.uploadId });
       throw fsError(e);
     }
-    if (previous && previous.file !== file && /^part-\d{5}\.[0-9a-f]{12}$/.test(previous.file)) rmSync(join(up.dir, previous.file), { force: true });
+    if (previous && previous.file !== file && PART_FILE.test(previous.file)) rmSync(join(up.dir, previous.file), { force: true });
     this.syncDir(up.dir);
     return record;
   }
@@ -532,7 +544,13 @@ export function cleanupUploads(root: string, olderThanMs: number, now = Date.now
   let removed = 0;
   for (const bucket of listDir(root)) {
     if (!isServableBucketName(bucket)) continue;
-    const uploadsDir = bucketUploadsDir(join(root, bucket));
+    let uploadsDir: string;
+    try {
+      if (!lstatSync(join(root, bucket)).isDirectory()) continue; // a link is no bucket
+      uploadsDir = bucketUploadsDir(join(root, bucket));
+    } catch {
+      continue; // a private area that is not the gateway's own (layout.ts) is left alone
+    }
     for (const name of listDir(uploadsDir)) {
       const path = join(uploadsDir, name);
       if (isUploadId(name)) {
@@ -566,9 +584,18 @@ function readParts(dir: string): Map<number, PartRecord> {
     const m = PART_JSON.exec(name);
     if (!m) continue;
     const rec = readJson<PartRecord>(join(dir, name));
-    if (rec && rec.partNumber === Number(m[1])) out.set(rec.partNumber, rec);
+    // A record names its data file; anything but one of ours (`../..`, a path) is not trusted.
+    if (rec && rec.partNumber === Number(m[1]) && typeof rec.file === "string" && PART_FILE.test(rec.file)) out.set(rec.partNumber, rec);
   }
   return out;
+}
+
+function linkCount(path: string): number {
+  try {
+    return statSync(path).nlink;
+  } catch {
+    return 0;
+  }
 }
 
 function readJson<T>(path: string): T | null {
