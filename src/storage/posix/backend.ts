@@ -27,7 +27,7 @@ import { bucketPath, isServableBucketName, keyPath, type KeyPath } from "./names
 import { Dir, READ_FLAGS, errnoOf, makeSubdirs, openForRead, openSubdir } from "./beneath.ts";
 import { O_PATH, kernelPath, openBeneath } from "./kernel.ts";
 import { keyLockFile, withLock } from "./locks.ts";
-import { receiveToTemp, tempPathIn, type FsyncPolicy } from "./incoming.ts";
+import { receiveToTemp, tempPathIn, type FsyncPolicy, type WrittenFile } from "./incoming.ts";
 import { versionOf, type FileIdentity, type MetaLocation, type MetaStore } from "./meta.ts";
 import { ListedCache, type ListedFields } from "./listed-cache.ts";
 import { walkBucket, type WalkEntry } from "./walk.ts";
@@ -370,17 +370,7 @@ export class PosixBackend implements ObjectStore {
       const tmp = this.tempDir(dir);
       try {
         const written = await receiveToTemp(tmp.path, body, this.fsync);
-        const checksum: StoredChecksum | undefined = written.checksum
-          ? { algorithm: written.checksum.algorithm, value: written.checksum.value, type: "FULL_OBJECT" }
-          : undefined;
-        const meta: ObjectMeta = {
-          etag: written.md5Hex,
-          headers: opts.headers,
-          user: opts.user,
-          ...(opts.tags ? { tags: opts.tags } : {}),
-          ...(checksum ? { checksum } : {}),
-          ...versionOf(written.stat),
-        };
+        const { meta, checksum } = recordOf(written, opts);
         try {
           await this.commitIn(dir, bucket, key, kp, written.tmpPath, meta, opts);
         } catch (e) {
@@ -529,17 +519,7 @@ export class PosixBackend implements ObjectStore {
     const tmp = this.tempDir(dir);
     try {
       const written = await receiveToTemp(tmp.path, body, this.fsync);
-      const checksum: StoredChecksum | undefined = written.checksum
-        ? { algorithm: written.checksum.algorithm, value: written.checksum.value, type: "FULL_OBJECT" }
-        : undefined;
-      const meta: ObjectMeta = {
-        etag: written.md5Hex,
-        headers: opts.headers,
-        user: opts.user,
-        ...(opts.tags ? { tags: opts.tags } : {}),
-        ...(checksum ? { checksum } : {}),
-        ...versionOf(written.stat),
-      };
+      const { meta, checksum } = recordOf(written, opts);
       // With data (or replacing data) `d/` is a file inside its directory; empty, it is the
       // directory's own record, the form other tools and older trees have.
       const rel = kp.segments.join("/");
@@ -834,6 +814,22 @@ export class PosixBackend implements ObjectStore {
       }
     });
   }
+}
+
+/** The record of a body just received whole, stored with what the write asked for. */
+function recordOf(written: WrittenFile, opts: PutOptions): { meta: ObjectMeta; checksum: StoredChecksum | undefined } {
+  const checksum: StoredChecksum | undefined = written.checksum
+    ? { algorithm: written.checksum.algorithm, value: written.checksum.value, type: "FULL_OBJECT" }
+    : undefined;
+  const meta: ObjectMeta = {
+    etag: written.md5Hex,
+    headers: opts.headers,
+    user: opts.user,
+    ...(opts.tags ? { tags: opts.tags } : {}),
+    ...(checksum ? { checksum } : {}),
+    ...versionOf(written.stat),
+  };
+  return { meta, checksum };
 }
 
 function unlinkQuiet(path: string): void {
