@@ -134,32 +134,6 @@ static napi_value js_fsetxattr(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
-// fremovexattr(fd, name); a missing attribute is not an error
-static napi_value js_fremovexattr(napi_env env, napi_callback_info info) {
-  size_t argc = 2;
-  napi_value argv[2];
-  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
-  int64_t fd;
-  char name[256];
-  if (argc < 2 || !get_int(env, argv[0], &fd) || !get_str(env, argv[1], name, sizeof name)) return throw_type(env, "fremovexattr(fd, name)");
-  if (fremovexattr((int)fd, name) < 0 && errno != ENODATA) return throw_errno(env, errno, "fremovexattr");
-  return NULL;
-}
-
-// renameat2(olddirfd, oldpath, newdirfd, newpath, flags)
-static napi_value js_renameat2(napi_env env, napi_callback_info info) {
-  size_t argc = 5;
-  napi_value argv[5];
-  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
-  int64_t odir, ndir, flags;
-  char opath[MAX_PATH], npath[MAX_PATH];
-  if (argc < 5 || !get_int(env, argv[0], &odir) || !get_str(env, argv[1], opath, sizeof opath) || !get_int(env, argv[2], &ndir) ||
-      !get_str(env, argv[3], npath, sizeof npath) || !get_int(env, argv[4], &flags))
-    return throw_type(env, "renameat2(olddirfd, oldpath, newdirfd, newpath, flags)");
-  if (syscall(SYS_renameat2, (int)odir, opath, (int)ndir, npath, (unsigned)flags) < 0) return throw_errno(env, errno, "renameat2");
-  return NULL;
-}
-
 // copyFileRange(fdIn, offIn, fdOut, offOut, len) -> bytes copied (0 at the source's end); the
 // files' own positions stay put. One call copies at most `len`; callers loop and yield between.
 static napi_value js_copy_file_range(napi_env env, napi_callback_info info) {
@@ -195,8 +169,6 @@ static napi_value init(napi_env env, napi_value exports) {
       {"flock", NULL, js_flock, NULL, NULL, NULL, napi_enumerable, NULL},
       {"fgetxattr", NULL, js_fgetxattr, NULL, NULL, NULL, napi_enumerable, NULL},
       {"fsetxattr", NULL, js_fsetxattr, NULL, NULL, NULL, napi_enumerable, NULL},
-      {"fremovexattr", NULL, js_fremovexattr, NULL, NULL, NULL, napi_enumerable, NULL},
-      {"renameat2", NULL, js_renameat2, NULL, NULL, NULL, napi_enumerable, NULL},
       {"parentDeathSignal", NULL, js_pdeathsig, NULL, NULL, NULL, napi_enumerable, NULL},
       {"copyFileRange", NULL, js_copy_file_range, NULL, NULL, NULL, napi_enumerable, NULL},
   };

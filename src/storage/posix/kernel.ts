@@ -6,15 +6,13 @@
 import { closeSync, constants, fstatSync, lstatSync, openSync, readFileSync, readlinkSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
-import { getAttributeSync, removeAttributeSync, setAttributeSync } from "@napi-rs/xattr";
+import { getAttributeSync, setAttributeSync } from "@napi-rs/xattr";
 
 interface Addon {
   openat2(dirfd: number, path: string, flags: number, mode: number, resolve: number): number;
   flock(fd: number, op: number): boolean;
   fgetxattr(fd: number, name: string): Buffer | null;
   fsetxattr(fd: number, name: string, value: Buffer): void;
-  fremovexattr(fd: number, name: string): void;
-  renameat2(olddirfd: number, oldpath: string, newdirfd: number, newpath: string, flags: number): void;
   parentDeathSignal(signal: number): void;
   copyFileRange(fdIn: number, offIn: number, fdOut: number, offOut: number, len: number): number;
 }
@@ -24,7 +22,6 @@ const RESOLVE_NO_MAGICLINKS = 0x02;
 const RESOLVE_NO_SYMLINKS = 0x04;
 const RESOLVE_BENEATH = 0x08;
 const LOCK_EX = 2;
-const LOCK_UN = 8;
 export const O_PATH = 0o10000000;
 
 function loadAddon(): Addon | null {
@@ -156,10 +153,6 @@ export function tryFlock(fd: number): boolean | null {
   return addon ? addon.flock(fd, LOCK_EX) : null;
 }
 
-export function unflock(fd: number): void {
-  addon?.flock(fd, LOCK_UN);
-}
-
 // Without the addon: the xattr binding never follows a final symlink, so /proc/self/fd/N would
 // name the magic link itself; the file's current name is used instead. A file renamed over in
 // between is caught by the caller, who checks the record against the descriptor's stat.
@@ -173,15 +166,6 @@ export function fgetxattr(fd: number, name: string): Buffer | null {
 export function fsetxattr(fd: number, name: string, value: Buffer | string): void {
   if (addon) return addon.fsetxattr(fd, name, typeof value === "string" ? Buffer.from(value) : value);
   setAttributeSync(pathOfFd(fd), name, value);
-}
-
-export function fremovexattr(fd: number, name: string): void {
-  if (addon) return addon.fremovexattr(fd, name);
-  try {
-    removeAttributeSync(pathOfFd(fd), name);
-  } catch {
-    // absent already
-  }
 }
 
 /**
