@@ -192,11 +192,12 @@ export class PosixBackend implements ObjectStore {
   /**
    * A bucket setting (tags, CORS rules) as stored text, kept in the bucket's private area so any
    * filesystem can hold it and every gateway process sharing the tree sees the same. No check
-   * that the bucket exists: browsers' CORS lookups pay one read, not a stat first.
+   * that the bucket exists, nor of whose its private area is: browsers' CORS lookups pay one read
+   * (writes check, setBucketSetting; whoever could plant a link there owns the bucket anyway).
    */
   bucketSetting(bucket: string, name: BucketSetting): string | undefined {
     try {
-      return readFileSync(join(bucketPrivateDir(bucketPath(this.root, bucket)), name), "utf8") || undefined;
+      return readFileSync(join(bucketPath(this.root, bucket), GATEWAY_DIR, name), "utf8") || undefined;
     } catch {
       return undefined;
     }
@@ -242,7 +243,7 @@ export class PosixBackend implements ObjectStore {
       const data = plain === null ? null : this.openRel(bucket, `${rel}/${selfName("")}`);
       const object = data === null ? null : this.describe(bucket, key, kp, bucketDir, data, true);
       if (object) return object;
-      throw new S3Error("NoSuchKey", undefined, { Key: key });
+      return this.missing(bucket, key);
     }
     for (let round = 0; round < 3; round++) {
       const plain = this.openRel(bucket, rel);
@@ -254,6 +255,12 @@ export class PosixBackend implements ObjectStore {
       // Nothing at either name twice running: absent (a move takes two syscalls, not a round).
       if (plain === null && beside === null && round > 0) break;
     }
+    return this.missing(bucket, key);
+  }
+
+  /** No object at the key: NoSuchKey, or NoSuchBucket when that is what is missing. */
+  private missing(bucket: string, key: string): never {
+    this.requireBucket(bucket);
     throw new S3Error("NoSuchKey", undefined, { Key: key });
   }
 
@@ -264,7 +271,12 @@ export class PosixBackend implements ObjectStore {
       try {
         return openBeneath(this.rootDir.fd, `${bucket}/${rel}`, READ_FLAGS, 0, "none");
       } catch (e) {
-        if (!ABSENT.has(errnoOf(e) ?? "")) throw fsError(e);
+        const code = errnoOf(e) ?? "";
+        // Only a link on the way needs the slower look that follows links staying inside.
+        if (code !== "ELOOP" && code !== "EXDEV") {
+          if (ABSENT.has(code)) return null;
+          throw fsError(e);
+        }
       }
     }
     const dir = this.openBucket(bucket);
