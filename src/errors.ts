@@ -1,5 +1,7 @@
 // Every failure that reaches a client is an S3Error. The code table is the one place that maps
-// AWS error codes to HTTP statuses and default messages (from the S3 API reference's error list).
+// AWS error codes to HTTP statuses and default messages (from the S3 API reference's error list),
+// and the one table that maps the storage layer's failures (src/storage/errors.ts) to them.
+import { StorageError, type StorageErrorKind } from "./storage/errors.ts";
 
 const CODES = {
   AccessControlListNotSupported: [400, "The bucket does not allow ACLs"],
@@ -140,13 +142,56 @@ export function conditionError(e: unknown): S3Error | null {
   }
 }
 
+/** Each storage failure's S3 answer: code, and the message when it is not the code's default. */
+const STORAGE_ANSWERS: Record<StorageErrorKind, readonly [S3ErrorCode, string?]> = {
+  NoSuchBucket: ["NoSuchBucket"],
+  NoSuchKey: ["NoSuchKey"],
+  NoSuchUpload: ["NoSuchUpload"],
+  NoSuchVersion: ["NoSuchVersion"],
+  BucketExists: ["BucketAlreadyOwnedByYou"],
+  BucketNotEmpty: ["BucketNotEmpty"],
+  InvalidBucketName: ["InvalidBucketName"],
+  UnsupportedKey: ["InvalidArgument"],
+  KeyTooLong: ["KeyTooLongError"],
+  SegmentTooLong: ["KeyTooLongError", "A path segment of the key is longer than 255 bytes."],
+  ParentIsFile: ["ObjectParentIsFile"],
+  IsDirectory: ["ExistingObjectIsDirectory"],
+  ThroughLink: ["AccessDenied", "The key's path passes through a symbolic link; filegate does not write or delete through links."],
+  PrivateAreaUnsafe: ["AccessDenied", "The bucket's .filegate area is not a plain directory; filegate writes nothing through links."],
+  AccessDenied: ["AccessDenied"],
+  Exists: ["PreconditionFailed"],
+  LockTimeout: ["ConditionalRequestConflict"],
+  UploadBusy: ["SlowDown", "Another request is completing or aborting this upload; try again."],
+  MetadataTooLarge: ["MetadataTooLarge", "The filesystem has no room for even a small extended attribute on this file."],
+  BodyEndedEarly: ["IncompleteBody", "The request body ended before its declared length (connection closed)."],
+  BodyTooLong: ["InvalidRequest", "The request body is longer than its declared length."],
+  Damaged: ["InternalError", "Stored data does not match its record."],
+  SourceChanged: ["InternalError", "The source object changed during the copy."],
+  ObjectLocked: ["AccessDenied", "Access Denied because object protected by object lock."],
+};
+
+/** The S3 answer to a storage failure; its detail becomes the error document's extra elements. */
+export function storageAnswer(e: StorageError): S3Error {
+  const [code, message] = STORAGE_ANSWERS[e.kind];
+  const extra = { ...e.detail };
+  let text = message;
+  if (e.kind === "UnsupportedKey") {
+    text = `Object key is not supported by this gateway: ${extra.why ?? "unsupported"}.`;
+    delete extra.why;
+    extra.ArgumentName = "key";
+  }
+  if (e.kind === "Exists") extra.Condition ??= "If-None-Match";
+  return new S3Error(code, text, extra, {}, e.cause ?? (STORAGE_ANSWERS[e.kind][0] === "InternalError" ? e : undefined));
+}
+
 /**
- * Any thrown value as an S3Error: S3Errors as they are, known filesystem conditions mapped by
- * conditionError, everything else InternalError with the original kept as its cause (a TypeError
+ * Any thrown value as an S3Error: S3Errors as they are, storage failures by their table, known
+ * filesystem conditions mapped by conditionError, everything else InternalError with the original kept as its cause (a TypeError
  * is a bug and must reach the log, never be dressed up as a client error).
  */
 export function toS3Error(e: unknown): S3Error {
   if (isS3Error(e)) return e;
+  if (e instanceof StorageError) return storageAnswer(e);
   return conditionError(e) ?? new S3Error("InternalError", undefined, {}, {}, e);
 }
 

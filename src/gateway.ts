@@ -1,6 +1,7 @@
 // One gateway over one root: its credentials, metadata store, backend and Hono app. The command
 // line (cli.ts) and the embedded startFilegate() (index.ts) both build theirs here; they differ
 // only in how they listen and shut down.
+import { ACCOUNT_ID, type UserPrincipal } from "./access/principal.ts";
 import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readdirSync } from "node:fs";
 import { join } from "node:path";
@@ -89,12 +90,24 @@ export function buildGateway(config: Config, opts: { log: Logger; accessLog: boo
   // The one place that names the POSIX store; everything above it sees src/storage/types.ts.
   const backend = new PosixBackend(config.root, meta, config.fsync);
   const uploads = new MultipartStore(backend);
+  const owner = { id: config.ownerId || defaultOwnerId(credentials.accessKey), displayName: config.ownerName };
+  // The one account today: its key signs as the admin user.
+  const admin: UserPrincipal = Object.freeze({
+    kind: "user",
+    name: "admin",
+    canonicalId: owner.id,
+    displayName: owner.displayName,
+    arn: `arn:aws:iam::${ACCOUNT_ID}:user/admin`,
+    role: "admin",
+    accessKey: credentials.accessKey,
+  });
   const services: Services = {
     config,
     store: backend,
     uploads,
-    owner: { id: config.ownerId || defaultOwnerId(credentials.accessKey), displayName: config.ownerName },
+    owner,
     lookupSecret: (ak) => (ak === credentials.accessKey ? credentials.secretKey : undefined),
+    identify: () => admin,
     tokenKey: createHash("sha256").update("filegate-list-token\0" + credentials.secretKey).digest(),
     log: opts.log,
   };

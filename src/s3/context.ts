@@ -1,5 +1,6 @@
 // What a route handler receives: the resolved operation, its target, the verified caller, and the
 // storage behind its seam. Handlers return a Response; they throw S3Error for anything a client did wrong.
+import type { Principal, UserPrincipal } from "../access/principal.ts";
 import type { AuthResult } from "../auth/types.ts";
 import type { Config } from "../config.ts";
 import type { ObjectStore, UploadStore } from "../storage/types.ts";
@@ -18,6 +19,8 @@ export interface Services {
   uploads: UploadStore;
   owner: Owner;
   lookupSecret(accessKey: string): string | undefined;
+  /** The user an access key (one lookupSecret knows) belongs to. */
+  identify(accessKey: string): UserPrincipal;
   /** MAC key for listing continuation tokens; derived from the secret so every process agrees. */
   tokenKey: Buffer;
   /** The server log, for failures a handler answers inside a 200 (DeleteObjects' per-key errors). */
@@ -33,6 +36,8 @@ export interface S3Context {
   request: Request;
   requestId: string;
   auth: AuthResult;
+  /** Who the request acts for: the signing user, or anonymous for an unsigned operation. */
+  principal: Principal;
   services: Services;
   /**
    * An unsigned operation calls this once it has verified who sent it (PostObject's policy): the
