@@ -3,6 +3,7 @@
 // error or not, carries the request id headers and is counted and logged once.
 import { Hono } from "hono";
 import { ANONYMOUS } from "./access/principal.ts";
+import { checkRequestFsAccess } from "./access/unix.ts";
 import type { AuthResult } from "./auth/types.ts";
 import { verifyRequest } from "./auth/verify.ts";
 import { S3Error } from "./errors.ts";
@@ -187,6 +188,7 @@ async function dispatch(request: Request, url: string, services: Services, obs: 
     if (!handler) throw new S3Error("NotImplemented", `${op} is not implemented by filegate.`);
     const principal = unsigned ? ANONYMOUS : services.identify(auth.accessKey);
     const ctx: S3Context = { op: op!, bucket: addr.bucket, key: addr.key, query, headers, request, requestId, auth, principal, services, authenticated: () => admission.enter("signed") };
+    checkRequestFsAccess(ctx);
     const response = await handler(ctx);
     for (const [k, v] of Object.entries(requestIdHeaders(requestId))) response.headers.set(k, v);
     return response;

@@ -168,6 +168,7 @@ const STORAGE_ANSWERS: Record<StorageErrorKind, readonly [S3ErrorCode, string?]>
   Damaged: ["InternalError", "Stored data does not match its record."],
   SourceChanged: ["InternalError", "The source object changed during the copy."],
   ObjectLocked: ["AccessDenied", "Access Denied because object protected by object lock."],
+  ModeBits: ["AccessDenied", "Access Denied: the file permissions refuse this to your Unix account."],
 };
 
 /** The S3 answer to a storage failure; its detail becomes the error document's extra elements. */

@@ -1,5 +1,6 @@
 // Bucket operations: list, create, head, delete, location, ACL, and the bucket settings whose
 // only true answer on a plain directory is "none" (versioning off, ownership enforced).
+import { fileOwnerOf } from "../access/unix.ts";
 import { S3Error } from "../errors.ts";
 import { validateNewBucketName } from "../s3/bucket-names.ts";
 import { readSmallBody } from "../http/request-body.ts";
@@ -72,7 +73,7 @@ const createBucket: Handler = async (ctx) => {
   }
   validateNewBucketName(bucket);
   try {
-    ctx.services.store.createBucket(bucket);
+    ctx.services.store.createBucket(bucket, { owner: fileOwnerOf(ctx.principal) });
   } catch (e) {
     // AWS's us-east-1 answers 200 to creating a bucket its owner already has; other regions say
     // BucketAlreadyOwnedByYou.

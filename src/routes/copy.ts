@@ -1,5 +1,6 @@
 // CopyObject: the data moves inside the kernel (reflink or copy_file_range via copyFile); only
 // metadata goes through JavaScript.
+import { checkFsAccess, fileOwnerOf } from "../access/unix.ts";
 import { S3Error } from "../errors.ts";
 import { evaluateConditions, readConditions, writeConditions } from "../http/conditions.ts";
 import { s3Time, xmlResponse } from "../http/response.ts";
@@ -59,6 +60,7 @@ export const copyObject: Handler = async (ctx: S3Context) => {
   refuseUnsupportedWriteHeaders(h);
   const src = parseCopySource(h.get("x-amz-copy-source"));
   const backend = ctx.services.store;
+  checkFsAccess(ctx, "read", src.bucket, src.key);
   // The source is opened once: conditions, metadata and the copied bytes are of one version.
   const srcInfo = backend.openObject(src.bucket, src.key);
   try {
@@ -85,6 +87,7 @@ async function copyOpened(ctx: S3Context, dst: { bucket: string; key: string }, 
   const info = await backend.copyObject(srcInfo, dst.bucket, dst.key, {
     ...stored,
     tags,
+    owner: fileOwnerOf(ctx.principal),
     ...writeConditions(dst.key, h.get("if-match") ?? undefined, h.get("if-none-match")?.trim()),
   });
   const ck = info.meta?.checksum;

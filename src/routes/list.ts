@@ -1,5 +1,6 @@
 // ListObjectsV2, ListObjects (V1) and ListObjectVersions, straight off the directory walk
 // (src/posix/walk.ts): one page costs the page plus the directories on the resume path.
+import { listingReader } from "../access/unix.ts";
 import { S3Error } from "../errors.ts";
 import { keyEncoder } from "../s3/encoding-type.ts";
 import { s3Time, xmlResponse } from "../http/response.ts";
@@ -35,7 +36,7 @@ interface Page {
 async function listPage(ctx: S3Context, bucket: string, prefix: string, delimiter: string, startAfter: string | undefined, maxKeys: number): Promise<Page> {
   const page: Page = { objects: [], prefixes: [], truncated: false, last: undefined };
   if (maxKeys === 0) return page;
-  const entries = ctx.services.store.list(bucket, { prefix, delimiter: delimiter || undefined, startAfter });
+  const entries = ctx.services.store.list(bucket, { prefix, delimiter: delimiter || undefined, startAfter, reader: listingReader(ctx) });
   try {
     for await (const entry of entries) {
       if (page.objects.length + page.prefixes.length === maxKeys) {

@@ -1,5 +1,6 @@
 // Multipart upload operations. The state lives on disk (posix/multipart.ts); this module turns
 // requests into calls on it and results into S3's XML.
+import { checkFsAccess, fileOwnerOf } from "../access/unix.ts";
 import { checksumField, checksumHeader } from "../checksums/index.ts";
 import { S3Error } from "../errors.ts";
 import { writeConditions } from "../http/conditions.ts";
@@ -61,7 +62,7 @@ const createMultipartUpload: Handler = (ctx) => {
 const uploadPart: Handler = async (ctx) => {
   const { bucket, key } = requireObject(ctx);
   const partNumber = parsePartNumber(ctx.query.get("partNumber"));
-  const part = await store(ctx).putPart(bucket, key, uploadIdOf(ctx), partNumber, incomingBody(ctx));
+  const part = await store(ctx).putPart(bucket, key, uploadIdOf(ctx), partNumber, incomingBody(ctx), fileOwnerOf(ctx.principal));
   return new Response(null, { status: 200, headers: { etag: `"${part.etag}"`, ...partChecksumHeaders(part.checksum) } });
 };
 
@@ -73,6 +74,7 @@ const uploadPartCopy: Handler = async (ctx) => {
   // Unknown uploads fail before the source is even looked at, as on S3.
   mp.open(bucket, key, uploadIdOf(ctx));
   const src = parseCopySource(h.get("x-amz-copy-source"));
+  checkFsAccess(ctx, "read", src.bucket, src.key);
   // The source is opened once: its conditions are checked on the bytes that are then copied.
   const srcInfo = ctx.services.store.openObject(src.bucket, src.key);
   let part: PartRecord;
@@ -83,7 +85,7 @@ const uploadPartCopy: Handler = async (ctx) => {
     if (length > MAX_COPY_PART_SIZE) {
       throw new S3Error("InvalidRequest", `The specified copy source is larger than the maximum allowable size for a copy source: ${MAX_COPY_PART_SIZE}`);
     }
-    part = await mp.copyPart(bucket, key, uploadIdOf(ctx), partNumber, srcInfo, range);
+    part = await mp.copyPart(bucket, key, uploadIdOf(ctx), partNumber, srcInfo, range, fileOwnerOf(ctx.principal));
   } finally {
     srcInfo.close();
   }
@@ -197,6 +199,7 @@ const completeMultipartUpload: Handler = async (ctx) => {
     expectChecksum: headerChecksum(h),
     expectType: h.get("x-amz-checksum-type") ?? undefined,
     expectSize: sizeRaw === null ? undefined : Number(sizeRaw),
+    owner: fileOwnerOf(ctx.principal),
   });
   if (plan.kind === "done") return xmlTextResponse(completeResultXml(ctx, bucket, key, plan.result));
   const work = plan.run().then((r) => completeResultXml(ctx, bucket, key, r));

@@ -1,4 +1,5 @@
 // Object operations: PUT, GET, HEAD, DELETE (one and many), COPY, ACL and tagging.
+import { checkFsAccess, fileOwnerOf } from "../access/unix.ts";
 import { S3Error, fsError, toS3Error } from "../errors.ts";
 import { checksumHeader } from "../checksums/index.ts";
 import { etagMatches, evaluateConditions, readConditions, writeConditions } from "../http/conditions.ts";
@@ -78,6 +79,7 @@ const putObject: Handler = async (ctx) => {
   const info = await ctx.services.store.putObject(bucket, key, objectBody(ctx), {
     ...stored,
     tags,
+    owner: fileOwnerOf(ctx.principal),
     ...writeConditions(key, h.get("if-match") ?? undefined, ifNoneMatch),
   });
   return new Response(null, { status: 200, headers: { etag: info.etag, ...checksumHeaders(info.meta) } });
@@ -262,6 +264,7 @@ const deleteObjects: Handler = async (ctx) => {
       const version = typeof o.VersionId === "string" ? o.VersionId.trim() : o.VersionId;
       if (version !== undefined && version !== "null") throw new S3Error("NoSuchVersion");
       const text = (v: unknown) => (typeof v === "string" ? v.trim() : undefined);
+      checkFsAccess(ctx, "delete", bucket, key);
       await backend.deleteObject(bucket, key, deleteCheck(key, { etag: text(o.ETag), lastModified: text(o.LastModifiedTime), size: text(o.Size) }));
       if (!quiet) deleted.push({ Key: key, ...(version !== undefined ? { VersionId: version } : {}) });
     } catch (e) {

@@ -2,6 +2,7 @@
 // policy (what may be uploaded, until when) and its signature (SigV4, or V2 from old clients).
 // Fields before the file are read into memory (at most 20 KB, S3's limit); the file streams to
 // disk like any PUT body.
+import { checkFsAccess, fileOwnerOf } from "../access/unix.ts";
 import { verifyPostPolicy, verifyPostPolicyV2 } from "../auth/post-policy-auth.ts";
 import { SIGV2_MESSAGE } from "../auth/types.ts";
 import { S3Error } from "../errors.ts";
@@ -113,11 +114,12 @@ const postObject: Handler = async (ctx) => {
     const tagging = fields.get("tagging");
     const tags = tagging ? parseTaggingXml(tagging) : [];
     const stream = form.file.stream.pipeThrough(sizeLimit(range?.min ?? 0, Math.min(range?.max ?? MAX_OBJECT, MAX_OBJECT)));
+    checkFsAccess(ctx, "write", bucket, key);
     const info = await backend.putObject(
       bucket,
       key,
       withDefaultChecksum(ctx, verifiable({ stream, length: null, sha256: null, contentMd5: digests.get("content-md5"), checksum: declaredChecksum(digests) })),
-      { ...storedHeadersFrom(h), tags: tags.length ? encodeTags(tags) : undefined },
+      { ...storedHeadersFrom(h), tags: tags.length ? encodeTags(tags) : undefined, owner: fileOwnerOf(ctx.principal) },
     );
     await form.finish();
 

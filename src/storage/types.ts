@@ -62,6 +62,39 @@ export interface OpenObject extends ObjectInfo {
   detach(): number;
 }
 
+/**
+ * The Unix account a write is for: when the gateway runs as root, the files and directories it
+ * creates for the write belong to this uid/gid (src/storage/posix/ownership.ts).
+ */
+export interface FileOwner {
+  uid: number;
+  gid: number;
+}
+
+/**
+ * What a request does to the tree, for --posix-permissions: the store checks the mode bits of the
+ * files and directories involved as the kernel would for a user in a shell (docs/ARCHITECTURE.md).
+ */
+export type FsAction =
+  /** Read an object's data or record: x on each directory, r on the file. */
+  | "read"
+  /** Create or replace an object (rename into place): x on each directory, w+x on its parent. */
+  | "write"
+  /** Change an object's record in place (tags, ACL): x on each directory, w on the file. */
+  | "write-meta"
+  /** Remove an object: w+x on its parent, and the sticky bit's rule. */
+  | "delete"
+  /** List keys under a prefix: r+x on the directory the prefix names and each one above. */
+  | "list"
+  /** Reach the bucket at all (HEAD, settings): x on the root and the bucket. */
+  | "traverse"
+  /** Change a bucket's settings: own the bucket directory, as chmod would need. */
+  | "configure"
+  /** Create a bucket: w+x on the root. */
+  | "create-bucket"
+  /** Delete a bucket: w+x on the root, and the sticky bit's rule. */
+  | "delete-bucket";
+
 export interface PutOptions {
   headers: Record<string, string>;
   user: Record<string, string>;
@@ -69,6 +102,7 @@ export interface PutOptions {
   /** Write conditions (If-Match, If-None-Match), decided above the store: see WriteConditions. */
   check?: WriteConditions["check"];
   exclusive?: boolean;
+  owner?: FileOwner;
 }
 
 /**
@@ -81,7 +115,7 @@ export interface WriteConditions {
   exclusive?: boolean;
 }
 
-export type CommitOptions = WriteConditions;
+export type CommitOptions = WriteConditions & { owner?: FileOwner };
 
 /** File names of the bucket settings in the bucket's private area. */
 export type BucketSetting = "bucket-tags" | "bucket-cors.json";
@@ -114,12 +148,14 @@ export interface ListOptions {
   delimiter?: string;
   /** Only keys (and prefixes) strictly after this, in S3 order. */
   startAfter?: string;
+  /** --posix-permissions: list as this Unix account (directories it cannot read are left out). */
+  reader?: FileOwner;
 }
 
 /** Buckets and objects. Errors are S3Errors with S3's codes (NoSuchBucket, NoSuchKey, …). */
 export interface ObjectStore {
   listBuckets(): BucketInfo[];
-  createBucket(name: string): void;
+  createBucket(name: string, opts?: { owner?: FileOwner }): void;
   /** NoSuchBucket unless the bucket exists. */
   requireBucket(name: string): void;
   deleteBucket(name: string): void;
@@ -136,6 +172,12 @@ export interface ObjectStore {
   /** Changes the record of exactly the object it reads (null from `change`: no change). */
   updateMeta(bucket: string, key: string, change: (m: ObjectMeta) => ObjectMeta | null): Promise<ObjectInfo>;
   list(bucket: string, opts: ListOptions): AsyncGenerator<ListEntry>;
+  /**
+   * --posix-permissions: refuses (StorageError AccessDenied) what the mode bits would refuse the
+   * Unix account `who` doing `action` on the key (null: the bucket; for "list", the prefix).
+   * Missing names pass: the operation itself answers NoSuchKey or NoSuchBucket.
+   */
+  checkAccess(who: FileOwner, action: FsAction, bucket: string | null, key: string | null): void;
 }
 
 export interface UploadRecord {
@@ -178,6 +220,8 @@ export interface CompleteOptions {
   expectType?: string;
   /** x-amz-mp-object-size. */
   expectSize?: number;
+  /** Who the finished object belongs to (FileOwner); absent: the gateway's own account. */
+  owner?: FileOwner;
 }
 
 /**
@@ -191,8 +235,9 @@ export interface UploadStore {
   create(bucket: string, key: string, init: Omit<UploadRecord, "key" | "initiated">): { uploadId: string; record: UploadRecord };
   /** NoSuchUpload unless `uploadId` is an upload of `key`. */
   open(bucket: string, key: string, uploadId: string | null): { record: UploadRecord };
-  putPart(bucket: string, key: string, uploadId: string | null, partNumber: number, body: IncomingBody): Promise<PartRecord>;
-  copyPart(bucket: string, key: string, uploadId: string | null, partNumber: number, src: OpenObject, range: { start: number; end: number } | null): Promise<PartRecord>;
+  /** Part files belong to `owner` (their bytes count against the writer's quota while staged). */
+  putPart(bucket: string, key: string, uploadId: string | null, partNumber: number, body: IncomingBody, owner?: FileOwner): Promise<PartRecord>;
+  copyPart(bucket: string, key: string, uploadId: string | null, partNumber: number, src: OpenObject, range: { start: number; end: number } | null, owner?: FileOwner): Promise<PartRecord>;
   listParts(bucket: string, key: string, uploadId: string | null): { record: UploadRecord; parts: PartRecord[] };
   listUploads(bucket: string): UploadSummary[];
   abort(bucket: string, key: string, uploadId: string | null): Promise<void>;

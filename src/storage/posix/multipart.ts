@@ -45,7 +45,8 @@ import {
   type UploadChecksum,
   type UploadEntry,
 } from "../../s3/multipart-rules.ts";
-import type { UploadStore, CompleteOptions, CompletePlan, CompletedUpload, IncomingBody, ObjectInfo, ObjectMeta, OpenObject, PartRecord, StoredChecksum, UploadRecord, UploadSummary } from "../types.ts";
+import { settleFd } from "./ownership.ts";
+import type { FileOwner, UploadStore, CompleteOptions, CompletePlan, CompletedUpload, IncomingBody, ObjectInfo, ObjectMeta, OpenObject, PartRecord, StoredChecksum, UploadRecord, UploadSummary } from "../types.ts";
 
 
 
@@ -181,7 +182,7 @@ export class MultipartStore implements UploadStore {
     return found;
   }
 
-  async putPart(bucket: string, key: string, uploadId: string | null, partNumber: number, body: IncomingBody): Promise<PartRecord> {
+  async putPart(bucket: string, key: string, uploadId: string | null, partNumber: number, body: IncomingBody, owner?: FileOwner): Promise<PartRecord> {
     const up = this.open(bucket, key, uploadId);
     const want = up.record.checksum?.algorithm;
     if (want) {
@@ -195,7 +196,7 @@ export class MultipartStore implements UploadStore {
         );
       }
     }
-    const written = await receiveToTemp(bucketTmpDir(up.bucketDir), body, this.backend.fsync);
+    const written = await receiveToTemp(bucketTmpDir(up.bucketDir), body, this.backend.fsync, owner);
     return this.placePart(up, partNumber, written.tmpPath, {
       etag: written.md5Hex,
       size: written.size,
@@ -204,11 +205,11 @@ export class MultipartStore implements UploadStore {
   }
 
   /** UploadPartCopy: `range` is inclusive; the bytes move in the kernel where the runtime allows. */
-  async copyPart(bucket: string, key: string, uploadId: string | null, partNumber: number, src: OpenObject, range: { start: number; end: number } | null): Promise<PartRecord> {
+  async copyPart(bucket: string, key: string, uploadId: string | null, partNumber: number, src: OpenObject, range: { start: number; end: number } | null, owner?: FileOwner): Promise<PartRecord> {
     const up = this.open(bucket, key, uploadId);
     const tmp = tempPathIn(bucketTmpDir(up.bucketDir));
     try {
-      const { size: length } = await copyToNewFile(src, tmp, range && { start: range.start, length: range.end - range.start + 1 });
+      const { size: length } = await copyToNewFile(src, tmp, range && { start: range.start, length: range.end - range.start + 1 }, owner);
       // The part's MD5 must be of the copied bytes; they were just written, so this reads the page cache.
       const alg = up.record.checksum?.algorithm;
       const reuseEtag = !range && !alg && src.meta && /^[0-9a-f]{32}$/.test(src.meta.etag) ? src.meta.etag : null;
@@ -439,6 +440,8 @@ export class MultipartStore implements UploadStore {
         pos += p.size;
       }
       if (this.backend.fsync !== "none") fdatasyncSync(fd);
+      // Part 1's file was its writer's; the object is whoever completes the upload.
+      settleFd(fd, opts.owner, fstatSync(fd));
       const st = fstatSync(fd);
       closeSync(fd);
       fd = null;
@@ -462,7 +465,7 @@ export class MultipartStore implements UploadStore {
       };
       // If this process dies from here on, whoever recovers the upload learns what was committed.
       this.writeJson(join(up.dir, INTENT), { ...result, firstPart: parts[0].file });
-      await this.backend.commitFile(bucket, key, target, meta, { check: opts.check, exclusive: opts.exclusive });
+      await this.backend.commitFile(bucket, key, target, meta, { check: opts.check, exclusive: opts.exclusive, owner: opts.owner });
       try {
         this.writeJson(join(up.uploadsDir, `${up.uploadId}.done`), result);
       } catch {
