@@ -63,7 +63,7 @@ describe.skipIf(!isRoot)("ownership", () => {
     expect(part.status).toBe(200);
     const staged = join(gw.root, "own/.filegate/uploads", uploadId);
     const partFile = readdirSync(staged).find((n: string) => /^part-00001\.[0-9a-f]+$/.test(n));
-    expect(owner(join(staged, partFile))).toEqual(ALICE);
+    expect(owner(join(staged, partFile!))).toEqual(ALICE);
     actAs(gw, BOB);
     const xml = `<CompleteMultipartUpload><Part><PartNumber>1</PartNumber><ETag>${part.headers.get("etag")}</ETag></Part></CompleteMultipartUpload>`;
     const done = await gw.signed("POST", "/own/mp.bin", { query: { uploadId }, body: xml });
