@@ -26,6 +26,8 @@ export interface ObjectMeta {
   parts?: number[];
   /** Each part's checksum (base64, the upload's algorithm), when the upload had one. */
   partChecksums?: string[];
+  /** Canonical ID of the user who wrote the object (absent: written before users, or not through S3). */
+  owner?: string;
   /** Set when read: the record was too large for the xattr and lives in this spill file. */
   spill?: string;
   /** The file this record describes; checked on every read. */
@@ -66,6 +68,8 @@ export interface PutOptions {
   headers: Record<string, string>;
   user: Record<string, string>;
   tags?: string;
+  /** Canonical ID of the writer, kept in the record. */
+  owner?: string;
   /** Write conditions (If-Match, If-None-Match), decided above the store: see WriteConditions. */
   check?: WriteConditions["check"];
   exclusive?: boolean;
@@ -84,7 +88,7 @@ export interface WriteConditions {
 export type CommitOptions = WriteConditions;
 
 /** File names of the bucket settings in the bucket's private area. */
-export type BucketSetting = "bucket-tags" | "bucket-cors.json";
+export type BucketSetting = "bucket-tags" | "bucket-cors.json" | "owner";
 
 /** A request body on its way in, with every promise the client made about it (checked as it ends). */
 export interface IncomingBody {
@@ -146,6 +150,8 @@ export interface UploadRecord {
   user: Record<string, string>;
   tags?: string;
   checksum?: UploadChecksum;
+  /** Canonical ID of the user who started the upload (ListMultipartUploads' Initiator). */
+  initiator?: string;
 }
 
 export interface PartRecord extends StoredPart {
@@ -157,6 +163,7 @@ export interface PartRecord extends StoredPart {
 export interface UploadSummary extends UploadEntry {
   initiated: Date;
   checksum?: UploadChecksum;
+  initiator?: string;
 }
 
 export interface CompletedUpload {

@@ -570,6 +570,7 @@ export class PosixBackend implements ObjectStore {
           headers: opts.headers,
           user: opts.user,
           ...(opts.tags ? { tags: opts.tags } : {}),
+          ...(opts.owner ? { owner: opts.owner } : {}),
           ...(checksum ? { checksum } : {}),
           size: 0,
           mtimeMs: Math.trunc(st.mtimeMs),
@@ -602,6 +603,7 @@ export class PosixBackend implements ObjectStore {
         headers: opts.headers,
         user: opts.user,
         ...(opts.tags ? { tags: opts.tags } : {}),
+        ...(opts.owner ? { owner: opts.owner } : {}),
         ...(src.meta?.checksum ? { checksum: src.meta.checksum } : {}),
         ...(src.meta?.parts ? { parts: src.meta.parts } : {}),
         ...(src.meta?.partChecksums ? { partChecksums: src.meta.partChecksums } : {}),
@@ -838,6 +840,7 @@ function recordOf(written: WrittenFile, opts: PutOptions): { meta: ObjectMeta; c
     headers: opts.headers,
     user: opts.user,
     ...(opts.tags ? { tags: opts.tags } : {}),
+    ...(opts.owner ? { owner: opts.owner } : {}),
     ...(checksum ? { checksum } : {}),
     ...versionOf(written.stat),
   };

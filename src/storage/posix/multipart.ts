@@ -260,7 +260,7 @@ export class MultipartStore implements UploadStore {
     for (const name of listDir(uploadsDir)) {
       if (isUploadId(name)) {
         const rec = readJson<UploadRecord>(join(uploadsDir, name, "upload.json"));
-        if (rec) out.push({ key: rec.key, uploadId: name, initiated: new Date(rec.initiated), ...(rec.checksum ? { checksum: rec.checksum } : {}) });
+        if (rec) out.push({ key: rec.key, uploadId: name, initiated: new Date(rec.initiated), ...(rec.checksum ? { checksum: rec.checksum } : {}), ...(rec.initiator ? { initiator: rec.initiator } : {}) });
       } else if (name.endsWith(".done")) {
         const rec = readJson<CompletedUpload>(join(uploadsDir, name));
         if (!rec || now - Date.parse(rec.completedAt) > DONE_RECORD_TTL_MS) rmSync(join(uploadsDir, name), { force: true });
@@ -447,6 +447,7 @@ export class MultipartStore implements UploadStore {
         headers: up.record.headers,
         user: up.record.user,
         ...(up.record.tags ? { tags: up.record.tags } : {}),
+        ...(up.record.initiator ? { owner: up.record.initiator } : {}),
         ...(checksum ? { checksum } : {}),
         parts: parts.map((p) => p.size),
         ...(checksum && parts.every((p) => p.checksum) ? { partChecksums: parts.map((p) => p.checksum!.value) } : {}),
