@@ -76,6 +76,7 @@ interface Outcome {
   bucket: string | null;
   key: string | null;
   accessKey: string | null;
+  user: string | null;
   errorCode: string | null;
 }
 
@@ -98,7 +99,7 @@ function rawUrl(env: unknown, req: Request): string {
 export async function handleS3(request: Request, services: Services, obs: Observers, remote: string | null, url = request.url): Promise<Response> {
   const started = performance.now();
   const requestId = nextRequestId();
-  const outcome: Outcome = { op: "unknown", bucket: null, key: null, accessKey: null, errorCode: null };
+  const outcome: Outcome = { op: "unknown", bucket: null, key: null, accessKey: null, user: null, errorCode: null };
   const metrics = obs.metrics;
   let response: Response | undefined;
   const admission = new Admission(metrics, services.config);
@@ -130,6 +131,7 @@ export async function handleS3(request: Request, services: Services, obs: Observ
     requestId,
     remote,
     accessKey: outcome.accessKey,
+    user: outcome.user,
     operation: outcome.op,
     bucket: outcome.bucket,
     key: outcome.key,
@@ -144,6 +146,7 @@ export async function handleS3(request: Request, services: Services, obs: Observ
 
 async function dispatch(request: Request, url: string, services: Services, obs: Observers, requestId: string, outcome: Outcome, admission: Admission): Promise<Response> {
   let resource = "/";
+  let ctx: S3Context | undefined;
   try {
     // The one parse of the request target; addressing, the operation table, auth and the handlers read it.
     const target = parseRequestTarget(url);
@@ -178,7 +181,7 @@ async function dispatch(request: Request, url: string, services: Services, obs: 
     if (!op) resolveOperationOrThrow(shape);
     if (services.config.readonly && !READ_METHODS.has(request.method)) throw new S3Error("AccessDenied", "This gateway is read-only.");
     const expectedOwner = headers.get("x-amz-expected-bucket-owner");
-    if (expectedOwner !== null && expectedOwner !== services.owner.id) throw new S3Error("AccessDenied");
+    if (expectedOwner !== null && expectedOwner !== (addr.bucket ? services.owners.ownerId(addr.bucket) : services.owner.id)) throw new S3Error("AccessDenied");
     // Buckets here are never versioned: the only version an object has is "null".
     const versionId = query.get("versionId");
     if (versionId !== null && versionId !== "null" && addr.key !== null) {
@@ -187,7 +190,7 @@ async function dispatch(request: Request, url: string, services: Services, obs: 
     const handler = HANDLERS[op!];
     if (!handler) throw new S3Error("NotImplemented", `${op} is not implemented by filegate.`);
     const principal = unsigned ? ANONYMOUS : services.identify(auth.accessKey);
-    const ctx: S3Context = { op: op!, bucket: addr.bucket, key: addr.key, query, headers, request, requestId, auth, principal, services, authenticated: () => admission.enter("signed") };
+    ctx = { op: op!, bucket: addr.bucket, key: addr.key, query, headers, request, requestId, auth, principal, services, authenticated: () => admission.enter("signed") };
     checkRequestFsAccess(ctx);
     const response = await handler(ctx);
     for (const [k, v] of Object.entries(requestIdHeaders(requestId))) response.headers.set(k, v);
@@ -198,5 +201,8 @@ async function dispatch(request: Request, url: string, services: Services, obs: 
     reportFailure(e, requestId, obs.log);
     outcome.errorCode = e.code;
     return errorResponse(e, resource, requestId, request.method);
+  } finally {
+    // Read after the handler: PostObject learns its user from the form.
+    if (ctx?.principal.kind === "user") outcome.user = ctx.principal.name;
   }
 }

@@ -33,6 +33,11 @@ const KEEPALIVE = { graceMs: 1000, intervalMs: 5000 };
 
 const store = (ctx: S3Context): UploadStore => ctx.services.uploads;
 
+/** Who started an upload; uploads from before users were recorded show the bucket owner. */
+function initiatorOf(ctx: S3Context, bucket: string, initiator: string | undefined) {
+  return initiator ? ctx.services.owners.describe(initiator) : ctx.services.owners.owner(bucket);
+}
+
 const uploadIdOf = (ctx: S3Context) => ctx.query.get("uploadId");
 
 function checksumConfigXml(rec: Pick<UploadRecord, "checksum">) {
@@ -54,6 +59,7 @@ const createMultipartUpload: Handler = (ctx) => {
     ...stored,
     ...(tags ? { tags } : {}),
     ...(checksum ? { checksum } : {}),
+    ...(ctx.principal.kind === "user" ? { initiator: ctx.principal.canonicalId } : {}),
   });
   const headers: Record<string, string> = checksum ? { "x-amz-checksum-algorithm": checksum.algorithm, "x-amz-checksum-type": checksum.type } : {};
   return xmlResponse("InitiateMultipartUploadResult", { Bucket: bucket, Key: key, UploadId: uploadId }, 200, headers);
@@ -117,8 +123,8 @@ const listParts: Handler = (ctx) => {
     MaxParts: page.maxParts,
     IsTruncated: page.isTruncated,
     Part: page.parts.map(partXml),
-    Initiator: ownerXml(ctx.services.owner),
-    Owner: ownerXml(ctx.services.owner),
+    Initiator: ownerXml(initiatorOf(ctx, bucket, record.initiator)),
+    Owner: ownerXml(ctx.services.owners.owner(bucket)),
     StorageClass: "STANDARD",
     ...checksumConfigXml(record),
   });
@@ -136,6 +142,7 @@ const listMultipartUploads: Handler = (ctx) => {
     maxUploadsRaw: q.get("max-uploads"),
   };
   const page = pageUploads(store(ctx).listUploads(bucket), query);
+  const owner = ownerXml(ctx.services.owners.owner(bucket));
   return xmlResponse("ListMultipartUploadsResult", {
     Bucket: bucket,
     KeyMarker: enc(query.keyMarker),
@@ -150,8 +157,8 @@ const listMultipartUploads: Handler = (ctx) => {
     Upload: page.uploads.map((u) => ({
       Key: enc(u.key),
       UploadId: u.uploadId,
-      Initiator: ownerXml(ctx.services.owner),
-      Owner: ownerXml(ctx.services.owner),
+      Initiator: ownerXml(initiatorOf(ctx, bucket, u.initiator)),
+      Owner: owner,
       StorageClass: "STANDARD",
       Initiated: s3Time(u.initiated),
       ...checksumConfigXml(u),
@@ -199,7 +206,7 @@ const completeMultipartUpload: Handler = async (ctx) => {
     expectChecksum: headerChecksum(h),
     expectType: h.get("x-amz-checksum-type") ?? undefined,
     expectSize: sizeRaw === null ? undefined : Number(sizeRaw),
-    owner: fileOwnerOf(ctx.principal),
+    fileOwner: fileOwnerOf(ctx.principal),
   });
   if (plan.kind === "done") return xmlTextResponse(completeResultXml(ctx, bucket, key, plan.result));
   const work = plan.run().then((r) => completeResultXml(ctx, bucket, key, r));

@@ -8,7 +8,7 @@ import { objectBody, readSmallBody, requireBodyDigest } from "../http/request-bo
 import { checkHeaderValue, isHeaderName, isHeaderValue } from "../http/header-values.ts";
 import { reportFailure, xmlResponse } from "../http/response.ts";
 import { contentRange, parseRange } from "../ranges/parse.ts";
-import { requireBucket, requireObject, type Handler, type S3Context } from "../s3/context.ts";
+import { requireBucket, requireObject, writerId, type Handler, type S3Context } from "../s3/context.ts";
 import { contentHeaders } from "../s3/content-type.ts";
 import { metaValueFromWire, metaValueToWire } from "../s3/meta-value.ts";
 import type { OperationName } from "../s3/operations.ts";
@@ -79,7 +79,7 @@ const putObject: Handler = async (ctx) => {
   const info = await ctx.services.store.putObject(bucket, key, objectBody(ctx), {
     ...stored,
     tags,
-    owner: fileOwnerOf(ctx.principal),
+    owner: writerId(ctx), fileOwner: fileOwnerOf(ctx.principal),
     ...writeConditions(key, h.get("if-match") ?? undefined, ifNoneMatch),
   });
   return new Response(null, { status: 200, headers: { etag: info.etag, ...checksumHeaders(info.meta) } });
@@ -279,7 +279,8 @@ const deleteObjects: Handler = async (ctx) => {
 const getObjectAcl: Handler = (ctx) => {
   const { bucket, key } = requireObject(ctx);
   ctx.services.store.headObject(bucket, key);
-  return aclResponse(ctx.services.owner);
+  // BucketOwnerEnforced: the bucket owner owns every object, whoever wrote it.
+  return aclResponse(ctx.services.owners.owner(bucket));
 };
 
 const putObjectAcl: Handler = async (ctx) => {

@@ -11,7 +11,7 @@ import { checkHeaderName, checkHeaderValue } from "../http/header-values.ts";
 import { declaredChecksum, withDefaultChecksum } from "../http/request-body.ts";
 import { verifiable } from "../http/payload.ts";
 import { xmlResponse } from "../http/response.ts";
-import { requireBucket, type Handler, type S3Context } from "../s3/context.ts";
+import { requireBucket, writerId, type Handler, type S3Context } from "../s3/context.ts";
 import type { OperationName } from "../s3/operations.ts";
 import { textToWire } from "../s3/meta-value.ts";
 import { checkPolicy, decodePolicy } from "../s3/post-policy.ts";
@@ -37,7 +37,13 @@ function headerOf(field: string): string | null {
 }
 
 /** Verifies the policy's signature (V4, or V2 unless refused); the form's fields are lower-cased names. */
+/** Verifies the form's signature; the request then acts for the user whose key signed it. */
 function authenticate(ctx: S3Context, form: Map<string, string>): void {
+  const accessKey = verifyForm(ctx, form);
+  ctx.principal = ctx.services.identify(accessKey);
+}
+
+function verifyForm(ctx: S3Context, form: Map<string, string>): string {
   const policy = form.get("policy");
   // Without a policy the upload would be anonymous, and no bucket here takes anonymous writes.
   if (policy === undefined) throw new S3Error("AccessDenied");
@@ -49,10 +55,9 @@ function authenticate(ctx: S3Context, form: Map<string, string>): void {
   // Signature Version 2 forms carry AWSAccessKeyId and signature (HMAC-SHA1 of the policy).
   if (form.has("awsaccesskeyid") && !form.has("x-amz-algorithm")) {
     if (!ctx.services.config.sigv2) throw new S3Error("InvalidRequest", SIGV2_MESSAGE);
-    verifyPostPolicyV2({ policy, accessKey: field("awsaccesskeyid"), signature: field("signature") }, ctx.services.lookupSecret);
-    return;
+    return verifyPostPolicyV2({ policy, accessKey: field("awsaccesskeyid"), signature: field("signature") }, ctx.services.lookupSecret);
   }
-  verifyPostPolicy(
+  return verifyPostPolicy(
     { policy, algorithm: field("x-amz-algorithm"), credential: field("x-amz-credential"), amzDate: field("x-amz-date"), signature: field("x-amz-signature") },
     { lookupSecret: ctx.services.lookupSecret, region: ctx.services.config.region },
   );
@@ -119,7 +124,7 @@ const postObject: Handler = async (ctx) => {
       bucket,
       key,
       withDefaultChecksum(ctx, verifiable({ stream, length: null, sha256: null, contentMd5: digests.get("content-md5"), checksum: declaredChecksum(digests) })),
-      { ...storedHeadersFrom(h), tags: tags.length ? encodeTags(tags) : undefined, owner: fileOwnerOf(ctx.principal) },
+      { ...storedHeadersFrom(h), tags: tags.length ? encodeTags(tags) : undefined, owner: writerId(ctx), fileOwner: fileOwnerOf(ctx.principal) },
     );
     await form.finish();
 

@@ -26,6 +26,8 @@ export interface ObjectMeta {
   parts?: number[];
   /** Each part's checksum (base64, the upload's algorithm), when the upload had one. */
   partChecksums?: string[];
+  /** Canonical ID of the user who wrote the object (absent: written before users, or not through S3). */
+  owner?: string;
   /** Set when read: the record was too large for the xattr and lives in this spill file. */
   spill?: string;
   /** The file this record describes; checked on every read. */
@@ -99,10 +101,13 @@ export interface PutOptions {
   headers: Record<string, string>;
   user: Record<string, string>;
   tags?: string;
+  /** Canonical ID of the writer, kept in the record. */
+  owner?: string;
   /** Write conditions (If-Match, If-None-Match), decided above the store: see WriteConditions. */
   check?: WriteConditions["check"];
   exclusive?: boolean;
-  owner?: FileOwner;
+  /** The Unix account the new files belong to (FileOwner). */
+  fileOwner?: FileOwner;
 }
 
 /**
@@ -115,10 +120,10 @@ export interface WriteConditions {
   exclusive?: boolean;
 }
 
-export type CommitOptions = WriteConditions & { owner?: FileOwner };
+export type CommitOptions = WriteConditions & { fileOwner?: FileOwner };
 
 /** File names of the bucket settings in the bucket's private area. */
-export type BucketSetting = "bucket-tags" | "bucket-cors.json";
+export type BucketSetting = "bucket-tags" | "bucket-cors.json" | "owner";
 
 /** A request body on its way in, with every promise the client made about it (checked as it ends). */
 export interface IncomingBody {
@@ -155,7 +160,7 @@ export interface ListOptions {
 /** Buckets and objects. Errors are S3Errors with S3's codes (NoSuchBucket, NoSuchKey, …). */
 export interface ObjectStore {
   listBuckets(): BucketInfo[];
-  createBucket(name: string, opts?: { owner?: FileOwner }): void;
+  createBucket(name: string, opts?: { fileOwner?: FileOwner }): void;
   /** NoSuchBucket unless the bucket exists. */
   requireBucket(name: string): void;
   deleteBucket(name: string): void;
@@ -188,6 +193,8 @@ export interface UploadRecord {
   user: Record<string, string>;
   tags?: string;
   checksum?: UploadChecksum;
+  /** Canonical ID of the user who started the upload (ListMultipartUploads' Initiator). */
+  initiator?: string;
 }
 
 export interface PartRecord extends StoredPart {
@@ -199,6 +206,7 @@ export interface PartRecord extends StoredPart {
 export interface UploadSummary extends UploadEntry {
   initiated: Date;
   checksum?: UploadChecksum;
+  initiator?: string;
 }
 
 export interface CompletedUpload {
@@ -220,8 +228,8 @@ export interface CompleteOptions {
   expectType?: string;
   /** x-amz-mp-object-size. */
   expectSize?: number;
-  /** Who the finished object belongs to (FileOwner); absent: the gateway's own account. */
-  owner?: FileOwner;
+  /** The Unix account the finished object belongs to (FileOwner); absent: the gateway's own. */
+  fileOwner?: FileOwner;
 }
 
 /**

@@ -149,12 +149,12 @@ export class PosixBackend implements ObjectStore {
   }
 
   /** The name has passed the protocol's naming rules (s3/bucket-names.ts); the tree's own still apply. */
-  createBucket(name: string, opts: { owner?: FileOwner } = {}): void {
+  createBucket(name: string, opts: { fileOwner?: FileOwner } = {}): void {
     if (!isServableBucketName(name)) throw new S3Error("InvalidBucketName", undefined, { BucketName: name });
     try {
       mkdirSync(join(this.root, name));
       // The root is the gateway's: nobody else can have swapped the new name for a link.
-      giveName(join(this.root, name), opts.owner);
+      giveName(join(this.root, name), opts.fileOwner);
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === "EEXIST") throw new S3Error("BucketAlreadyOwnedByYou", undefined, { BucketName: name });
       throw fsError(e);
@@ -388,7 +388,7 @@ export class PosixBackend implements ObjectStore {
       if (kp.isDirectoryKey) return await this.putDirectoryObject(bucket, key, dir, kp, body, opts);
       const tmp = this.tempDir(dir);
       try {
-        const written = await receiveToTemp(tmp.path, body, this.fsync, opts.owner);
+        const written = await receiveToTemp(tmp.path, body, this.fsync, opts.fileOwner);
         const { meta, checksum } = recordOf(written, opts);
         try {
           await this.commitIn(dir, bucket, key, kp, written.tmpPath, meta, opts);
@@ -422,7 +422,7 @@ export class PosixBackend implements ObjectStore {
     const stored = this.meta.prepare({ bucketDir: dir.path, segments: kp.segments, path: "", isDirectoryKey: kp.isDirectoryKey }, tmpPath, meta);
     for (let attempt = 0; ; attempt++) {
       // Files in the way of the parents (`a` when writing `a/b`) move beside their directory first.
-      await this.makeRoomForParents(dir, bucket, kp, opts.owner);
+      await this.makeRoomForParents(dir, bucket, kp, opts.fileOwner);
       try {
         await withLock(this.lockFile(bucket, key), () => this.commitLocked(dir, bucket, key, kp, tmpPath, meta, stored, opts));
         return;
@@ -437,7 +437,7 @@ export class PosixBackend implements ObjectStore {
     if (opts.check) opts.check(this.currentObject(bucket, key));
     const name = kp.segments[kp.segments.length - 1];
     for (let attempt = 0; ; attempt++) {
-      const parent = this.parentDir(dir, key, kp, opts.owner);
+      const parent = this.parentDir(dir, key, kp, opts.fileOwner);
       try {
         // A key whose name is also a directory (it holds other keys) keeps its data beside it; a
         // directory key's data is the file `.filegate-obj.` inside its directory.
@@ -538,7 +538,7 @@ export class PosixBackend implements ObjectStore {
   private async putDirectoryObject(bucket: string, key: string, dir: Dir, kp: KeyPath, body: IncomingBody, opts: PutOptions) {
     const tmp = this.tempDir(dir);
     try {
-      const written = await receiveToTemp(tmp.path, body, this.fsync, opts.owner);
+      const written = await receiveToTemp(tmp.path, body, this.fsync, opts.fileOwner);
       const { meta, checksum } = recordOf(written, opts);
       // With data (or replacing data) `d/` is a file inside its directory; empty, it is the
       // directory's own record, the form other tools and older trees have.
@@ -560,10 +560,10 @@ export class PosixBackend implements ObjectStore {
   }
 
   private async putEmptyDirectoryObject(bucket: string, key: string, dir: Dir, kp: KeyPath, opts: PutOptions, checksum: StoredChecksum | undefined) {
-    await this.makeRoomForParents(dir, bucket, kp, opts.owner);
+    await this.makeRoomForParents(dir, bucket, kp, opts.fileOwner);
     return withLock(this.lockFile(bucket, key), () => {
       opts.check?.(this.currentObject(bucket, key));
-      const self = this.parentDir(dir, key, kp, opts.owner);
+      const self = this.parentDir(dir, key, kp, opts.fileOwner);
       try {
         // Data another writer gave `d/` since this one chose the empty form goes: the later write wins.
         unlinkQuiet(`${self.path}/${selfName("")}`);
@@ -578,6 +578,7 @@ export class PosixBackend implements ObjectStore {
           headers: opts.headers,
           user: opts.user,
           ...(opts.tags ? { tags: opts.tags } : {}),
+          ...(opts.owner ? { owner: opts.owner } : {}),
           ...(checksum ? { checksum } : {}),
           size: 0,
           mtimeMs: Math.trunc(st.mtimeMs),
@@ -601,7 +602,7 @@ export class PosixBackend implements ObjectStore {
     const tmpDir = this.tempDir(dir);
     const tmp = tempPathIn(tmpDir.path);
     try {
-      const st = await copyToNewFile(src, tmp, null, opts.owner);
+      const st = await copyToNewFile(src, tmp, null, opts.fileOwner);
       if (this.fsync !== "none") fsyncPath(tmp);
       // A file nobody stored through S3 has no MD5 yet: hash the copy (page cache, no extra I/O).
       const etag = src.meta ? src.meta.etag : (await hashFile(tmp, null)).md5;
@@ -610,6 +611,7 @@ export class PosixBackend implements ObjectStore {
         headers: opts.headers,
         user: opts.user,
         ...(opts.tags ? { tags: opts.tags } : {}),
+        ...(opts.owner ? { owner: opts.owner } : {}),
         ...(src.meta?.checksum ? { checksum: src.meta.checksum } : {}),
         ...(src.meta?.parts ? { parts: src.meta.parts } : {}),
         ...(src.meta?.partChecksums ? { partChecksums: src.meta.partChecksums } : {}),
@@ -852,6 +854,7 @@ function recordOf(written: WrittenFile, opts: PutOptions): { meta: ObjectMeta; c
     headers: opts.headers,
     user: opts.user,
     ...(opts.tags ? { tags: opts.tags } : {}),
+    ...(opts.owner ? { owner: opts.owner } : {}),
     ...(checksum ? { checksum } : {}),
     ...versionOf(written.stat),
   };

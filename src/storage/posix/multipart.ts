@@ -261,7 +261,7 @@ export class MultipartStore implements UploadStore {
     for (const name of listDir(uploadsDir)) {
       if (isUploadId(name)) {
         const rec = readJson<UploadRecord>(join(uploadsDir, name, "upload.json"));
-        if (rec) out.push({ key: rec.key, uploadId: name, initiated: new Date(rec.initiated), ...(rec.checksum ? { checksum: rec.checksum } : {}) });
+        if (rec) out.push({ key: rec.key, uploadId: name, initiated: new Date(rec.initiated), ...(rec.checksum ? { checksum: rec.checksum } : {}), ...(rec.initiator ? { initiator: rec.initiator } : {}) });
       } else if (name.endsWith(".done")) {
         const rec = readJson<CompletedUpload>(join(uploadsDir, name));
         if (!rec || now - Date.parse(rec.completedAt) > DONE_RECORD_TTL_MS) rmSync(join(uploadsDir, name), { force: true });
@@ -441,7 +441,7 @@ export class MultipartStore implements UploadStore {
       }
       if (this.backend.fsync !== "none") fdatasyncSync(fd);
       // Part 1's file was its writer's; the object is whoever completes the upload.
-      settleFd(fd, opts.owner, fstatSync(fd));
+      settleFd(fd, opts.fileOwner, fstatSync(fd));
       const st = fstatSync(fd);
       closeSync(fd);
       fd = null;
@@ -450,6 +450,7 @@ export class MultipartStore implements UploadStore {
         headers: up.record.headers,
         user: up.record.user,
         ...(up.record.tags ? { tags: up.record.tags } : {}),
+        ...(up.record.initiator ? { owner: up.record.initiator } : {}),
         ...(checksum ? { checksum } : {}),
         parts: parts.map((p) => p.size),
         ...(checksum && parts.every((p) => p.checksum) ? { partChecksums: parts.map((p) => p.checksum!.value) } : {}),
@@ -465,7 +466,7 @@ export class MultipartStore implements UploadStore {
       };
       // If this process dies from here on, whoever recovers the upload learns what was committed.
       this.writeJson(join(up.dir, INTENT), { ...result, firstPart: parts[0].file });
-      await this.backend.commitFile(bucket, key, target, meta, { check: opts.check, exclusive: opts.exclusive, owner: opts.owner });
+      await this.backend.commitFile(bucket, key, target, meta, { check: opts.check, exclusive: opts.exclusive, fileOwner: opts.fileOwner });
       try {
         this.writeJson(join(up.uploadsDir, `${up.uploadId}.done`), result);
       } catch {

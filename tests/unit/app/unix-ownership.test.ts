@@ -5,15 +5,16 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { chmodSync, chownSync, readdirSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { openApp, type AppGateway } from "../../support/app.ts";
+import { ACCESS_KEY } from "../../support/env.ts";
 
 const isRoot = process.getuid?.() === 0;
 const ALICE = { uid: 41001, gid: 41001 };
 const BOB = { uid: 41002, gid: 41002 };
 
-/** Makes every request act for a user with this Unix account (the identity layer's job). */
+/** Makes every request act for the admin with this Unix account (faster than a user store). */
 const admins = new WeakMap<AppGateway, ReturnType<AppGateway["services"]["identify"]>>();
 function actAs(gw: AppGateway, who: { uid: number; gid: number } | null): void {
-  if (!admins.has(gw)) admins.set(gw, gw.services.identify(""));
+  if (!admins.has(gw)) admins.set(gw, gw.services.identify(ACCESS_KEY));
   const admin = admins.get(gw)!;
   gw.services.identify = () => (who ? { ...admin, name: `u${who.uid}`, uid: who.uid, gid: who.gid } : admin);
 }
