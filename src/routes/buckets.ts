@@ -8,9 +8,7 @@ import { s3Time, xmlResponse } from "../http/response.ts";
 import { requireBucket, type Handler, requireExistingBucket, writerId } from "../s3/context.ts";
 import type { OperationName } from "../s3/operations.ts";
 import { parseXml } from "../xml/index.ts";
-import { aclResponse, acceptOwnerOnlyAcl, checkAclHeaders, ownerXml } from "./acl.ts";
-
-const BUCKET_CANNED_ACLS = ["private"] as const;
+import { aclResponse, bucketAcl, deleteOwnershipControls, getOwnershipControls, newBucketAcl, ownerXml, putBucketAcl as storeBucketAcl, putOwnershipControls, storeNewBucketAcl } from "./acl.ts";
 
 const listBuckets: Handler = (ctx) => {
   const q = ctx.query;
@@ -53,13 +51,12 @@ const REGION_NAME = /^(EU|[a-z]{2}(-(gov|iso[a-z]?))?-[a-z]+-\d{1,2})$/;
 
 const createBucket: Handler = async (ctx) => {
   const bucket = requireBucket(ctx);
-  checkAclHeaders(ctx.headers, BUCKET_CANNED_ACLS);
+  const creatorOwner = ctx.principal.kind === "user" ? { id: ctx.principal.canonicalId, displayName: ctx.principal.displayName } : ctx.services.owner;
+  const made = newBucketAcl(ctx, creatorOwner);
   // A plain directory cannot hold object versions or retention: refuse rather than pretend.
   if (ctx.headers.get("x-amz-bucket-object-lock-enabled")?.toLowerCase() === "true") {
     throw new S3Error("NotImplemented", "Object Lock is not supported by filegate.");
   }
-  const ownership = ctx.headers.get("x-amz-object-ownership");
-  if (ownership !== null && ownership !== "BucketOwnerEnforced") throw new S3Error("AccessControlListNotSupported");
   const text = await readSmallBody(ctx, 64 * 1024);
   if (text.trim() !== "") {
     const conf = parseXml(text, "CreateBucketConfiguration");
@@ -90,6 +87,7 @@ const createBucket: Handler = async (ctx) => {
   }
   // The first admin owns what has no record, so its buckets need none (and stay readable as before).
   if (creator !== ctx.services.owner.id) ctx.services.owners.record(bucket, creator);
+  storeNewBucketAcl(ctx, bucket, made);
   return new Response(null, { status: 200, headers: { location: `/${bucket}` } });
 };
 
@@ -114,12 +112,11 @@ const getBucketLocation: Handler = (ctx) => {
 
 const getBucketAcl: Handler = (ctx) => {
   const bucket = requireExistingBucket(ctx);
-  return aclResponse(ctx.services.owners.owner(bucket));
+  return aclResponse(bucketAcl(ctx, bucket));
 };
 
 const putBucketAcl: Handler = async (ctx) => {
-  requireExistingBucket(ctx);
-  await acceptOwnerOnlyAcl(ctx, BUCKET_CANNED_ACLS);
+  await storeBucketAcl(ctx, requireExistingBucket(ctx));
   return new Response(null, { status: 200 });
 };
 
@@ -129,9 +126,16 @@ const getBucketVersioning: Handler = (ctx) => {
   return xmlResponse("VersioningConfiguration", {});
 };
 
-const getBucketOwnershipControls: Handler = (ctx) => {
-  requireExistingBucket(ctx);
-  return xmlResponse("OwnershipControls", { Rule: { ObjectOwnership: "BucketOwnerEnforced" } });
+const getBucketOwnershipControls: Handler = (ctx) => getOwnershipControls(ctx, requireExistingBucket(ctx));
+
+const putBucketOwnershipControls: Handler = async (ctx) => {
+  await putOwnershipControls(ctx, requireExistingBucket(ctx));
+  return new Response(null, { status: 200 });
+};
+
+const deleteBucketOwnershipControls: Handler = (ctx) => {
+  deleteOwnershipControls(ctx, requireExistingBucket(ctx));
+  return new Response(null, { status: 204 });
 };
 
 export const bucketHandlers: Partial<Record<OperationName, Handler>> = {
@@ -144,4 +148,6 @@ export const bucketHandlers: Partial<Record<OperationName, Handler>> = {
   PutBucketAcl: putBucketAcl,
   GetBucketVersioning: getBucketVersioning,
   GetBucketOwnershipControls: getBucketOwnershipControls,
+  PutBucketOwnershipControls: putBucketOwnershipControls,
+  DeleteBucketOwnershipControls: deleteBucketOwnershipControls,
 };

@@ -10,6 +10,7 @@ import type { OperationName } from "../s3/operations.ts";
 import { tagsFromHeader } from "../s3/tags.ts";
 import { checksumField, checksumHeader } from "../checksums/index.ts";
 import { refuseUnsupportedWriteHeaders, storedHeadersFrom } from "./objects.ts";
+import { requestedObjectAcl } from "./acl.ts";
 import type { ObjectInfo, OpenObject } from "../storage/types.ts";
 
 export interface CopySource {
@@ -87,6 +88,7 @@ async function copyOpened(ctx: S3Context, dst: { bucket: string; key: string }, 
   const info = await backend.copyObject(srcInfo, dst.bucket, dst.key, {
     ...stored,
     tags,
+    acl: requestedObjectAcl(ctx, dst.bucket),
     owner: writerId(ctx), fileOwner: fileOwnerOf(ctx.principal),
     ...writeConditions(dst.key, h.get("if-match") ?? undefined, h.get("if-none-match")?.trim()),
   });

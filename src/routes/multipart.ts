@@ -22,7 +22,7 @@ import type { OperationName } from "../s3/operations.ts";
 import { tagsFromHeader } from "../s3/tags.ts";
 import { renderXml } from "../xml/index.ts";
 import { keyEncoder } from "../s3/encoding-type.ts";
-import { ownerXml } from "./acl.ts";
+import { ownerXml, requestedObjectAcl } from "./acl.ts";
 import { checkCopySourceConditions, parseCopySource } from "./copy.ts";
 import { refuseUnsupportedWriteHeaders, storedHeadersFrom } from "./objects.ts";
 import type { CompletedUpload, PartRecord, UploadRecord, UploadStore } from "../storage/types.ts";
@@ -55,11 +55,13 @@ const createMultipartUpload: Handler = (ctx) => {
   const stored = storedHeadersFrom(h);
   const tags = tagsFromHeader(h);
   const checksum = parseUploadChecksum(h.get("x-amz-checksum-algorithm"), h.get("x-amz-checksum-type"));
+  const acl = requestedObjectAcl(ctx, bucket);
   const { uploadId } = store(ctx).create(bucket, key, {
     ...stored,
     ...(tags ? { tags } : {}),
     ...(checksum ? { checksum } : {}),
     ...(ctx.principal.kind === "user" ? { initiator: ctx.principal.canonicalId } : {}),
+    ...(acl ? { acl } : {}),
   });
   const headers: Record<string, string> = checksum ? { "x-amz-checksum-algorithm": checksum.algorithm, "x-amz-checksum-type": checksum.type } : {};
   return xmlResponse("InitiateMultipartUploadResult", { Bucket: bucket, Key: key, UploadId: uploadId }, 200, headers);

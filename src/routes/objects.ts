@@ -14,10 +14,9 @@ import { metaValueFromWire, metaValueToWire } from "../s3/meta-value.ts";
 import type { OperationName } from "../s3/operations.ts";
 import { decodeTags, encodeTags, parseTaggingXml, tagSetXml, tagsFromHeader } from "../s3/tags.ts";
 import { asArray, parseXml } from "../xml/index.ts";
-import { aclResponse, acceptOwnerOnlyAcl, checkAclHeaders } from "./acl.ts";
+import { aclResponse, objectAcl, putObjectAcl as storeObjectAcl, requestedObjectAcl } from "./acl.ts";
 import type { ObjectInfo, ObjectMeta, OpenObject } from "../storage/types.ts";
 
-export const OBJECT_CANNED_ACLS = ["private", "bucket-owner-full-control"] as const;
 
 /** Content headers S3 stores with an object and returns on GET/HEAD. */
 export const STORED_HEADERS = ["content-type", "content-encoding", "content-disposition", "content-language", "cache-control", "expires"] as const;
@@ -56,7 +55,6 @@ export function storedHeadersFrom(h: Headers): { headers: Record<string, string>
 
 /** Request headers that ask for features a plain directory cannot honour: refuse, never fake. */
 export function refuseUnsupportedWriteHeaders(h: Headers): void {
-  checkAclHeaders(h, OBJECT_CANNED_ACLS);
   const sc = h.get("x-amz-storage-class");
   if (sc !== null && sc !== "STANDARD") throw new S3Error("InvalidStorageClass", `Storage class ${sc} is not supported; objects are stored as STANDARD.`);
   for (const name of ["x-amz-server-side-encryption", "x-amz-server-side-encryption-customer-algorithm", "x-amz-object-lock-mode", "x-amz-object-lock-legal-hold", "x-amz-website-redirect-location"]) {
@@ -76,9 +74,11 @@ const putObject: Handler = async (ctx) => {
   const stored = storedHeadersFrom(h);
   const tags = tagsFromHeader(h);
   const ifNoneMatch = h.get("if-none-match")?.trim();
+  const acl = requestedObjectAcl(ctx, bucket);
   const info = await ctx.services.store.putObject(bucket, key, objectBody(ctx), {
     ...stored,
     tags,
+    acl,
     owner: writerId(ctx), fileOwner: fileOwnerOf(ctx.principal),
     ...writeConditions(key, h.get("if-match") ?? undefined, ifNoneMatch),
   });
@@ -278,15 +278,12 @@ const deleteObjects: Handler = async (ctx) => {
 
 const getObjectAcl: Handler = (ctx) => {
   const { bucket, key } = requireObject(ctx);
-  ctx.services.store.headObject(bucket, key);
-  // BucketOwnerEnforced: the bucket owner owns every object, whoever wrote it.
-  return aclResponse(ctx.services.owners.owner(bucket));
+  return aclResponse(objectAcl(ctx, bucket, ctx.services.store.headObject(bucket, key).meta));
 };
 
 const putObjectAcl: Handler = async (ctx) => {
   const { bucket, key } = requireObject(ctx);
-  ctx.services.store.headObject(bucket, key);
-  await acceptOwnerOnlyAcl(ctx, OBJECT_CANNED_ACLS);
+  await storeObjectAcl(ctx, bucket, key);
   return new Response(null, { status: 200 });
 };
 

@@ -17,6 +17,7 @@ import { textToWire } from "../s3/meta-value.ts";
 import { checkPolicy, decodePolicy } from "../s3/post-policy.ts";
 import { encodeTags, parseTaggingXml } from "../s3/tags.ts";
 import { refuseUnsupportedWriteHeaders, STORED_HEADERS, storedHeadersFrom } from "./objects.ts";
+import { requestedObjectAcl } from "./acl.ts";
 
 const MAX_FIELDS = 20 * 1024;
 const MAX_OBJECT = 5 * 1024 ** 3;
@@ -124,7 +125,7 @@ const postObject: Handler = async (ctx) => {
       bucket,
       key,
       withDefaultChecksum(ctx, verifiable({ stream, length: null, sha256: null, contentMd5: digests.get("content-md5"), checksum: declaredChecksum(digests) })),
-      { ...storedHeadersFrom(h), tags: tags.length ? encodeTags(tags) : undefined, owner: writerId(ctx), fileOwner: fileOwnerOf(ctx.principal) },
+      { ...storedHeadersFrom(h), tags: tags.length ? encodeTags(tags) : undefined, owner: writerId(ctx), fileOwner: fileOwnerOf(ctx.principal), acl: requestedObjectAcl(ctx, bucket, h) },
     );
     await form.finish();
 

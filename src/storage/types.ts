@@ -2,6 +2,7 @@
 // interfaces and records; src/storage/posix/ implements them over a directory tree, and only the
 // start-up wiring (src/gateway.ts) names that implementation. Versioned objects and per-user
 // ownership are meant to enter here (docs/ARCHITECTURE.md, "The storage seam").
+import type { Acl } from "../access/acl.ts";
 import type { ChecksumAlgorithm } from "../checksums/index.ts";
 import type { PartChecksum, RequestedPart, StoredPart, UploadChecksum, UploadEntry } from "../s3/multipart-rules.ts";
 
@@ -28,6 +29,8 @@ export interface ObjectMeta {
   partChecksums?: string[];
   /** Canonical ID of the user who wrote the object (absent: written before users, or not through S3). */
   owner?: string;
+  /** The object's ACL when one was set (buckets whose Object Ownership enables ACLs). */
+  acl?: Acl;
   /** Set when read: the record was too large for the xattr and lives in this spill file. */
   spill?: string;
   /** The file this record describes; checked on every read. */
@@ -103,6 +106,7 @@ export interface PutOptions {
   tags?: string;
   /** Canonical ID of the writer, kept in the record. */
   owner?: string;
+  acl?: Acl;
   /** Write conditions (If-Match, If-None-Match), decided above the store: see WriteConditions. */
   check?: WriteConditions["check"];
   exclusive?: boolean;
@@ -123,7 +127,7 @@ export interface WriteConditions {
 export type CommitOptions = WriteConditions & { fileOwner?: FileOwner };
 
 /** File names of the bucket settings in the bucket's private area. */
-export type BucketSetting = "bucket-tags" | "bucket-cors.json" | "owner";
+export type BucketSetting = "bucket-tags" | "bucket-cors.json" | "owner" | "ownership-controls" | "acl.json";
 
 /** A request body on its way in, with every promise the client made about it (checked as it ends). */
 export interface IncomingBody {
@@ -195,6 +199,8 @@ export interface UploadRecord {
   checksum?: UploadChecksum;
   /** Canonical ID of the user who started the upload (ListMultipartUploads' Initiator). */
   initiator?: string;
+  /** The ACL the object gets when the upload completes. */
+  acl?: Acl;
 }
 
 export interface PartRecord extends StoredPart {

@@ -579,6 +579,7 @@ export class PosixBackend implements ObjectStore {
           user: opts.user,
           ...(opts.tags ? { tags: opts.tags } : {}),
           ...(opts.owner ? { owner: opts.owner } : {}),
+        ...(opts.acl ? { acl: opts.acl } : {}),
           ...(checksum ? { checksum } : {}),
           size: 0,
           mtimeMs: Math.trunc(st.mtimeMs),
@@ -612,6 +613,7 @@ export class PosixBackend implements ObjectStore {
         user: opts.user,
         ...(opts.tags ? { tags: opts.tags } : {}),
         ...(opts.owner ? { owner: opts.owner } : {}),
+        ...(opts.acl ? { acl: opts.acl } : {}),
         ...(src.meta?.checksum ? { checksum: src.meta.checksum } : {}),
         ...(src.meta?.parts ? { parts: src.meta.parts } : {}),
         ...(src.meta?.partChecksums ? { partChecksums: src.meta.partChecksums } : {}),
@@ -855,6 +857,7 @@ function recordOf(written: WrittenFile, opts: PutOptions): { meta: ObjectMeta; c
     user: opts.user,
     ...(opts.tags ? { tags: opts.tags } : {}),
     ...(opts.owner ? { owner: opts.owner } : {}),
+        ...(opts.acl ? { acl: opts.acl } : {}),
     ...(checksum ? { checksum } : {}),
     ...versionOf(written.stat),
   };

@@ -451,6 +451,7 @@ export class MultipartStore implements UploadStore {
         user: up.record.user,
         ...(up.record.tags ? { tags: up.record.tags } : {}),
         ...(up.record.initiator ? { owner: up.record.initiator } : {}),
+        ...(up.record.acl ? { acl: up.record.acl } : {}),
         ...(checksum ? { checksum } : {}),
         parts: parts.map((p) => p.size),
         ...(checksum && parts.every((p) => p.checksum) ? { partChecksums: parts.map((p) => p.checksum!.value) } : {}),
