@@ -7,6 +7,7 @@ import { existsSync, mkdirSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import type { Hono } from "hono";
 import { createApp, type Logger } from "./app.ts";
+import { bucketAccess } from "./access/bucket-access.ts";
 import type { Config } from "./config.ts";
 import { defaultOwnerId, loadCredentials, type Credentials } from "./credentials.ts";
 import { AccessLog } from "./ops/access-log.ts";
@@ -108,6 +109,7 @@ export function buildGateway(config: Config, opts: { log: Logger; accessLog: boo
     owner,
     lookupSecret: (ak) => (ak === credentials.accessKey ? credentials.secretKey : undefined),
     identify: () => admin,
+    access: bucketAccess({ store: backend, blockPublic: config.blockPublic, defaultOwner: owner.id, log: opts.log }),
     tokenKey: createHash("sha256").update("filegate-list-token\0" + credentials.secretKey).digest(),
     log: opts.log,
   };

@@ -87,7 +87,10 @@ const headBucket: Handler = (ctx) => {
 };
 
 const deleteBucket: Handler = (ctx) => {
-  ctx.services.store.deleteBucket(requireBucket(ctx));
+  const bucket = requireBucket(ctx);
+  ctx.services.store.deleteBucket(bucket);
+  // A bucket of the same name created later starts without the old one's policy.
+  ctx.services.access.changed(bucket);
   return new Response(null, { status: 204 });
 };
 

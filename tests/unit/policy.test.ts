@@ -25,7 +25,7 @@ function req(principal: PolicyPrincipal, action: string, resource: string, keys:
     ctx.set("aws:principalarn", [principal.arn!]);
   }
   for (const [k, v] of Object.entries(keys)) ctx.set(k.toLowerCase(), Array.isArray(v) ? v : [v]);
-  return { principal, action, resource, context: { get: (k) => ctx.get(k) } };
+  return { principal, action, resource, context: { get: (k) => ctx.get(k.toLowerCase()) } };
 }
 
 const allow = (extra: Record<string, unknown>) => ({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Principal: "*", Action: "s3:GetObject", Resource: "arn:aws:s3:::examplebucket/*", ...extra }] });

@@ -126,7 +126,7 @@ export function parseOperator(text: string): Pick<ConditionClause, "operator" | 
  */
 export function clauseHolds(c: ConditionClause, ctx: ConditionContext, expand: (v: string) => string | null): boolean {
   const spec = OPERATORS[c.operator];
-  const got = ctx.get(c.key.toLowerCase());
+  const got = ctx.get(c.key);
   const absent = got === undefined || got.length === 0;
   if (c.operator === "Null") {
     return c.values.some((v) => (v.toLowerCase() === "true") === absent);

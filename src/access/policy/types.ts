@@ -53,7 +53,10 @@ export interface PolicyPrincipal {
   account?: string;
 }
 
-/** Request context keys, looked up lower-cased; absent keys answer undefined. */
+/**
+ * Request context keys, asked for as the policy writes them: names compare without regard to
+ * case, the tag key in s3:ExistingObjectTag/<key> with it. Absent keys answer undefined.
+ */
 export interface ConditionContext {
   get(key: string): readonly string[] | undefined;
 }

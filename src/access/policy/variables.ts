@@ -20,7 +20,7 @@ export function expandVariables(text: string, ctx: ConditionContext): string | n
       missing = true;
       return "";
     }
-    const values = ctx.get(m[1].toLowerCase());
+    const values = ctx.get(m[1]);
     // A multivalued key cannot stand in a string; IAM treats it as absent.
     if (values && values.length === 1) return literal(values[0]);
     if (m[2] !== undefined) return literal(m[2]);
