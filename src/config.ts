@@ -29,11 +29,12 @@ const FLAGS = {
   cert: { env: "FILEGATE_CERT", def: "", help: "TLS certificate (PEM); with --key serves HTTPS (no sendfile)" },
   key: { env: "FILEGATE_KEY", def: "", help: "TLS private key (PEM); reloaded with the certificate on SIGHUP" },
   "posix-permissions": { env: "FILEGATE_POSIX_PERMISSIONS", def: "", help: "users with a Unix uid/gid also obey the mode bits of the files and directories a request touches" },
+  "block-public": { env: "FILEGATE_BLOCK_PUBLIC", def: "", help: "never serve anonymous requests or accept public bucket policies: every bucket behaves as if all four Block Public Access settings were on" },
   quiet: { env: "FILEGATE_QUIET", def: "", help: "no start-up banner and no access log" },
 } as const;
 
 type FlagName = keyof typeof FLAGS;
-const BOOLEAN_FLAGS = new Set(["quiet", "readonly", "no-sigv2", "posix-permissions"]);
+const BOOLEAN_FLAGS = new Set(["quiet", "readonly", "no-sigv2", "posix-permissions", "block-public"]);
 
 const BOOL = z.union([z.literal(""), z.literal("0"), z.literal("1"), z.literal("true"), z.literal("false")]);
 const isTrue = (v: string) => v === "1" || v === "true";
@@ -58,6 +59,7 @@ const schema = z.object({
   readonly: BOOL,
   "no-sigv2": BOOL,
   "posix-permissions": BOOL,
+  "block-public": BOOL,
   "max-requests": z.coerce.number().int().min(1).max(1_000_000),
   "max-unsigned": z.coerce.number().int().min(1).max(1_000_000),
   "access-log": z.string().min(1),
@@ -83,6 +85,8 @@ export interface Config {
   readonly: boolean;
   /** Users with a Unix uid/gid also obey the tree's mode bits (src/access/unix.ts). */
   posixPermissions: boolean;
+  /** --block-public: Block Public Access on for every bucket, whatever the bucket's own settings. */
+  blockPublic: boolean;
   /** Accept Signature Version 2 (header, presigned URL, POST policy); off with --no-sigv2. */
   sigv2: boolean;
   maxRequests: number;
@@ -206,6 +210,7 @@ export function parseCommand(argv: string[], env: Record<string, string | undefi
       readonly: isTrue(v.readonly),
       posixPermissions: isTrue(v["posix-permissions"]),
       sigv2: !isTrue(v["no-sigv2"]),
+      blockPublic: isTrue(v["block-public"]),
       maxRequests: v["max-requests"],
       maxUnsigned: v["max-unsigned"],
       accessLog: v["access-log"],

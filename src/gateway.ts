@@ -9,6 +9,7 @@ import { existsSync, mkdirSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import type { Hono } from "hono";
 import { createApp, type Logger } from "./app.ts";
+import { bucketAccess } from "./access/bucket-access.ts";
 import type { Config } from "./config.ts";
 import { defaultOwnerId, loadCredentials, type Credentials } from "./credentials.ts";
 import { AccessLog } from "./ops/access-log.ts";
@@ -119,6 +120,14 @@ export function buildGateway(config: Config, opts: { log: Logger; accessLog: boo
       if (!principal) throw new S3Error("InvalidAccessKeyId", undefined, { AWSAccessKeyId: ak });
       return principal;
     },
+    access: bucketAccess({
+      store: backend,
+      blockPublic: config.blockPublic,
+      defaultOwner: owner.id,
+      bucketOwner: (bucket) => owners.ownerId(bucket),
+      userPolicies: (user) => users.userPolicies(user.name),
+      log: opts.log,
+    }),
     tokenKey: createHash("sha256").update("filegate-list-token\0" + credentials.secretKey).digest(),
     log: opts.log,
   };
