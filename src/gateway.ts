@@ -10,6 +10,7 @@ import { join } from "node:path";
 import type { Hono } from "hono";
 import { createApp, type Logger } from "./app.ts";
 import { bucketAccess } from "./access/bucket-access.ts";
+import { aclAllows } from "./access/stored-acls.ts";
 import type { Config } from "./config.ts";
 import { defaultOwnerId, loadCredentials, type Credentials } from "./credentials.ts";
 import { AccessLog } from "./ops/access-log.ts";
@@ -126,6 +127,7 @@ export function buildGateway(config: Config, opts: { log: Logger; accessLog: boo
       defaultOwner: owner.id,
       bucketOwner: (bucket) => owners.ownerId(bucket),
       userPolicies: (user) => users.userPolicies(user.name),
+      aclAllows: (q) => aclAllows({ store: backend, owners }, q),
       log: opts.log,
     }),
     tokenKey: createHash("sha256").update("filegate-list-token\0" + credentials.secretKey).digest(),

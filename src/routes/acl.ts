@@ -1,10 +1,7 @@
-// ACLs and Object Ownership. A bucket's Object Ownership (bucket setting `ownership-controls`;
-// absent: BucketOwnerEnforced, which AWS sets on every new bucket since 2023) decides whether
-// ACLs apply at all. Enforced: the bucket owner owns everything, only ACLs that say so are
-// accepted, and answers always show the owner with FULL_CONTROL. ObjectWriter and
-// BucketOwnerPreferred (or no controls at all, after DeleteBucketOwnershipControls): ACLs are
-// stored (bucket: setting `acl.json`; object: its record's `acl`) and grant access
-// (access/acl.ts's aclPermits, asked by the access decision).
+// ACL routes and the ACLs that writes ask for. Where ACLs live and when they apply (Object
+// Ownership) is src/access/stored-acls.ts; ACLs as data are src/access/acl.ts. Under
+// BucketOwnerEnforced (the default) only ACLs that name the bucket owner alone are accepted, as on
+// AWS; with ObjectWriter or BucketOwnerPreferred they are stored and grant access.
 import { S3Error } from "../errors.ts";
 import type { Owner, S3Context } from "../s3/context.ts";
 import { parseXml } from "../xml/index.ts";
@@ -17,18 +14,14 @@ import {
   hasGrantHeaders,
   isCannedAcl,
   isOwnerOnly,
+  isPublicAcl,
   parseAclXml,
   type Acl,
   type AclOwner,
   type CannedAcl,
   type ResolveId,
 } from "../access/acl.ts";
-import type { ObjectMeta } from "../storage/types.ts";
-
-export type ObjectOwnership = "BucketOwnerEnforced" | "ObjectWriter" | "BucketOwnerPreferred";
-const OWNERSHIPS: readonly string[] = ["BucketOwnerEnforced", "ObjectWriter", "BucketOwnerPreferred"];
-/** Stored after DeleteBucketOwnershipControls: no controls, and ACLs work as with ObjectWriter. */
-const NO_CONTROLS = "none";
+import { OWNERSHIPS, NO_CONTROLS, aclsEnabled, bucketAcl, objectOwner, ownershipOf, type ObjectOwnership } from "../access/stored-acls.ts";
 
 /** Canned ACLs a BucketOwnerEnforced bucket accepts on objects: both say "the bucket owner's". */
 const ENFORCED_OBJECT_CANNED: readonly string[] = ["private", "bucket-owner-full-control"];
@@ -37,17 +30,6 @@ const ENFORCED_BUCKET_CANNED: readonly string[] = ["private", "bucket-owner-read
 
 export function ownerXml(owner: Owner) {
   return { ID: owner.id, DisplayName: owner.displayName };
-}
-
-/** The bucket's Object Ownership; null when its controls were deleted. */
-export function ownershipOf(ctx: S3Context, bucket: string): ObjectOwnership | null {
-  const v = ctx.services.store.bucketSetting(bucket, "ownership-controls")?.trim();
-  if (v === NO_CONTROLS) return null;
-  return v && OWNERSHIPS.includes(v) ? (v as ObjectOwnership) : "BucketOwnerEnforced";
-}
-
-export function aclsEnabled(ctx: S3Context, bucket: string): boolean {
-  return ownershipOf(ctx, bucket) !== "BucketOwnerEnforced";
 }
 
 /** Canonical IDs a grant may name: this gateway's users (and the first admin). */
@@ -59,39 +41,11 @@ export function resolverOf(ctx: S3Context): ResolveId {
   };
 }
 
-const ownerOnly = (owner: AclOwner): Acl => cannedAcl("private", owner, owner, true);
-
-/** The bucket's ACL as S3 shows it and the access decision reads it. */
-export function bucketAcl(ctx: S3Context, bucket: string): Acl {
-  const owner = ctx.services.owners.owner(bucket);
-  if (!aclsEnabled(ctx, bucket)) return ownerOnly(owner);
-  const stored = readAcl(ctx.services.store.bucketSetting(bucket, "acl.json"));
-  // The owner is always the bucket's current one, whatever an old record says.
-  return stored ? { owner, grants: stored.grants } : ownerOnly(owner);
-}
-
-/** Who owns an object: the bucket owner under BucketOwnerEnforced, else the ACL's or the writer. */
-export function objectOwner(ctx: S3Context, bucket: string, meta: ObjectMeta | null): Owner {
-  const owners = ctx.services.owners;
-  if (!aclsEnabled(ctx, bucket)) return owners.owner(bucket);
-  if (meta?.acl) return owners.describe(meta.acl.owner.id);
-  return meta?.owner ? owners.describe(meta.owner) : owners.owner(bucket);
-}
-
-/** The object's ACL as S3 shows it and the access decision reads it. */
-export function objectAcl(ctx: S3Context, bucket: string, meta: ObjectMeta | null): Acl {
-  const owner = objectOwner(ctx, bucket, meta);
-  if (!aclsEnabled(ctx, bucket) || !meta?.acl) return ownerOnly(owner);
-  return { owner, grants: meta.acl.grants };
-}
-
-function readAcl(text: string | undefined): Acl | undefined {
-  if (!text) return undefined;
-  try {
-    return JSON.parse(text) as Acl;
-  } catch {
-    return undefined;
-  }
+/** BlockPublicAcls (or --block-public): a request setting a public ACL is refused. */
+function refusePublic(ctx: S3Context, bucket: string | null, acl: Acl | undefined): void {
+  if (!acl || !isPublicAcl(acl)) return;
+  const blocked = bucket === null ? ctx.services.config.blockPublic : ctx.services.access.publicAccessBlock(bucket).blockPublicAcls;
+  if (blocked) throw new S3Error("AccessDenied", "Access Denied because Block Public Access forbids public ACLs on this bucket.");
 }
 
 /** x-amz-acl and x-amz-grant-* as given: a canned name, header grants, or neither. */
@@ -113,7 +67,7 @@ const writerOf = (ctx: S3Context): Owner | null => (ctx.principal.kind === "user
 export function requestedObjectAcl(ctx: S3Context, bucket: string, h: Headers = ctx.headers): Acl | undefined {
   const { canned, grants } = aclHeaders(h);
   if (canned === null && !grants) return undefined;
-  const ownership = ownershipOf(ctx, bucket);
+  const ownership = ownershipOf(ctx.services, bucket);
   if (ownership === "BucketOwnerEnforced") {
     if (grants || !ENFORCED_OBJECT_CANNED.includes(canned!)) throw new S3Error("AccessControlListNotSupported");
     return undefined;
@@ -122,7 +76,9 @@ export function requestedObjectAcl(ctx: S3Context, bucket: string, h: Headers = 
   const writer = writerOf(ctx) ?? bucketOwner;
   // BucketOwnerPreferred: an object written with bucket-owner-full-control becomes the bucket owner's.
   const owner = ownership === "BucketOwnerPreferred" && canned === "bucket-owner-full-control" ? bucketOwner : writer;
-  return canned !== null ? cannedAcl(canned, owner, bucketOwner, false) : { owner, grants: grantsFromHeaders(h, resolverOf(ctx)) };
+  const acl = canned !== null ? cannedAcl(canned, owner, bucketOwner, false) : { owner, grants: grantsFromHeaders(h, resolverOf(ctx)) };
+  refusePublic(ctx, bucket, acl);
+  return acl;
 }
 
 /**
@@ -141,6 +97,7 @@ export function newBucketAcl(ctx: S3Context, creator: Owner): { ownership: Objec
   }
   if (canned === null && !grants) return { ownership, acl: undefined };
   const acl = canned !== null ? cannedAcl(canned, creator, creator, true) : { owner: creator, grants: grantsFromHeaders(h, resolverOf(ctx)) };
+  refusePublic(ctx, null, acl);
   return { ownership, acl };
 }
 
@@ -175,7 +132,8 @@ export function aclResponse(acl: Acl): Response {
 export async function putBucketAcl(ctx: S3Context, bucket: string): Promise<void> {
   const owner = ctx.services.owners.owner(bucket);
   const acl = await requestedAcl(ctx, owner, owner, true);
-  if (!aclsEnabled(ctx, bucket)) {
+  refusePublic(ctx, bucket, acl);
+  if (!aclsEnabled(ctx.services, bucket)) {
     if (!isOwnerOnly(acl, owner.id)) throw new S3Error("AccessControlListNotSupported");
     return;
   }
@@ -185,9 +143,10 @@ export async function putBucketAcl(ctx: S3Context, bucket: string): Promise<void
 export async function putObjectAcl(ctx: S3Context, bucket: string, key: string): Promise<void> {
   const store = ctx.services.store;
   const current = store.headObject(bucket, key);
-  const owner = objectOwner(ctx, bucket, current.meta);
+  const owner = objectOwner(ctx.services, bucket, current.meta);
   const acl = await requestedAcl(ctx, owner, ctx.services.owners.owner(bucket), false);
-  if (!aclsEnabled(ctx, bucket)) {
+  refusePublic(ctx, bucket, acl);
+  if (!aclsEnabled(ctx.services, bucket)) {
     if (!isOwnerOnly(acl, owner.id)) throw new S3Error("AccessControlListNotSupported");
     return;
   }
@@ -195,7 +154,7 @@ export async function putObjectAcl(ctx: S3Context, bucket: string, key: string):
 }
 
 export function getOwnershipControls(ctx: S3Context, bucket: string): Response {
-  const ownership = ownershipOf(ctx, bucket);
+  const ownership = ownershipOf(ctx.services, bucket);
   if (ownership === null) throw new S3Error("OwnershipControlsNotFoundError", undefined, { BucketName: bucket });
   return xmlResponse("OwnershipControls", { Rule: { ObjectOwnership: ownership } });
 }
@@ -208,7 +167,7 @@ export async function putOwnershipControls(ctx: S3Context, bucket: string): Prom
   const ownership = value.trim() as ObjectOwnership;
   if (ownership === "BucketOwnerEnforced") {
     // ACLs stop applying: one that grants anyone but the owner must be removed first.
-    const current = bucketAcl(ctx, bucket);
+    const current = bucketAcl(ctx.services, bucket);
     if (!isOwnerOnly(current, current.owner.id)) throw new S3Error("InvalidBucketAclWithObjectOwnership");
     ctx.services.store.setBucketSetting(bucket, "acl.json", undefined);
   }

@@ -8,7 +8,8 @@ import { s3Time, xmlResponse } from "../http/response.ts";
 import { requireBucket, type Handler, requireExistingBucket, writerId } from "../s3/context.ts";
 import type { OperationName } from "../s3/operations.ts";
 import { parseXml } from "../xml/index.ts";
-import { aclResponse, bucketAcl, deleteOwnershipControls, getOwnershipControls, newBucketAcl, ownerXml, putBucketAcl as storeBucketAcl, putOwnershipControls, storeNewBucketAcl } from "./acl.ts";
+import { bucketAcl } from "../access/stored-acls.ts";
+import { aclResponse, deleteOwnershipControls, getOwnershipControls, newBucketAcl, ownerXml, putBucketAcl as storeBucketAcl, putOwnershipControls, storeNewBucketAcl } from "./acl.ts";
 
 const listBuckets: Handler = (ctx) => {
   const q = ctx.query;
@@ -114,7 +115,7 @@ const getBucketLocation: Handler = (ctx) => {
 
 const getBucketAcl: Handler = (ctx) => {
   const bucket = requireExistingBucket(ctx);
-  return aclResponse(bucketAcl(ctx, bucket));
+  return aclResponse(bucketAcl(ctx.services, bucket));
 };
 
 const putBucketAcl: Handler = async (ctx) => {

@@ -15,7 +15,8 @@ import { metaValueFromWire, metaValueToWire } from "../s3/meta-value.ts";
 import type { OperationName } from "../s3/operations.ts";
 import { decodeTags, encodeTags, parseTaggingXml, tagSetXml, tagsFromHeader } from "../s3/tags.ts";
 import { asArray, parseXml } from "../xml/index.ts";
-import { aclResponse, objectAcl, putObjectAcl as storeObjectAcl, requestedObjectAcl } from "./acl.ts";
+import { objectAcl } from "../access/stored-acls.ts";
+import { aclResponse, putObjectAcl as storeObjectAcl, requestedObjectAcl } from "./acl.ts";
 import type { ObjectInfo, ObjectMeta, OpenObject } from "../storage/types.ts";
 
 
@@ -282,7 +283,7 @@ const deleteObjects: Handler = async (ctx) => {
 
 const getObjectAcl: Handler = (ctx) => {
   const { bucket, key } = requireObject(ctx);
-  return aclResponse(objectAcl(ctx, bucket, ctx.services.store.headObject(bucket, key).meta));
+  return aclResponse(objectAcl(ctx.services, bucket, ctx.services.store.headObject(bucket, key).meta));
 };
 
 const putObjectAcl: Handler = async (ctx) => {
