@@ -1,7 +1,7 @@
 // IAM's errors: its codes and statuses (IAM API reference, "Common Errors" and each action's
 // list), and how the store's refusals and the signature check's S3 errors read in IAM's terms.
 import { S3Error } from "../errors.ts";
-import { IdentityError } from "../identity/records.ts";
+import { isIdentityError } from "../identity/records.ts";
 
 const CODES = {
   AccessDenied: 403,
@@ -43,7 +43,7 @@ export class IamError extends Error {
 /** Any failure as IAM answers it; null for one that is not the caller's (a 500, logged by the caller). */
 export function toIamError(e: unknown): IamError | null {
   if (e instanceof IamError) return e;
-  if (e instanceof IdentityError) return new IamError(e.code, e.message);
+  if (isIdentityError(e)) return new IamError(e.code, e.message);
   if (e instanceof S3Error) {
     switch (e.code) {
       case "InvalidAccessKeyId":

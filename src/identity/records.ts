@@ -46,12 +46,18 @@ export type IdentityErrorCode =
   | "UnmodifiableEntity";
 
 export class IdentityError extends Error {
+  override readonly name = "IdentityError";
   constructor(
     readonly code: IdentityErrorCode,
     message: string,
   ) {
     super(message);
   }
+}
+
+/** By name, not instanceof: Bun's bundle of the Node build may hold this module twice. */
+export function isIdentityError(e: unknown): e is IdentityError {
+  return e instanceof Error && e.name === "IdentityError";
 }
 
 /** IAM's quota of access keys per user. */

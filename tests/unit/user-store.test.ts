@@ -5,7 +5,7 @@ import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { IdentityError, addKey, addUser, emptyFile, putPolicy, removeUser } from "../../src/identity/records.ts";
+import { isIdentityError, addKey, addUser, emptyFile, putPolicy, removeUser } from "../../src/identity/records.ts";
 import { UserStore } from "../../src/identity/user-store.ts";
 
 const roots: string[] = [];
@@ -24,7 +24,7 @@ function codeOf(fn: () => unknown): string | undefined {
   try {
     fn();
   } catch (e) {
-    if (e instanceof IdentityError) return e.code;
+    if (isIdentityError(e)) return e.code;
     throw e;
   }
   return undefined;
