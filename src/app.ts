@@ -1,10 +1,12 @@
 // The Hono app shared by the Bun and Node entry points. A request goes: address (bucket, key) →
-// operation table → SigV4 verification → the operation's handler → response, and every response,
+// operation table → SigV4 verification (none at all: the anonymous principal) → authorization
+// (src/access/authorize.ts) → the operation's handler → response, and every response,
 // error or not, carries the request id headers and is counted and logged once.
 import { Hono } from "hono";
+import { authorize } from "./access/authorize.ts";
 import { ANONYMOUS } from "./access/principal.ts";
 import type { AuthResult } from "./auth/types.ts";
-import { verifyRequest } from "./auth/verify.ts";
+import { verifyOrAnonymous } from "./auth/verify.ts";
 import { S3Error } from "./errors.ts";
 import { asS3Error, errorResponse, nextRequestId, reportFailure, requestIdHeaders } from "./http/response.ts";
 import type { AccessLog } from "./ops/access-log.ts";
@@ -65,8 +67,8 @@ export function createApp(services: Services, obs: Observers): Hono {
     return new Response(renderMetrics(snapshot, obs.gauges?.() ?? {}), { headers: { "content-type": "text/plain; version=0.0.4" } });
   });
 
-  // The peer address costs a syscall per request; only the access log wants it.
-  app.all("*", (c) => handleS3(c.req.raw, services, obs, obs.accessLog ? remoteAddress(c.env, c.req.raw) : null, rawUrl(c.env, c.req.raw)));
+  // The peer address costs a syscall per request: looked up only for the access log or a policy's aws:SourceIp.
+  app.all("*", (c) => handleS3(c.req.raw, services, obs, lazyRemote(c.env, c.req.raw), rawUrl(c.env, c.req.raw)));
   return app;
 }
 
@@ -87,6 +89,11 @@ function remoteAddress(env: unknown, req: Request): string | null {
   return e?.requestIP?.(req)?.address ?? e?.incoming?.socket?.remoteAddress ?? null;
 }
 
+function lazyRemote(env: unknown, req: Request): () => string | null {
+  let known: string | null | undefined;
+  return () => (known === undefined ? (known = remoteAddress(env, req)) : known);
+}
+
 /**
  * The URL exactly as the client sent it. Request.url has `.` and `..` segments resolved, which
  * breaks the client's signature and hides hostile keys from the key checks. Node keeps the raw
@@ -97,7 +104,7 @@ function rawUrl(env: unknown, req: Request): string {
   return typeof target === "string" && target.startsWith("/") ? new URL(req.url).origin + target : req.url;
 }
 
-export async function handleS3(request: Request, services: Services, obs: Observers, remote: string | null, url = request.url): Promise<Response> {
+export async function handleS3(request: Request, services: Services, obs: Observers, remote: () => string | null = () => null, url = request.url): Promise<Response> {
   const started = performance.now();
   const requestId = nextRequestId();
   const outcome: Outcome = { op: "unknown", bucket: null, key: null, accessKey: null, user: null, errorCode: null };
@@ -112,7 +119,7 @@ export async function handleS3(request: Request, services: Services, obs: Observ
       response = errorResponse(e, "/", requestId, request.method);
     }
     if (!response) {
-      response = await dispatch(request, url, services, obs, requestId, outcome, admission);
+      response = await dispatch(request, url, services, obs, requestId, outcome, admission, remote);
       // Only browsers send Origin; everyone else pays one header lookup.
       const origin = request.headers.get("origin");
       if (origin !== null && outcome.bucket !== null && outcome.op !== "OptionsObject") {
@@ -130,7 +137,7 @@ export async function handleS3(request: Request, services: Services, obs: Observ
   obs.accessLog?.write({
     time: new Date().toISOString(),
     requestId,
-    remote,
+    remote: remote(),
     accessKey: outcome.accessKey,
     user: outcome.user,
     operation: outcome.op,
@@ -145,7 +152,7 @@ export async function handleS3(request: Request, services: Services, obs: Observ
   return response;
 }
 
-async function dispatch(request: Request, url: string, services: Services, obs: Observers, requestId: string, outcome: Outcome, admission: Admission): Promise<Response> {
+async function dispatch(request: Request, url: string, services: Services, obs: Observers, requestId: string, outcome: Outcome, admission: Admission, remote: () => string | null): Promise<Response> {
   let resource = "/";
   let ctx: S3Context | undefined;
   try {
@@ -168,9 +175,9 @@ async function dispatch(request: Request, url: string, services: Services, obs: 
     // Unsigned operations wait in the unsigned pool until they prove something (PostObject's
     // policy); a verified signature moves a request to the signed pool.
     if (unsigned) admission.enter("unsigned");
-    const auth = unsigned
+    const verified = unsigned
       ? UNSIGNED_AUTH
-      : await verifyRequest(
+      : await verifyOrAnonymous(
           { method: request.method, url, target, headers },
           {
             lookupSecret: services.lookupSecret,
@@ -180,10 +187,16 @@ async function dispatch(request: Request, url: string, services: Services, obs: 
             hostBucket: addr.virtualHosted ? addr.bucket : null,
           },
         );
-    if (!unsigned) admission.enter("signed");
+    // No credentials at all: the anonymous principal, which stays in the unsigned pool.
+    const anonymous = verified === null;
+    const auth = verified ?? UNSIGNED_AUTH;
+    if (!unsigned && !anonymous) admission.enter("signed");
     outcome.accessKey = auth.accessKey || null;
     // Authenticated callers learn what is wrong with the request shape; others only get AccessDenied.
-    if (!op) resolveOperationOrThrow(shape);
+    if (!op) {
+      if (anonymous) throw new S3Error("AccessDenied");
+      resolveOperationOrThrow(shape);
+    }
     if (services.config.readonly && !READ_METHODS.has(request.method)) throw new S3Error("AccessDenied", "This gateway is read-only.");
     const expectedOwner = headers.get("x-amz-expected-bucket-owner");
     if (expectedOwner !== null && expectedOwner !== (addr.bucket ? services.owners.ownerId(addr.bucket) : services.owner.id)) throw new S3Error("AccessDenied");
@@ -192,10 +205,12 @@ async function dispatch(request: Request, url: string, services: Services, obs: 
     if (versionId !== null && versionId !== "null" && addr.key !== null) {
       throw new S3Error("InvalidArgument", "Invalid version id specified", { ArgumentName: "versionId", ArgumentValue: versionId });
     }
+    const principal = unsigned || anonymous ? ANONYMOUS : services.identify(auth.accessKey);
+    ctx = { op: op!, bucket: addr.bucket, key: addr.key, query, headers, request, requestId, auth, principal, services, remote, authenticated: () => admission.enter("signed") };
+    // Before the handler lookup: who may not act learns nothing about what is implemented.
+    authorize(ctx);
     const handler = HANDLERS[op!];
     if (!handler) throw new S3Error("NotImplemented", `${op} is not implemented by filegate.`);
-    const principal = unsigned ? ANONYMOUS : services.identify(auth.accessKey);
-    ctx = { op: op!, bucket: addr.bucket, key: addr.key, query, headers, request, requestId, auth, principal, services, authenticated: () => admission.enter("signed") };
     const response = await handler(ctx);
     for (const [k, v] of Object.entries(requestIdHeaders(requestId))) response.headers.set(k, v);
     return response;

@@ -4,11 +4,14 @@
 import { BucketOwners } from "./access/owners.ts";
 import { S3Error } from "./errors.ts";
 import { UserStore } from "./identity/user-store.ts";
+import { inlinePolicies } from "./identity/user-policies.ts";
+import type { AccessSources } from "./access/sources.ts";
 import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import type { Hono } from "hono";
 import { createApp, type Logger } from "./app.ts";
+import { bucketAccess } from "./access/bucket-access.ts";
 import type { Config } from "./config.ts";
 import { defaultOwnerId, loadCredentials, type Credentials } from "./credentials.ts";
 import { AccessLog } from "./ops/access-log.ts";
@@ -105,6 +108,12 @@ export function buildGateway(config: Config, opts: { log: Logger; accessLog: boo
     throw new SetupError(`cannot read the users of ${config.root}: ${(e as Error).message}`);
   }
   const owners = new BucketOwners(backend, owner, (id) => users.byCanonicalId(id)?.displayName);
+  // Bucket policies and Block Public Access from the bucket settings; owners and inline policies from the users.
+  const access: AccessSources = {
+    ...bucketAccess({ store: backend, blockPublic: config.blockPublic, defaultOwner: owner.id, log: opts.log }),
+    bucketOwner: (bucket) => owners.ownerId(bucket),
+    userPolicies: inlinePolicies(users, opts.log),
+  };
   const services: Services = {
     config,
     store: backend,
@@ -119,6 +128,7 @@ export function buildGateway(config: Config, opts: { log: Logger; accessLog: boo
       if (!principal) throw new S3Error("InvalidAccessKeyId", undefined, { AWSAccessKeyId: ak });
       return principal;
     },
+    access,
     tokenKey: createHash("sha256").update("filegate-list-token\0" + credentials.secretKey).digest(),
     log: opts.log,
   };

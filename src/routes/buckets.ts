@@ -101,6 +101,8 @@ const deleteBucket: Handler = (ctx) => {
   const bucket = requireBucket(ctx);
   ctx.services.store.deleteBucket(bucket);
   ctx.services.owners.forget(bucket);
+  // A bucket of the same name created later starts without the old one's policy.
+  ctx.services.access.changed(bucket);
   return new Response(null, { status: 204 });
 };
 

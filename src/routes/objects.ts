@@ -1,4 +1,5 @@
 // Object operations: PUT, GET, HEAD, DELETE (one and many), COPY, ACL and tagging.
+import { allows } from "../access/authorize.ts";
 import { S3Error, fsError, toS3Error } from "../errors.ts";
 import { checksumHeader } from "../checksums/index.ts";
 import { etagMatches, evaluateConditions, readConditions, writeConditions } from "../http/conditions.ts";
@@ -261,6 +262,9 @@ const deleteObjects: Handler = async (ctx) => {
     const key = o.Key as string;
     try {
       const version = typeof o.VersionId === "string" ? o.VersionId.trim() : o.VersionId;
+      // Each key is its own s3:DeleteObject question; a refused key is that key's error.
+      const check = { action: version !== undefined ? "s3:DeleteObjectVersion" : "s3:DeleteObject", on: "object" as const, bucket, key };
+      if (!allows(ctx, ctx.principal, check)) throw new S3Error("AccessDenied");
       if (version !== undefined && version !== "null") throw new S3Error("NoSuchVersion");
       const text = (v: unknown) => (typeof v === "string" ? v.trim() : undefined);
       await backend.deleteObject(bucket, key, deleteCheck(key, { etag: text(o.ETag), lastModified: text(o.LastModifiedTime), size: text(o.Size) }));

@@ -2,6 +2,7 @@
 // policy (what may be uploaded, until when) and its signature (SigV4, or V2 from old clients).
 // Fields before the file are read into memory (at most 20 KB, S3's limit); the file streams to
 // disk like any PUT body.
+import { requireAccess } from "../access/authorize.ts";
 import { verifyPostPolicy, verifyPostPolicyV2 } from "../auth/post-policy-auth.ts";
 import { SIGV2_MESSAGE } from "../auth/types.ts";
 import { S3Error } from "../errors.ts";
@@ -35,14 +36,11 @@ function headerOf(field: string): string | null {
   return null;
 }
 
-/** Verifies the policy's signature (V4, or V2 unless refused); the form's fields are lower-cased names. */
-/** Verifies the form's signature; the request then acts for the user whose key signed it. */
-function authenticate(ctx: S3Context, form: Map<string, string>): void {
-  const accessKey = verifyForm(ctx, form);
-  ctx.principal = ctx.services.identify(accessKey);
-}
-
-function verifyForm(ctx: S3Context, form: Map<string, string>): string {
+/**
+ * Verifies the policy's signature (V4, or V2 unless refused); the form's fields are lower-cased
+ * names. Returns the access key that signed it.
+ */
+function authenticate(ctx: S3Context, form: Map<string, string>): string {
   const policy = form.get("policy");
   // Without a policy the upload would be anonymous, and no bucket here takes anonymous writes.
   if (policy === undefined) throw new S3Error("AccessDenied");
@@ -93,13 +91,17 @@ const postObject: Handler = async (ctx) => {
     const filename = form.file?.filename ?? "";
     const fields = new Map(form.fields.map(([k, v]) => [k.toLowerCase(), v.replaceAll("${filename}", filename)]));
     fields.set("bucket", bucket);
-    authenticate(ctx, fields);
+    const accessKey = authenticate(ctx, fields);
     // Proven: from here the upload holds a --max-requests slot, not an unsigned one.
     ctx.authenticated?.();
+    ctx.principal = ctx.services.identify(accessKey);
     const range = checkPolicy(decodePolicy(fields.get("policy")!), fields, new Date());
     const key = fields.get("key");
     if (key === undefined) throw new S3Error("InvalidArgument", "Bucket POST must contain a field named 'key'.  If it is specified, please check the order of the fields.", { ArgumentName: "key" });
     if (!form.file) throw new S3Error("IncorrectNumberOfFilesInPostRequest");
+    // The form's signer needs what a PUT of this key would (the app could not ask before the key was known).
+    requireAccess(ctx, { action: "s3:PutObject", on: "object", bucket, key });
+    if (fields.has("tagging")) requireAccess(ctx, { action: "s3:PutObjectTagging", on: "object", bucket, key });
 
     const h = new Headers();
     const digests = new Headers();

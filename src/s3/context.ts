@@ -2,6 +2,7 @@
 // storage behind its seam. Handlers return a Response; they throw S3Error for anything a client did wrong.
 import type { Principal, UserPrincipal } from "../access/principal.ts";
 import type { BucketOwners } from "../access/owners.ts";
+import type { AccessSources } from "../access/sources.ts";
 import type { AuthResult } from "../auth/types.ts";
 import type { UserStore } from "../identity/user-store.ts";
 import type { Config } from "../config.ts";
@@ -28,6 +29,8 @@ export interface Services {
   lookupSecret(accessKey: string): string | undefined;
   /** The user an access key (one lookupSecret knows) belongs to; InvalidAccessKeyId if it went meanwhile. */
   identify(accessKey: string): UserPrincipal;
+  /** What access decisions read: owners, bucket policies, Block Public Access, user policies, ACLs. */
+  access: AccessSources;
   /** MAC key for listing continuation tokens; derived from the secret so every process agrees. */
   tokenKey: Buffer;
   /** The server log, for failures a handler answers inside a 200 (DeleteObjects' per-key errors). */
@@ -46,6 +49,8 @@ export interface S3Context {
   /** Who the request acts for: the signing user, or anonymous for an unsigned operation. */
   principal: Principal;
   services: Services;
+  /** The client's address (aws:SourceIp), looked up only when asked: it costs a syscall. */
+  remote?: () => string | null;
   /**
    * An unsigned operation calls this once it has verified who sent it (PostObject's policy): the
    * request moves from the --max-unsigned pool to --max-requests (SlowDown if that is full).
