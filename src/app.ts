@@ -17,6 +17,7 @@ import { Admission, carriesCredentials } from "./http/admission.ts";
 import { parseRequestTarget } from "./http/request-target.ts";
 import { corsHeadersFor } from "./routes/cors.ts";
 import { HANDLERS } from "./routes/index.ts";
+import { handleIam, isIamRequest } from "./iam/handler.ts";
 import { resolveAddress } from "./s3/address.ts";
 import type { S3Context, Services } from "./s3/context.ts";
 import { resolveOperation, resolveOperationOrThrow, type OperationName } from "./s3/operations.ts";
@@ -74,7 +75,8 @@ export function createApp(services: Services, obs: Observers): Hono {
 
 /** What one request was, for the access log and metrics; filled in as handling proceeds. */
 interface Outcome {
-  op: OperationName | "unknown";
+  /** "IAM" for the IAM API (src/iam/), which shares the endpoint. */
+  op: OperationName | "unknown" | "IAM";
   bucket: string | null;
   key: string | null;
   accessKey: string | null;
@@ -157,6 +159,10 @@ async function dispatch(request: Request, url: string, services: Services, obs: 
   try {
     // The one parse of the request target; addressing, the operation table, auth and the handlers read it.
     const target = parseRequestTarget(url);
+    if (isIamRequest(request.method, request.headers)) {
+      outcome.op = "IAM";
+      return await handleIam(request, url, target, services, requestId, outcome, obs.log);
+    }
     const addr = resolveAddress(target, request.headers.get("host"), services.config.virtualDomain);
     outcome.bucket = addr.bucket;
     outcome.key = addr.key;

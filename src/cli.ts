@@ -6,7 +6,7 @@ import { ConfigError, VERSION, helpText, parseCommand, type Config } from "./con
 import type { Credentials } from "./credentials.ts";
 import { readFileSync } from "node:fs";
 import { UsageError, runUserCommand } from "./identity/cli.ts";
-import { IdentityError } from "./identity/records.ts";
+import { isIdentityError } from "./identity/records.ts";
 import { SetupError, buildGateway, endpointOf, type Gateway } from "./gateway.ts";
 import { TEMP_MIN_AGE_MS, sweepTempFiles } from "./storage/posix/incoming.ts";
 import { cleanupUploads } from "./storage/posix/multipart.ts";
@@ -69,7 +69,7 @@ async function userCommand(argv: string[]): Promise<void> {
   } catch (e) {
     if (e instanceof UsageError) fail(e.message);
     // The store's refusals (NoSuchEntity, EntityAlreadyExists, …) and the filesystem's (EACCES).
-    process.stderr.write(`filegate: ${e instanceof IdentityError ? e.code + ": " : ""}${(e as Error).message}\n`);
+    process.stderr.write(`filegate: ${isIdentityError(e) ? e.code + ": " : ""}${(e as Error).message}\n`);
     process.exit(1);
   }
 }

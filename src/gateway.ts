@@ -4,6 +4,8 @@
 import { BucketOwners } from "./access/owners.ts";
 import { S3Error } from "./errors.ts";
 import { UserStore } from "./identity/user-store.ts";
+import { inlinePolicies } from "./identity/user-policies.ts";
+import type { AccessSources } from "./access/sources.ts";
 import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readdirSync } from "node:fs";
 import { join } from "node:path";
@@ -107,6 +109,14 @@ export function buildGateway(config: Config, opts: { log: Logger; accessLog: boo
     throw new SetupError(`cannot read the users of ${config.root}: ${(e as Error).message}`);
   }
   const owners = new BucketOwners(backend, owner, (id) => users.byCanonicalId(id)?.displayName);
+  // Bucket policies and Block Public Access from the bucket settings; owners and inline policies from the users.
+  const access: AccessSources = {
+    ...bucketAccess({ store: backend, blockPublic: config.blockPublic, defaultOwner: owner.id, log: opts.log }),
+    bucketOwner: (bucket) => owners.ownerId(bucket),
+    userPolicies: inlinePolicies(users, opts.log),
+    // ACL grants, on buckets whose Object Ownership enables ACLs.
+    aclAllows: (q) => aclAllows({ store: backend, owners }, q),
+  };
   const services: Services = {
     config,
     store: backend,
@@ -121,15 +131,7 @@ export function buildGateway(config: Config, opts: { log: Logger; accessLog: boo
       if (!principal) throw new S3Error("InvalidAccessKeyId", undefined, { AWSAccessKeyId: ak });
       return principal;
     },
-    access: bucketAccess({
-      store: backend,
-      blockPublic: config.blockPublic,
-      defaultOwner: owner.id,
-      bucketOwner: (bucket) => owners.ownerId(bucket),
-      userPolicies: (user) => users.userPolicies(user.name),
-      aclAllows: (q) => aclAllows({ store: backend, owners }, q),
-      log: opts.log,
-    }),
+    access,
     tokenKey: createHash("sha256").update("filegate-list-token\0" + credentials.secretKey).digest(),
     log: opts.log,
   };

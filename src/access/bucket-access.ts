@@ -8,7 +8,6 @@ import { S3_ACTIONS } from "../s3/actions.ts";
 import { parsePolicy, type Policy } from "./policy/index.ts";
 import { SettingCache } from "./setting-cache.ts";
 import { FULL_BLOCK, NO_BLOCK, type AccessSources, type PublicAccessBlock } from "./sources.ts";
-import type { UserPrincipal } from "./principal.ts";
 
 /** S3's limit on a bucket policy. */
 export const MAX_BUCKET_POLICY_BYTES = 20 * 1024;
@@ -23,29 +22,7 @@ export interface BucketAccessOptions {
   blockPublic: boolean;
   /** The canonical ID that owns buckets without an owner record (the first admin's). */
   defaultOwner: string;
-  /** The canonical ID of a bucket's owner (identity's owner records); absent: defaultOwner. */
-  bucketOwner?: (bucket: string) => string;
-  /** A user's inline policy documents, as stored (identity's user store). */
-  userPolicies?: (user: UserPrincipal) => readonly string[];
-  /** ACL grants (routes' stored ACLs, see access/acl.ts). */
-  aclAllows?: AccessSources["aclAllows"];
   log?: (line: string) => void;
-}
-
-/** Inline policies parsed once per distinct text; a bound, not an LRU (documents are few). */
-const parsedUserPolicies = new Map<string, Policy | null>();
-function userPolicy(text: string, log?: (line: string) => void): Policy | null {
-  let p = parsedUserPolicies.get(text);
-  if (p !== undefined) return p;
-  try {
-    p = parsePolicy(text, { kind: "identity", s3Actions: S3_ACTIONS, maxBytes: 10 * 1024 });
-  } catch (e) {
-    log?.(`filegate: a stored user policy cannot be read (${(e as Error).message}); it is ignored`);
-    p = null;
-  }
-  if (parsedUserPolicies.size >= 10_000) parsedUserPolicies.clear();
-  parsedUserPolicies.set(text, p);
-  return p;
 }
 
 export function bucketAccess(opts: BucketAccessOptions): AccessSources {
@@ -54,12 +31,11 @@ export function bucketAccess(opts: BucketAccessOptions): AccessSources {
   const policies = new SettingCache<Policy>((b) => opts.store.bucketSetting(b, "bucket-policy.json"), parseBucketPolicy, broken("bucket policy"));
   const blocks = new SettingCache<PublicAccessBlock>((b) => opts.store.bucketSetting(b, "public-access-block.json"), decodePublicAccessBlock, broken("public access block"));
   return {
-    bucketOwner: opts.bucketOwner ?? (() => opts.defaultOwner),
+    bucketOwner: () => opts.defaultOwner,
     bucketPolicy: (bucket) => policies.get(bucket),
     storedPublicAccessBlock: (bucket) => blocks.get(bucket),
     publicAccessBlock: (bucket) => (opts.blockPublic ? FULL_BLOCK : (blocks.get(bucket) ?? NO_BLOCK)),
-    userPolicies: opts.userPolicies ? (user) => opts.userPolicies!(user).map((t) => userPolicy(t, opts.log)).filter((p): p is Policy => p !== null) : () => [],
-    ...(opts.aclAllows ? { aclAllows: opts.aclAllows } : {}),
+    userPolicies: () => [],
     changed(bucket) {
       policies.forget(bucket);
       blocks.forget(bucket);

@@ -3,6 +3,8 @@
 import { randomBytes } from "node:crypto";
 import { generateKeyPair } from "../credentials.ts";
 import type { Role } from "../access/principal.ts";
+import { parsePolicy, type Policy } from "../access/policy/index.ts";
+import { S3_ACTIONS } from "../s3/actions.ts";
 
 export type KeyStatus = "Active" | "Inactive";
 
@@ -46,12 +48,18 @@ export type IdentityErrorCode =
   | "UnmodifiableEntity";
 
 export class IdentityError extends Error {
+  override readonly name = "IdentityError";
   constructor(
     readonly code: IdentityErrorCode,
     message: string,
   ) {
     super(message);
   }
+}
+
+/** By name, not instanceof: Bun's bundle of the Node build may hold this module twice. */
+export function isIdentityError(e: unknown): e is IdentityError {
+  return e instanceof Error && e.name === "IdentityError";
 }
 
 /** IAM's quota of access keys per user. */
@@ -90,16 +98,18 @@ export function checkPolicyName(name: string): void {
   }
 }
 
-/** The first check of a policy document: JSON with statements. The evaluator checks the rest. */
+/** An inline policy parsed as the access decisions read it (src/access/policy/). */
+export function parseUserPolicy(doc: string): Policy {
+  return parsePolicy(doc, { kind: "identity", s3Actions: S3_ACTIONS });
+}
+
+/** Refuses a document the policy evaluator could not read, with the parser's reason. */
 export function checkPolicyDocument(doc: string): void {
-  let parsed: unknown;
   try {
-    parsed = JSON.parse(doc);
-  } catch {
-    throw new IdentityError("MalformedPolicyDocument", "Syntax errors in policy.");
-  }
-  if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed) || !("Statement" in parsed)) {
-    throw new IdentityError("MalformedPolicyDocument", "Syntax errors in policy.");
+    parseUserPolicy(doc);
+  } catch (e) {
+    // The parser throws only PolicyError (told by its message: the Node bundle may hold the class twice).
+    throw new IdentityError("MalformedPolicyDocument", (e as Error).message);
   }
 }
 
@@ -217,10 +227,10 @@ const policyChars = (doc: string) => doc.replace(/\s+/g, "").length;
 export function putPolicy(file: UserFile, name: string, policyName: string, doc: string): void {
   const user = findUser(file, name);
   checkPolicyName(policyName);
-  checkPolicyDocument(doc);
   const others = Object.entries(user.policies).filter(([n]) => n !== policyName);
   const total = others.reduce((sum, [, d]) => sum + policyChars(d), policyChars(doc));
   if (total > MAX_USER_POLICY_CHARS) throw new IdentityError("LimitExceeded", `Maximum policy size of ${MAX_USER_POLICY_CHARS} bytes exceeded for user ${name}`);
+  checkPolicyDocument(doc);
   user.policies[policyName] = doc;
 }
 

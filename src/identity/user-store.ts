@@ -34,8 +34,12 @@ interface KeyEntry {
   principal: UserPrincipal;
 }
 
+const NO_DOCS: readonly string[] = Object.freeze([]);
+
 interface Index {
   keys: Map<string, KeyEntry>;
+  /** Each user's inline policy documents, one array per view of the file (callers cache by it). */
+  policies: Map<string, readonly string[]>;
   byName: Map<string, UserView>;
   byCanonicalId: Map<string, UserView>;
 }
@@ -124,10 +128,12 @@ export class UserStore {
     return [...this.current().byName.values()];
   }
 
-  /** The inline policy documents of `name` (none for an unknown user). */
-  userPolicies(name: string): string[] {
-    const u = this.current().byName.get(name);
-    return u ? Object.values(u.policies) : [];
+  /**
+   * The inline policy documents of `name` (none for an unknown user). The same array until the
+   * user file changes, so callers may cache what they derive from it by its identity.
+   */
+  userPolicies(name: string): readonly string[] {
+    return this.current().policies.get(name) ?? NO_DOCS;
   }
 
   /** The view as of at most `checkMs` ago: one clock read per call, a stat only when that is due. */
@@ -175,9 +181,11 @@ export class UserStore {
   }
 
   private build(file: UserFile): Index {
-    const index: Index = { keys: new Map(), byName: new Map(), byCanonicalId: new Map() };
+    const index: Index = { keys: new Map(), policies: new Map(), byName: new Map(), byCanonicalId: new Map() };
     const add = (u: UserView) => {
       index.byName.set(u.name, u);
+      const docs = Object.values(u.policies);
+      if (docs.length > 0) index.policies.set(u.name, Object.freeze(docs));
       if (!index.byCanonicalId.has(u.canonicalId)) index.byCanonicalId.set(u.canonicalId, u);
       for (const k of u.keys) {
         // The root's own key wins over a stored one of the same name.

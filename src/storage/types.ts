@@ -127,7 +127,7 @@ export interface WriteConditions {
 export type CommitOptions = WriteConditions & { fileOwner?: FileOwner };
 
 /** File names of the bucket settings in the bucket's private area. */
-export type BucketSetting = "bucket-tags" | "bucket-cors.json" | "owner" | "ownership-controls" | "acl.json" | "bucket-policy.json" | "public-access-block.json";
+export type BucketSetting = "bucket-tags" | "bucket-cors.json" | "bucket-policy.json" | "public-access-block.json" | "owner" | "ownership-controls" | "acl.json";
 
 /** A request body on its way in, with every promise the client made about it (checked as it ends). */
 export interface IncomingBody {

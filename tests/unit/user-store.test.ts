@@ -5,7 +5,7 @@ import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { IdentityError, addKey, addUser, emptyFile, putPolicy, removeUser } from "../../src/identity/records.ts";
+import { isIdentityError, addKey, addUser, emptyFile, putPolicy, removeUser } from "../../src/identity/records.ts";
 import { UserStore } from "../../src/identity/user-store.ts";
 
 const roots: string[] = [];
@@ -24,7 +24,7 @@ function codeOf(fn: () => unknown): string | undefined {
   try {
     fn();
   } catch (e) {
-    if (e instanceof IdentityError) return e.code;
+    if (isIdentityError(e)) return e.code;
     throw e;
   }
   return undefined;
@@ -49,7 +49,8 @@ test("records: names are unique ignoring case, reserved names and keys are refus
   expect(codeOf(() => putPolicy(f, "alice", "p", "{not json"))).toBe("MalformedPolicyDocument");
   const big = JSON.stringify({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: "s3:GetObject", Resource: "arn:aws:s3:::" + "x".repeat(2100) }] });
   expect(codeOf(() => putPolicy(f, "alice", "p", big))).toBe("LimitExceeded");
-  putPolicy(f, "alice", "p", '{"Version":"2012-10-17","Statement":[]}');
+  expect(codeOf(() => putPolicy(f, "alice", "p", '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"*"}]}'))).toBe("MalformedPolicyDocument");
+  putPolicy(f, "alice", "p", '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":"*"}]}');
   // IAM refuses to delete a user that still has keys or policies; the CLI forces it.
   expect(codeOf(() => removeUser(f, "alice", { force: false }))).toBe("DeleteConflict");
   removeUser(f, "alice", { force: true });
