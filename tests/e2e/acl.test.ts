@@ -116,6 +116,18 @@ describe("ObjectWriter: canned ACLs and grants", () => {
   });
 });
 
+describe("a public-read bucket", () => {
+  test("anonymous listing with plain curl; its objects stay private unless their ACL says otherwise", async () => {
+    const b = uniqueBucket("listable");
+    await asAlice.send(new CreateBucketCommand({ Bucket: b, ObjectOwnership: "ObjectWriter", ACL: "public-read" }));
+    await asAlice.send(new PutObjectCommand({ Bucket: b, Key: "a.txt", Body: "a" }));
+    const list = curl(`${gw.endpoint}/${b}?list-type=2`);
+    expect(list.status).toBe(200);
+    expect(list.body).toContain("<Key>a.txt</Key>");
+    expect(curl(`${gw.endpoint}/${b}/a.txt`).status).toBe(403);
+  });
+});
+
 describe("BucketOwnerPreferred", () => {
   test("an object written with bucket-owner-full-control becomes the bucket owner's", async () => {
     await asAlice.send(new PutBucketAclCommand({ Bucket: P, GrantWrite: `id="${bob.canonicalId}"`, GrantFullControl: `id="${alice.canonicalId}"` }));
