@@ -47,3 +47,28 @@ test("groupList: the primary gid, then every group naming the uid's login, once"
   // A primary gid that is also listed is not repeated.
   expect(groupList(1001, 2000, passwd, groups)).toEqual([2000, 2002]);
 });
+
+test("UnixAccounts reads the account files and sees a change (usermod -aG) without a restart", async () => {
+  const { mkdtempSync, writeFileSync, rmSync, utimesSync } = await import("node:fs");
+  const { join } = await import("node:path");
+  const { tmpdir } = await import("node:os");
+  const { UnixAccounts } = await import("../../src/storage/posix/unix-accounts.ts");
+  const dir = mkdtempSync(join(tmpdir(), "filegate-accounts-"));
+  try {
+    const passwd = join(dir, "passwd");
+    const group = join(dir, "group");
+    writeFileSync(passwd, "dana:x:3001:3001::/home/dana:/bin/sh\n");
+    writeFileSync(group, "dana:x:3001:\nlab:x:4000:eve\n");
+    const accounts = new UnixAccounts(passwd, group);
+    expect(accounts.groupsOf(3001, 3001)).toEqual([3001]);
+    writeFileSync(group, "dana:x:3001:\nlab:x:4000:eve,dana\n");
+    // The files are looked at again at most once a second.
+    utimesSync(group, new Date(), new Date(Date.now() + 5000));
+    await Bun.sleep(1050);
+    expect(accounts.groupsOf(3001, 3001)).toEqual([3001, 4000]);
+    // Missing files are no accounts, not a failure.
+    expect(new UnixAccounts(join(dir, "none"), join(dir, "none")).groupsOf(5, 5)).toEqual([5]);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -2,7 +2,8 @@
 // with --posix-permissions the mode bits bound what such a user may do (access/unix.ts,
 // storage/posix/permission-check.ts). The users are numeric uids with no passwd entry.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { chmodSync, chownSync, readdirSync, statSync, writeFileSync } from "node:fs";
+import { chmodSync, chownSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { parseGroup, parsePasswd } from "../../../src/storage/posix/unix-accounts.ts";
 import { join } from "node:path";
 import { openApp, type AppGateway } from "../../support/app.ts";
 import { ACCESS_KEY } from "../../support/env.ts";
@@ -17,6 +18,18 @@ function actAs(gw: AppGateway, who: { uid: number; gid: number } | null): void {
   if (!admins.has(gw)) admins.set(gw, gw.services.identify(ACCESS_KEY));
   const admin = admins.get(gw)!;
   gw.services.identify = () => (who ? { ...admin, name: `u${who.uid}`, uid: who.uid, gid: who.gid } : admin);
+}
+
+/** A login of /etc/passwd that /etc/group lists in a group other than its primary one. */
+function findGroupMember(): { uid: number; gid: number; group: number } | null {
+  const passwd = parsePasswd(readFileSync("/etc/passwd", "utf8"));
+  for (const g of parseGroup(readFileSync("/etc/group", "utf8"))) {
+    for (const m of g.members) {
+      const p = passwd.find((e) => e.name === m);
+      if (p && p.uid !== 0 && p.gid !== g.gid) return { uid: p.uid, gid: p.gid, group: g.gid };
+    }
+  }
+  return null;
 }
 
 const owner = (path: string) => {
@@ -113,6 +126,21 @@ describe.skipIf(!isRoot)("--posix-permissions", () => {
     expect((await gw.signed("GET", "/perm/team.txt")).status).toBe(200);
     actAs(gw, ALICE);
     expect((await gw.signed("GET", "/perm/team.txt")).status).toBe(403);
+  });
+
+  test("supplementary groups come from the system's group database", async () => {
+    // Needs a login that /etc/group lists as a member of a group other than its own; none is made.
+    const member = findGroupMember();
+    if (!member) return;
+    const path = join(gw.root, "perm/lab.txt");
+    writeFileSync(path, "l");
+    chownSync(path, 0, member.group);
+    chmodSync(path, 0o640);
+    actAs(gw, { uid: member.uid, gid: member.gid });
+    expect((await gw.signed("GET", "/perm/lab.txt")).status).toBe(200);
+    // The same uid with no passwd match (another number) would not be in the group.
+    actAs(gw, { uid: member.uid + 100000, gid: member.gid });
+    expect((await gw.signed("GET", "/perm/lab.txt")).status).toBe(403);
   });
 
   test("directories: x to reach, w+x to write or delete in, r+x to list; the sticky bit protects others' files", async () => {
