@@ -8,6 +8,8 @@ import { join } from "node:path";
 import { addUser, clientAs, expectS3Error, startGateway, uniqueBucket, type Gateway } from "../support/index.ts";
 
 const isRoot = process.getuid?.() === 0;
+/** Directory modes are re-read at most once a second (a file's on every request). */
+const DIR_MODES_CACHED_MS = 1100;
 
 describe.skipIf(!isRoot)("Unix accounts", () => {
   let gw: Gateway;
@@ -55,6 +57,7 @@ describe.skipIf(!isRoot)("Unix accounts", () => {
     const carolWrites = () => asCarol.send(new PutObjectCommand({ Bucket: aliceBucket, Key: "reports/from-carol.txt", Body: "c" }));
     await expectS3Error(carolWrites(), 403, "AccessDenied");
     chmodSync(join(gw.root, aliceBucket, "reports"), 0o777);
+    await Bun.sleep(DIR_MODES_CACHED_MS);
     await carolWrites();
     expect(owner(aliceBucket)).toEqual([42001, 42001]);
     expect(owner(`${aliceBucket}/reports`)).toEqual([42001, 42001]);
@@ -81,6 +84,7 @@ describe.skipIf(!isRoot)("Unix accounts", () => {
     expect(await mine.Body!.transformToString()).toBe("secret");
     // A directory without x for others hides everything in it.
     chmodSync(join(gw.root, aliceBucket, "reports"), 0o700);
+    await Bun.sleep(DIR_MODES_CACHED_MS);
     await expectS3Error(asCarol.send(new GetObjectCommand({ Bucket: aliceBucket, Key: "reports/q1.txt" })), 403, "AccessDenied");
   });
 });

@@ -2,7 +2,7 @@
 // directories it involves, as the kernel would decide for the user's Unix account in a shell
 // (docs/ARCHITECTURE.md, "Unix accounts"). The gateway itself runs as root, so this is a check
 // before the operation, not the kernel's own: a chmod between the check and the operation is
-// seen by the next request.
+// seen by a later request (of a directory: within a second, see dirStat).
 import { statSync, type Stats } from "node:fs";
 import { StorageError } from "../errors.ts";
 import { SELF_PREFIX, selfName } from "./layout.ts";
@@ -15,12 +15,32 @@ const refused = (what: string) => new StorageError("ModeBits", { Resource: what 
 /** stat that answers null for a name that is not there (or cannot be, ENOTDIR). */
 function statOrNull(path: string): Stats | null {
   try {
-    return statSync(path);
+    return statSync(path, { throwIfNoEntry: false }) ?? null;
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    if (code === "ENOENT" || code === "ENOTDIR" || code === "ENAMETOOLONG") return null;
+    if (code === "ENOTDIR" || code === "ENAMETOOLONG") return null;
     throw e;
   }
+}
+
+/**
+ * Directories on the way (the root, the bucket, a key's parents) are stat'ed at most once a
+ * second per path: a request passes several, and a stat each cost more than the rest of the check.
+ * So a chmod of a directory takes up to a second to apply; the file itself is stat'ed every time.
+ */
+const DIR_TTL_MS = 1000;
+const MAX_DIRS = 10_000;
+const dirStats = new Map<string, { st: Stats | null; at: number }>();
+function dirStat(path: string): Stats | null {
+  const now = Date.now();
+  const hit = dirStats.get(path);
+  if (hit && now - hit.at < DIR_TTL_MS) return hit.st;
+  const st = statOrNull(path);
+  if (dirStats.size >= MAX_DIRS) dirStats.clear();
+  // Only directories are kept: a missing name may be made by the very next request.
+  if (st?.isDirectory()) dirStats.set(path, { st, at: now });
+  else dirStats.delete(path);
+  return st;
 }
 
 /**
@@ -29,7 +49,7 @@ function statOrNull(path: string): Stats | null {
  */
 export function checkModeBits(root: string, who: UnixCredential, action: FsAction, bucket: string | null, key: string | null): void {
   if (who.uid === 0) return;
-  const rootSt = statOrNull(root);
+  const rootSt = dirStat(root);
   if (rootSt === null) return;
   if (!permits(rootSt, who, X)) throw refused("/");
   if (action === "create-bucket") {
@@ -38,7 +58,7 @@ export function checkModeBits(root: string, who: UnixCredential, action: FsActio
   }
   if (bucket === null || !isServableBucketName(bucket)) return;
   let dirPath = `${root}/${bucket}`;
-  const bucketSt = statOrNull(dirPath);
+  const bucketSt = dirStat(dirPath);
   if (bucketSt === null || !bucketSt.isDirectory()) return;
   if (action === "delete-bucket") {
     if (!permits(rootSt, who, W | X) || !stickyPermits(rootSt, bucketSt, who)) throw refused(bucket);
@@ -64,7 +84,7 @@ export function checkModeBits(root: string, who: UnixCredential, action: FsActio
   let dirSt = bucketSt;
   const parents = segments.slice(0, -1);
   for (let i = 0; i < parents.length; i++) {
-    const next = statOrNull(`${dirPath}/${parents[i]}`);
+    const next = dirStat(`${dirPath}/${parents[i]}`);
     if (next === null || !next.isDirectory()) {
       // Where a write would make the first missing directory: w+x on the deepest one there is.
       if (action === "write" && next === null && !permits(dirSt, who, W | X)) throw refused(`${bucket}/${parents.slice(0, i).join("/")}`);
@@ -108,7 +128,7 @@ function checkList(bucketPath: string, bucketSt: Stats, who: UnixCredential, buc
   let st = bucketSt;
   for (const seg of dirs) {
     if (seg === "." || seg === ".." || seg.startsWith(SELF_PREFIX)) return;
-    const next = statOrNull(`${path}/${seg}`);
+    const next = dirStat(`${path}/${seg}`);
     if (next === null || !next.isDirectory()) return; // nothing to list there
     if (!permits(st, who, X)) throw refused(bucket);
     path += `/${seg}`;
