@@ -61,7 +61,8 @@ async function listPage(ctx: S3Context, bucket: string, prefix: string, delimite
  * a thousand times per page). `asVersions`: as ListObjectVersions shows them, each object the
  * null version and the latest. */
 function contents(ctx: S3Context, page: Page, enc: (s: string) => string, withOwner: boolean, asVersions = false) {
-  // BucketOwnerEnforced: listings show the bucket owner as every object's owner.
+  // The bucket owner as every object's owner: right under BucketOwnerEnforced (the default); under
+  // ObjectWriter AWS would show each writer, which a listing does not read (GetObjectAcl does).
   const owner = withOwner ? ownerXml(ctx.services.owners.owner(ctx.bucket!)) : undefined;
   return page.objects.map((o) => ({
     Key: enc(o.key),
