@@ -8,9 +8,10 @@
 import { createReadStream, readSync } from "node:fs";
 import { Readable } from "node:stream";
 import { isBun } from "../runtime.ts";
-import { fdPath } from "../storage/posix/kernel.ts";
 
 const SMALL_BODY = 128 * 1024;
+/** Linux names an open descriptor by this path; opening it gives a new descriptor of the same file. */
+const fdPath = (fd: number) => `/proc/self/fd/${fd}`;
 /** Under this Bun never uses sendfile anyway (docs/RUNTIME.md). */
 const BUN_READ_ITSELF = 64 * 1024;
 

@@ -1,5 +1,5 @@
 // Object operations: PUT, GET, HEAD, DELETE (one and many), COPY, ACL and tagging.
-import { S3Error, fsError, toS3Error } from "../errors.ts";
+import { S3Error, toS3Error } from "../errors.ts";
 import { checksumHeader } from "../checksums/index.ts";
 import { etagMatches, evaluateConditions, readConditions, writeConditions } from "../http/conditions.ts";
 import { fileResponse } from "../http/file-body.ts";

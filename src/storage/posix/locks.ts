@@ -6,7 +6,7 @@
 import { closeSync, constants, openSync, readFileSync, unlinkSync, writeSync } from "node:fs";
 import { dirname } from "node:path";
 import { createHash } from "node:crypto";
-import { S3Error } from "../../errors.ts";
+import { StorageError } from "../errors.ts";
 import { bootId, pidAlive, tryFlock } from "./kernel.ts";
 import { mkdirs } from "./mkdirs.ts";
 
@@ -101,7 +101,7 @@ export async function lock(file: string, waitMs = WAIT_MS): Promise<HeldLock> {
   for (let pause = 1; ; pause = Math.min(pause * 2, 50)) {
     const held = tryLock(file);
     if (held) return held;
-    if (Date.now() > deadline) throw new S3Error("ConditionalRequestConflict");
+    if (Date.now() > deadline) throw new StorageError("LockTimeout");
     await sleep(pause);
   }
 }
