@@ -24,11 +24,11 @@ import { createHasher } from "../../checksums/index.ts";
 import { StorageError, absentAs, isStorageError } from "../errors.ts";
 import { mkdirs } from "./mkdirs.ts";
 import { receiveToTemp, tempPathIn } from "./incoming.ts";
-import { bucketTmpDir, bucketUploadsDir } from "./layout.ts";
+import { GATEWAY_DIR, bucketTmpDir, bucketUploadsDir } from "./layout.ts";
 import { versionOf } from "./meta.ts";
 import type { PosixBackend } from "./backend.ts";
 import { isServableBucketName, keyPath } from "./names.ts";
-import { tryLock, type HeldLock } from "./locks.ts";
+import { keyLockFile, tryLock, type HeldLock } from "./locks.ts";
 import { copyRange, copyToNewFile, type CopyMethod } from "./kernel-copy.ts";
 import { fsyncPath, writeFileAtomic } from "./durability.ts";
 import { hashFile } from "./hash-file.ts";
@@ -536,7 +536,18 @@ export function cleanupUploads(root: string, olderThanMs: number, now = Date.now
         if (now - mtimeMs(path) > Math.min(DONE_RECORD_TTL_MS, olderThanMs)) rmSync(path, { force: true });
       } else if (name.includes(".aborting-")) {
         if (now - mtimeMs(path) > STALE_TEMP_MS) rmSync(path, { recursive: true, force: true });
-      } else if (name.includes(".completing-") || name.startsWith(".new-")) {
+      } else if (name.includes(".completing-")) {
+        if (now - mtimeMs(path) <= Math.max(olderThanMs, STALE_TEMP_MS)) continue;
+        // A Complete still running (a huge object on a slow disk) holds its upload's claim; only
+        // a dead one's directory may go.
+        const claim = tryLock(keyLockFile(join(root, GATEWAY_DIR, "locks"), bucket, name.slice(0, name.indexOf(".completing-")), "u"));
+        if (!claim) continue;
+        try {
+          rmSync(path, { recursive: true, force: true });
+        } finally {
+          claim.release();
+        }
+      } else if (name.startsWith(".new-")) {
         if (now - mtimeMs(path) > Math.max(olderThanMs, STALE_TEMP_MS)) rmSync(path, { recursive: true, force: true });
       }
     }
