@@ -7,7 +7,7 @@
 // UploadPartCopy both need.
 import { closeSync, constants, copyFileSync, openSync, read as readCb, statSync, writeFileSync, write as writeCb, type Stats } from "node:fs";
 import { promisify } from "node:util";
-import { S3Error } from "../../errors.ts";
+import { StorageError } from "../errors.ts";
 import { copyFileRange, fdPath } from "./kernel.ts";
 import { giveName } from "./ownership.ts";
 import type { FileOwner } from "../types.ts";
@@ -81,6 +81,6 @@ export async function copyToNewFile(src: { fd: number | null; size: number; isDi
   // `dst` is a fresh name in the gateway's own temp directory: nobody else can have replaced it.
   giveName(dst, owner);
   const st = statSync(dst);
-  if (st.size !== length) throw new S3Error("InternalError", "The source object changed during the copy.");
+  if (st.size !== length) throw new StorageError("SourceChanged");
   return st;
 }
