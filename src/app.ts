@@ -17,6 +17,7 @@ import { parseRequestTarget } from "./http/request-target.ts";
 import { corsHeadersFor } from "./routes/cors.ts";
 import { HANDLERS } from "./routes/index.ts";
 import { handleIam, isIamRequest } from "./iam/handler.ts";
+import { runtime } from "./runtime.ts";
 import { resolveAddress } from "./s3/address.ts";
 import type { S3Context, Services } from "./s3/context.ts";
 import { resolveOperation, resolveOperationOrThrow, type OperationName } from "./s3/operations.ts";
@@ -68,7 +69,7 @@ export function createApp(services: Services, obs: Observers): Hono {
   });
 
   // The peer address costs a syscall per request: looked up only for the access log or a policy's aws:SourceIp.
-  app.all("*", (c) => handleS3(c.req.raw, services, obs, lazyRemote(c.env, c.req.raw), rawUrl(c.env, c.req.raw)));
+  app.all("*", (c) => handleS3(c.req.raw, services, obs, lazyRemote(c.env, c.req.raw), runtime.rawUrl(c.env, c.req.raw)));
   return app;
 }
 
@@ -83,25 +84,9 @@ interface Outcome {
   errorCode: string | null;
 }
 
-/** Bun passes its server as Hono's env, @hono/node-server the Node request. */
-function remoteAddress(env: unknown, req: Request): string | null {
-  const e = env as { requestIP?: (r: Request) => { address: string } | null; incoming?: { socket?: { remoteAddress?: string } } } | undefined;
-  return e?.requestIP?.(req)?.address ?? e?.incoming?.socket?.remoteAddress ?? null;
-}
-
 function lazyRemote(env: unknown, req: Request): () => string | null {
   let known: string | null | undefined;
-  return () => (known === undefined ? (known = remoteAddress(env, req)) : known);
-}
-
-/**
- * The URL exactly as the client sent it. Request.url has `.` and `..` segments resolved, which
- * breaks the client's signature and hides hostile keys from the key checks. Node keeps the raw
- * request target; Bun does not expose it, so there such keys fail the signature check instead.
- */
-function rawUrl(env: unknown, req: Request): string {
-  const target = (env as { incoming?: { url?: unknown } } | undefined)?.incoming?.url;
-  return typeof target === "string" && target.startsWith("/") ? new URL(req.url).origin + target : req.url;
+  return () => (known === undefined ? (known = runtime.remoteAddress(env, req)) : known);
 }
 
 export async function handleS3(request: Request, services: Services, obs: Observers, remote: () => string | null = () => null, url = request.url): Promise<Response> {

@@ -1,6 +1,7 @@
 // Bucket operations: list, create, head, delete, location, ACL, and the bucket settings whose
 // only true answer on a plain directory is "none" (versioning off, ownership enforced).
 import { S3Error } from "../errors.ts";
+import { isStorageError } from "../storage/errors.ts";
 import { validateNewBucketName } from "../s3/bucket-names.ts";
 import { readSmallBody } from "../http/request-body.ts";
 import { s3Time, xmlResponse } from "../http/response.ts";
@@ -79,7 +80,7 @@ const createBucket: Handler = async (ctx) => {
   try {
     ctx.services.store.createBucket(bucket);
   } catch (e) {
-    if (!(e instanceof S3Error && e.code === "BucketAlreadyOwnedByYou")) throw e;
+    if (!isStorageError(e, "BucketExists")) throw e;
     // Bucket names are one namespace: someone else's bucket is BucketAlreadyExists.
     if (ctx.services.owners.ownerId(bucket) !== creator) throw new S3Error("BucketAlreadyExists", undefined, { BucketName: bucket });
     // AWS's us-east-1 answers 200 to creating a bucket its owner already has; other regions say
