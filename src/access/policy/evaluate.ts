@@ -33,12 +33,13 @@ function anyMatches(patterns: readonly string[], value: string, policy: Policy, 
   return false;
 }
 
-export function statementApplies(s: Statement, policy: Policy, req: PolicyRequest): boolean {
+/** `action` is req.action lower-cased (statements hold their actions lower-cased). */
+export function statementApplies(s: Statement, policy: Policy, req: PolicyRequest, action = req.action.toLowerCase()): boolean {
   if (s.principal && !principalMatches(s.principal, req.principal, s.effect)) return false;
   if (s.notPrincipal && principalMatches(s.notPrincipal, req.principal, s.effect)) return false;
   // Actions compare without regard to case, resources with it.
-  if (s.actions && !s.actions.some((a) => wildcardMatch(a, req.action, true))) return false;
-  if (s.notActions && s.notActions.some((a) => wildcardMatch(a, req.action, true))) return false;
+  if (s.actions && !s.actions.some((a) => wildcardMatch(a, action))) return false;
+  if (s.notActions && s.notActions.some((a) => wildcardMatch(a, action))) return false;
   if (s.resources && !anyMatches(s.resources, req.resource, policy, req, false)) return false;
   if (s.notResources && anyMatches(s.notResources, req.resource, policy, req, false)) return false;
   const expand = policy.version === "2012-10-17" ? (v: string) => expandVariables(v, req.context) : (v: string) => v;
@@ -48,9 +49,10 @@ export function statementApplies(s: Statement, policy: Policy, req: PolicyReques
 
 export function evaluatePolicy(policy: Policy, req: PolicyRequest): Decision {
   let allowed = false;
+  const action = req.action.toLowerCase();
   for (const s of policy.statements) {
     if (s.effect === "Allow" && allowed) continue;
-    if (!statementApplies(s, policy, req)) continue;
+    if (!statementApplies(s, policy, req, action)) continue;
     if (s.effect === "Deny") return "Deny";
     allowed = true;
   }

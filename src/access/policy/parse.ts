@@ -216,6 +216,9 @@ function parseStatement(v: Json, opts: ParseOptions): Statement {
   if (v.Action !== undefined) s.actions = strings(v.Action, MESSAGES.action);
   else s.notActions = strings(v.NotAction, MESSAGES.action);
   for (const a of s.actions ?? s.notActions ?? []) checkAction(a, actionKinds, opts);
+  // Actions compare without regard to case: lower-cased once here, not on every request.
+  if (s.actions) s.actions = s.actions.map((a) => a.toLowerCase());
+  if (s.notActions) s.notActions = s.notActions.map((a) => a.toLowerCase());
   // NotAction can leave any action: it applies to every kind of resource.
   if (s.notActions) actionKinds.add("bucket").add("object").add("account");
 

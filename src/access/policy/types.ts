@@ -30,6 +30,7 @@ export interface Statement {
   effect: Effect;
   principal?: PrincipalSet;
   notPrincipal?: PrincipalSet;
+  /** Lower-cased (actions compare without regard to case). */
   actions?: string[];
   notActions?: string[];
   resources?: string[];
