@@ -16,6 +16,8 @@ import { Admission, carriesCredentials } from "./http/admission.ts";
 import { parseRequestTarget } from "./http/request-target.ts";
 import { corsHeadersFor } from "./routes/cors.ts";
 import { HANDLERS } from "./routes/index.ts";
+import { handleIam, isIamRequest } from "./iam/handler.ts";
+import { runtime } from "./runtime.ts";
 import { resolveAddress } from "./s3/address.ts";
 import type { S3Context, Services } from "./s3/context.ts";
 import { resolveOperation, resolveOperationOrThrow, type OperationName } from "./s3/operations.ts";
@@ -67,44 +69,30 @@ export function createApp(services: Services, obs: Observers): Hono {
   });
 
   // The peer address costs a syscall per request: looked up only for the access log or a policy's aws:SourceIp.
-  app.all("*", (c) => handleS3(c.req.raw, services, obs, lazyRemote(c.env, c.req.raw), rawUrl(c.env, c.req.raw)));
+  app.all("*", (c) => handleS3(c.req.raw, services, obs, lazyRemote(c.env, c.req.raw), runtime.rawUrl(c.env, c.req.raw)));
   return app;
 }
 
 /** What one request was, for the access log and metrics; filled in as handling proceeds. */
 interface Outcome {
-  op: OperationName | "unknown";
+  /** "IAM" for the IAM API (src/iam/), which shares the endpoint. */
+  op: OperationName | "unknown" | "IAM";
   bucket: string | null;
   key: string | null;
   accessKey: string | null;
+  user: string | null;
   errorCode: string | null;
-}
-
-/** Bun passes its server as Hono's env, @hono/node-server the Node request. */
-function remoteAddress(env: unknown, req: Request): string | null {
-  const e = env as { requestIP?: (r: Request) => { address: string } | null; incoming?: { socket?: { remoteAddress?: string } } } | undefined;
-  return e?.requestIP?.(req)?.address ?? e?.incoming?.socket?.remoteAddress ?? null;
 }
 
 function lazyRemote(env: unknown, req: Request): () => string | null {
   let known: string | null | undefined;
-  return () => (known === undefined ? (known = remoteAddress(env, req)) : known);
-}
-
-/**
- * The URL exactly as the client sent it. Request.url has `.` and `..` segments resolved, which
- * breaks the client's signature and hides hostile keys from the key checks. Node keeps the raw
- * request target; Bun does not expose it, so there such keys fail the signature check instead.
- */
-function rawUrl(env: unknown, req: Request): string {
-  const target = (env as { incoming?: { url?: unknown } } | undefined)?.incoming?.url;
-  return typeof target === "string" && target.startsWith("/") ? new URL(req.url).origin + target : req.url;
+  return () => (known === undefined ? (known = runtime.remoteAddress(env, req)) : known);
 }
 
 export async function handleS3(request: Request, services: Services, obs: Observers, remote: () => string | null = () => null, url = request.url): Promise<Response> {
   const started = performance.now();
   const requestId = nextRequestId();
-  const outcome: Outcome = { op: "unknown", bucket: null, key: null, accessKey: null, errorCode: null };
+  const outcome: Outcome = { op: "unknown", bucket: null, key: null, accessKey: null, user: null, errorCode: null };
   const metrics = obs.metrics;
   let response: Response | undefined;
   const admission = new Admission(metrics, services.config);
@@ -136,6 +124,7 @@ export async function handleS3(request: Request, services: Services, obs: Observ
     requestId,
     remote: remote(),
     accessKey: outcome.accessKey,
+    user: outcome.user,
     operation: outcome.op,
     bucket: outcome.bucket,
     key: outcome.key,
@@ -150,9 +139,14 @@ export async function handleS3(request: Request, services: Services, obs: Observ
 
 async function dispatch(request: Request, url: string, services: Services, obs: Observers, requestId: string, outcome: Outcome, admission: Admission, remote: () => string | null): Promise<Response> {
   let resource = "/";
+  let ctx: S3Context | undefined;
   try {
     // The one parse of the request target; addressing, the operation table, auth and the handlers read it.
     const target = parseRequestTarget(url);
+    if (isIamRequest(request.method, request.headers)) {
+      outcome.op = "IAM";
+      return await handleIam(request, url, target, services, requestId, outcome, obs.log);
+    }
     const addr = resolveAddress(target, request.headers.get("host"), services.config.virtualDomain);
     outcome.bucket = addr.bucket;
     outcome.key = addr.key;
@@ -190,14 +184,14 @@ async function dispatch(request: Request, url: string, services: Services, obs: 
     }
     if (services.config.readonly && !READ_METHODS.has(request.method)) throw new S3Error("AccessDenied", "This gateway is read-only.");
     const expectedOwner = headers.get("x-amz-expected-bucket-owner");
-    if (expectedOwner !== null && expectedOwner !== services.owner.id) throw new S3Error("AccessDenied");
+    if (expectedOwner !== null && expectedOwner !== (addr.bucket ? services.owners.ownerId(addr.bucket) : services.owner.id)) throw new S3Error("AccessDenied");
     // Buckets here are never versioned: the only version an object has is "null".
     const versionId = query.get("versionId");
     if (versionId !== null && versionId !== "null" && addr.key !== null) {
       throw new S3Error("InvalidArgument", "Invalid version id specified", { ArgumentName: "versionId", ArgumentValue: versionId });
     }
     const principal = unsigned || anonymous ? ANONYMOUS : services.identify(auth.accessKey);
-    const ctx: S3Context = { op: op!, bucket: addr.bucket, key: addr.key, query, headers, request, requestId, auth, principal, services, remote, authenticated: () => admission.enter("signed") };
+    ctx = { op: op!, bucket: addr.bucket, key: addr.key, query, headers, request, requestId, auth, principal, services, remote, authenticated: () => admission.enter("signed") };
     // Before the handler lookup: who may not act learns nothing about what is implemented.
     authorize(ctx);
     const handler = HANDLERS[op!];
@@ -211,5 +205,8 @@ async function dispatch(request: Request, url: string, services: Services, obs: 
     reportFailure(e, requestId, obs.log);
     outcome.errorCode = e.code;
     return errorResponse(e, resource, requestId, request.method);
+  } finally {
+    // Read after the handler: PostObject learns its user from the form.
+    if (ctx?.principal.kind === "user") outcome.user = ctx.principal.name;
   }
 }

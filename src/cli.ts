@@ -4,12 +4,14 @@
 import cluster from "node:cluster";
 import { ConfigError, VERSION, helpText, parseCommand, type Config } from "./config.ts";
 import type { Credentials } from "./credentials.ts";
+import { readFileSync } from "node:fs";
+import { UsageError, runUserCommand } from "./identity/cli.ts";
+import { isIdentityError } from "./identity/records.ts";
 import { SetupError, buildGateway, endpointOf, type Gateway } from "./gateway.ts";
 import { TEMP_MIN_AGE_MS, sweepTempFiles } from "./storage/posix/incoming.ts";
 import { cleanupUploads } from "./storage/posix/multipart.ts";
-import { isBun } from "./runtime.ts";
+import { isBun, runtime } from "./runtime.ts";
 import { kernelPath } from "./storage/posix/kernel.ts";
-import { listen } from "./serve/listen.ts";
 import type { RunningServer } from "./serve/types.ts";
 import { PARENT_PID_ENV, dieWithParent, scrapeThroughSupervisor } from "./serve/worker-link.ts";
 import { freePort, isWorkerProcess, superviseCluster, superviseWorkers, waitUntilListening, waitUntilPortFree } from "./serve/workers.ts";
@@ -31,7 +33,7 @@ function banner(config: Config, gw: Pick<Gateway, "credentials" | "meta">, port:
   const creds: Credentials = gw.credentials;
   const endpoint = endpointOf(config, port);
   const lines = [
-    `filegate ${VERSION} on ${isBun ? "Bun " + Bun.version : "Node " + process.versions.node}, ${config.workers} worker${config.workers > 1 ? "s" : ""}`,
+    `filegate ${VERSION} on ${runtime.name === "bun" ? "Bun" : "Node"} ${runtime.version}, ${config.workers} worker${config.workers > 1 ? "s" : ""}`,
     `  endpoint    ${endpoint}`,
     `  root        ${config.root}  (metadata: ${gw.meta.kind}, kernel calls: ${kernelPath})`,
     `  region      ${config.region}`,
@@ -57,7 +59,22 @@ function banner(config: Config, gw: Pick<Gateway, "credentials" | "meta">, port:
   return lines.join("\n") + "\n";
 }
 
+/** `filegate user …`: works on the root's files, no gateway involved. */
+async function userCommand(argv: string[]): Promise<void> {
+  try {
+    const r = await runUserCommand(argv, process.env, () => readFileSync(0, "utf8"));
+    process.stdout.write(r.out);
+    process.exitCode = r.code;
+  } catch (e) {
+    if (e instanceof UsageError) fail(e.message);
+    // The store's refusals (NoSuchEntity, EntityAlreadyExists, …) and the filesystem's (EACCES).
+    process.stderr.write(`filegate: ${isIdentityError(e) ? e.code + ": " : ""}${(e as Error).message}\n`);
+    process.exit(1);
+  }
+}
+
 async function main(): Promise<void> {
+  if (process.argv[2] === "user") return userCommand(process.argv.slice(3));
   let command;
   try {
     command = parseCommand(process.argv.slice(2), process.env);
@@ -116,7 +133,7 @@ async function main(): Promise<void> {
 
   let server: RunningServer;
   try {
-    server = await listen(gw.app.fetch, { host: config.host, port: config.port, tls: config.tls, reusePort: worker });
+    server = await runtime.serve(gw.app.fetch, { host: config.host, port: config.port, tls: config.tls, reusePort: worker });
   } catch (e) {
     fail(`cannot listen on ${config.host}:${config.port}: ${(e as Error).message}`);
   }

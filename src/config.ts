@@ -122,6 +122,7 @@ export function helpText(): string {
     "usage: filegate [serve] [flags]",
     "       filegate cleanup-uploads --root DIR --older-than AGE   (AGE like 7d, 12h, 30m)",
     "         removes multipart uploads started more than AGE ago, and temp files idle that long",
+    "       filegate user add|list|remove|key|policy …   (users of the root; `filegate user` for details)",
     "",
     "flags (each also read from the env var shown):",
   ];

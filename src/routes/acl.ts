@@ -46,7 +46,8 @@ export async function acceptOwnerOnlyAcl(ctx: S3Context, allowedCanned: readonly
   const doc = parseXml(text, "AccessControlPolicy");
   const list = doc.AccessControlList as Record<string, unknown> | undefined;
   const grants = asArray(list?.Grant as Record<string, unknown> | Record<string, unknown>[] | undefined);
-  const ownerId = ctx.services.owner.id;
+  // BucketOwnerEnforced: bucket and object ACLs alike name the bucket owner.
+  const ownerId = ctx.services.owners.ownerId(ctx.bucket!);
   const onlyOwner = grants.every((g) => {
     const grantee = g.Grantee as Record<string, unknown> | undefined;
     return String(g.Permission ?? "").trim() === "FULL_CONTROL" && String(grantee?.ID ?? "").trim() === ownerId;

@@ -1,10 +1,11 @@
 // Bucket operations: list, create, head, delete, location, ACL, and the bucket settings whose
 // only true answer on a plain directory is "none" (versioning off, ownership enforced).
 import { S3Error } from "../errors.ts";
+import { isStorageError } from "../storage/errors.ts";
 import { validateNewBucketName } from "../s3/bucket-names.ts";
 import { readSmallBody } from "../http/request-body.ts";
 import { s3Time, xmlResponse } from "../http/response.ts";
-import { requireBucket, type Handler, requireExistingBucket } from "../s3/context.ts";
+import { requireBucket, type Handler, requireExistingBucket, writerId } from "../s3/context.ts";
 import type { OperationName } from "../s3/operations.ts";
 import { parseXml } from "../xml/index.ts";
 import { aclResponse, acceptOwnerOnlyAcl, checkAclHeaders, ownerXml } from "./acl.ts";
@@ -31,13 +32,17 @@ const listBuckets: Handler = (ctx) => {
   // Every bucket here is in the gateway's one region.
   const bucketRegion = q.get("bucket-region");
   const inRegion = bucketRegion === null || bucketRegion === "" || bucketRegion === ctx.services.config.region;
-  const all = inRegion ? ctx.services.store.listBuckets().filter((b) => b.name.startsWith(prefix) && b.name > after) : [];
+  // A user lists the buckets it owns; an admin lists them all.
+  const me = ctx.principal;
+  const owners = ctx.services.owners;
+  const mine = (name: string) => me.kind === "user" && (me.role === "admin" || owners.ownerId(name) === me.canonicalId);
+  const all = inRegion ? ctx.services.store.listBuckets().filter((b) => b.name.startsWith(prefix) && b.name > after && mine(b.name)) : [];
   const page = all.slice(0, max);
   const truncated = all.length > page.length;
   const region = ctx.services.config.region;
   return xmlResponse("ListAllMyBucketsResult", {
     Buckets: { Bucket: page.map((b) => ({ Name: b.name, CreationDate: s3Time(b.created), BucketRegion: region })) },
-    Owner: ownerXml(ctx.services.owner),
+    Owner: ownerXml(me.kind === "user" ? { id: me.canonicalId, displayName: me.displayName } : ctx.services.owner),
     ...(truncated ? { ContinuationToken: Buffer.from(page[page.length - 1].name).toString("base64url") } : {}),
     ...(q.has("prefix") ? { Prefix: prefix } : {}),
   });
@@ -71,13 +76,20 @@ const createBucket: Handler = async (ctx) => {
     }
   }
   validateNewBucketName(bucket);
+  const creator = writerId(ctx) ?? ctx.services.owner.id;
   try {
     ctx.services.store.createBucket(bucket);
   } catch (e) {
+    if (!isStorageError(e, "BucketExists")) throw e;
+    // Bucket names are one namespace: someone else's bucket is BucketAlreadyExists.
+    if (ctx.services.owners.ownerId(bucket) !== creator) throw new S3Error("BucketAlreadyExists", undefined, { BucketName: bucket });
     // AWS's us-east-1 answers 200 to creating a bucket its owner already has; other regions say
     // BucketAlreadyOwnedByYou.
-    if (!(e instanceof S3Error && e.code === "BucketAlreadyOwnedByYou" && ctx.services.config.region === "us-east-1")) throw e;
+    if (ctx.services.config.region !== "us-east-1") throw e;
+    return new Response(null, { status: 200, headers: { location: `/${bucket}` } });
   }
+  // The first admin owns what has no record, so its buckets need none (and stay readable as before).
+  if (creator !== ctx.services.owner.id) ctx.services.owners.record(bucket, creator);
   return new Response(null, { status: 200, headers: { location: `/${bucket}` } });
 };
 
@@ -89,6 +101,7 @@ const headBucket: Handler = (ctx) => {
 const deleteBucket: Handler = (ctx) => {
   const bucket = requireBucket(ctx);
   ctx.services.store.deleteBucket(bucket);
+  ctx.services.owners.forget(bucket);
   // A bucket of the same name created later starts without the old one's policy.
   ctx.services.access.changed(bucket);
   return new Response(null, { status: 204 });
@@ -102,8 +115,8 @@ const getBucketLocation: Handler = (ctx) => {
 };
 
 const getBucketAcl: Handler = (ctx) => {
-  requireExistingBucket(ctx);
-  return aclResponse(ctx.services.owner);
+  const bucket = requireExistingBucket(ctx);
+  return aclResponse(ctx.services.owners.owner(bucket));
 };
 
 const putBucketAcl: Handler = async (ctx) => {

@@ -4,7 +4,7 @@ import { S3Error } from "../errors.ts";
 import { evaluateConditions, readConditions, writeConditions } from "../http/conditions.ts";
 import { s3Time, xmlResponse } from "../http/response.ts";
 import { contentHeaders } from "../s3/content-type.ts";
-import { requireObject, type Handler, type S3Context } from "../s3/context.ts";
+import { requireObject, writerId, type Handler, type S3Context } from "../s3/context.ts";
 import type { OperationName } from "../s3/operations.ts";
 import { tagsFromHeader } from "../s3/tags.ts";
 import { checksumField, checksumHeader } from "../checksums/index.ts";
@@ -85,6 +85,7 @@ async function copyOpened(ctx: S3Context, dst: { bucket: string; key: string }, 
   const info = await backend.copyObject(srcInfo, dst.bucket, dst.key, {
     ...stored,
     tags,
+    owner: writerId(ctx),
     ...writeConditions(dst.key, h.get("if-match") ?? undefined, h.get("if-none-match")?.trim()),
   });
   const ck = info.meta?.checksum;

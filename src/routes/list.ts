@@ -1,5 +1,5 @@
 // ListObjectsV2, ListObjects (V1) and ListObjectVersions, straight off the directory walk
-// (src/posix/walk.ts): one page costs the page plus the directories on the resume path.
+// (the store's list()): one page costs the page plus the directories on the resume path.
 import { S3Error } from "../errors.ts";
 import { keyEncoder } from "../s3/encoding-type.ts";
 import { s3Time, xmlResponse } from "../http/response.ts";
@@ -60,7 +60,8 @@ async function listPage(ctx: S3Context, bucket: string, prefix: string, delimite
  * a thousand times per page). `asVersions`: as ListObjectVersions shows them, each object the
  * null version and the latest. */
 function contents(ctx: S3Context, page: Page, enc: (s: string) => string, withOwner: boolean, asVersions = false) {
-  const owner = withOwner ? ownerXml(ctx.services.owner) : undefined;
+  // BucketOwnerEnforced: listings show the bucket owner as every object's owner.
+  const owner = withOwner ? ownerXml(ctx.services.owners.owner(ctx.bucket!)) : undefined;
   return page.objects.map((o) => ({
     Key: enc(o.key),
     VersionId: asVersions ? "null" : undefined,

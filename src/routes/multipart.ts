@@ -1,4 +1,4 @@
-// Multipart upload operations. The state lives on disk (posix/multipart.ts); this module turns
+// Multipart upload operations. The state lives on disk (the UploadStore); this module turns
 // requests into calls on it and results into S3's XML.
 import { checksumField, checksumHeader } from "../checksums/index.ts";
 import { S3Error } from "../errors.ts";
@@ -15,6 +15,8 @@ import {
   parseCopySourceRange,
   parsePartNumber,
   parseUploadChecksum,
+  partChecksumFor,
+  planComplete,
   type PartChecksum,
 } from "../s3/multipart-rules.ts";
 import type { OperationName } from "../s3/operations.ts";
@@ -31,6 +33,11 @@ const MAX_COMPLETE_BODY = 8 * 1024 * 1024;
 const KEEPALIVE = { graceMs: 1000, intervalMs: 5000 };
 
 const store = (ctx: S3Context): UploadStore => ctx.services.uploads;
+
+/** Who started an upload; uploads from before users were recorded show the bucket owner. */
+function initiatorOf(ctx: S3Context, bucket: string, initiator: string | undefined) {
+  return initiator ? ctx.services.owners.describe(initiator) : ctx.services.owners.owner(bucket);
+}
 
 const uploadIdOf = (ctx: S3Context) => ctx.query.get("uploadId");
 
@@ -53,6 +60,7 @@ const createMultipartUpload: Handler = (ctx) => {
     ...stored,
     ...(tags ? { tags } : {}),
     ...(checksum ? { checksum } : {}),
+    ...(ctx.principal.kind === "user" ? { initiator: ctx.principal.canonicalId } : {}),
   });
   const headers: Record<string, string> = checksum ? { "x-amz-checksum-algorithm": checksum.algorithm, "x-amz-checksum-type": checksum.type } : {};
   return xmlResponse("InitiateMultipartUploadResult", { Bucket: bucket, Key: key, UploadId: uploadId }, 200, headers);
@@ -61,7 +69,11 @@ const createMultipartUpload: Handler = (ctx) => {
 const uploadPart: Handler = async (ctx) => {
   const { bucket, key } = requireObject(ctx);
   const partNumber = parsePartNumber(ctx.query.get("partNumber"));
-  const part = await store(ctx).putPart(bucket, key, uploadIdOf(ctx), partNumber, incomingBody(ctx));
+  const mp = store(ctx);
+  const uploadId = uploadIdOf(ctx);
+  const body = incomingBody(ctx);
+  body.checksum = partChecksumFor(mp.open(bucket, key, uploadId).record.checksum, body.checksum);
+  const part = await mp.putPart(bucket, key, uploadId, partNumber, body);
   return new Response(null, { status: 200, headers: { etag: `"${part.etag}"`, ...partChecksumHeaders(part.checksum) } });
 };
 
@@ -115,8 +127,8 @@ const listParts: Handler = (ctx) => {
     MaxParts: page.maxParts,
     IsTruncated: page.isTruncated,
     Part: page.parts.map(partXml),
-    Initiator: ownerXml(ctx.services.owner),
-    Owner: ownerXml(ctx.services.owner),
+    Initiator: ownerXml(initiatorOf(ctx, bucket, record.initiator)),
+    Owner: ownerXml(ctx.services.owners.owner(bucket)),
     StorageClass: "STANDARD",
     ...checksumConfigXml(record),
   });
@@ -134,6 +146,7 @@ const listMultipartUploads: Handler = (ctx) => {
     maxUploadsRaw: q.get("max-uploads"),
   };
   const page = pageUploads(store(ctx).listUploads(bucket), query);
+  const owner = ownerXml(ctx.services.owners.owner(bucket));
   return xmlResponse("ListMultipartUploadsResult", {
     Bucket: bucket,
     KeyMarker: enc(query.keyMarker),
@@ -148,8 +161,8 @@ const listMultipartUploads: Handler = (ctx) => {
     Upload: page.uploads.map((u) => ({
       Key: enc(u.key),
       UploadId: u.uploadId,
-      Initiator: ownerXml(ctx.services.owner),
-      Owner: ownerXml(ctx.services.owner),
+      Initiator: ownerXml(initiatorOf(ctx, bucket, u.initiator)),
+      Owner: owner,
       StorageClass: "STANDARD",
       Initiated: s3Time(u.initiated),
       ...checksumConfigXml(u),
@@ -192,11 +205,14 @@ const completeMultipartUpload: Handler = async (ctx) => {
   const mp = store(ctx);
   // x-amz-checksum-<alg> on Complete describes the object, not the XML body.
   const requested = parseCompleteXml(await readSmallBody(ctx, MAX_COMPLETE_BODY, false));
+  const expect = {
+    checksum: headerChecksum(h),
+    type: h.get("x-amz-checksum-type") ?? undefined,
+    size: sizeRaw === null ? undefined : Number(sizeRaw),
+  };
   const plan = mp.prepareComplete(bucket, key, uploadIdOf(ctx), requested, {
     ...writeConditions(key, h.get("if-match") ?? undefined, ifNoneMatch),
-    expectChecksum: headerChecksum(h),
-    expectType: h.get("x-amz-checksum-type") ?? undefined,
-    expectSize: sizeRaw === null ? undefined : Number(sizeRaw),
+    validate: (stored, upload) => planComplete(requested, stored, upload, expect),
   });
   if (plan.kind === "done") return xmlTextResponse(completeResultXml(ctx, bucket, key, plan.result));
   const work = plan.run().then((r) => completeResultXml(ctx, bucket, key, r));

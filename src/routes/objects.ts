@@ -1,14 +1,14 @@
 // Object operations: PUT, GET, HEAD, DELETE (one and many), COPY, ACL and tagging.
 import { allows } from "../access/authorize.ts";
-import { S3Error, fsError, toS3Error } from "../errors.ts";
+import { S3Error, toS3Error } from "../errors.ts";
+import { runtime } from "../runtime.ts";
 import { checksumHeader } from "../checksums/index.ts";
 import { etagMatches, evaluateConditions, readConditions, writeConditions } from "../http/conditions.ts";
-import { fileResponse } from "../http/file-body.ts";
 import { objectBody, readSmallBody, requireBodyDigest } from "../http/request-body.ts";
 import { checkHeaderValue, isHeaderName, isHeaderValue } from "../http/header-values.ts";
 import { reportFailure, xmlResponse } from "../http/response.ts";
 import { contentRange, parseRange } from "../ranges/parse.ts";
-import { requireBucket, requireObject, type Handler, type S3Context } from "../s3/context.ts";
+import { requireBucket, requireObject, writerId, type Handler, type S3Context } from "../s3/context.ts";
 import { contentHeaders } from "../s3/content-type.ts";
 import { metaValueFromWire, metaValueToWire } from "../s3/meta-value.ts";
 import type { OperationName } from "../s3/operations.ts";
@@ -79,6 +79,7 @@ const putObject: Handler = async (ctx) => {
   const info = await ctx.services.store.putObject(bucket, key, objectBody(ctx), {
     ...stored,
     tags,
+    owner: writerId(ctx),
     ...writeConditions(key, h.get("if-match") ?? undefined, ifNoneMatch),
   });
   return new Response(null, { status: 200, headers: { etag: info.etag, ...checksumHeaders(info.meta) } });
@@ -188,7 +189,7 @@ function respondWithObject(ctx: S3Context, info: OpenObject): Response {
     info.close();
     return new Response(null, { status, headers });
   }
-  return fileResponse(info, span.start, span.end, info.size, status, headers);
+  return runtime.fileResponse(info, span.start, span.end, info.size, status, headers);
 }
 
 /**
@@ -280,7 +281,8 @@ const deleteObjects: Handler = async (ctx) => {
 const getObjectAcl: Handler = (ctx) => {
   const { bucket, key } = requireObject(ctx);
   ctx.services.store.headObject(bucket, key);
-  return aclResponse(ctx.services.owner);
+  // BucketOwnerEnforced: the bucket owner owns every object, whoever wrote it.
+  return aclResponse(ctx.services.owners.owner(bucket));
 };
 
 const putObjectAcl: Handler = async (ctx) => {

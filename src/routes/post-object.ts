@@ -11,7 +11,7 @@ import { checkHeaderName, checkHeaderValue } from "../http/header-values.ts";
 import { declaredChecksum, withDefaultChecksum } from "../http/request-body.ts";
 import { verifiable } from "../http/payload.ts";
 import { xmlResponse } from "../http/response.ts";
-import { requireBucket, type Handler, type S3Context } from "../s3/context.ts";
+import { requireBucket, writerId, type Handler, type S3Context } from "../s3/context.ts";
 import type { OperationName } from "../s3/operations.ts";
 import { textToWire } from "../s3/meta-value.ts";
 import { checkPolicy, decodePolicy } from "../s3/post-policy.ts";
@@ -124,7 +124,7 @@ const postObject: Handler = async (ctx) => {
       bucket,
       key,
       withDefaultChecksum(ctx, verifiable({ stream, length: null, sha256: null, contentMd5: digests.get("content-md5"), checksum: declaredChecksum(digests) })),
-      { ...storedHeadersFrom(h), tags: tags.length ? encodeTags(tags) : undefined },
+      { ...storedHeadersFrom(h), tags: tags.length ? encodeTags(tags) : undefined, owner: writerId(ctx) },
     );
     await form.finish();
 

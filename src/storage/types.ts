@@ -3,7 +3,7 @@
 // start-up wiring (src/gateway.ts) names that implementation. Versioned objects and per-user
 // ownership are meant to enter here (docs/ARCHITECTURE.md, "The storage seam").
 import type { ChecksumAlgorithm } from "../checksums/index.ts";
-import type { PartChecksum, RequestedPart, StoredPart, UploadChecksum, UploadEntry } from "../s3/multipart-rules.ts";
+import type { CompletePlanned, RequestedPart, StoredPart, UploadChecksum, UploadEntry } from "../s3/multipart-rules.ts";
 
 export interface StoredChecksum {
   algorithm: ChecksumAlgorithm;
@@ -26,6 +26,8 @@ export interface ObjectMeta {
   parts?: number[];
   /** Each part's checksum (base64, the upload's algorithm), when the upload had one. */
   partChecksums?: string[];
+  /** Canonical ID of the user who wrote the object (absent: written before users, or not through S3). */
+  owner?: string;
   /** Set when read: the record was too large for the xattr and lives in this spill file. */
   spill?: string;
   /** The file this record describes; checked on every read. */
@@ -66,6 +68,8 @@ export interface PutOptions {
   headers: Record<string, string>;
   user: Record<string, string>;
   tags?: string;
+  /** Canonical ID of the writer, kept in the record. */
+  owner?: string;
   /** Write conditions (If-Match, If-None-Match), decided above the store: see WriteConditions. */
   check?: WriteConditions["check"];
   exclusive?: boolean;
@@ -84,7 +88,7 @@ export interface WriteConditions {
 export type CommitOptions = WriteConditions;
 
 /** File names of the bucket settings in the bucket's private area. */
-export type BucketSetting = "bucket-tags" | "bucket-cors.json" | "bucket-policy.json" | "public-access-block.json";
+export type BucketSetting = "bucket-tags" | "bucket-cors.json" | "bucket-policy.json" | "public-access-block.json" | "owner";
 
 /** A request body on its way in, with every promise the client made about it (checked as it ends). */
 export interface IncomingBody {
@@ -101,6 +105,8 @@ export interface IncomingBody {
    * Checks, once the store has read the body whole, every promise the request made about it (the
    * protocol's rules, src/http/payload.ts); returns the checksum to store. Throws to refuse.
    */
+  /** What a failed read of `stream` means (the client broke off, or the body's decoding refused it): thrown as returned. */
+  readError(e: unknown): unknown;
   verify(got: { size: number; md5?: Buffer; sha256?: Buffer; checksum?: Buffer }): Promise<{ algorithm: ChecksumAlgorithm; value: string } | null>;
 }
 
@@ -116,7 +122,7 @@ export interface ListOptions {
   startAfter?: string;
 }
 
-/** Buckets and objects. Errors are S3Errors with S3's codes (NoSuchBucket, NoSuchKey, …). */
+/** Buckets and objects. Failures are StorageErrors (./errors.ts) or errno errors; src/errors.ts maps both. */
 export interface ObjectStore {
   listBuckets(): BucketInfo[];
   createBucket(name: string): void;
@@ -146,6 +152,8 @@ export interface UploadRecord {
   user: Record<string, string>;
   tags?: string;
   checksum?: UploadChecksum;
+  /** Canonical ID of the user who started the upload (ListMultipartUploads' Initiator). */
+  initiator?: string;
 }
 
 export interface PartRecord extends StoredPart {
@@ -157,6 +165,7 @@ export interface PartRecord extends StoredPart {
 export interface UploadSummary extends UploadEntry {
   initiated: Date;
   checksum?: UploadChecksum;
+  initiator?: string;
 }
 
 export interface CompletedUpload {
@@ -173,11 +182,11 @@ export interface CompletedUpload {
 export interface CompleteOptions {
   check?: WriteConditions["check"];
   exclusive?: boolean;
-  /** x-amz-checksum-<alg> sent with Complete: the whole object's checksum the client expects. */
-  expectChecksum?: PartChecksum;
-  expectType?: string;
-  /** x-amz-mp-object-size. */
-  expectSize?: number;
+  /**
+   * The protocol's checks of the request against the parts the store lists (run again once the
+   * upload is locked); returns the parts to assemble in order and what the object will be.
+   */
+  validate(stored: Map<number, PartRecord>, upload: UploadChecksum | undefined): CompletePlanned<PartRecord>;
 }
 
 /**
@@ -191,6 +200,7 @@ export interface UploadStore {
   create(bucket: string, key: string, init: Omit<UploadRecord, "key" | "initiated">): { uploadId: string; record: UploadRecord };
   /** NoSuchUpload unless `uploadId` is an upload of `key`. */
   open(bucket: string, key: string, uploadId: string | null): { record: UploadRecord };
+  /** The body's checksum is the upload's algorithm (the caller decides, from open()'s record). */
   putPart(bucket: string, key: string, uploadId: string | null, partNumber: number, body: IncomingBody): Promise<PartRecord>;
   copyPart(bucket: string, key: string, uploadId: string | null, partNumber: number, src: OpenObject, range: { start: number; end: number } | null): Promise<PartRecord>;
   listParts(bucket: string, key: string, uploadId: string | null): { record: UploadRecord; parts: PartRecord[] };
