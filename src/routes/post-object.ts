@@ -40,10 +40,7 @@ function headerOf(field: string): string | null {
  * Verifies the policy's signature (V4, or V2 unless refused); the form's fields are lower-cased
  * names. Returns the access key that signed it.
  */
-function authenticate(ctx: S3Context, form: Map<string, string>): string {
-  const policy = form.get("policy");
-  // Without a policy the upload would be anonymous, and no bucket here takes anonymous writes.
-  if (policy === undefined) throw new S3Error("AccessDenied");
+function authenticate(ctx: S3Context, form: Map<string, string>, policy: string): string {
   const field = (name: string) => {
     const v = form.get(name);
     if (v === undefined) throw new S3Error("InvalidArgument", `Bucket POST must contain a field named '${name}'.`, { ArgumentName: name });
@@ -91,11 +88,16 @@ const postObject: Handler = async (ctx) => {
     const filename = form.file?.filename ?? "";
     const fields = new Map(form.fields.map(([k, v]) => [k.toLowerCase(), v.replaceAll("${filename}", filename)]));
     fields.set("bucket", bucket);
-    const accessKey = authenticate(ctx, fields);
-    // Proven: from here the upload holds a --max-requests slot, not an unsigned one.
-    ctx.authenticated?.();
-    ctx.principal = ctx.services.identify(accessKey);
-    const range = checkPolicy(decodePolicy(fields.get("policy")!), fields, new Date());
+    // A form without a policy is anonymous (as on AWS): it may upload only where a bucket policy
+    // lets anyone put the key, and it keeps its --max-unsigned slot.
+    const signedPolicy = fields.get("policy");
+    if (signedPolicy !== undefined) {
+      const accessKey = authenticate(ctx, fields, signedPolicy);
+      // Proven: from here the upload holds a --max-requests slot, not an unsigned one.
+      ctx.authenticated?.();
+      ctx.principal = ctx.services.identify(accessKey);
+    }
+    const range = signedPolicy !== undefined ? checkPolicy(decodePolicy(signedPolicy), fields, new Date()) : undefined;
     const key = fields.get("key");
     if (key === undefined) throw new S3Error("InvalidArgument", "Bucket POST must contain a field named 'key'.  If it is specified, please check the order of the fields.", { ArgumentName: "key" });
     if (!form.file) throw new S3Error("IncorrectNumberOfFilesInPostRequest");

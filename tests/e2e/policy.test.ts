@@ -124,6 +124,27 @@ describe("public read, fetched with plain curl", () => {
   });
 });
 
+describe("anonymous writes where a policy allows them", () => {
+  test("s3:PutObject to * on uploads/: curl PUT and a form POST without a policy work there only", async () => {
+    await put(PFX, doc(stmt({ Action: "s3:PutObject", Resource: `arn:aws:s3:::${PFX}/uploads/*` })));
+    expect(curl(`${gw.endpoint}/${PFX}/uploads/by-curl.txt`, "-X", "PUT", "--data-binary", "dropped").status).toBe(200);
+    expect(curl(`${gw.endpoint}/${PFX}/elsewhere.txt`, "-X", "PUT", "--data-binary", "x").status).toBe(403);
+    const form = (key: string) => {
+      const f = new FormData();
+      f.append("key", key);
+      f.append("file", new Blob(["from a form"]), "f.txt");
+      return fetch(`${gw.endpoint}/${PFX}`, { method: "POST", body: f });
+    };
+    expect((await form("uploads/by-form.txt")).status).toBe(204);
+    expect((await form("elsewhere.txt")).status).toBe(403);
+    const got = await s3.send(new GetObjectCommand({ Bucket: PFX, Key: "uploads/by-form.txt" }));
+    expect(await got.Body?.transformToString()).toBe("from a form");
+    expect(await (await s3.send(new GetObjectCommand({ Bucket: PFX, Key: "uploads/by-curl.txt" }))).Body?.transformToString()).toBe("dropped");
+    // Reading back is another permission.
+    expect(curl(`${gw.endpoint}/${PFX}/uploads/by-curl.txt`).status).toBe(403);
+  });
+});
+
 describe("a prefix granted read-only to anonymous callers", () => {
   test("GET under the prefix; nothing else; a Deny overrides the Allow", async () => {
     await put(PFX, doc(stmt({ Action: ["s3:GetObject"], Resource: `arn:aws:s3:::${PFX}/public/*` })));
