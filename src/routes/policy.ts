@@ -49,9 +49,10 @@ const deleteBucketPolicy: Handler = (ctx) => {
 
 const getBucketPolicyStatus: Handler = (ctx) => {
   const bucket = requireExistingBucket(ctx);
-  const text = storedPolicy(bucket, ctx);
-  const policy = ctx.services.access.bucketPolicy(bucket) ?? parseBucketPolicy(text, bucket);
-  return xmlResponse("PolicyStatus", { IsPublic: String(policyIsPublic(policy)) });
+  storedPolicy(bucket, ctx);
+  // A stored policy that no longer parses (edited by hand) is ignored by access decisions: not public.
+  const policy = ctx.services.access.bucketPolicy(bucket);
+  return xmlResponse("PolicyStatus", { IsPublic: String(policy !== undefined && policyIsPublic(policy)) });
 };
 
 const putPublicAccessBlock: Handler = async (ctx) => {
