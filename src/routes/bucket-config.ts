@@ -56,7 +56,6 @@ export const bucketConfigHandlers: Partial<Record<OperationName, Handler>> = {
   GetBucketLifecycleConfiguration: notConfigured("NoSuchLifecycleConfiguration"),
   GetBucketWebsite: notConfigured("NoSuchWebsiteConfiguration"),
   GetPublicAccessBlock: notConfigured("NoSuchPublicAccessBlockConfiguration"),
-  GetObjectLockConfiguration: notConfigured("ObjectLockConfigurationNotFoundError"),
   GetBucketReplication: notConfigured("ReplicationConfigurationNotFoundError"),
   GetBucketEncryption: notConfigured("ServerSideEncryptionConfigurationNotFoundError"),
   GetBucketNotificationConfiguration: emptyDocument("NotificationConfiguration"),

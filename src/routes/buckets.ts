@@ -8,6 +8,7 @@ import { requireBucket, type Handler, requireExistingBucket } from "../s3/contex
 import type { OperationName } from "../s3/operations.ts";
 import { parseXml } from "../xml/index.ts";
 import { aclResponse, acceptOwnerOnlyAcl, checkAclHeaders, ownerXml } from "./acl.ts";
+import { enableLockOnNewBucket } from "./object-lock.ts";
 
 const BUCKET_CANNED_ACLS = ["private"] as const;
 
@@ -49,10 +50,7 @@ const REGION_NAME = /^(EU|[a-z]{2}(-(gov|iso[a-z]?))?-[a-z]+-\d{1,2})$/;
 const createBucket: Handler = async (ctx) => {
   const bucket = requireBucket(ctx);
   checkAclHeaders(ctx.headers, BUCKET_CANNED_ACLS);
-  // A plain directory cannot hold object versions or retention: refuse rather than pretend.
-  if (ctx.headers.get("x-amz-bucket-object-lock-enabled")?.toLowerCase() === "true") {
-    throw new S3Error("NotImplemented", "Object Lock is not supported by filegate.");
-  }
+  const withLock = ctx.headers.get("x-amz-bucket-object-lock-enabled")?.trim().toLowerCase() === "true";
   const ownership = ctx.headers.get("x-amz-object-ownership");
   if (ownership !== null && ownership !== "BucketOwnerEnforced") throw new S3Error("AccessControlListNotSupported");
   const text = await readSmallBody(ctx, 64 * 1024);
@@ -73,6 +71,8 @@ const createBucket: Handler = async (ctx) => {
   validateNewBucketName(bucket);
   try {
     ctx.services.store.createBucket(bucket);
+    // Only a bucket this request created gets the lock (and with it versioning, for good).
+    if (withLock) enableLockOnNewBucket(ctx, bucket);
   } catch (e) {
     // AWS's us-east-1 answers 200 to creating a bucket its owner already has; other regions say
     // BucketAlreadyOwnedByYou.
@@ -110,9 +110,10 @@ const putBucketAcl: Handler = async (ctx) => {
 };
 
 const getBucketVersioning: Handler = (ctx) => {
-  requireExistingBucket(ctx);
+  const bucket = requireExistingBucket(ctx);
   // A bucket that has never had versioning enabled has an empty configuration.
-  return xmlResponse("VersioningConfiguration", {});
+  const status = ctx.services.store.bucketSetting(bucket, "versioning");
+  return xmlResponse("VersioningConfiguration", status ? { Status: status } : {});
 };
 
 const getBucketOwnershipControls: Handler = (ctx) => {

@@ -9,6 +9,7 @@ import type { OperationName } from "../s3/operations.ts";
 import { tagsFromHeader } from "../s3/tags.ts";
 import { checksumField, checksumHeader } from "../checksums/index.ts";
 import { refuseUnsupportedWriteHeaders, storedHeadersFrom } from "./objects.ts";
+import { bothChecks, writeLock } from "./object-lock.ts";
 import type { ObjectInfo, OpenObject } from "../storage/types.ts";
 
 export interface CopySource {
@@ -82,10 +83,15 @@ async function copyOpened(ctx: S3Context, dst: { bucket: string; key: string }, 
   }
   const stored = metaDirective === "REPLACE" ? storedHeadersFrom(h) : { headers: srcInfo.meta?.headers ?? contentHeaders(srcInfo.key, null), user: srcInfo.meta?.user ?? {} };
   const tags = tagDirective === "REPLACE" ? tagsFromHeader(h) : srcInfo.meta?.tags;
+  // The copy's lock is its own headers' or the destination's default, never the source's (as on S3).
+  const { lock, guard } = writeLock(ctx, dst.bucket, { integrity: false });
+  const conditions = writeConditions(dst.key, h.get("if-match") ?? undefined, h.get("if-none-match")?.trim());
   const info = await backend.copyObject(srcInfo, dst.bucket, dst.key, {
     ...stored,
     tags,
-    ...writeConditions(dst.key, h.get("if-match") ?? undefined, h.get("if-none-match")?.trim()),
+    ...(lock ? { lock } : {}),
+    ...conditions,
+    check: bothChecks(conditions.check, guard),
   });
   const ck = info.meta?.checksum;
   const checksum = ck ? { [checksumField(ck.algorithm)]: ck.value, ChecksumType: ck.type } : {};

@@ -9,6 +9,7 @@ import { corsHandlers } from "./cors.ts";
 import { listHandlers } from "./list.ts";
 import { multipartHandlers } from "./multipart.ts";
 import { objectHandlers } from "./objects.ts";
+import { objectLockHandlers } from "./object-lock.ts";
 import { postObjectHandlers } from "./post-object.ts";
 
 /**
@@ -33,6 +34,7 @@ export const HANDLERS = combineHandlers({
   buckets: bucketHandlers,
   "bucket-config": bucketConfigHandlers,
   objects: objectHandlers,
+  "object-lock": objectLockHandlers,
   attributes: attributeHandlers,
   copy: copyHandlers,
   cors: corsHandlers,

@@ -24,6 +24,8 @@ import { keyEncoder } from "../s3/encoding-type.ts";
 import { ownerXml } from "./acl.ts";
 import { checkCopySourceConditions, parseCopySource } from "./copy.ts";
 import { refuseUnsupportedWriteHeaders, storedHeadersFrom } from "./objects.ts";
+import { bothChecks, lockConfigOf, writeLock } from "./object-lock.ts";
+import { lockFromHeaders, requireLockConfig } from "../s3/object-lock.ts";
 import type { CompletedUpload, PartRecord, UploadRecord, UploadStore } from "../storage/types.ts";
 
 // 10,000 parts with checksums stay under 3 MB of XML.
@@ -49,10 +51,14 @@ const createMultipartUpload: Handler = (ctx) => {
   const stored = storedHeadersFrom(h);
   const tags = tagsFromHeader(h);
   const checksum = parseUploadChecksum(h.get("x-amz-checksum-algorithm"), h.get("x-amz-checksum-type"));
+  // Checked now (a bucket without Object Lock refuses them), applied to the object at Complete.
+  const lock = lockFromHeaders(h, Date.now());
+  if (lock) requireLockConfig(lockConfigOf(ctx, bucket));
   const { uploadId } = store(ctx).create(bucket, key, {
     ...stored,
     ...(tags ? { tags } : {}),
     ...(checksum ? { checksum } : {}),
+    ...(lock ? { lock } : {}),
   });
   const headers: Record<string, string> = checksum ? { "x-amz-checksum-algorithm": checksum.algorithm, "x-amz-checksum-type": checksum.type } : {};
   return xmlResponse("InitiateMultipartUploadResult", { Bucket: bucket, Key: key, UploadId: uploadId }, 200, headers);
@@ -192,8 +198,13 @@ const completeMultipartUpload: Handler = async (ctx) => {
   const mp = store(ctx);
   // x-amz-checksum-<alg> on Complete describes the object, not the XML body.
   const requested = parseCompleteXml(await readSmallBody(ctx, MAX_COMPLETE_BODY, false));
+  // The upload's own lock headers, else the bucket's default retention as of now.
+  const locked = lockConfigOf(ctx, bucket) ? writeLock(ctx, bucket, { integrity: false, requested: mp.open(bucket, key, uploadIdOf(ctx)).record.lock ?? null }) : {};
+  const conditions = writeConditions(key, h.get("if-match") ?? undefined, ifNoneMatch);
   const plan = mp.prepareComplete(bucket, key, uploadIdOf(ctx), requested, {
-    ...writeConditions(key, h.get("if-match") ?? undefined, ifNoneMatch),
+    ...conditions,
+    check: bothChecks(conditions.check, locked.guard),
+    ...(locked.lock ? { lock: locked.lock } : {}),
     expectChecksum: headerChecksum(h),
     expectType: h.get("x-amz-checksum-type") ?? undefined,
     expectSize: sizeRaw === null ? undefined : Number(sizeRaw),

@@ -15,6 +15,8 @@ import { decodeTags, encodeTags, parseTaggingXml, tagSetXml, tagsFromHeader } fr
 import { asArray, parseXml } from "../xml/index.ts";
 import { aclResponse, acceptOwnerOnlyAcl, checkAclHeaders } from "./acl.ts";
 import type { ObjectInfo, ObjectMeta, OpenObject } from "../storage/types.ts";
+import { lockHeaders } from "../s3/object-lock.ts";
+import { bothChecks, deleteGuard, writeLock } from "./object-lock.ts";
 
 export const OBJECT_CANNED_ACLS = ["private", "bucket-owner-full-control"] as const;
 
@@ -58,7 +60,7 @@ export function refuseUnsupportedWriteHeaders(h: Headers): void {
   checkAclHeaders(h, OBJECT_CANNED_ACLS);
   const sc = h.get("x-amz-storage-class");
   if (sc !== null && sc !== "STANDARD") throw new S3Error("InvalidStorageClass", `Storage class ${sc} is not supported; objects are stored as STANDARD.`);
-  for (const name of ["x-amz-server-side-encryption", "x-amz-server-side-encryption-customer-algorithm", "x-amz-object-lock-mode", "x-amz-object-lock-legal-hold", "x-amz-website-redirect-location"]) {
+  for (const name of ["x-amz-server-side-encryption", "x-amz-server-side-encryption-customer-algorithm", "x-amz-website-redirect-location"]) {
     if (h.get(name) !== null) throw new S3Error("NotImplemented", `The ${name} header is not supported by filegate.`);
   }
 }
@@ -75,10 +77,14 @@ const putObject: Handler = async (ctx) => {
   const stored = storedHeadersFrom(h);
   const tags = tagsFromHeader(h);
   const ifNoneMatch = h.get("if-none-match")?.trim();
+  const { lock, guard } = writeLock(ctx, bucket, { integrity: true });
+  const conditions = writeConditions(key, h.get("if-match") ?? undefined, ifNoneMatch);
   const info = await ctx.services.store.putObject(bucket, key, objectBody(ctx), {
     ...stored,
     tags,
-    ...writeConditions(key, h.get("if-match") ?? undefined, ifNoneMatch),
+    ...(lock ? { lock } : {}),
+    ...conditions,
+    check: bothChecks(conditions.check, guard),
   });
   return new Response(null, { status: 200, headers: { etag: info.etag, ...checksumHeaders(info.meta) } });
 };
@@ -99,6 +105,7 @@ function objectHeaders(info: ObjectInfo): Record<string, string> {
     for (const [k, v] of Object.entries(meta.user)) if (isHeaderName(k)) headers[USER_META_PREFIX + k] = metaValueToWire(v);
     const tagCount = decodeTags(meta.tags).length;
     if (tagCount) headers["x-amz-tagging-count"] = String(tagCount);
+    Object.assign(headers, lockHeaders(meta));
   }
   return headers;
 }
@@ -234,7 +241,7 @@ const deleteObject: Handler = async (ctx) => {
     lastModified: h.get("x-amz-if-match-last-modified-time") ?? undefined,
     size: h.get("x-amz-if-match-size") ?? undefined,
   });
-  await ctx.services.store.deleteObject(bucket, key, check);
+  await ctx.services.store.deleteObject(bucket, key, bothChecks(check, deleteGuard(ctx, bucket)));
   return new Response(null, { status: 204 });
 };
 
@@ -251,6 +258,7 @@ const deleteObjects: Handler = async (ctx) => {
   const objects = asArray(doc.Object as Record<string, unknown> | Record<string, unknown>[] | undefined);
   if (objects.length === 0 || objects.length > MAX_DELETE_KEYS) throw new S3Error("MalformedXML");
   const quiet = String(doc.Quiet ?? "false").trim().toLowerCase() === "true";
+  const guard = deleteGuard(ctx, bucket);
   const deleted: Record<string, unknown>[] = [];
   const errors: Record<string, unknown>[] = [];
   for (const o of objects) {
@@ -262,7 +270,7 @@ const deleteObjects: Handler = async (ctx) => {
       const version = typeof o.VersionId === "string" ? o.VersionId.trim() : o.VersionId;
       if (version !== undefined && version !== "null") throw new S3Error("NoSuchVersion");
       const text = (v: unknown) => (typeof v === "string" ? v.trim() : undefined);
-      await backend.deleteObject(bucket, key, deleteCheck(key, { etag: text(o.ETag), lastModified: text(o.LastModifiedTime), size: text(o.Size) }));
+      await backend.deleteObject(bucket, key, bothChecks(deleteCheck(key, { etag: text(o.ETag), lastModified: text(o.LastModifiedTime), size: text(o.Size) }), guard));
       if (!quiet) deleted.push({ Key: key, ...(version !== undefined ? { VersionId: version } : {}) });
     } catch (e) {
       const err = toS3Error(e);

@@ -4,6 +4,7 @@
 // ownership are meant to enter here (docs/ARCHITECTURE.md, "The storage seam").
 import type { ChecksumAlgorithm } from "../checksums/index.ts";
 import type { PartChecksum, RequestedPart, StoredPart, UploadChecksum, UploadEntry } from "../s3/multipart-rules.ts";
+import type { LockState } from "../s3/object-lock.ts";
 
 export interface StoredChecksum {
   algorithm: ChecksumAlgorithm;
@@ -26,6 +27,10 @@ export interface ObjectMeta {
   parts?: number[];
   /** Each part's checksum (base64, the upload's algorithm), when the upload had one. */
   partChecksums?: string[];
+  /** Object Lock retention of this version (src/s3/object-lock.ts decides what it allows). */
+  retention?: { mode: "GOVERNANCE" | "COMPLIANCE"; until: string };
+  /** Object Lock legal hold of this version; absent: never set. */
+  legalHold?: boolean;
   /** Set when read: the record was too large for the xattr and lives in this spill file. */
   spill?: string;
   /** The file this record describes; checked on every read. */
@@ -66,6 +71,8 @@ export interface PutOptions {
   headers: Record<string, string>;
   user: Record<string, string>;
   tags?: string;
+  /** Object Lock state of the new version (its headers, or the bucket's default retention). */
+  lock?: LockState;
   /** Write conditions (If-Match, If-None-Match), decided above the store: see WriteConditions. */
   check?: WriteConditions["check"];
   exclusive?: boolean;
@@ -84,7 +91,7 @@ export interface WriteConditions {
 export type CommitOptions = WriteConditions;
 
 /** File names of the bucket settings in the bucket's private area. */
-export type BucketSetting = "bucket-tags" | "bucket-cors.json";
+export type BucketSetting = "bucket-tags" | "bucket-cors.json" | "versioning" | "object-lock.json";
 
 /** A request body on its way in, with every promise the client made about it (checked as it ends). */
 export interface IncomingBody {
@@ -146,6 +153,8 @@ export interface UploadRecord {
   user: Record<string, string>;
   tags?: string;
   checksum?: UploadChecksum;
+  /** x-amz-object-lock-* of CreateMultipartUpload, applied to the object at Complete. */
+  lock?: LockState;
 }
 
 export interface PartRecord extends StoredPart {
@@ -178,6 +187,8 @@ export interface CompleteOptions {
   expectType?: string;
   /** x-amz-mp-object-size. */
   expectSize?: number;
+  /** Object Lock state the completed object gets (the upload's headers or the bucket's default). */
+  lock?: LockState;
 }
 
 /**

@@ -16,6 +16,8 @@ import {
   removalBlock,
   requireLockIntegrity,
   retentionChangeBlock,
+  type LockMode,
+  type Retention,
 } from "../../src/s3/object-lock.ts";
 import { renderXml } from "../../src/xml/index.ts";
 
@@ -144,9 +146,9 @@ describe("headers of a write", () => {
 });
 
 describe("enforcement", () => {
-  const gov = { mode: "GOVERNANCE" as const, until: later(HOUR) };
-  const comp = { mode: "COMPLIANCE" as const, until: later(HOUR) };
-  const expired = { mode: "COMPLIANCE" as const, until: later(-1) };
+  const gov: Retention = { mode: "GOVERNANCE", until: later(HOUR) };
+  const comp: Retention = { mode: "COMPLIANCE", until: later(HOUR) };
+  const expired: Retention = { mode: "COMPLIANCE", until: later(-1) };
 
   test("removal: legal hold always blocks; compliance always; governance unless bypassed; expired never", () => {
     expect(removalBlock(undefined, false, NOW)).toBeNull();
@@ -162,8 +164,8 @@ describe("enforcement", () => {
   });
 
   test("retention changes: only stronger while in force, governance bypassable, compliance never", () => {
-    const longer = (r: typeof gov, mode = r.mode) => ({ mode, until: later(2 * HOUR) });
-    const shorter = (r: typeof gov, mode = r.mode) => ({ mode, until: later(HOUR / 2) });
+    const longer = (r: Retention, mode: LockMode = r.mode): Retention => ({ mode, until: later(2 * HOUR) });
+    const shorter = (r: Retention, mode: LockMode = r.mode): Retention => ({ mode, until: later(HOUR / 2) });
     expect(retentionChangeBlock(undefined, comp, false, NOW)).toBeNull();
     expect(retentionChangeBlock(comp, longer(comp), false, NOW)).toBeNull();
     expect(retentionChangeBlock(comp, comp, false, NOW)).toBeNull();

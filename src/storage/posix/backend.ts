@@ -24,6 +24,7 @@ import { copyToNewFile } from "./kernel-copy.ts";
 import { S3Error, fsError } from "../../errors.ts";
 import { GATEWAY_DIR, bucketPrivateDir, bucketTmpDir, selfName } from "./layout.ts";
 import { bucketPath, isServableBucketName, keyPath, type KeyPath } from "./names.ts";
+import { evenIfImmutable, evenIfImmutableFd, lockFields, syncImmutable, syncImmutableAt } from "./immutable.ts";
 import { Dir, READ_FLAGS, errnoOf, makeSubdirs, openForRead, openSubdir } from "./beneath.ts";
 import { O_PATH, kernelPath, openBeneath } from "./kernel.ts";
 import { keyLockFile, withLock } from "./locks.ts";
@@ -444,8 +445,10 @@ export class PosixBackend implements ObjectStore {
           linkSync(tmpPath, target);
           unlinkSync(tmpPath);
         } else {
-          renameSync(tmpPath, target);
+          // Replacing a version whose lock has ended (or was bypassed): its flag goes with it.
+          evenIfImmutable([target], () => renameSync(tmpPath, target));
         }
+        syncImmutableAt(target, meta);
         if (this.fsync === "full") fsyncPath(parent.path);
         // A copy left beside by a crash mid-move would resurface once this one is deleted.
         if (!beside && !kp.isDirectoryKey) unlinkQuiet(`${parent.path}/${selfName(name)}`);
@@ -605,6 +608,7 @@ export class PosixBackend implements ObjectStore {
         ...(src.meta?.checksum ? { checksum: src.meta.checksum } : {}),
         ...(src.meta?.parts ? { parts: src.meta.parts } : {}),
         ...(src.meta?.partChecksums ? { partChecksums: src.meta.partChecksums } : {}),
+        ...lockFields(opts.lock),
         ...versionOf(st),
       };
       await this.commitIn(dir, bucket, key, kp, tmp, meta, opts);
@@ -658,7 +662,7 @@ export class PosixBackend implements ObjectStore {
         const data = `${target}/${selfName("")}`;
         const hadData = lstatOrNull(data) !== null;
         if (!hadData && !this.meta.read(loc, DIRECTORY_IDENTITY)) return false;
-        if (hadData) unlinkQuiet(data);
+        if (hadData) evenIfImmutable([data], () => unlinkQuiet(data, true));
         this.meta.remove(loc);
         this.meta.afterCommit(loc, null);
         return true;
@@ -670,7 +674,7 @@ export class PosixBackend implements ObjectStore {
       }
       if (st === null || st.isDirectory()) return false;
       try {
-        unlinkSync(target);
+        evenIfImmutable([target], () => unlinkSync(target));
       } catch (e) {
         if (errnoOf(e) === "ENOENT") return false;
         throw fsError(e);
@@ -818,7 +822,9 @@ export class PosixBackend implements ObjectStore {
           }
         } else {
           const st = fstatSync(o.fd);
-          this.meta.afterCommit(loc, this.meta.updateFd(o.fd, loc, { ...next, ...versionOf(st) }));
+          const fd = o.fd;
+          this.meta.afterCommit(loc, evenIfImmutableFd(fd, () => this.meta.updateFd(fd, loc, { ...next, ...versionOf(st) })));
+          syncImmutable(fd, next);
         }
         return { ...o, meta: next };
       } finally {
@@ -839,15 +845,18 @@ function recordOf(written: WrittenFile, opts: PutOptions): { meta: ObjectMeta; c
     user: opts.user,
     ...(opts.tags ? { tags: opts.tags } : {}),
     ...(checksum ? { checksum } : {}),
+    ...lockFields(opts.lock),
     ...versionOf(written.stat),
   };
   return { meta, checksum };
 }
 
-function unlinkQuiet(path: string): void {
+/** `eperm`: a refusal by the immutable flag is thrown, for evenIfImmutable to clear it. */
+function unlinkQuiet(path: string, eperm = false): void {
   try {
     unlinkSync(path);
-  } catch {
+  } catch (e) {
+    if (eperm && errnoOf(e) === "EPERM") throw e;
     // not there: the usual case
   }
 }

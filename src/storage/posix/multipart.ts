@@ -26,6 +26,7 @@ import { mkdirs } from "./mkdirs.ts";
 import { receiveToTemp, tempPathIn } from "./incoming.ts";
 import { bucketTmpDir, bucketUploadsDir } from "./layout.ts";
 import { versionOf } from "./meta.ts";
+import { lockFields } from "./immutable.ts";
 import type { PosixBackend } from "./backend.ts";
 import { isServableBucketName, keyPath } from "./names.ts";
 import { tryLock, type HeldLock } from "./locks.ts";
@@ -450,6 +451,7 @@ export class MultipartStore implements UploadStore {
         ...(checksum ? { checksum } : {}),
         parts: parts.map((p) => p.size),
         ...(checksum && parts.every((p) => p.checksum) ? { partChecksums: parts.map((p) => p.checksum!.value) } : {}),
+        ...lockFields(opts.lock),
         ...versionOf(st),
       };
       const result: CompletedUpload = {

@@ -1,0 +1,175 @@
+// Object Lock: the bucket's configuration, each version's retention and legal hold, and the lock
+// a write gives the version it creates. The rules are in src/s3/object-lock.ts; this file reads and
+// writes the records (bucket setting `object-lock.json`, the object's record) around them.
+import { S3Error } from "../errors.ts";
+import { readSmallBody, requireBodyDigest } from "../http/request-body.ts";
+import { xmlResponse } from "../http/response.ts";
+import { requireExistingBucket, requireObject, type Handler, type S3Context } from "../s3/context.ts";
+import {
+  LOCKED_MESSAGE,
+  bypassRequested,
+  decodeLockConfig,
+  encodeLockConfig,
+  legalHoldXml,
+  lockConfigXml,
+  lockFromHeaders,
+  newVersionLock,
+  parseLegalHoldXml,
+  parseLockConfigXml,
+  parseRetentionXml,
+  removalBlock,
+  requireLockConfig,
+  requireLockIntegrity,
+  retentionChangeBlock,
+  retentionXml,
+  type LockConfig,
+  type LockState,
+} from "../s3/object-lock.ts";
+import type { OperationName } from "../s3/operations.ts";
+import type { ObjectInfo } from "../storage/types.ts";
+
+const MAX_DOCUMENT = 64 * 1024;
+
+/** The bucket's Object Lock configuration; undefined when the bucket has none. */
+export function lockConfigOf(ctx: S3Context, bucket: string): LockConfig | undefined {
+  return decodeLockConfig(ctx.services.store.bucketSetting(bucket, "object-lock.json"));
+}
+
+/** Turns Object Lock on for a bucket just created with x-amz-bucket-object-lock-enabled: for good, with versioning. */
+export function enableLockOnNewBucket(ctx: S3Context, bucket: string): void {
+  const store = ctx.services.store;
+  store.setBucketSetting(bucket, "versioning", "Enabled");
+  store.setBucketSetting(bucket, "object-lock.json", encodeLockConfig({ enabled: true }));
+}
+
+export function lockedError(): S3Error {
+  return new S3Error("AccessDenied", LOCKED_MESSAGE);
+}
+
+/**
+ * What Object Lock asks of a write (PutObject, CopyObject, Complete), from one read of the bucket's
+ * setting: `lock`, the lock its new version gets (its headers, or the bucket's default rule), and
+ * `guard`, a check for the key's current object (see currentGuard). `integrity`: the write has a
+ * body S3 wants a digest of when a lock applies (PutObject). `requested`: the lock asked for
+ * earlier (CreateMultipartUpload's headers, for Complete) instead of this request's headers.
+ */
+export function writeLock(
+  ctx: S3Context,
+  bucket: string,
+  opts: { integrity: boolean; requested?: LockState | null },
+): { lock?: LockState; guard?: (current: ObjectInfo | null) => void } {
+  const now = Date.now();
+  const requested = opts.requested !== undefined ? opts.requested : lockFromHeaders(ctx.headers, now);
+  const config = lockConfigOf(ctx, bucket);
+  const lock = newVersionLock(requested, config, now);
+  if (opts.integrity && (requested || config?.rule)) requireLockIntegrity(ctx.headers);
+  return {
+    ...(lock.retention || lock.legalHold !== undefined ? { lock } : {}),
+    ...(config ? { guard: currentGuard(ctx) } : {}),
+  };
+}
+
+/**
+ * Refuses, under the key's lock, to remove or replace in place a current object that Object Lock
+ * protects (for a bucket with Object Lock). Until versions are kept (issue 14's version store),
+ * replacing or deleting the current object destroys that version, so both are refused while it
+ * is locked; a GOVERNANCE retention gives way to x-amz-bypass-governance-retention.
+ */
+export function currentGuard(ctx: S3Context): (current: ObjectInfo | null) => void {
+  const bypass = bypassRequested(ctx.headers);
+  return (current) => {
+    if (current && removalBlock(current.meta, bypass, Date.now()) !== null) throw lockedError();
+  };
+}
+
+/** currentGuard where the bucket has Object Lock; undefined elsewhere. */
+export function deleteGuard(ctx: S3Context, bucket: string): ((current: ObjectInfo | null) => void) | undefined {
+  return lockConfigOf(ctx, bucket) ? currentGuard(ctx) : undefined;
+}
+
+/** Both checks, in order (either may be absent). */
+export function bothChecks<T>(a: ((x: T) => void) | undefined, b: ((x: T) => void) | undefined): ((x: T) => void) | undefined {
+  if (!a) return b;
+  if (!b) return a;
+  return (x) => {
+    a(x);
+    b(x);
+  };
+}
+
+const putObjectLockConfiguration: Handler = async (ctx) => {
+  const bucket = requireExistingBucket(ctx);
+  requireBodyDigest(ctx.headers);
+  const config = parseLockConfigXml(await readSmallBody(ctx, MAX_DOCUMENT));
+  const store = ctx.services.store;
+  // A bucket without Object Lock may get it once its versioning is Enabled, as on S3 today.
+  if (!lockConfigOf(ctx, bucket) && store.bucketSetting(bucket, "versioning") !== "Enabled") {
+    throw new S3Error("InvalidBucketState", "Versioning must be 'Enabled' on the bucket to apply a Object Lock configuration", { BucketName: bucket });
+  }
+  store.setBucketSetting(bucket, "object-lock.json", encodeLockConfig(config));
+  return new Response(null, { status: 200 });
+};
+
+const getObjectLockConfiguration: Handler = (ctx) => {
+  const bucket = requireExistingBucket(ctx);
+  const config = lockConfigOf(ctx, bucket);
+  if (!config) throw new S3Error("ObjectLockConfigurationNotFoundError", undefined, { BucketName: bucket });
+  return xmlResponse("ObjectLockConfiguration", lockConfigXml(config));
+};
+
+const putObjectRetention: Handler = async (ctx) => {
+  const { bucket, key } = requireObject(ctx);
+  requireExistingBucket(ctx);
+  requireLockConfig(lockConfigOf(ctx, bucket));
+  requireBodyDigest(ctx.headers);
+  const next = parseRetentionXml(await readSmallBody(ctx, MAX_DOCUMENT), Date.now());
+  const bypass = bypassRequested(ctx.headers);
+  // Decided under the key's lock, on the record it then rewrites.
+  await ctx.services.store.updateMeta(bucket, key, (m) => {
+    if (retentionChangeBlock(m.retention, next, bypass, Date.now()) !== null) throw lockedError();
+    const { retention: _old, ...rest } = m;
+    return next ? { ...rest, retention: next } : rest;
+  });
+  return new Response(null, { status: 200 });
+};
+
+function noLockOnObject(): S3Error {
+  return new S3Error("NoSuchObjectLockConfiguration");
+}
+
+const getObjectRetention: Handler = (ctx) => {
+  const { bucket, key } = requireObject(ctx);
+  requireExistingBucket(ctx);
+  requireLockConfig(lockConfigOf(ctx, bucket));
+  const retention = ctx.services.store.headObject(bucket, key).meta?.retention;
+  if (!retention) throw noLockOnObject();
+  return xmlResponse("Retention", retentionXml(retention));
+};
+
+const putObjectLegalHold: Handler = async (ctx) => {
+  const { bucket, key } = requireObject(ctx);
+  requireExistingBucket(ctx);
+  requireLockConfig(lockConfigOf(ctx, bucket));
+  requireBodyDigest(ctx.headers);
+  const on = parseLegalHoldXml(await readSmallBody(ctx, MAX_DOCUMENT));
+  await ctx.services.store.updateMeta(bucket, key, (m) => ({ ...m, legalHold: on }));
+  return new Response(null, { status: 200 });
+};
+
+const getObjectLegalHold: Handler = (ctx) => {
+  const { bucket, key } = requireObject(ctx);
+  requireExistingBucket(ctx);
+  requireLockConfig(lockConfigOf(ctx, bucket));
+  const hold = ctx.services.store.headObject(bucket, key).meta?.legalHold;
+  if (hold === undefined) throw noLockOnObject();
+  return xmlResponse("LegalHold", legalHoldXml(hold));
+};
+
+export const objectLockHandlers: Partial<Record<OperationName, Handler>> = {
+  PutObjectLockConfiguration: putObjectLockConfiguration,
+  GetObjectLockConfiguration: getObjectLockConfiguration,
+  PutObjectRetention: putObjectRetention,
+  GetObjectRetention: getObjectRetention,
+  PutObjectLegalHold: putObjectLegalHold,
+  GetObjectLegalHold: getObjectLegalHold,
+};

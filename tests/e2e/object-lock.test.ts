@@ -1,0 +1,279 @@
+// Object Lock end to end, with the AWS SDK, minio-js and raw signed requests: the bucket's
+// configuration, retention and legal hold on objects, the lock headers of PutObject, CopyObject and
+// multipart uploads, the integrity header S3 demands, the refusals, the governance bypass, and the
+// immutable flag on the files where the gateway may set it.
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import {
+  CompleteMultipartUploadCommand,
+  CopyObjectCommand,
+  CreateBucketCommand,
+  CreateMultipartUploadCommand,
+  DeleteObjectCommand,
+  DeleteObjectsCommand,
+  GetBucketVersioningCommand,
+  GetObjectCommand,
+  GetObjectLegalHoldCommand,
+  GetObjectLockConfigurationCommand,
+  GetObjectRetentionCommand,
+  HeadObjectCommand,
+  PutObjectCommand,
+  PutObjectLegalHoldCommand,
+  PutObjectLockConfigurationCommand,
+  PutObjectRetentionCommand,
+  UploadPartCommand,
+  type S3Client,
+} from "@aws-sdk/client-s3";
+import type * as Minio from "minio";
+import { spawnSync } from "node:child_process";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { closeGateway, expectS3Error, md5B64, openGateway, signedRequest, type Gateway, uniqueBucket } from "../support/index.ts";
+
+let gw: Gateway;
+let s3: S3Client;
+let mc: Minio.Client;
+
+beforeAll(async () => {
+  ({ gw, s3, mc } = await openGateway());
+});
+afterAll(async () => {
+  await closeGateway(gw, s3);
+});
+
+const inSeconds = (s: number) => new Date(Date.now() + s * 1000);
+const HOUR = 3600;
+
+async function lockedBucket(rule?: { Mode: "GOVERNANCE" | "COMPLIANCE"; Days?: number; Years?: number }): Promise<string> {
+  const Bucket = uniqueBucket();
+  await s3.send(new CreateBucketCommand({ Bucket, ObjectLockEnabledForBucket: true }));
+  if (rule) await s3.send(new PutObjectLockConfigurationCommand({ Bucket, ObjectLockConfiguration: { ObjectLockEnabled: "Enabled", Rule: { DefaultRetention: rule } } }));
+  return Bucket;
+}
+
+/** Whether the gateway can set the immutable flag here (root with the addon): lsattr says. */
+function immutable(path: string): boolean | null {
+  const r = spawnSync("lsattr", ["-d", path], { encoding: "utf8" });
+  if (r.status !== 0) return null;
+  return /^\S*i\S*\s/.test(r.stdout);
+}
+const canFlag = process.getuid?.() === 0 && process.env.FILEGATE_NO_ADDON !== "1" && spawnSync("lsattr", ["-d", "/"]).status === 0;
+
+describe("bucket configuration", () => {
+  test("CreateBucket with Object Lock: versioning Enabled, configuration without a rule, then a rule", async () => {
+    const Bucket = await lockedBucket();
+    expect((await s3.send(new GetBucketVersioningCommand({ Bucket }))).Status).toBe("Enabled");
+    const none = await s3.send(new GetObjectLockConfigurationCommand({ Bucket }));
+    expect(none.ObjectLockConfiguration).toEqual({ ObjectLockEnabled: "Enabled" });
+    await s3.send(new PutObjectLockConfigurationCommand({ Bucket, ObjectLockConfiguration: { ObjectLockEnabled: "Enabled", Rule: { DefaultRetention: { Mode: "GOVERNANCE", Days: 3 } } } }));
+    const got = await s3.send(new GetObjectLockConfigurationCommand({ Bucket }));
+    expect(got.ObjectLockConfiguration).toEqual({ ObjectLockEnabled: "Enabled", Rule: { DefaultRetention: { Mode: "GOVERNANCE", Days: 3 } } });
+    // minio-js reads the same configuration, and writes one in years.
+    expect(await mc.getObjectLockConfig(Bucket)).toMatchObject({ objectLockEnabled: "Enabled", mode: "GOVERNANCE", unit: "Days", validity: 3 });
+    await mc.setObjectLockConfig(Bucket, { mode: "COMPLIANCE", unit: "Years", validity: 1 });
+    expect((await s3.send(new GetObjectLockConfigurationCommand({ Bucket }))).ObjectLockConfiguration?.Rule?.DefaultRetention).toEqual({ Mode: "COMPLIANCE", Years: 1 });
+  });
+
+  test("a bucket without Object Lock: no configuration (404), none may be put while versioning is off (409)", async () => {
+    const Bucket = uniqueBucket();
+    await s3.send(new CreateBucketCommand({ Bucket }));
+    await expectS3Error(s3.send(new GetObjectLockConfigurationCommand({ Bucket })), 404, "ObjectLockConfigurationNotFoundError");
+    await expectS3Error(s3.send(new PutObjectLockConfigurationCommand({ Bucket, ObjectLockConfiguration: { ObjectLockEnabled: "Enabled" } })), 409, "InvalidBucketState");
+    await s3.send(new PutObjectCommand({ Bucket, Key: "k", Body: "x" }));
+    await expectS3Error(s3.send(new GetObjectRetentionCommand({ Bucket, Key: "k" })), 400, "InvalidRequest");
+    await expectS3Error(s3.send(new PutObjectLegalHoldCommand({ Bucket, Key: "k", LegalHold: { Status: "ON" } })), 400, "InvalidRequest");
+    await expectS3Error(s3.send(new PutObjectCommand({ Bucket, Key: "k2", Body: "x", ObjectLockLegalHoldStatus: "ON" })), 400, "InvalidRequest");
+  });
+
+  test("bad configurations: both periods, zero days, Disabled", async () => {
+    const Bucket = await lockedBucket();
+    const put = (xml: string) => signedRequest(gw, { method: "PUT", path: `/${Bucket}`, query: { "object-lock": "" }, headers: { "content-md5": md5B64(xml) }, body: xml });
+    const both = await put("<ObjectLockConfiguration><ObjectLockEnabled>Enabled</ObjectLockEnabled><Rule><DefaultRetention><Mode>GOVERNANCE</Mode><Days>1</Days><Years>1</Years></DefaultRetention></Rule></ObjectLockConfiguration>");
+    expect([both.status, both.code]).toEqual([400, "MalformedXML"]);
+    const zero = await put("<ObjectLockConfiguration><ObjectLockEnabled>Enabled</ObjectLockEnabled><Rule><DefaultRetention><Mode>GOVERNANCE</Mode><Days>0</Days></DefaultRetention></Rule></ObjectLockConfiguration>");
+    expect([zero.status, zero.code]).toEqual([400, "InvalidArgument"]);
+    const off = await put("<ObjectLockConfiguration><ObjectLockEnabled>Disabled</ObjectLockEnabled></ObjectLockConfiguration>");
+    expect([off.status, off.code]).toEqual([400, "MalformedXML"]);
+  });
+});
+
+describe("locks on writes", () => {
+  test("PutObject's lock headers are stored, returned by HEAD and GET, and read by Get*Retention/LegalHold", async () => {
+    const Bucket = await lockedBucket();
+    const until = inSeconds(HOUR);
+    await s3.send(new PutObjectCommand({ Bucket, Key: "a", Body: "locked", ObjectLockMode: "GOVERNANCE", ObjectLockRetainUntilDate: until, ObjectLockLegalHoldStatus: "ON" }));
+    const head = await s3.send(new HeadObjectCommand({ Bucket, Key: "a" }));
+    expect([head.ObjectLockMode, head.ObjectLockRetainUntilDate?.getTime(), head.ObjectLockLegalHoldStatus]).toEqual(["GOVERNANCE", until.getTime(), "ON"]);
+    const get = await s3.send(new GetObjectCommand({ Bucket, Key: "a" }));
+    expect(get.ObjectLockMode).toBe("GOVERNANCE");
+    expect(await get.Body?.transformToString()).toBe("locked");
+    const r = await s3.send(new GetObjectRetentionCommand({ Bucket, Key: "a" }));
+    expect([r.Retention?.Mode, r.Retention?.RetainUntilDate?.getTime()]).toEqual(["GOVERNANCE", until.getTime()]);
+    expect((await s3.send(new GetObjectLegalHoldCommand({ Bucket, Key: "a" }))).LegalHold?.Status).toBe("ON");
+    expect(await mc.getObjectLegalHold(Bucket, "a")).toEqual({ Status: "ON" } as never);
+    expect(await mc.getObjectRetention(Bucket, "a")).toMatchObject({ mode: "GOVERNANCE" });
+  });
+
+  test("an object without a lock: NoSuchObjectLockConfiguration (404) for both", async () => {
+    const Bucket = await lockedBucket();
+    await s3.send(new PutObjectCommand({ Bucket, Key: "plain", Body: "x" }));
+    await expectS3Error(s3.send(new GetObjectRetentionCommand({ Bucket, Key: "plain" })), 404, "NoSuchObjectLockConfiguration");
+    await expectS3Error(s3.send(new GetObjectLegalHoldCommand({ Bucket, Key: "plain" })), 404, "NoSuchObjectLockConfiguration");
+  });
+
+  test("lock headers need Content-MD5 or a checksum; so does any PUT into a bucket with a default rule", async () => {
+    const Bucket = await lockedBucket();
+    const put = (headers: Record<string, string>) => signedRequest(gw, { method: "PUT", path: `/${Bucket}/raw`, headers, body: "data" });
+    const lock = { "x-amz-object-lock-mode": "GOVERNANCE", "x-amz-object-lock-retain-until-date": inSeconds(HOUR).toISOString() };
+    const bare = await put(lock);
+    expect([bare.status, bare.code]).toEqual([400, "InvalidRequest"]);
+    expect(bare.body).toContain("Content-MD5 OR x-amz-checksum- HTTP header is required for Put Object requests with Object Lock parameters");
+    expect((await put({ ...lock, "content-md5": md5B64("data") })).status).toBe(200);
+    // Without lock headers and without a default rule, no digest is needed.
+    const other = await signedRequest(gw, { method: "PUT", path: `/${Bucket}/raw2`, body: "data" });
+    expect(other.status).toBe(200);
+    await s3.send(new PutObjectLockConfigurationCommand({ Bucket, ObjectLockConfiguration: { ObjectLockEnabled: "Enabled", Rule: { DefaultRetention: { Mode: "GOVERNANCE", Days: 1 } } } }));
+    const ruled = await signedRequest(gw, { method: "PUT", path: `/${Bucket}/raw3`, body: "data" });
+    expect([ruled.status, ruled.code]).toEqual([400, "InvalidRequest"]);
+  });
+
+  test("bad lock headers: one without the other, unknown mode, a date in the past", async () => {
+    const Bucket = await lockedBucket();
+    const put = (headers: Record<string, string>) => signedRequest(gw, { method: "PUT", path: `/${Bucket}/bad`, headers: { "content-md5": md5B64("d"), ...headers }, body: "d" });
+    const one = await put({ "x-amz-object-lock-mode": "GOVERNANCE" });
+    expect([one.status, one.code]).toEqual([400, "InvalidArgument"]);
+    const mode = await put({ "x-amz-object-lock-mode": "STRICT", "x-amz-object-lock-retain-until-date": inSeconds(HOUR).toISOString() });
+    expect([mode.status, mode.code]).toEqual([400, "InvalidArgument"]);
+    const past = await put({ "x-amz-object-lock-mode": "GOVERNANCE", "x-amz-object-lock-retain-until-date": inSeconds(-HOUR).toISOString() });
+    expect([past.status, past.code]).toEqual([400, "InvalidArgument"]);
+    expect(past.body).toContain("The retain until date must be in the future!");
+  });
+
+  test("the bucket's default retention applies to new objects; its own headers win", async () => {
+    const Bucket = await lockedBucket({ Mode: "GOVERNANCE", Days: 1 });
+    const before = Date.now();
+    await s3.send(new PutObjectCommand({ Bucket, Key: "d", Body: "x" }));
+    const head = await s3.send(new HeadObjectCommand({ Bucket, Key: "d" }));
+    expect(head.ObjectLockMode).toBe("GOVERNANCE");
+    const until = head.ObjectLockRetainUntilDate!.getTime();
+    expect(until).toBeGreaterThanOrEqual(before + 86_400_000);
+    expect(until).toBeLessThanOrEqual(Date.now() + 86_400_000);
+    const own = inSeconds(2 * 86400);
+    await s3.send(new PutObjectCommand({ Bucket, Key: "e", Body: "x", ObjectLockMode: "COMPLIANCE", ObjectLockRetainUntilDate: own }));
+    const h2 = await s3.send(new HeadObjectCommand({ Bucket, Key: "e" }));
+    expect([h2.ObjectLockMode, h2.ObjectLockRetainUntilDate?.getTime()]).toEqual(["COMPLIANCE", own.getTime()]);
+  });
+
+  test("CopyObject and multipart uploads carry their own lock headers; a copy does not inherit the source's", async () => {
+    const Bucket = await lockedBucket();
+    const until = inSeconds(HOUR);
+    await s3.send(new PutObjectCommand({ Bucket, Key: "src", Body: "copy me", ObjectLockLegalHoldStatus: "ON" }));
+    await s3.send(new CopyObjectCommand({ Bucket, Key: "copy", CopySource: `${Bucket}/src` }));
+    expect((await s3.send(new HeadObjectCommand({ Bucket, Key: "copy" }))).ObjectLockLegalHoldStatus).toBeUndefined();
+    await s3.send(new CopyObjectCommand({ Bucket, Key: "copy2", CopySource: `${Bucket}/src`, ObjectLockMode: "GOVERNANCE", ObjectLockRetainUntilDate: until }));
+    expect((await s3.send(new HeadObjectCommand({ Bucket, Key: "copy2" }))).ObjectLockMode).toBe("GOVERNANCE");
+
+    const up = await s3.send(new CreateMultipartUploadCommand({ Bucket, Key: "mp", ObjectLockMode: "COMPLIANCE", ObjectLockRetainUntilDate: until, ObjectLockLegalHoldStatus: "OFF" }));
+    const part = await s3.send(new UploadPartCommand({ Bucket, Key: "mp", UploadId: up.UploadId, PartNumber: 1, Body: "only part" }));
+    // Before Complete there is no object, so nothing is locked yet.
+    await expectS3Error(s3.send(new HeadObjectCommand({ Bucket, Key: "mp" })), 404);
+    await s3.send(new CompleteMultipartUploadCommand({ Bucket, Key: "mp", UploadId: up.UploadId, MultipartUpload: { Parts: [{ PartNumber: 1, ETag: part.ETag }] } }));
+    const head = await s3.send(new HeadObjectCommand({ Bucket, Key: "mp" }));
+    expect([head.ObjectLockMode, head.ObjectLockRetainUntilDate?.getTime(), head.ObjectLockLegalHoldStatus]).toEqual(["COMPLIANCE", until.getTime(), "OFF"]);
+    // On a bucket without Object Lock, CreateMultipartUpload refuses lock headers.
+    const plain = uniqueBucket();
+    await s3.send(new CreateBucketCommand({ Bucket: plain }));
+    await expectS3Error(s3.send(new CreateMultipartUploadCommand({ Bucket: plain, Key: "mp", ObjectLockLegalHoldStatus: "ON" })), 400, "InvalidRequest");
+  });
+});
+
+describe("enforcement", () => {
+  test("GOVERNANCE: no delete, no overwrite, no shortening without the bypass; with it, all three", async () => {
+    const Bucket = await lockedBucket();
+    await s3.send(new PutObjectCommand({ Bucket, Key: "g", Body: "v1", ObjectLockMode: "GOVERNANCE", ObjectLockRetainUntilDate: inSeconds(HOUR) }));
+    const denied = await expectS3Error(s3.send(new DeleteObjectCommand({ Bucket, Key: "g" })), 403, "AccessDenied");
+    expect(denied.status).toBe(403);
+    await expectS3Error(s3.send(new PutObjectCommand({ Bucket, Key: "g", Body: "v2" })), 403, "AccessDenied");
+    await expectS3Error(s3.send(new PutObjectRetentionCommand({ Bucket, Key: "g", Retention: { Mode: "GOVERNANCE", RetainUntilDate: inSeconds(60) } })), 403, "AccessDenied");
+    // Extending needs no bypass.
+    await s3.send(new PutObjectRetentionCommand({ Bucket, Key: "g", Retention: { Mode: "GOVERNANCE", RetainUntilDate: inSeconds(2 * HOUR) } }));
+    await s3.send(new PutObjectRetentionCommand({ Bucket, Key: "g", Retention: { Mode: "GOVERNANCE", RetainUntilDate: inSeconds(60) }, BypassGovernanceRetention: true }));
+    expect(await (await s3.send(new GetObjectCommand({ Bucket, Key: "g" }))).Body?.transformToString()).toBe("v1");
+    await s3.send(new DeleteObjectCommand({ Bucket, Key: "g", BypassGovernanceRetention: true }));
+    await expectS3Error(s3.send(new HeadObjectCommand({ Bucket, Key: "g" })), 404);
+  });
+
+  test("COMPLIANCE: not shortened, not removed, not bypassed, by anyone; extending is allowed", async () => {
+    const Bucket = await lockedBucket();
+    await s3.send(new PutObjectCommand({ Bucket, Key: "c", Body: "kept", ObjectLockMode: "COMPLIANCE", ObjectLockRetainUntilDate: inSeconds(HOUR) }));
+    await expectS3Error(s3.send(new DeleteObjectCommand({ Bucket, Key: "c", BypassGovernanceRetention: true })), 403, "AccessDenied");
+    await expectS3Error(s3.send(new PutObjectRetentionCommand({ Bucket, Key: "c", Retention: { Mode: "COMPLIANCE", RetainUntilDate: inSeconds(60) }, BypassGovernanceRetention: true })), 403, "AccessDenied");
+    await expectS3Error(s3.send(new PutObjectRetentionCommand({ Bucket, Key: "c", Retention: { Mode: "GOVERNANCE", RetainUntilDate: inSeconds(2 * HOUR) }, BypassGovernanceRetention: true })), 403, "AccessDenied");
+    await expectS3Error(s3.send(new PutObjectCommand({ Bucket, Key: "c", Body: "over" })), 403, "AccessDenied");
+    const d = await s3.send(new DeleteObjectsCommand({ Bucket, Delete: { Objects: [{ Key: "c" }] }, BypassGovernanceRetention: true }));
+    expect(d.Errors?.map((e) => e.Code)).toEqual(["AccessDenied"]);
+    await s3.send(new PutObjectRetentionCommand({ Bucket, Key: "c", Retention: { Mode: "COMPLIANCE", RetainUntilDate: inSeconds(2 * HOUR) } }));
+    // minio-js asks the same and hears the same.
+    await expect(mc.putObjectRetention(Bucket, "c", { mode: "COMPLIANCE" as never, retainUntilDate: inSeconds(30).toISOString(), governanceBypass: true, versionId: "" } as never)).rejects.toMatchObject({ code: "AccessDenied" });
+    await expect(mc.removeObject(Bucket, "c", { governanceBypass: true })).rejects.toMatchObject({ code: "AccessDenied" });
+    expect(await (await s3.send(new GetObjectCommand({ Bucket, Key: "c" }))).Body?.transformToString()).toBe("kept");
+  });
+
+  test("legal hold: blocks even the bypass until it is OFF; DeleteObjects reports it per key", async () => {
+    const Bucket = await lockedBucket();
+    await s3.send(new PutObjectCommand({ Bucket, Key: "h", Body: "held" }));
+    await s3.send(new PutObjectCommand({ Bucket, Key: "free", Body: "x" }));
+    await mc.setObjectLegalHold(Bucket, "h", { status: "ON" } as never);
+    expect((await s3.send(new GetObjectLegalHoldCommand({ Bucket, Key: "h" }))).LegalHold?.Status).toBe("ON");
+    await expectS3Error(s3.send(new DeleteObjectCommand({ Bucket, Key: "h", BypassGovernanceRetention: true })), 403, "AccessDenied");
+    const d = await s3.send(new DeleteObjectsCommand({ Bucket, Delete: { Objects: [{ Key: "h" }, { Key: "free" }] } }));
+    expect(d.Errors?.map((e) => [e.Key, e.Code])).toEqual([["h", "AccessDenied"]]);
+    expect(d.Deleted?.map((e) => e.Key)).toEqual(["free"]);
+    await s3.send(new PutObjectLegalHoldCommand({ Bucket, Key: "h", LegalHold: { Status: "OFF" } }));
+    await s3.send(new DeleteObjectCommand({ Bucket, Key: "h" }));
+    await expectS3Error(s3.send(new HeadObjectCommand({ Bucket, Key: "h" })), 404);
+  });
+
+  test("a retention that has ended protects nothing", async () => {
+    const Bucket = await lockedBucket();
+    await s3.send(new PutObjectCommand({ Bucket, Key: "short", Body: "x", ObjectLockMode: "COMPLIANCE", ObjectLockRetainUntilDate: inSeconds(2) }));
+    await expectS3Error(s3.send(new DeleteObjectCommand({ Bucket, Key: "short" })), 403, "AccessDenied");
+    await Bun.sleep(2200);
+    await s3.send(new DeleteObjectCommand({ Bucket, Key: "short" }));
+    expect(existsSync(join(gw.root, Bucket, "short"))).toBe(false);
+  });
+});
+
+describe.skipIf(!canFlag)("the immutable flag (root with the addon)", () => {
+  test("a locked file is immutable on the host; the flag follows the lock and the gateway's own removals", async () => {
+    const Bucket = await lockedBucket();
+    const file = join(gw.root, Bucket, "im");
+    await s3.send(new PutObjectCommand({ Bucket, Key: "im", Body: "worm", ObjectLockLegalHoldStatus: "ON" }));
+    expect(immutable(file)).toBe(true);
+    // Even root's plain write is refused by the kernel.
+    expect(() => writeFileSync(file, "changed")).toThrow(/EPERM|operation not permitted/i);
+    expect(readFileSync(file, "utf8")).toBe("worm");
+    // The record still changes through S3 (the gateway clears and sets the flag around it).
+    await s3.send(new PutObjectRetentionCommand({ Bucket, Key: "im", Retention: { Mode: "GOVERNANCE", RetainUntilDate: inSeconds(HOUR) } }));
+    expect(immutable(file)).toBe(true);
+    await s3.send(new PutObjectLegalHoldCommand({ Bucket, Key: "im", LegalHold: { Status: "OFF" } }));
+    expect(immutable(file)).toBe(true); // the retention still holds it
+    await s3.send(new PutObjectRetentionCommand({ Bucket, Key: "im", Retention: {}, BypassGovernanceRetention: true }));
+    expect(immutable(file)).toBe(false);
+    await s3.send(new PutObjectRetentionCommand({ Bucket, Key: "im", Retention: { Mode: "GOVERNANCE", RetainUntilDate: inSeconds(HOUR) } }));
+    expect(immutable(file)).toBe(true);
+    // A bypassed delete removes the file although it still carries the flag.
+    await s3.send(new DeleteObjectCommand({ Bucket, Key: "im", BypassGovernanceRetention: true }));
+    expect(existsSync(file)).toBe(false);
+  });
+
+  test("an ended retention's flag is cleared when the gateway overwrites the file", async () => {
+    const Bucket = await lockedBucket();
+    const file = join(gw.root, Bucket, "end");
+    await s3.send(new PutObjectCommand({ Bucket, Key: "end", Body: "one", ObjectLockMode: "COMPLIANCE", ObjectLockRetainUntilDate: inSeconds(1) }));
+    expect(immutable(file)).toBe(true);
+    await Bun.sleep(1200);
+    await s3.send(new PutObjectCommand({ Bucket, Key: "end", Body: "two" }));
+    expect(readFileSync(file, "utf8")).toBe("two");
+    expect(immutable(file)).toBe(false);
+  });
+});
