@@ -266,6 +266,19 @@ describe.skipIf(!canFlag)("the immutable flag (root with the addon)", () => {
     expect(existsSync(file)).toBe(false);
   });
 
+  test("a locked object moves beside the directory its name becomes, flag and lock kept, and back", async () => {
+    const Bucket = await lockedBucket();
+    await s3.send(new PutObjectCommand({ Bucket, Key: "a", Body: "parent", ObjectLockLegalHoldStatus: "ON" }));
+    await s3.send(new PutObjectCommand({ Bucket, Key: "a/b", Body: "child" }));
+    expect(immutable(join(gw.root, Bucket, ".filegate-obj.a"))).toBe(true);
+    const head = await s3.send(new HeadObjectCommand({ Bucket, Key: "a" }));
+    expect(head.ObjectLockLegalHoldStatus).toBe("ON");
+    await expectS3Error(s3.send(new DeleteObjectCommand({ Bucket, Key: "a" })), 403, "AccessDenied");
+    await s3.send(new DeleteObjectCommand({ Bucket, Key: "a/b" }));
+    expect(immutable(join(gw.root, Bucket, "a"))).toBe(true);
+    expect(await (await s3.send(new GetObjectCommand({ Bucket, Key: "a" }))).Body?.transformToString()).toBe("parent");
+  });
+
   test("an ended retention's flag is cleared when the gateway overwrites the file", async () => {
     const Bucket = await lockedBucket();
     const file = join(gw.root, Bucket, "end");

@@ -24,7 +24,7 @@ import { copyToNewFile } from "./kernel-copy.ts";
 import { S3Error, fsError } from "../../errors.ts";
 import { GATEWAY_DIR, bucketPrivateDir, bucketTmpDir, selfName } from "./layout.ts";
 import { bucketPath, isServableBucketName, keyPath, type KeyPath } from "./names.ts";
-import { evenIfImmutable, evenIfImmutableFd, lockFields, syncImmutable, syncImmutableAt } from "./immutable.ts";
+import { evenIfImmutable, evenIfImmutableFd, lockFields, moveEvenIfImmutable, syncImmutable, syncImmutableAt } from "./immutable.ts";
 import { Dir, READ_FLAGS, errnoOf, makeSubdirs, openForRead, openSubdir } from "./beneath.ts";
 import { O_PATH, kernelPath, openBeneath } from "./kernel.ts";
 import { keyLockFile, withLock } from "./locks.ts";
@@ -501,8 +501,10 @@ export class PosixBackend implements ObjectStore {
           const beside = `${above.path}/${selfName(name)}`;
           // A file at the name is the object; anything beside it is left over.
           rmSync(beside, { force: true });
-          linkSync(at, beside);
-          unlinkSync(at);
+          moveEvenIfImmutable(at, beside, () => {
+            linkSync(at, beside);
+            unlinkSync(at);
+          });
           try {
             mkdirSync(at, 0o755);
           } catch (e) {
@@ -725,7 +727,7 @@ export class PosixBackend implements ObjectStore {
             return "kept"; // still holds keys
           }
           try {
-            renameSync(beside, path);
+            moveEvenIfImmutable(beside, path, () => renameSync(beside, path));
             return "moved";
           } catch {
             return "gone"; // deleted meanwhile: nothing to move back

@@ -86,3 +86,23 @@ export function evenIfImmutableFd<T>(fd: number, op: () => T): T {
     return op();
   }
 }
+
+/**
+ * Runs `op`, which moves the file at `from` to `to` (same inode: a link and unlink, or a rename)
+ * without changing it: a locked version moving beside a directory that now shares its name. When
+ * the flag refuses the move, it is cleared for the move and set again on the file wherever it ended.
+ */
+export function moveEvenIfImmutable(from: string, to: string, op: () => void): void {
+  try {
+    op();
+    return;
+  } catch (e) {
+    if (errnoOf(e) !== "EPERM" || !clearAt(from)) throw e;
+  }
+  try {
+    op();
+  } finally {
+    const restore = (fd: number) => setImmutable(fd, true);
+    if (!withFile(to, restore, false)) withFile(from, restore, false);
+  }
+}
