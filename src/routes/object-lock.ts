@@ -52,20 +52,22 @@ export function lockedError(): S3Error {
  * `guard`, a check for the key's current object (see currentGuard). `integrity`: the write has a
  * body S3 wants a digest of when a lock applies (PutObject). `requested`: the lock asked for
  * earlier (CreateMultipartUpload's headers, for Complete) instead of this request's headers.
+ * `headers`: where the lock headers are, when not in the request's (PostObject's form fields).
  */
 export function writeLock(
   ctx: S3Context,
   bucket: string,
-  opts: { integrity: boolean; requested?: LockState | null },
+  opts: { integrity: boolean; requested?: LockState | null; headers?: Headers },
 ): { lock?: LockState; guard?: (current: ObjectInfo | null) => void } {
   const now = Date.now();
-  const requested = opts.requested !== undefined ? opts.requested : lockFromHeaders(ctx.headers, now);
+  const headers = opts.headers ?? ctx.headers;
+  const requested = opts.requested !== undefined ? opts.requested : lockFromHeaders(headers, now);
   const config = lockConfigOf(ctx, bucket);
   const lock = newVersionLock(requested, config, now);
-  if (opts.integrity && (requested || config?.rule)) requireLockIntegrity(ctx.headers);
+  if (opts.integrity && (requested || config?.rule)) requireLockIntegrity(headers);
   return {
     ...(lock.retention || lock.legalHold !== undefined ? { lock } : {}),
-    ...(config ? { guard: currentGuard(ctx) } : {}),
+    ...(config ? { guard: currentGuard(ctx, headers) } : {}),
   };
 }
 
@@ -75,8 +77,8 @@ export function writeLock(
  * replacing or deleting the current object destroys that version, so both are refused while it
  * is locked; a GOVERNANCE retention gives way to x-amz-bypass-governance-retention.
  */
-export function currentGuard(ctx: S3Context): (current: ObjectInfo | null) => void {
-  const bypass = bypassRequested(ctx.headers);
+export function currentGuard(ctx: S3Context, headers: Headers = ctx.headers): (current: ObjectInfo | null) => void {
+  const bypass = bypassRequested(headers);
   return (current) => {
     if (current && removalBlock(current.meta, bypass, Date.now()) !== null) throw lockedError();
   };

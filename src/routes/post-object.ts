@@ -16,6 +16,7 @@ import { textToWire } from "../s3/meta-value.ts";
 import { checkPolicy, decodePolicy } from "../s3/post-policy.ts";
 import { encodeTags, parseTaggingXml } from "../s3/tags.ts";
 import { refuseUnsupportedWriteHeaders, STORED_HEADERS, storedHeadersFrom } from "./objects.ts";
+import { writeLock } from "./object-lock.ts";
 
 const MAX_FIELDS = 20 * 1024;
 const MAX_OBJECT = 5 * 1024 ** 3;
@@ -112,12 +113,16 @@ const postObject: Handler = async (ctx) => {
     if (redirect) checkHeaderValue(fields.has("success_action_redirect") ? "success_action_redirect" : "redirect", redirect);
     const tagging = fields.get("tagging");
     const tags = tagging ? parseTaggingXml(tagging) : [];
+    // Lock fields, like a PUT's lock headers; the digest S3 then wants is a form field too.
+    const lockHeaders = new Headers(h);
+    for (const [k, v] of digests) lockHeaders.set(k, v);
+    const { lock, guard } = writeLock(ctx, bucket, { integrity: true, headers: lockHeaders });
     const stream = form.file.stream.pipeThrough(sizeLimit(range?.min ?? 0, Math.min(range?.max ?? MAX_OBJECT, MAX_OBJECT)));
     const info = await backend.putObject(
       bucket,
       key,
       withDefaultChecksum(ctx, verifiable({ stream, length: null, sha256: null, contentMd5: digests.get("content-md5"), checksum: declaredChecksum(digests) })),
-      { ...storedHeadersFrom(h), tags: tags.length ? encodeTags(tags) : undefined },
+      { ...storedHeadersFrom(h), tags: tags.length ? encodeTags(tags) : undefined, ...(lock ? { lock } : {}), check: guard },
     );
     await form.finish();
 

@@ -23,6 +23,7 @@ import {
   UploadPartCommand,
   type S3Client,
 } from "@aws-sdk/client-s3";
+import { createPresignedPost } from "@aws-sdk/s3-presigned-post";
 import type * as Minio from "minio";
 import { spawnSync } from "node:child_process";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
@@ -184,6 +185,30 @@ describe("locks on writes", () => {
     await s3.send(new CreateBucketCommand({ Bucket: plain }));
     await expectS3Error(s3.send(new CreateMultipartUploadCommand({ Bucket: plain, Key: "mp", ObjectLockLegalHoldStatus: "ON" })), 400, "InvalidRequest");
   });
+});
+
+test("PostObject: the form's lock fields lock the object; without a digest field they are refused", async () => {
+  const Bucket = await lockedBucket();
+  const until = inSeconds(HOUR).toISOString();
+  const send = async (Key: string, digest: boolean) => {
+    const { url, fields } = await createPresignedPost(s3, {
+      Bucket,
+      Key,
+      Expires: 600,
+      Fields: { "x-amz-object-lock-mode": "GOVERNANCE", "x-amz-object-lock-retain-until-date": until, ...(digest ? { "Content-MD5": md5B64("form") } : {}) },
+    });
+    const form = new FormData();
+    for (const [k, v] of Object.entries(fields)) form.append(k, v);
+    form.append("file", new Blob(["form"]), "f.bin");
+    const r = await fetch(url, { method: "POST", body: form });
+    return { status: r.status, body: await r.text() };
+  };
+  const bare = await send("p1", false);
+  expect(bare.status).toBe(400);
+  expect(bare.body).toContain("<Code>InvalidRequest</Code>");
+  expect((await send("p2", true)).status).toBe(204);
+  const head = await s3.send(new HeadObjectCommand({ Bucket, Key: "p2" }));
+  expect([head.ObjectLockMode, head.ObjectLockRetainUntilDate?.toISOString()]).toEqual(["GOVERNANCE", until]);
 });
 
 describe("enforcement", () => {
