@@ -84,9 +84,13 @@ export function currentGuard(ctx: S3Context, headers: Headers = ctx.headers): (c
   };
 }
 
-/** currentGuard where the bucket has Object Lock; undefined elsewhere. */
-export function deleteGuard(ctx: S3Context, bucket: string): ((current: ObjectInfo | null) => void) | undefined {
-  return lockConfigOf(ctx, bucket) ? currentGuard(ctx) : undefined;
+/**
+ * currentGuard for deletes, in every bucket: the version's own record decides, so a lock holds
+ * even where the bucket's setting went missing (removed on the host, or a locked file copied in
+ * with its record).
+ */
+export function deleteGuard(ctx: S3Context): (current: ObjectInfo | null) => void {
+  return currentGuard(ctx);
 }
 
 /** Both checks, in order (either may be absent). */

@@ -241,7 +241,7 @@ const deleteObject: Handler = async (ctx) => {
     lastModified: h.get("x-amz-if-match-last-modified-time") ?? undefined,
     size: h.get("x-amz-if-match-size") ?? undefined,
   });
-  await ctx.services.store.deleteObject(bucket, key, bothChecks(check, deleteGuard(ctx, bucket)));
+  await ctx.services.store.deleteObject(bucket, key, bothChecks(check, deleteGuard(ctx)));
   return new Response(null, { status: 204 });
 };
 
@@ -258,7 +258,7 @@ const deleteObjects: Handler = async (ctx) => {
   const objects = asArray(doc.Object as Record<string, unknown> | Record<string, unknown>[] | undefined);
   if (objects.length === 0 || objects.length > MAX_DELETE_KEYS) throw new S3Error("MalformedXML");
   const quiet = String(doc.Quiet ?? "false").trim().toLowerCase() === "true";
-  const guard = deleteGuard(ctx, bucket);
+  const guard = deleteGuard(ctx);
   const deleted: Record<string, unknown>[] = [];
   const errors: Record<string, unknown>[] = [];
   for (const o of objects) {

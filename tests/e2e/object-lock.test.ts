@@ -26,7 +26,7 @@ import {
 import { createPresignedPost } from "@aws-sdk/s3-presigned-post";
 import type * as Minio from "minio";
 import { spawnSync } from "node:child_process";
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { closeGateway, expectS3Error, md5B64, openGateway, signedRequest, type Gateway, uniqueBucket } from "../support/index.ts";
 
@@ -302,6 +302,17 @@ describe.skipIf(!canFlag)("the immutable flag (root with the addon)", () => {
     await s3.send(new DeleteObjectCommand({ Bucket, Key: "a/b" }));
     expect(immutable(join(gw.root, Bucket, "a"))).toBe(true);
     expect(await (await s3.send(new GetObjectCommand({ Bucket, Key: "a" }))).Body?.transformToString()).toBe("parent");
+  });
+
+  test("without the bucket's setting (removed on the host), the records still protect their files", async () => {
+    const Bucket = await lockedBucket();
+    await s3.send(new PutObjectCommand({ Bucket, Key: "kept", Body: "one", ObjectLockMode: "COMPLIANCE", ObjectLockRetainUntilDate: inSeconds(HOUR) }));
+    rmSync(join(gw.root, Bucket, ".filegate", "object-lock.json"));
+    await expectS3Error(s3.send(new DeleteObjectCommand({ Bucket, Key: "kept", BypassGovernanceRetention: true })), 403, "AccessDenied");
+    // A PUT is no longer checked above the store, but the store will not clear the flag of a
+    // COMPLIANCE version to replace it.
+    await expectS3Error(s3.send(new PutObjectCommand({ Bucket, Key: "kept", Body: "two" })), 403, "AccessDenied");
+    expect(readFileSync(join(gw.root, Bucket, "kept"), "utf8")).toBe("one");
   });
 
   test("an ended retention's flag is cleared when the gateway overwrites the file", async () => {

@@ -24,6 +24,8 @@ import { copyToNewFile } from "./kernel-copy.ts";
 import { S3Error, fsError } from "../../errors.ts";
 import { GATEWAY_DIR, bucketPrivateDir, bucketTmpDir, selfName } from "./layout.ts";
 import { bucketPath, isServableBucketName, keyPath, type KeyPath } from "./names.ts";
+import { removalBlock } from "../../s3/object-lock.ts";
+import { StorageError } from "../errors.ts";
 import { evenIfImmutable, evenIfImmutableFd, lockFields, moveEvenIfImmutable, syncImmutable, syncImmutableAt } from "./immutable.ts";
 import { Dir, READ_FLAGS, errnoOf, makeSubdirs, openForRead, openSubdir } from "./beneath.ts";
 import { O_PATH, kernelPath, openBeneath } from "./kernel.ts";
@@ -446,7 +448,7 @@ export class PosixBackend implements ObjectStore {
           unlinkSync(tmpPath);
         } else {
           // Replacing a version whose lock has ended (or was bypassed): its flag goes with it.
-          evenIfImmutable([target], () => renameSync(tmpPath, target));
+          evenIfImmutable([target], () => renameSync(tmpPath, target), () => this.refuseLockedForGood(loc, key));
         }
         syncImmutableAt(target, meta);
         if (this.fsync === "full") fsyncPath(parent.path);
@@ -664,7 +666,7 @@ export class PosixBackend implements ObjectStore {
         const data = `${target}/${selfName("")}`;
         const hadData = lstatOrNull(data) !== null;
         if (!hadData && !this.meta.read(loc, DIRECTORY_IDENTITY)) return false;
-        if (hadData) evenIfImmutable([data], () => unlinkQuiet(data, true));
+        if (hadData) evenIfImmutable([data], () => unlinkQuiet(data, true), () => this.refuseLockedForGood({ ...loc, path: data, isDirectoryKey: false }, key));
         this.meta.remove(loc);
         this.meta.afterCommit(loc, null);
         return true;
@@ -675,8 +677,9 @@ export class PosixBackend implements ObjectStore {
         st = lstatOrNull(target);
       }
       if (st === null || st.isDirectory()) return false;
+      const at: MetaLocation = { bucketDir: dir.path, segments: kp.segments, path: target, isDirectoryKey: false };
       try {
-        evenIfImmutable([target], () => unlinkSync(target));
+        evenIfImmutable([target], () => unlinkSync(target), () => this.refuseLockedForGood(at, key));
       } catch (e) {
         if (errnoOf(e) === "ENOENT") return false;
         throw fsError(e);
@@ -688,6 +691,17 @@ export class PosixBackend implements ObjectStore {
     } finally {
       parent.close();
     }
+  }
+
+  /**
+   * The store's last word before it clears an immutable flag to replace or remove a file: a
+   * legal hold or a COMPLIANCE retention in the file's own record, which nothing may override,
+   * refuses even when the S3 layer let the request through (its bucket setting gone, say).
+   */
+  private refuseLockedForGood(loc: MetaLocation, key: string): void {
+    const st = lstatOrNull(loc.path);
+    const meta = st ? this.meta.read(loc, st) : null;
+    if (meta && removalBlock(meta, true, Date.now()) !== null) throw new StorageError("ObjectLocked", { Key: key });
   }
 
   /**

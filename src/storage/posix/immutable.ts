@@ -64,12 +64,14 @@ function clearAt(path: string): boolean {
 /**
  * Runs `op`, a rename, unlink or record write on `paths` that the S3 rules already allowed; when the
  * immutable flag refuses it (EPERM), clears the flag on those files and runs it once more.
+ * `beforeClear` may still refuse (throw) then: the store's own last look at the file's record.
  */
-export function evenIfImmutable<T>(paths: string[], op: () => T): T {
+export function evenIfImmutable<T>(paths: string[], op: () => T, beforeClear?: () => void): T {
   try {
     return op();
   } catch (e) {
     if (errnoOf(e) !== "EPERM") throw e;
+    beforeClear?.();
     let cleared = false;
     for (const p of paths) cleared = clearAt(p) || cleared;
     if (!cleared) throw e;
