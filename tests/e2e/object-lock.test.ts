@@ -26,9 +26,11 @@ import {
 import { createPresignedPost } from "@aws-sdk/s3-presigned-post";
 import type * as Minio from "minio";
 import { spawnSync } from "node:child_process";
-import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { randomBytes } from "node:crypto";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { closeGateway, expectS3Error, md5B64, openGateway, signedRequest, type Gateway, uniqueBucket } from "../support/index.ts";
+import { ACCESS_KEY, SECRET_KEY, closeGateway, expectS3Error, md5B64, openGateway, signedRequest, type Gateway, uniqueBucket } from "../support/index.ts";
 
 let gw: Gateway;
 let s3: S3Client;
@@ -209,6 +211,42 @@ test("PostObject: the form's lock fields lock the object; without a digest field
   expect((await send("p2", true)).status).toBe(204);
   const head = await s3.send(new HeadObjectCommand({ Bucket, Key: "p2" }));
   expect([head.ObjectLockMode, head.ObjectLockRetainUntilDate?.toISOString()]).toEqual(["GOVERNANCE", until]);
+});
+
+const hasRclone = spawnSync("sh", ["-c", "command -v rclone"]).status === 0;
+
+test.skipIf(!hasRclone)("rclone into a bucket with a default GOVERNANCE rule: uploads (single and multipart) locked, deletes refused", async () => {
+  const Bucket = await lockedBucket({ Mode: "GOVERNANCE", Days: 1 });
+  const work = mkdtempSync(join(tmpdir(), "filegate-rclone-lock-"));
+  try {
+    writeFileSync(join(work, "small.txt"), "hello");
+    writeFileSync(join(work, "big.bin"), randomBytes(12 * 1024 * 1024));
+    const { AWS_CA_BUNDLE: _ignored, ...base } = process.env;
+    const env = {
+      ...base,
+      RCLONE_CONFIG_FG_TYPE: "s3",
+      RCLONE_CONFIG_FG_PROVIDER: "Other",
+      RCLONE_CONFIG_FG_ACCESS_KEY_ID: ACCESS_KEY,
+      RCLONE_CONFIG_FG_SECRET_ACCESS_KEY: SECRET_KEY,
+      RCLONE_CONFIG_FG_ENDPOINT: gw.endpoint,
+      RCLONE_CONFIG_FG_REGION: "us-east-1",
+      RCLONE_CONFIG_FG_FORCE_PATH_STYLE: "true",
+      RCLONE_S3_UPLOAD_CUTOFF: "5M",
+      RCLONE_S3_CHUNK_SIZE: "5M",
+    };
+    const rclone = (...args: string[]) => spawnSync("rclone", ["--retries", "1", "--low-level-retries", "1", ...args], { encoding: "utf8", env, timeout: 120_000 });
+    const copy = rclone("copy", work, `fg:${Bucket}/backup`);
+    expect(copy.stderr).not.toContain("ERROR");
+    expect(copy.status).toBe(0);
+    expect(rclone("check", work, `fg:${Bucket}/backup`).status).toBe(0);
+    for (const Key of ["backup/small.txt", "backup/big.bin"]) expect((await s3.send(new HeadObjectCommand({ Bucket, Key }))).ObjectLockMode).toBe("GOVERNANCE");
+    const del = rclone("delete", `fg:${Bucket}/backup`);
+    expect(del.status).not.toBe(0);
+    expect(del.stderr).toContain("AccessDenied");
+    expect(rclone("check", work, `fg:${Bucket}/backup`).status).toBe(0);
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
 });
 
 describe("enforcement", () => {
