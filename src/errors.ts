@@ -27,6 +27,7 @@ const CODES = {
   MaxPostPreDataLengthExceededError: [400, "Your POST request fields preceding the upload file were too large."],
   IncorrectNumberOfFilesInPostRequest: [400, "POST requires exactly one file upload per request."],
   InvalidBucketName: [400, "The specified bucket is not valid."],
+  InvalidBucketState: [409, "The request is not valid with the current state of the bucket."],
   InvalidDigest: [400, "The Content-MD5 you specified is not valid."],
   InvalidLocationConstraint: [400, "The specified location constraint is not valid."],
   InvalidObjectState: [403, "The operation is not valid for the current state of the object."],
