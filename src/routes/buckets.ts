@@ -112,8 +112,32 @@ const putBucketAcl: Handler = async (ctx) => {
 const getBucketVersioning: Handler = (ctx) => {
   const bucket = requireExistingBucket(ctx);
   // A bucket that has never had versioning enabled has an empty configuration.
-  const status = ctx.services.store.bucketSetting(bucket, "versioning");
-  return xmlResponse("VersioningConfiguration", status ? { Status: status } : {});
+  const state = ctx.services.store.versioning(bucket);
+  return xmlResponse("VersioningConfiguration", state ? { Status: state } : {});
+};
+
+/**
+ * Enabled or Suspended; never back to unversioned, as on S3. MFA Delete cannot be had here (it
+ * needs an MFA device tied to the root account): asking to enable it is refused the way S3
+ * refuses a request without the x-amz-mfa header; "Disabled" is what the bucket has anyway.
+ */
+const putBucketVersioning: Handler = async (ctx) => {
+  const bucket = requireExistingBucket(ctx);
+  const doc = parseXml(await readSmallBody(ctx, 64 * 1024), "VersioningConfiguration");
+  const status = typeof doc.Status === "string" ? doc.Status.trim() : doc.Status;
+  const mfa = typeof doc.MfaDelete === "string" ? doc.MfaDelete.trim() : doc.MfaDelete;
+  if (status !== "Enabled" && status !== "Suspended") throw new S3Error("MalformedXML");
+  if (mfa !== undefined && mfa !== "Enabled" && mfa !== "Disabled") throw new S3Error("MalformedXML");
+  if (mfa === "Enabled" || ctx.headers.get("x-amz-mfa") !== null) {
+    throw new S3Error("InvalidRequest", "MFA Delete is not supported by filegate: it needs an MFA device of the bucket owner's root account.");
+  }
+  const store = ctx.services.store;
+  // Object Lock keeps versioning on for good.
+  if (status === "Suspended" && store.bucketSetting(bucket, "object-lock.json") !== undefined) {
+    throw new S3Error("InvalidBucketState", "An Object Lock configuration is present on this bucket, so the versioning state cannot be changed.");
+  }
+  store.setBucketSetting(bucket, "versioning", status);
+  return new Response(null, { status: 200 });
 };
 
 const getBucketOwnershipControls: Handler = (ctx) => {
@@ -130,5 +154,6 @@ export const bucketHandlers: Partial<Record<OperationName, Handler>> = {
   GetBucketAcl: getBucketAcl,
   PutBucketAcl: putBucketAcl,
   GetBucketVersioning: getBucketVersioning,
+  PutBucketVersioning: putBucketVersioning,
   GetBucketOwnershipControls: getBucketOwnershipControls,
 };

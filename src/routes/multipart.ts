@@ -22,7 +22,7 @@ import { tagsFromHeader } from "../s3/tags.ts";
 import { renderXml } from "../xml/index.ts";
 import { keyEncoder } from "../s3/encoding-type.ts";
 import { ownerXml } from "./acl.ts";
-import { checkCopySourceConditions, parseCopySource } from "./copy.ts";
+import { checkCopySourceConditions, copySourceVersionHeader, openCopySource, parseCopySource } from "./copy.ts";
 import { refuseUnsupportedWriteHeaders, storedHeadersFrom } from "./objects.ts";
 import { bothChecks, lockConfigOf, writeLock } from "./object-lock.ts";
 import { lockFromHeaders, requireLockConfig } from "../s3/object-lock.ts";
@@ -80,7 +80,7 @@ const uploadPartCopy: Handler = async (ctx) => {
   mp.open(bucket, key, uploadIdOf(ctx));
   const src = parseCopySource(h.get("x-amz-copy-source"));
   // The source is opened once: its conditions are checked on the bytes that are then copied.
-  const srcInfo = ctx.services.store.openObject(src.bucket, src.key);
+  const srcInfo = openCopySource(ctx, src);
   let part: PartRecord;
   try {
     checkCopySourceConditions(h, srcInfo);
@@ -94,7 +94,7 @@ const uploadPartCopy: Handler = async (ctx) => {
     srcInfo.close();
   }
   const ck = part.checksum ? { [checksumField(part.checksum.algorithm)]: part.checksum.value } : {};
-  return xmlResponse("CopyPartResult", { ETag: `"${part.etag}"`, LastModified: s3Time(Date.parse(part.lastModified)), ...ck }, 200, partChecksumHeaders(part.checksum));
+  return xmlResponse("CopyPartResult", { ETag: `"${part.etag}"`, LastModified: s3Time(Date.parse(part.lastModified)), ...ck }, 200, { ...partChecksumHeaders(part.checksum), ...copySourceVersionHeader(ctx, src, srcInfo) });
 };
 
 function partXml(p: PartRecord) {
@@ -209,8 +209,9 @@ const completeMultipartUpload: Handler = async (ctx) => {
     expectType: h.get("x-amz-checksum-type") ?? undefined,
     expectSize: sizeRaw === null ? undefined : Number(sizeRaw),
   });
-  if (plan.kind === "done") return xmlTextResponse(completeResultXml(ctx, bucket, key, plan.result));
-  const work = plan.run().then((r) => completeResultXml(ctx, bucket, key, r));
+  const versionHeaders = (r: CompletedUpload): Record<string, string> => (r.versionId ? { "x-amz-version-id": r.versionId } : ctx.services.store.versioning(bucket) === "Suspended" ? { "x-amz-version-id": "null" } : {});
+  if (plan.kind === "done") return xmlTextResponse(completeResultXml(ctx, bucket, key, plan.result), 200, versionHeaders(plan.result));
+  const work = plan.run().then((r) => ({ xml: completeResultXml(ctx, bucket, key, r), headers: versionHeaders(r) }));
   return keepAliveXml(work, {
     ...KEEPALIVE,
     resource: `/${bucket}/${key}`,

@@ -26,7 +26,8 @@ import {
   type LockState,
 } from "../s3/object-lock.ts";
 import type { OperationName } from "../s3/operations.ts";
-import type { ObjectInfo } from "../storage/types.ts";
+import type { ObjectInfo, VersionSelector } from "../storage/types.ts";
+import { headSelected, selectedVersion } from "./objects.ts";
 
 const MAX_DOCUMENT = 64 * 1024;
 
@@ -65,17 +66,30 @@ export function writeLock(
   const config = lockConfigOf(ctx, bucket);
   const lock = newVersionLock(requested, config, now);
   if (opts.integrity && (requested || config?.rule)) requireLockIntegrity(headers);
+  const guard = config ? replacementGuard(ctx, bucket, headers) : undefined;
   return {
     ...(lock.retention || lock.legalHold !== undefined ? { lock } : {}),
-    ...(config ? { guard: currentGuard(ctx, headers) } : {}),
+    ...(guard ? { guard } : {}),
   };
 }
 
 /**
- * Refuses, under the key's lock, to remove or replace in place a current object that Object Lock
- * protects (for a bucket with Object Lock). Until versions are kept (issue 14's version store),
- * replacing or deleting the current object destroys that version, so both are refused while it
- * is locked; a GOVERNANCE retention gives way to x-amz-bypass-governance-retention.
+ * The check for a write that may replace the key's current object: none where versioning is
+ * Enabled (the current object is kept as a noncurrent version, as on S3); while Suspended, the
+ * current null version is replaced; unversioned, whatever is current.
+ */
+function replacementGuard(ctx: S3Context, bucket: string, headers: Headers): ((current: ObjectInfo | null) => void) | undefined {
+  const state = ctx.services.store.versioning(bucket);
+  if (state === "Enabled") return undefined;
+  const guard = currentGuard(ctx, headers);
+  return (current) => {
+    if (current && (state === undefined || current.versionId === undefined)) guard(current);
+  };
+}
+
+/**
+ * Refuses, under the key's lock, to remove for good or replace in place a version that Object
+ * Lock protects; a GOVERNANCE retention gives way to x-amz-bypass-governance-retention.
  */
 export function currentGuard(ctx: S3Context, headers: Headers = ctx.headers): (current: ObjectInfo | null) => void {
   const bypass = bypassRequested(headers);
@@ -85,12 +99,19 @@ export function currentGuard(ctx: S3Context, headers: Headers = ctx.headers): (c
 }
 
 /**
- * currentGuard for deletes, in every bucket: the version's own record decides, so a lock holds
- * even where the bucket's setting went missing (removed on the host, or a locked file copied in
- * with its record).
+ * The check for a delete, in every bucket (the version's own record decides, so a lock holds even
+ * where the bucket's setting went missing): a delete by version id removes that version for good;
+ * without one, a versioned bucket gets a delete marker and keeps every version (allowed, as on
+ * S3), except that while Suspended the current null version goes; unversioned, the object goes.
  */
-export function deleteGuard(ctx: S3Context): (current: ObjectInfo | null) => void {
-  return currentGuard(ctx);
+export function deleteGuard(ctx: S3Context, bucket: string, versionId: string | undefined): ((current: ObjectInfo | null) => void) | undefined {
+  const guard = currentGuard(ctx);
+  if (versionId !== undefined) return guard;
+  const state = ctx.services.store.versioning(bucket);
+  if (state === "Enabled") return undefined;
+  return (current) => {
+    if (current && (state === undefined || current.versionId === undefined)) guard(current);
+  };
 }
 
 /** Both checks, in order (either may be absent). */
@@ -130,14 +151,26 @@ const putObjectRetention: Handler = async (ctx) => {
   requireBodyDigest(ctx.headers);
   const next = parseRetentionXml(await readSmallBody(ctx, MAX_DOCUMENT), Date.now());
   const bypass = bypassRequested(ctx.headers);
+  headSelected(ctx, bucket, key);
   // Decided under the key's lock, on the record it then rewrites.
-  await ctx.services.store.updateMeta(bucket, key, (m) => {
-    if (retentionChangeBlock(m.retention, next, bypass, Date.now()) !== null) throw lockedError();
-    const { retention: _old, ...rest } = m;
-    return next ? { ...rest, retention: next } : rest;
-  });
+  await ctx.services.store.updateMeta(
+    bucket,
+    key,
+    (m) => {
+      if (retentionChangeBlock(m.retention, next, bypass, Date.now()) !== null) throw lockedError();
+      const { retention: _old, ...rest } = m;
+      return next ? { ...rest, retention: next } : rest;
+    },
+    selector(ctx),
+  );
   return new Response(null, { status: 200 });
 };
+
+/** The version a retention or legal-hold request names (?versionId), or the latest. */
+function selector(ctx: S3Context): VersionSelector | undefined {
+  const versionId = selectedVersion(ctx);
+  return versionId === undefined ? undefined : { versionId };
+}
 
 function noLockOnObject(): S3Error {
   return new S3Error("NoSuchObjectLockConfiguration");
@@ -147,7 +180,7 @@ const getObjectRetention: Handler = (ctx) => {
   const { bucket, key } = requireObject(ctx);
   requireExistingBucket(ctx);
   requireLockConfig(lockConfigOf(ctx, bucket));
-  const retention = ctx.services.store.headObject(bucket, key).meta?.retention;
+  const retention = headSelected(ctx, bucket, key).meta?.retention;
   if (!retention) throw noLockOnObject();
   return xmlResponse("Retention", retentionXml(retention));
 };
@@ -158,7 +191,8 @@ const putObjectLegalHold: Handler = async (ctx) => {
   requireLockConfig(lockConfigOf(ctx, bucket));
   requireBodyDigest(ctx.headers);
   const on = parseLegalHoldXml(await readSmallBody(ctx, MAX_DOCUMENT));
-  await ctx.services.store.updateMeta(bucket, key, (m) => ({ ...m, legalHold: on }));
+  headSelected(ctx, bucket, key);
+  await ctx.services.store.updateMeta(bucket, key, (m) => ({ ...m, legalHold: on }), selector(ctx));
   return new Response(null, { status: 200 });
 };
 
@@ -166,7 +200,7 @@ const getObjectLegalHold: Handler = (ctx) => {
   const { bucket, key } = requireObject(ctx);
   requireExistingBucket(ctx);
   requireLockConfig(lockConfigOf(ctx, bucket));
-  const hold = ctx.services.store.headObject(bucket, key).meta?.legalHold;
+  const hold = headSelected(ctx, bucket, key).meta?.legalHold;
   if (hold === undefined) throw noLockOnObject();
   return xmlResponse("LegalHold", legalHoldXml(hold));
 };

@@ -14,7 +14,8 @@ import type { OperationName } from "../s3/operations.ts";
 import { decodeTags, encodeTags, parseTaggingXml, tagSetXml, tagsFromHeader } from "../s3/tags.ts";
 import { asArray, parseXml } from "../xml/index.ts";
 import { aclResponse, acceptOwnerOnlyAcl, checkAclHeaders } from "./acl.ts";
-import type { ObjectInfo, ObjectMeta, OpenObject } from "../storage/types.ts";
+import type { DeleteResult, ObjectInfo, ObjectMeta, OpenObject } from "../storage/types.ts";
+import { isVersionSelector } from "../s3/version-selector.ts";
 import { lockHeaders } from "../s3/object-lock.ts";
 import { bothChecks, deleteGuard, writeLock } from "./object-lock.ts";
 
@@ -70,6 +71,62 @@ function checksumHeaders(meta: ObjectMeta | null): Record<string, string> {
   return { [checksumHeader(meta.checksum.algorithm)]: meta.checksum.value, "x-amz-checksum-type": meta.checksum.type };
 }
 
+/** The ?versionId= a request selects (undefined: the latest). The form was checked in app.ts. */
+export function selectedVersion(ctx: S3Context): string | undefined {
+  return ctx.query.get("versionId") ?? undefined;
+}
+
+/**
+ * x-amz-version-id of the version a request read or acted on: its id, or "null" when the bucket
+ * is versioned (or the null version was asked for). Unversioned buckets send none, as S3.
+ */
+export function versionHeader(ctx: S3Context, bucket: string, info: { versionId?: string }, asked = selectedVersion(ctx)): Record<string, string> {
+  if (info.versionId !== undefined) return { "x-amz-version-id": info.versionId };
+  if (asked !== undefined || ctx.services.store.versioning(bucket) !== undefined) return { "x-amz-version-id": "null" };
+  return {};
+}
+
+/** x-amz-version-id of a version a write just made: S3 sends "null" only while suspended. */
+export function writtenVersionHeader(ctx: S3Context, bucket: string, info: { versionId?: string }): Record<string, string> {
+  if (info.versionId !== undefined) return { "x-amz-version-id": info.versionId };
+  return ctx.services.store.versioning(bucket) === "Suspended" ? { "x-amz-version-id": "null" } : {};
+}
+
+/** The 405 S3 answers when a request names a delete marker by id for what only objects have. */
+function markerNotAllowed(info: ObjectInfo): S3Error {
+  return new S3Error("MethodNotAllowed", undefined, {}, {
+    "x-amz-delete-marker": "true",
+    "x-amz-version-id": info.versionId ?? "null",
+    "last-modified": info.lastModified.toUTCString(),
+    allow: "DELETE",
+  });
+}
+
+/**
+ * Opens the selected version of a key. A key whose latest version is a delete marker answers
+ * NoSuchKey with the marker's headers, as S3 does; a marker named by id comes back as it is
+ * (deleteMarker set) for the caller to refuse.
+ */
+export function openSelected(ctx: S3Context, bucket: string, key: string, versionId = selectedVersion(ctx)): OpenObject {
+  try {
+    return ctx.services.store.openObject(bucket, key, versionId === undefined ? undefined : { versionId });
+  } catch (e) {
+    const err = toS3Error(e);
+    if (err.code !== "NoSuchKey" || versionId !== undefined) throw err;
+    const marker = ctx.services.store.latestDeleteMarker(bucket, key);
+    if (marker === null) throw err;
+    throw new S3Error("NoSuchKey", undefined, err.extra, { "x-amz-delete-marker": "true", "x-amz-version-id": marker });
+  }
+}
+
+/** The selected version's info, for operations that act on objects only (never on a marker). */
+export function headSelected(ctx: S3Context, bucket: string, key: string): ObjectInfo {
+  const info = openSelected(ctx, bucket, key);
+  info.close();
+  if (info.deleteMarker) throw markerNotAllowed(info);
+  return info;
+}
+
 const putObject: Handler = async (ctx) => {
   const { bucket, key } = requireObject(ctx);
   const h = ctx.headers;
@@ -86,7 +143,7 @@ const putObject: Handler = async (ctx) => {
     ...conditions,
     check: bothChecks(conditions.check, guard),
   });
-  return new Response(null, { status: 200, headers: { etag: info.etag, ...checksumHeaders(info.meta) } });
+  return new Response(null, { status: 200, headers: { etag: info.etag, ...checksumHeaders(info.meta), ...writtenVersionHeader(ctx, bucket, info) } });
 };
 
 /** Headers common to GET and HEAD: validators, stored content headers, user metadata. */
@@ -150,9 +207,10 @@ function selectSpan(ctx: S3Context, info: ObjectInfo): { start: number; end: num
 
 const getOrHeadObject: Handler = (ctx) => {
   const { bucket, key } = requireObject(ctx);
-  const info = ctx.services.store.openObject(bucket, key);
+  const info = openSelected(ctx, bucket, key);
+  if (info.deleteMarker) throw markerNotAllowed(info);
   try {
-    return respondWithObject(ctx, info);
+    return respondWithObject(ctx, bucket, info);
   } catch (e) {
     info.close();
     throw e;
@@ -160,8 +218,9 @@ const getOrHeadObject: Handler = (ctx) => {
 };
 
 /** Answers from the open object; the body (when there is one) takes over its descriptor. */
-function respondWithObject(ctx: S3Context, info: OpenObject): Response {
+function respondWithObject(ctx: S3Context, bucket: string, info: OpenObject): Response {
   const headers = objectHeaders(info);
+  Object.assign(headers, versionHeader(ctx, bucket, info));
   const cond = evaluateConditions(readConditions(ctx.headers), info.etag, info.lastModified);
   if (cond === "precondition-failed") throw new S3Error("PreconditionFailed", undefined, { Condition: ctx.headers.get("if-match") !== null ? "If-Match" : "If-Unmodified-Since" });
   if (cond === "not-modified") {
@@ -241,9 +300,20 @@ const deleteObject: Handler = async (ctx) => {
     lastModified: h.get("x-amz-if-match-last-modified-time") ?? undefined,
     size: h.get("x-amz-if-match-size") ?? undefined,
   });
-  await ctx.services.store.deleteObject(bucket, key, bothChecks(check, deleteGuard(ctx)));
-  return new Response(null, { status: 204 });
+  const versionId = selectedVersion(ctx);
+  const r = await ctx.services.store.deleteObject(bucket, key, { versionId, check: bothChecks(check, deleteGuard(ctx, bucket, versionId)) });
+  return new Response(null, { status: 204, headers: deleteHeaders(ctx, bucket, versionId, r) });
 };
+
+/** What S3 says of a delete: the version removed or the marker made, and whether it is a marker. */
+function deleteHeaders(ctx: S3Context, bucket: string, asked: string | undefined, r: DeleteResult): Record<string, string> {
+  const headers: Record<string, string> = {};
+  if (r.deleteMarker) headers["x-amz-delete-marker"] = "true";
+  if (asked !== undefined) headers["x-amz-version-id"] = asked;
+  else if (r.deleteMarker) headers["x-amz-version-id"] = r.versionId ?? "null";
+  void bucket;
+  return headers;
+}
 
 const MAX_DELETE_KEYS = 1000;
 // 1000 keys of up to 1024 bytes, XML-escaped, fit well within this.
@@ -258,7 +328,6 @@ const deleteObjects: Handler = async (ctx) => {
   const objects = asArray(doc.Object as Record<string, unknown> | Record<string, unknown>[] | undefined);
   if (objects.length === 0 || objects.length > MAX_DELETE_KEYS) throw new S3Error("MalformedXML");
   const quiet = String(doc.Quiet ?? "false").trim().toLowerCase() === "true";
-  const guard = deleteGuard(ctx);
   const deleted: Record<string, unknown>[] = [];
   const errors: Record<string, unknown>[] = [];
   for (const o of objects) {
@@ -268,10 +337,12 @@ const deleteObjects: Handler = async (ctx) => {
     const key = o.Key as string;
     try {
       const version = typeof o.VersionId === "string" ? o.VersionId.trim() : o.VersionId;
-      if (version !== undefined && version !== "null") throw new S3Error("NoSuchVersion");
+      if (version !== undefined && (typeof version !== "string" || !isVersionSelector(version))) throw new S3Error("NoSuchVersion", undefined, { VersionId: String(version) });
       const text = (v: unknown) => (typeof v === "string" ? v.trim() : undefined);
-      await backend.deleteObject(bucket, key, bothChecks(deleteCheck(key, { etag: text(o.ETag), lastModified: text(o.LastModifiedTime), size: text(o.Size) }), guard));
-      if (!quiet) deleted.push({ Key: key, ...(version !== undefined ? { VersionId: version } : {}) });
+      const r = await backend.deleteObject(bucket, key, { versionId: version, check: bothChecks(deleteCheck(key, { etag: text(o.ETag), lastModified: text(o.LastModifiedTime), size: text(o.Size) }), deleteGuard(ctx, bucket, version)) });
+      // A marker made: DeleteMarker and its id. A version removed by id: that id, and whether it was a marker.
+      const marker = r.deleteMarker ? { DeleteMarker: true, DeleteMarkerVersionId: version ?? r.versionId ?? "null" } : {};
+      if (!quiet) deleted.push({ Key: key, ...(version !== undefined ? { VersionId: version } : {}), ...marker });
     } catch (e) {
       const err = toS3Error(e);
       reportFailure(err, ctx.requestId, ctx.services.log);
@@ -283,36 +354,45 @@ const deleteObjects: Handler = async (ctx) => {
 
 const getObjectAcl: Handler = (ctx) => {
   const { bucket, key } = requireObject(ctx);
-  ctx.services.store.headObject(bucket, key);
-  return aclResponse(ctx.services.owner);
+  const info = headSelected(ctx, bucket, key);
+  const res = aclResponse(ctx.services.owner);
+  for (const [k, v] of Object.entries(versionHeader(ctx, bucket, info))) res.headers.set(k, v);
+  return res;
 };
 
 const putObjectAcl: Handler = async (ctx) => {
   const { bucket, key } = requireObject(ctx);
-  ctx.services.store.headObject(bucket, key);
+  const info = headSelected(ctx, bucket, key);
   await acceptOwnerOnlyAcl(ctx, OBJECT_CANNED_ACLS);
-  return new Response(null, { status: 200 });
+  return new Response(null, { status: 200, headers: versionHeader(ctx, bucket, info) });
 };
 
 const getObjectTagging: Handler = (ctx) => {
   const { bucket, key } = requireObject(ctx);
-  const info = ctx.services.store.headObject(bucket, key);
-  return xmlResponse("Tagging", tagSetXml(decodeTags(info.meta?.tags)));
+  const info = headSelected(ctx, bucket, key);
+  return xmlResponse("Tagging", tagSetXml(decodeTags(info.meta?.tags)), 200, versionHeader(ctx, bucket, info));
+};
+
+/** The selector of the version a tagging change acts on. */
+const selectorOf = (ctx: S3Context) => {
+  const versionId = selectedVersion(ctx);
+  return versionId === undefined ? undefined : { versionId };
 };
 
 const putObjectTagging: Handler = async (ctx) => {
   const { bucket, key } = requireObject(ctx);
   const backend = ctx.services.store;
-  backend.headObject(bucket, key);
+  headSelected(ctx, bucket, key);
   const tags = parseTaggingXml(await readSmallBody(ctx, 64 * 1024));
-  await backend.updateMeta(bucket, key, (m) => ({ ...m, tags: tags.length ? encodeTags(tags) : undefined }));
-  return new Response(null, { status: 200 });
+  const info = await backend.updateMeta(bucket, key, (m) => ({ ...m, tags: tags.length ? encodeTags(tags) : undefined }), selectorOf(ctx));
+  return new Response(null, { status: 200, headers: versionHeader(ctx, bucket, info) });
 };
 
 const deleteObjectTagging: Handler = async (ctx) => {
   const { bucket, key } = requireObject(ctx);
-  await ctx.services.store.updateMeta(bucket, key, (m) => (m.tags ? { ...m, tags: undefined } : null));
-  return new Response(null, { status: 204 });
+  headSelected(ctx, bucket, key);
+  const info = await ctx.services.store.updateMeta(bucket, key, (m) => (m.tags ? { ...m, tags: undefined } : null), selectorOf(ctx));
+  return new Response(null, { status: 204, headers: versionHeader(ctx, bucket, info) });
 };
 
 export const objectHandlers: Partial<Record<OperationName, Handler>> = {

@@ -16,6 +16,8 @@ import {
   GetObjectLockConfigurationCommand,
   GetObjectRetentionCommand,
   HeadObjectCommand,
+  ListObjectVersionsCommand,
+  PutBucketVersioningCommand,
   PutObjectCommand,
   PutObjectLegalHoldCommand,
   PutObjectLockConfigurationCommand,
@@ -27,7 +29,7 @@ import { createPresignedPost } from "@aws-sdk/s3-presigned-post";
 import type * as Minio from "minio";
 import { spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ACCESS_KEY, SECRET_KEY, closeGateway, expectS3Error, md5B64, openGateway, signedRequest, type Gateway, uniqueBucket } from "../support/index.ts";
@@ -215,7 +217,7 @@ test("PostObject: the form's lock fields lock the object; without a digest field
 
 const hasRclone = spawnSync("sh", ["-c", "command -v rclone"]).status === 0;
 
-test.skipIf(!hasRclone)("rclone into a bucket with a default GOVERNANCE rule: uploads (single and multipart) locked, deletes refused", async () => {
+test.skipIf(!hasRclone)("rclone into a bucket with a default GOVERNANCE rule: uploads locked; its deletes only add markers, its cleanup of old versions is refused", async () => {
   const Bucket = await lockedBucket({ Mode: "GOVERNANCE", Days: 1 });
   const work = mkdtempSync(join(tmpdir(), "filegate-rclone-lock-"));
   try {
@@ -240,77 +242,126 @@ test.skipIf(!hasRclone)("rclone into a bucket with a default GOVERNANCE rule: up
     expect(copy.status).toBe(0);
     expect(rclone("check", work, `fg:${Bucket}/backup`).status).toBe(0);
     for (const Key of ["backup/small.txt", "backup/big.bin"]) expect((await s3.send(new HeadObjectCommand({ Bucket, Key }))).ObjectLockMode).toBe("GOVERNANCE");
+    // As on S3: a delete in a versioned bucket is a delete marker, which a lock allows.
     const del = rclone("delete", `fg:${Bucket}/backup`);
-    expect(del.status).not.toBe(0);
-    expect(del.stderr).toContain("AccessDenied");
-    expect(rclone("check", work, `fg:${Bucket}/backup`).status).toBe(0);
+    expect(del.status).toBe(0);
+    expect(rclone("lsf", "-R", `fg:${Bucket}`).stdout.trim()).toBe("");
+    // The versions are still there, and rclone's own view of them has the data.
+    const versions = await s3.send(new ListObjectVersionsCommand({ Bucket }));
+    expect(versions.Versions?.map((v) => v.Key).sort()).toEqual(["backup/big.bin", "backup/small.txt"]);
+    expect(versions.DeleteMarkers?.length).toBe(2);
+    // Removing the noncurrent versions (what `cleanup-hidden` does) is what the lock refuses.
+    const cleanup = rclone("backend", "cleanup-hidden", `fg:${Bucket}`);
+    expect(cleanup.stderr).toContain("AccessDenied");
+    expect((await s3.send(new ListObjectVersionsCommand({ Bucket }))).Versions?.length).toBe(2);
   } finally {
     rmSync(work, { recursive: true, force: true });
   }
 });
 
-describe("enforcement", () => {
-  test("GOVERNANCE: no delete, no overwrite, no shortening without the bypass; with it, all three", async () => {
+describe("enforcement (versioned: every write and delete keeps the locked versions)", () => {
+  test("GOVERNANCE: a version is not removed or shortened without the bypass; an overwrite and a delete marker are fine", async () => {
     const Bucket = await lockedBucket();
-    await s3.send(new PutObjectCommand({ Bucket, Key: "g", Body: "v1", ObjectLockMode: "GOVERNANCE", ObjectLockRetainUntilDate: inSeconds(HOUR) }));
-    const denied = await expectS3Error(s3.send(new DeleteObjectCommand({ Bucket, Key: "g" })), 403, "AccessDenied");
-    expect(denied.status).toBe(403);
-    await expectS3Error(s3.send(new PutObjectCommand({ Bucket, Key: "g", Body: "v2" })), 403, "AccessDenied");
-    await expectS3Error(s3.send(new PutObjectRetentionCommand({ Bucket, Key: "g", Retention: { Mode: "GOVERNANCE", RetainUntilDate: inSeconds(60) } })), 403, "AccessDenied");
-    // Extending needs no bypass.
-    await s3.send(new PutObjectRetentionCommand({ Bucket, Key: "g", Retention: { Mode: "GOVERNANCE", RetainUntilDate: inSeconds(2 * HOUR) } }));
-    await s3.send(new PutObjectRetentionCommand({ Bucket, Key: "g", Retention: { Mode: "GOVERNANCE", RetainUntilDate: inSeconds(60) }, BypassGovernanceRetention: true }));
-    expect(await (await s3.send(new GetObjectCommand({ Bucket, Key: "g" }))).Body?.transformToString()).toBe("v1");
-    await s3.send(new DeleteObjectCommand({ Bucket, Key: "g", BypassGovernanceRetention: true }));
-    await expectS3Error(s3.send(new HeadObjectCommand({ Bucket, Key: "g" })), 404);
+    const v1 = (await s3.send(new PutObjectCommand({ Bucket, Key: "g", Body: "v1", ObjectLockMode: "GOVERNANCE", ObjectLockRetainUntilDate: inSeconds(HOUR) }))).VersionId!;
+    expect(v1).toBeDefined();
+    await expectS3Error(s3.send(new DeleteObjectCommand({ Bucket, Key: "g", VersionId: v1 })), 403, "AccessDenied");
+    // Overwriting keeps v1 as a noncurrent version, still locked.
+    const v2 = (await s3.send(new PutObjectCommand({ Bucket, Key: "g", Body: "v2" }))).VersionId!;
+    expect(v2).not.toBe(v1);
+    const old = await s3.send(new GetObjectCommand({ Bucket, Key: "g", VersionId: v1 }));
+    expect([await old.Body?.transformToString(), old.ObjectLockMode]).toEqual(["v1", "GOVERNANCE"]);
+    // A delete without a version id is a delete marker: allowed.
+    const marker = await s3.send(new DeleteObjectCommand({ Bucket, Key: "g" }));
+    expect(marker.DeleteMarker).toBe(true);
+    await expectS3Error(s3.send(new PutObjectRetentionCommand({ Bucket, Key: "g", VersionId: v1, Retention: { Mode: "GOVERNANCE", RetainUntilDate: inSeconds(60) } })), 403, "AccessDenied");
+    // Extending needs no bypass; shortening takes it.
+    await s3.send(new PutObjectRetentionCommand({ Bucket, Key: "g", VersionId: v1, Retention: { Mode: "GOVERNANCE", RetainUntilDate: inSeconds(2 * HOUR) } }));
+    await s3.send(new PutObjectRetentionCommand({ Bucket, Key: "g", VersionId: v1, Retention: { Mode: "GOVERNANCE", RetainUntilDate: inSeconds(60) }, BypassGovernanceRetention: true }));
+    const r = await s3.send(new GetObjectRetentionCommand({ Bucket, Key: "g", VersionId: v1 }));
+    expect(r.Retention?.RetainUntilDate!.getTime()).toBeLessThan(Date.now() + 120_000);
+    await s3.send(new DeleteObjectCommand({ Bucket, Key: "g", VersionId: v1, BypassGovernanceRetention: true }));
+    await expectS3Error(s3.send(new HeadObjectCommand({ Bucket, Key: "g", VersionId: v1 })), 404);
+    // v2 carries no lock: it goes without a bypass.
+    await s3.send(new DeleteObjectCommand({ Bucket, Key: "g", VersionId: v2 }));
   });
 
-  test("COMPLIANCE: not shortened, not removed, not bypassed, by anyone; extending is allowed", async () => {
+  test("COMPLIANCE: a version is not removed, shortened or weakened, bypass or not; extending is allowed", async () => {
     const Bucket = await lockedBucket();
-    await s3.send(new PutObjectCommand({ Bucket, Key: "c", Body: "kept", ObjectLockMode: "COMPLIANCE", ObjectLockRetainUntilDate: inSeconds(HOUR) }));
-    await expectS3Error(s3.send(new DeleteObjectCommand({ Bucket, Key: "c", BypassGovernanceRetention: true })), 403, "AccessDenied");
-    await expectS3Error(s3.send(new PutObjectRetentionCommand({ Bucket, Key: "c", Retention: { Mode: "COMPLIANCE", RetainUntilDate: inSeconds(60) }, BypassGovernanceRetention: true })), 403, "AccessDenied");
+    const v = (await s3.send(new PutObjectCommand({ Bucket, Key: "c", Body: "kept", ObjectLockMode: "COMPLIANCE", ObjectLockRetainUntilDate: inSeconds(HOUR) }))).VersionId!;
+    await expectS3Error(s3.send(new DeleteObjectCommand({ Bucket, Key: "c", VersionId: v, BypassGovernanceRetention: true })), 403, "AccessDenied");
+    await expectS3Error(s3.send(new PutObjectRetentionCommand({ Bucket, Key: "c", VersionId: v, Retention: { Mode: "COMPLIANCE", RetainUntilDate: inSeconds(60) }, BypassGovernanceRetention: true })), 403, "AccessDenied");
     await expectS3Error(s3.send(new PutObjectRetentionCommand({ Bucket, Key: "c", Retention: { Mode: "GOVERNANCE", RetainUntilDate: inSeconds(2 * HOUR) }, BypassGovernanceRetention: true })), 403, "AccessDenied");
-    await expectS3Error(s3.send(new PutObjectCommand({ Bucket, Key: "c", Body: "over" })), 403, "AccessDenied");
-    const d = await s3.send(new DeleteObjectsCommand({ Bucket, Delete: { Objects: [{ Key: "c" }] }, BypassGovernanceRetention: true }));
+    const d = await s3.send(new DeleteObjectsCommand({ Bucket, Delete: { Objects: [{ Key: "c", VersionId: v }] }, BypassGovernanceRetention: true }));
     expect(d.Errors?.map((e) => e.Code)).toEqual(["AccessDenied"]);
-    await s3.send(new PutObjectRetentionCommand({ Bucket, Key: "c", Retention: { Mode: "COMPLIANCE", RetainUntilDate: inSeconds(2 * HOUR) } }));
+    await s3.send(new PutObjectRetentionCommand({ Bucket, Key: "c", VersionId: v, Retention: { Mode: "COMPLIANCE", RetainUntilDate: inSeconds(2 * HOUR) } }));
     // minio-js asks the same and hears the same.
-    await expect(mc.putObjectRetention(Bucket, "c", { mode: "COMPLIANCE" as never, retainUntilDate: inSeconds(30).toISOString(), governanceBypass: true, versionId: "" } as never)).rejects.toMatchObject({ code: "AccessDenied" });
-    await expect(mc.removeObject(Bucket, "c", { governanceBypass: true })).rejects.toMatchObject({ code: "AccessDenied" });
-    expect(await (await s3.send(new GetObjectCommand({ Bucket, Key: "c" }))).Body?.transformToString()).toBe("kept");
+    await expect(mc.putObjectRetention(Bucket, "c", { mode: "COMPLIANCE" as never, retainUntilDate: inSeconds(30).toISOString(), governanceBypass: true, versionId: v })).rejects.toMatchObject({ code: "AccessDenied" });
+    await expect(mc.removeObject(Bucket, "c", { versionId: v, governanceBypass: true })).rejects.toMatchObject({ code: "AccessDenied" });
+    // A delete marker through minio is allowed; the version stays.
+    await mc.removeObject(Bucket, "c");
+    expect(await (await s3.send(new GetObjectCommand({ Bucket, Key: "c", VersionId: v }))).Body?.transformToString()).toBe("kept");
   });
 
-  test("legal hold: blocks even the bypass until it is OFF; DeleteObjects reports it per key", async () => {
+  test("legal hold: blocks even the bypass until it is OFF; DeleteObjects reports it per version", async () => {
     const Bucket = await lockedBucket();
-    await s3.send(new PutObjectCommand({ Bucket, Key: "h", Body: "held" }));
-    await s3.send(new PutObjectCommand({ Bucket, Key: "free", Body: "x" }));
-    await mc.setObjectLegalHold(Bucket, "h", { status: "ON" } as never);
-    expect((await s3.send(new GetObjectLegalHoldCommand({ Bucket, Key: "h" }))).LegalHold?.Status).toBe("ON");
-    await expectS3Error(s3.send(new DeleteObjectCommand({ Bucket, Key: "h", BypassGovernanceRetention: true })), 403, "AccessDenied");
-    const d = await s3.send(new DeleteObjectsCommand({ Bucket, Delete: { Objects: [{ Key: "h" }, { Key: "free" }] } }));
+    const held = (await s3.send(new PutObjectCommand({ Bucket, Key: "h", Body: "held" }))).VersionId!;
+    const free = (await s3.send(new PutObjectCommand({ Bucket, Key: "free", Body: "x" }))).VersionId!;
+    await mc.setObjectLegalHold(Bucket, "h", { status: "ON", versionId: held } as never);
+    expect((await s3.send(new GetObjectLegalHoldCommand({ Bucket, Key: "h", VersionId: held }))).LegalHold?.Status).toBe("ON");
+    await expectS3Error(s3.send(new DeleteObjectCommand({ Bucket, Key: "h", VersionId: held, BypassGovernanceRetention: true })), 403, "AccessDenied");
+    const d = await s3.send(new DeleteObjectsCommand({ Bucket, Delete: { Objects: [{ Key: "h", VersionId: held }, { Key: "free", VersionId: free }] } }));
     expect(d.Errors?.map((e) => [e.Key, e.Code])).toEqual([["h", "AccessDenied"]]);
     expect(d.Deleted?.map((e) => e.Key)).toEqual(["free"]);
-    await s3.send(new PutObjectLegalHoldCommand({ Bucket, Key: "h", LegalHold: { Status: "OFF" } }));
-    await s3.send(new DeleteObjectCommand({ Bucket, Key: "h" }));
+    await s3.send(new PutObjectLegalHoldCommand({ Bucket, Key: "h", VersionId: held, LegalHold: { Status: "OFF" } }));
+    await s3.send(new DeleteObjectCommand({ Bucket, Key: "h", VersionId: held }));
     await expectS3Error(s3.send(new HeadObjectCommand({ Bucket, Key: "h" })), 404);
+  });
+
+  test("per version: each version has its own lock; a delete marker has none (405)", async () => {
+    const Bucket = await lockedBucket();
+    const a = (await s3.send(new PutObjectCommand({ Bucket, Key: "k", Body: "a", ObjectLockLegalHoldStatus: "ON" }))).VersionId!;
+    const b = (await s3.send(new PutObjectCommand({ Bucket, Key: "k", Body: "b" }))).VersionId!;
+    expect((await s3.send(new GetObjectLegalHoldCommand({ Bucket, Key: "k", VersionId: a }))).LegalHold?.Status).toBe("ON");
+    await expectS3Error(s3.send(new GetObjectLegalHoldCommand({ Bucket, Key: "k" })), 404, "NoSuchObjectLockConfiguration");
+    await s3.send(new PutObjectRetentionCommand({ Bucket, Key: "k", VersionId: b, Retention: { Mode: "GOVERNANCE", RetainUntilDate: inSeconds(HOUR) } }));
+    expect((await s3.send(new HeadObjectCommand({ Bucket, Key: "k" }))).ObjectLockMode).toBe("GOVERNANCE");
+    expect((await s3.send(new HeadObjectCommand({ Bucket, Key: "k", VersionId: a }))).ObjectLockMode).toBeUndefined();
+    const m = (await s3.send(new DeleteObjectCommand({ Bucket, Key: "k" }))).VersionId!;
+    await expectS3Error(s3.send(new GetObjectRetentionCommand({ Bucket, Key: "k", VersionId: m })), 405);
+    await expectS3Error(s3.send(new GetObjectRetentionCommand({ Bucket, Key: "k" })), 404, "NoSuchKey");
+    // The marker itself may go; the locked versions stay.
+    await s3.send(new DeleteObjectCommand({ Bucket, Key: "k", VersionId: m }));
+    expect(await (await s3.send(new GetObjectCommand({ Bucket, Key: "k" }))).Body?.transformToString()).toBe("b");
+    await expectS3Error(s3.send(new DeleteObjectCommand({ Bucket, Key: "k", VersionId: b })), 403, "AccessDenied");
+  });
+
+  test("versioning cannot be suspended on a bucket with Object Lock", async () => {
+    const Bucket = await lockedBucket();
+    await expectS3Error(s3.send(new PutBucketVersioningCommand({ Bucket, VersioningConfiguration: { Status: "Suspended" } })), 409, "InvalidBucketState");
   });
 
   test("a retention that has ended protects nothing", async () => {
     const Bucket = await lockedBucket();
-    await s3.send(new PutObjectCommand({ Bucket, Key: "short", Body: "x", ObjectLockMode: "COMPLIANCE", ObjectLockRetainUntilDate: inSeconds(2) }));
-    await expectS3Error(s3.send(new DeleteObjectCommand({ Bucket, Key: "short" })), 403, "AccessDenied");
+    const v = (await s3.send(new PutObjectCommand({ Bucket, Key: "short", Body: "x", ObjectLockMode: "COMPLIANCE", ObjectLockRetainUntilDate: inSeconds(2) }))).VersionId!;
+    await expectS3Error(s3.send(new DeleteObjectCommand({ Bucket, Key: "short", VersionId: v })), 403, "AccessDenied");
     await Bun.sleep(2200);
-    await s3.send(new DeleteObjectCommand({ Bucket, Key: "short" }));
+    await s3.send(new DeleteObjectCommand({ Bucket, Key: "short", VersionId: v }));
     expect(existsSync(join(gw.root, Bucket, "short"))).toBe(false);
   });
 });
 
+/** Files of a bucket's version store (noncurrent versions and markers), by path. */
+function versionFiles(bucket: string): string[] {
+  const root = join(gw.root, bucket, ".filegate", "versions");
+  if (!existsSync(root)) return [];
+  return (readdirSync(root, { recursive: true }) as string[]).map((p) => join(root, p)).filter((p) => statSync(p).isFile() && !p.endsWith(".json"));
+}
+
 describe.skipIf(!canFlag)("the immutable flag (root with the addon)", () => {
-  test("a locked file is immutable on the host; the flag follows the lock and the gateway's own removals", async () => {
+  test("a locked file is immutable on the host, at the key and in the version store; the flag follows the lock", async () => {
     const Bucket = await lockedBucket();
     const file = join(gw.root, Bucket, "im");
-    await s3.send(new PutObjectCommand({ Bucket, Key: "im", Body: "worm", ObjectLockLegalHoldStatus: "ON" }));
+    const v1 = (await s3.send(new PutObjectCommand({ Bucket, Key: "im", Body: "worm", ObjectLockLegalHoldStatus: "ON" }))).VersionId!;
     expect(immutable(file)).toBe(true);
     // Even root's plain write is refused by the kernel.
     expect(() => writeFileSync(file, "changed")).toThrow(/EPERM|operation not permitted/i);
@@ -318,49 +369,81 @@ describe.skipIf(!canFlag)("the immutable flag (root with the addon)", () => {
     // The record still changes through S3 (the gateway clears and sets the flag around it).
     await s3.send(new PutObjectRetentionCommand({ Bucket, Key: "im", Retention: { Mode: "GOVERNANCE", RetainUntilDate: inSeconds(HOUR) } }));
     expect(immutable(file)).toBe(true);
-    await s3.send(new PutObjectLegalHoldCommand({ Bucket, Key: "im", LegalHold: { Status: "OFF" } }));
-    expect(immutable(file)).toBe(true); // the retention still holds it
-    await s3.send(new PutObjectRetentionCommand({ Bucket, Key: "im", Retention: {}, BypassGovernanceRetention: true }));
+    // An overwrite keeps v1 in the version store, still immutable; the new current has no lock.
+    await s3.send(new PutObjectCommand({ Bucket, Key: "im", Body: "two" }));
     expect(immutable(file)).toBe(false);
-    await s3.send(new PutObjectRetentionCommand({ Bucket, Key: "im", Retention: { Mode: "GOVERNANCE", RetainUntilDate: inSeconds(HOUR) } }));
-    expect(immutable(file)).toBe(true);
-    // A bypassed delete removes the file although it still carries the flag.
-    await s3.send(new DeleteObjectCommand({ Bucket, Key: "im", BypassGovernanceRetention: true }));
+    const kept = versionFiles(Bucket);
+    expect(kept.length).toBe(1);
+    expect(immutable(kept[0])).toBe(true);
+    expect(() => writeFileSync(kept[0], "changed")).toThrow(/EPERM|operation not permitted/i);
+    // Lock changes on the noncurrent version move its flag too.
+    await s3.send(new PutObjectLegalHoldCommand({ Bucket, Key: "im", VersionId: v1, LegalHold: { Status: "OFF" } }));
+    expect(immutable(kept[0])).toBe(true); // the retention still holds it
+    await s3.send(new PutObjectRetentionCommand({ Bucket, Key: "im", VersionId: v1, Retention: {}, BypassGovernanceRetention: true }));
+    expect(immutable(kept[0])).toBe(false);
+    await s3.send(new PutObjectRetentionCommand({ Bucket, Key: "im", VersionId: v1, Retention: { Mode: "GOVERNANCE", RetainUntilDate: inSeconds(HOUR) } }));
+    expect(immutable(kept[0])).toBe(true);
+    // A bypassed delete removes the version file although it carries the flag.
+    await s3.send(new DeleteObjectCommand({ Bucket, Key: "im", VersionId: v1, BypassGovernanceRetention: true }));
+    expect(existsSync(kept[0])).toBe(false);
+  });
+
+  test("a delete marker over a locked current object: the version moves to the store with its flag; deleting the marker brings it back", async () => {
+    const Bucket = await lockedBucket();
+    const file = join(gw.root, Bucket, "dm");
+    await s3.send(new PutObjectCommand({ Bucket, Key: "dm", Body: "data", ObjectLockMode: "COMPLIANCE", ObjectLockRetainUntilDate: inSeconds(HOUR) }));
+    const m = (await s3.send(new DeleteObjectCommand({ Bucket, Key: "dm" }))).VersionId!;
     expect(existsSync(file)).toBe(false);
+    const kept = versionFiles(Bucket).filter((p) => statSync(p).size > 0);
+    expect(kept.length).toBe(1);
+    expect(immutable(kept[0])).toBe(true);
+    await s3.send(new DeleteObjectCommand({ Bucket, Key: "dm", VersionId: m }));
+    expect(readFileSync(file, "utf8")).toBe("data");
+    expect(immutable(file)).toBe(true);
+    expect((await s3.send(new HeadObjectCommand({ Bucket, Key: "dm" }))).ObjectLockMode).toBe("COMPLIANCE");
   });
 
   test("a locked object moves beside the directory its name becomes, flag and lock kept, and back", async () => {
     const Bucket = await lockedBucket();
-    await s3.send(new PutObjectCommand({ Bucket, Key: "a", Body: "parent", ObjectLockLegalHoldStatus: "ON" }));
+    const v = (await s3.send(new PutObjectCommand({ Bucket, Key: "a", Body: "parent", ObjectLockLegalHoldStatus: "ON" }))).VersionId!;
     await s3.send(new PutObjectCommand({ Bucket, Key: "a/b", Body: "child" }));
     expect(immutable(join(gw.root, Bucket, ".filegate-obj.a"))).toBe(true);
     const head = await s3.send(new HeadObjectCommand({ Bucket, Key: "a" }));
     expect(head.ObjectLockLegalHoldStatus).toBe("ON");
-    await expectS3Error(s3.send(new DeleteObjectCommand({ Bucket, Key: "a" })), 403, "AccessDenied");
-    await s3.send(new DeleteObjectCommand({ Bucket, Key: "a/b" }));
+    await expectS3Error(s3.send(new DeleteObjectCommand({ Bucket, Key: "a", VersionId: v })), 403, "AccessDenied");
+    const child = (await s3.send(new HeadObjectCommand({ Bucket, Key: "a/b" }))).VersionId!;
+    await s3.send(new DeleteObjectCommand({ Bucket, Key: "a/b", VersionId: child }));
     expect(immutable(join(gw.root, Bucket, "a"))).toBe(true);
     expect(await (await s3.send(new GetObjectCommand({ Bucket, Key: "a" }))).Body?.transformToString()).toBe("parent");
   });
 
-  test("without the bucket's setting (removed on the host), the records still protect their files", async () => {
+  test("without the bucket's settings (removed on the host), the records still protect their files", async () => {
     const Bucket = await lockedBucket();
-    await s3.send(new PutObjectCommand({ Bucket, Key: "kept", Body: "one", ObjectLockMode: "COMPLIANCE", ObjectLockRetainUntilDate: inSeconds(HOUR) }));
+    const v = (await s3.send(new PutObjectCommand({ Bucket, Key: "kept", Body: "one", ObjectLockMode: "COMPLIANCE", ObjectLockRetainUntilDate: inSeconds(HOUR) }))).VersionId!;
     rmSync(join(gw.root, Bucket, ".filegate", "object-lock.json"));
-    await expectS3Error(s3.send(new DeleteObjectCommand({ Bucket, Key: "kept", BypassGovernanceRetention: true })), 403, "AccessDenied");
-    // A PUT is no longer checked above the store, but the store will not clear the flag of a
-    // COMPLIANCE version to replace it.
+    rmSync(join(gw.root, Bucket, ".filegate", "versioning"));
+    await expectS3Error(s3.send(new DeleteObjectCommand({ Bucket, Key: "kept", VersionId: v, BypassGovernanceRetention: true })), 403, "AccessDenied");
+    // Unversioned now, a delete would remove the file: refused by its record.
+    await expectS3Error(s3.send(new DeleteObjectCommand({ Bucket, Key: "kept" })), 403, "AccessDenied");
+    // A PUT is no longer checked above the store (no lock setting), but the store will not clear
+    // the flag of a COMPLIANCE version to replace it.
     await expectS3Error(s3.send(new PutObjectCommand({ Bucket, Key: "kept", Body: "two" })), 403, "AccessDenied");
     expect(readFileSync(join(gw.root, Bucket, "kept"), "utf8")).toBe("one");
   });
 
-  test("an ended retention's flag is cleared when the gateway overwrites the file", async () => {
+  test("an ended retention's flag is cleared when the gateway next moves or removes the version", async () => {
     const Bucket = await lockedBucket();
     const file = join(gw.root, Bucket, "end");
-    await s3.send(new PutObjectCommand({ Bucket, Key: "end", Body: "one", ObjectLockMode: "COMPLIANCE", ObjectLockRetainUntilDate: inSeconds(1) }));
+    const v = (await s3.send(new PutObjectCommand({ Bucket, Key: "end", Body: "one", ObjectLockMode: "COMPLIANCE", ObjectLockRetainUntilDate: inSeconds(1) }))).VersionId!;
     expect(immutable(file)).toBe(true);
     await Bun.sleep(1200);
     await s3.send(new PutObjectCommand({ Bucket, Key: "end", Body: "two" }));
     expect(readFileSync(file, "utf8")).toBe("two");
     expect(immutable(file)).toBe(false);
+    // Kept as a noncurrent version: the gateway touched it, and its lock had ended.
+    const [kept] = versionFiles(Bucket);
+    expect(immutable(kept)).toBe(false);
+    await s3.send(new DeleteObjectCommand({ Bucket, Key: "end", VersionId: v }));
+    expect(existsSync(kept)).toBe(false);
   });
 });

@@ -464,7 +464,8 @@ export class MultipartStore implements UploadStore {
       };
       // If this process dies from here on, whoever recovers the upload learns what was committed.
       this.writeJson(join(up.dir, INTENT), { ...result, firstPart: parts[0].file });
-      await this.backend.commitFile(bucket, key, target, meta, { check: opts.check, exclusive: opts.exclusive });
+      const committed = await this.backend.commitFile(bucket, key, target, meta, { check: opts.check, exclusive: opts.exclusive });
+      if (committed.versionId !== undefined) result.versionId = committed.versionId;
       try {
         this.writeJson(join(up.uploadsDir, `${up.uploadId}.done`), result);
       } catch {
