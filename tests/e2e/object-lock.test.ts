@@ -32,7 +32,7 @@ import { randomBytes } from "node:crypto";
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { ACCESS_KEY, SECRET_KEY, closeGateway, expectS3Error, md5B64, openGateway, signedRequest, type Gateway, uniqueBucket } from "../support/index.ts";
+import { ACCESS_KEY, SECRET_KEY, closeGateway, expectS3Error, md5B64, openGateway, s3Client, signedRequest, startGateway, type Gateway, uniqueBucket } from "../support/index.ts";
 
 let gw: Gateway;
 let s3: S3Client;
@@ -445,5 +445,28 @@ describe.skipIf(!canFlag)("the immutable flag (root with the addon)", () => {
     expect(immutable(kept)).toBe(false);
     await s3.send(new DeleteObjectCommand({ Bucket, Key: "end", VersionId: v }));
     expect(existsSync(kept)).toBe(false);
+  });
+});
+
+describe("with --meta sidecar", () => {
+  let side: Gateway;
+  let c: S3Client;
+  beforeAll(async () => {
+    side = await startGateway({ args: ["--meta", "sidecar"] });
+    c = s3Client(side);
+  });
+  afterAll(() => closeGateway(side, c));
+
+  test("locks live in the sidecar records, per version, and are enforced the same", async () => {
+    const Bucket = uniqueBucket();
+    await c.send(new CreateBucketCommand({ Bucket, ObjectLockEnabledForBucket: true }));
+    const v1 = (await c.send(new PutObjectCommand({ Bucket, Key: "s", Body: "one", ObjectLockMode: "COMPLIANCE", ObjectLockRetainUntilDate: inSeconds(HOUR) }))).VersionId!;
+    await c.send(new PutObjectCommand({ Bucket, Key: "s", Body: "two" }));
+    await c.send(new PutObjectLegalHoldCommand({ Bucket, Key: "s", VersionId: v1, LegalHold: { Status: "ON" } }));
+    const head = await c.send(new HeadObjectCommand({ Bucket, Key: "s", VersionId: v1 }));
+    expect([head.ObjectLockMode, head.ObjectLockLegalHoldStatus]).toEqual(["COMPLIANCE", "ON"]);
+    await expectS3Error(c.send(new DeleteObjectCommand({ Bucket, Key: "s", VersionId: v1, BypassGovernanceRetention: true })), 403, "AccessDenied");
+    expect((await c.send(new DeleteObjectCommand({ Bucket, Key: "s" }))).DeleteMarker).toBe(true);
+    expect(await (await c.send(new GetObjectCommand({ Bucket, Key: "s", VersionId: v1 }))).Body?.transformToString()).toBe("one");
   });
 });
