@@ -176,3 +176,46 @@ describe("two processes on one root", () => {
     }
   }, 120_000);
 });
+
+describe("kill -9 mid-overwrite", () => {
+  test("every acknowledged version survives, the latest is the plain file, nothing is listed twice", async () => {
+    const B = "vkill";
+    await versionedBucket(s3, B);
+    const victim = await startGateway({ root: gw.root });
+    const client = s3Client(victim, { maxAttempts: 1 });
+    const acked = new Map<string, string>();
+    let stop = false;
+    const writer = async (w: number) => {
+      for (let i = 0; !stop; i++) {
+        const body = `w${w}-${i}-` + "x".repeat(1000 * (i % 7));
+        try {
+          const r = await client.send(new PutObjectCommand({ Bucket: B, Key: "k", Body: body }));
+          acked.set(r.VersionId!, body);
+        } catch {
+          return; // the process is gone
+        }
+      }
+    };
+    const writers = Array.from({ length: 6 }, (_, w) => writer(w));
+    await new Promise((r) => setTimeout(r, 700));
+    const exited = new Promise((r) => victim.proc.once("exit", r));
+    victim.proc.kill("SIGKILL");
+    await exited;
+    stop = true;
+    await Promise.all(writers);
+    client.destroy();
+    expect(acked.size).toBeGreaterThan(5);
+    const listed = await listAll(B, 1000);
+    const ids = listed.map((v) => v.id!);
+    expect(new Set(ids).size).toBe(ids.length);
+    for (const id of acked.keys()) expect(ids).toContain(id);
+    expect(listed.filter((v) => v.latest).length).toBeLessThanOrEqual(1);
+    const head = await s3.send(new GetObjectCommand({ Bucket: B, Key: "k" }));
+    expect(head.VersionId).toBe(ids[0]);
+    expect(listed[0].latest).toBe(true);
+    for (const [id, body] of [...acked].slice(-5)) {
+      const r = await s3.send(new GetObjectCommand({ Bucket: B, Key: "k", VersionId: id }));
+      expect(await r.Body!.transformToString()).toBe(body);
+    }
+  }, 60_000);
+});
