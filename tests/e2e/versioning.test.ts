@@ -257,6 +257,25 @@ describe("every operation that takes a versionId", () => {
   });
 });
 
+describe("ListObjectVersions details", () => {
+  test("encoding-type url, prefix, delimiter and max-keys 0", async () => {
+    const B = await bucket("vlist", "Enabled");
+    await put(B, "a b/c+d", "1");
+    await put(B, "a b/c+d", "2");
+    await put(B, "top", "t");
+    const r = await signedRequest(gw, { method: "GET", path: `/${B}`, query: { versions: "", "encoding-type": "url", prefix: "a b/" } });
+    expect(r.body).toContain("<Key>a%20b/c%2Bd</Key>");
+    expect(r.body).toContain("<Prefix>a%20b/</Prefix>");
+    expect(r.body.match(/<Version>/g)?.length).toBe(2);
+    const d = await s3.send(new ListObjectVersionsCommand({ Bucket: B, Delimiter: "/" }));
+    expect([d.CommonPrefixes?.map((p) => p.Prefix), d.Versions?.map((v) => v.Key)]).toEqual([["a b/"], ["top"]]);
+    const zero = await s3.send(new ListObjectVersionsCommand({ Bucket: B, MaxKeys: 0 }));
+    expect([zero.IsTruncated, zero.Versions]).toEqual([false, undefined]);
+    const vm = await signedRequest(gw, { method: "GET", path: `/${B}`, query: { versions: "", "version-id-marker": "null" } });
+    expect([vm.status, vm.code]).toEqual([400, "InvalidArgument"]);
+  });
+});
+
 describe("files changed by other tools", () => {
   test("a rewritten current file is never served with its old record; a vanished one leaves its versions listable", async () => {
     const B = await bucket("vforeign", "Enabled");
