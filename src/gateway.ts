@@ -1,6 +1,7 @@
 // One gateway over one root: its credentials, metadata store, backend and Hono app. The command
 // line (cli.ts) and the embedded startFilegate() (index.ts) both build theirs here; they differ
 // only in how they listen and shut down.
+import type { ObjectStore } from "./storage/types.ts";
 import { ACCOUNT_ID, type UserPrincipal } from "./access/principal.ts";
 import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readdirSync } from "node:fs";
@@ -126,4 +127,13 @@ export function buildGateway(config: Config, opts: { log: Logger; accessLog: boo
 
 export function endpointOf(config: Pick<Config, "tls" | "host">, port: number): string {
   return `${config.tls ? "https" : "http"}://${config.host.includes(":") ? `[${config.host}]` : config.host}:${port}`;
+}
+
+/**
+ * The store of an existing root for operator commands (`filegate versions`), without a server:
+ * the same metadata choice serve would make.
+ */
+export function openStoreForOperator(root: string, meta: Config["meta"]): ObjectStore {
+  const readOnly = prepareRoot(root);
+  return new PosixBackend(root, chooseMetaStore({ root, meta, fsync: "none" } as Config, !readOnly), "none");
 }

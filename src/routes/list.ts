@@ -171,8 +171,8 @@ const listObjectVersions: Handler = async (ctx) => {
     }
   }
   const owner = ownerXml(ctx.services.owner);
-  const versions: Record<string, unknown>[] = [];
-  const markers: Record<string, unknown>[] = [];
+  // Versions and delete markers interleave in listing order, as S3 sends them.
+  const versions: [string, Record<string, unknown>][] = [];
   const prefixes: { Prefix: string }[] = [];
   for (const e of entries) {
     if (e.type === "prefix") {
@@ -180,8 +180,8 @@ const listObjectVersions: Handler = async (ctx) => {
       continue;
     }
     const common = { Key: r.enc(e.key), VersionId: e.versionId, IsLatest: e.isLatest, LastModified: s3Time(e.mtimeMs) };
-    if (e.deleteMarker) markers.push({ ...common, Owner: owner });
-    else versions.push({ ...common, ETag: e.etag, ChecksumAlgorithm: e.checksum?.algorithm, ChecksumType: e.checksum?.type, Size: e.size, StorageClass: "STANDARD", Owner: owner });
+    if (e.deleteMarker) versions.push(["DeleteMarker", { ...common, Owner: owner }]);
+    else versions.push(["Version", { ...common, ETag: e.etag, ChecksumAlgorithm: e.checksum?.algorithm, ChecksumType: e.checksum?.type, Size: e.size, StorageClass: "STANDARD", Owner: owner }]);
   }
   const last = entries[entries.length - 1];
   const next = !truncated || last === undefined ? {} : last.type === "prefix" ? { NextKeyMarker: r.enc(last.prefix) } : { NextKeyMarker: r.enc(last.key), NextVersionIdMarker: last.versionId };
@@ -195,8 +195,7 @@ const listObjectVersions: Handler = async (ctx) => {
     ...(r.delimiter ? { Delimiter: r.enc(r.delimiter) } : {}),
     ...(r.url ? { EncodingType: "url" } : {}),
     IsTruncated: truncated,
-    Version: versions,
-    DeleteMarker: markers,
+    "#mixed": versions,
     CommonPrefixes: prefixes,
   });
 };

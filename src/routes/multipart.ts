@@ -209,7 +209,7 @@ const completeMultipartUpload: Handler = async (ctx) => {
     expectType: h.get("x-amz-checksum-type") ?? undefined,
     expectSize: sizeRaw === null ? undefined : Number(sizeRaw),
   });
-  const versionHeaders = (r: CompletedUpload): Record<string, string> => (r.versionId ? { "x-amz-version-id": r.versionId } : ctx.services.store.versioning(bucket) === "Suspended" ? { "x-amz-version-id": "null" } : {});
+  const versionHeaders = (r: CompletedUpload): Record<string, string> => (r.versionId ? { "x-amz-version-id": r.versionId } : ctx.services.store.versioning(bucket, 1000) === "Suspended" ? { "x-amz-version-id": "null" } : {});
   if (plan.kind === "done") return xmlTextResponse(completeResultXml(ctx, bucket, key, plan.result), 200, versionHeaders(plan.result));
   const work = plan.run().then((r) => ({ xml: completeResultXml(ctx, bucket, key, r), headers: versionHeaders(r) }));
   return keepAliveXml(work, {

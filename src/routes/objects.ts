@@ -82,14 +82,17 @@ export function selectedVersion(ctx: S3Context): string | undefined {
  */
 export function versionHeader(ctx: S3Context, bucket: string, info: { versionId?: string }, asked = selectedVersion(ctx)): Record<string, string> {
   if (info.versionId !== undefined) return { "x-amz-version-id": info.versionId };
-  if (asked !== undefined || ctx.services.store.versioning(bucket) !== undefined) return { "x-amz-version-id": "null" };
+  // The state is only for this header (S3 itself takes a while to show a change everywhere): what
+  // this process read within the last second will do, so a GET pays no file read for it.
+  if (asked !== undefined || ctx.services.store.versioning(bucket, 1000) !== undefined) return { "x-amz-version-id": "null" };
   return {};
 }
 
 /** x-amz-version-id of a version a write just made: S3 sends "null" only while suspended. */
 export function writtenVersionHeader(ctx: S3Context, bucket: string, info: { versionId?: string }): Record<string, string> {
   if (info.versionId !== undefined) return { "x-amz-version-id": info.versionId };
-  return ctx.services.store.versioning(bucket) === "Suspended" ? { "x-amz-version-id": "null" } : {};
+  // The write itself has just read the state: this reuses that read.
+  return ctx.services.store.versioning(bucket, 1000) === "Suspended" ? { "x-amz-version-id": "null" } : {};
 }
 
 /** The 405 S3 answers when a request names a delete marker by id for what only objects have. */

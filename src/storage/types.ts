@@ -181,8 +181,11 @@ export interface ObjectStore {
   bucketSetting(bucket: string, name: BucketSetting): string | undefined;
   setBucketSetting(bucket: string, name: BucketSetting, value: string | undefined): void;
 
-  /** Enabled, Suspended, or undefined (never enabled): the bucket setting `versioning`. */
-  versioning(bucket: string): VersioningState;
+  /**
+   * Enabled, Suspended, or undefined (never enabled): the bucket setting `versioning`. Writes read
+   * it afresh; `maxAgeMs` lets a read path use what this process saw that recently.
+   */
+  versioning(bucket: string, maxAgeMs?: number): VersioningState;
   headObject(bucket: string, key: string, sel?: VersionSelector): ObjectInfo;
   /**
    * Opened once: headers and body from one version. The caller closes it or hands its body on.

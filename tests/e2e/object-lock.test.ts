@@ -32,7 +32,7 @@ import { randomBytes } from "node:crypto";
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { ACCESS_KEY, SECRET_KEY, closeGateway, expectS3Error, md5B64, openGateway, s3Client, signedRequest, startGateway, type Gateway, uniqueBucket } from "../support/index.ts";
+import { ACCESS_KEY, SECRET_KEY, closeGateway, expectS3Error, gatewayCommand, md5B64, openGateway, s3Client, signedRequest, startGateway, type Gateway, uniqueBucket } from "../support/index.ts";
 
 let gw: Gateway;
 let s3: S3Client;
@@ -348,6 +348,29 @@ describe("enforcement (versioned: every write and delete keeps the locked versio
     await s3.send(new DeleteObjectCommand({ Bucket, Key: "short", VersionId: v }));
     expect(existsSync(join(gw.root, Bucket, "short"))).toBe(false);
   });
+});
+
+test("filegate versions purge keeps versions under Object Lock (and the marker above them), dry run or not", async () => {
+  const Bucket = await lockedBucket();
+  const locked = (await s3.send(new PutObjectCommand({ Bucket, Key: "p", Body: "locked", ObjectLockMode: "COMPLIANCE", ObjectLockRetainUntilDate: inSeconds(HOUR) }))).VersionId!;
+  const plain = (await s3.send(new PutObjectCommand({ Bucket, Key: "p", Body: "plain" }))).VersionId!;
+  await s3.send(new DeleteObjectCommand({ Bucket, Key: "p" }));
+  await s3.send(new PutObjectCommand({ Bucket, Key: "q", Body: "q1" }));
+  await s3.send(new PutObjectCommand({ Bucket, Key: "q", Body: "q2" }));
+  const [cmd, ...base] = gatewayCommand();
+  const run = (...args: string[]) => spawnSync(cmd, [...base, "versions", ...args, "--root", gw.root], { encoding: "utf8", timeout: 20000 });
+  const dry = run("purge", Bucket, "--dry-run");
+  expect(dry.status).toBe(0);
+  expect(dry.stdout).toContain(`kept (object lock)\tp\t${locked}`);
+  expect(dry.stderr).toContain("would remove 2 noncurrent version(s)");
+  expect(dry.stderr).toContain("kept 1 version(s) under Object Lock");
+  const purge = run("purge", Bucket);
+  expect(purge.status).toBe(0);
+  expect(purge.stderr).toContain("removed 2 noncurrent version(s) (7 bytes) and 0 delete marker(s)");
+  const left = await s3.send(new ListObjectVersionsCommand({ Bucket }));
+  expect(left.Versions?.map((v) => [v.Key, v.VersionId === locked, v.IsLatest])).toEqual([["p", true, false], ["q", false, true]]);
+  expect(left.DeleteMarkers?.map((m) => [m.Key, m.IsLatest])).toEqual([["p", true]]);
+  expect(left.Versions?.some((v) => v.VersionId === plain)).toBe(false);
 });
 
 /** Files of a bucket's version store (noncurrent versions and markers), by path. */

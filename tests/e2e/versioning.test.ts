@@ -29,7 +29,8 @@ import {
 import type * as Minio from "minio";
 import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { closeGateway, expectS3Error, type Gateway, openGateway, readAll, signedRequest } from "../support/index.ts";
+import { spawnSync } from "node:child_process";
+import { closeGateway, expectS3Error, type Gateway, gatewayCommand, openGateway, readAll, signedRequest } from "../support/index.ts";
 
 let gw: Gateway;
 let s3: S3Client;
@@ -224,6 +225,21 @@ describe("every operation that takes a versionId", () => {
     await expectS3Error(s3.send(new CopyObjectCommand({ Bucket: B, Key: "x", CopySource: `${B}/gone` })), 404, "NoSuchKey");
   });
 
+  test("a record too large for the xattr stays with its version through overwrites and restores", async () => {
+    const Metadata = { big: "m".repeat(1900) };
+    const Tagging = Array.from({ length: 5 }, (_, i) => `t${i}=${"v".repeat(200)}`).join("&");
+    const big = (await s3.send(new PutObjectCommand({ Bucket: B, Key: "big", Body: "big one", Metadata, Tagging }))).VersionId!;
+    const small = (await put(B, "big", "small")).VersionId!;
+    const h = await s3.send(new HeadObjectCommand({ Bucket: B, Key: "big", VersionId: big }));
+    expect([h.Metadata?.big, h.ContentLength]).toEqual([Metadata.big, 7]);
+    expect((await s3.send(new GetObjectTaggingCommand({ Bucket: B, Key: "big", VersionId: big }))).TagSet).toHaveLength(5);
+    // Removing the newer version brings the big one back as the plain file, record and all.
+    await s3.send(new DeleteObjectCommand({ Bucket: B, Key: "big", VersionId: small }));
+    const back = await s3.send(new HeadObjectCommand({ Bucket: B, Key: "big" }));
+    expect([back.VersionId, back.Metadata?.big]).toEqual([big, Metadata.big]);
+    expect((await s3.send(new GetObjectTaggingCommand({ Bucket: B, Key: "big" }))).TagSet).toHaveLength(5);
+  });
+
   test("DeleteObjects with versions: versions removed, markers made and removed", async () => {
     const a1 = (await put(B, "da", "1")).VersionId!;
     const a2 = (await put(B, "da", "2")).VersionId!;
@@ -238,6 +254,25 @@ describe("every operation that takes a versionId", () => {
     expect(r2.Deleted![0]).toMatchObject({ Key: "db", VersionId: marker, DeleteMarker: true, DeleteMarkerVersionId: marker });
     expect((await versionsOf(B, "da")).map((v) => v.id)).toEqual([a2]);
     expect(await versionsOf(B, "db")).toEqual([]);
+  });
+});
+
+describe("ListObjectVersions details", () => {
+  test("encoding-type url, prefix, delimiter and max-keys 0", async () => {
+    const B = await bucket("vlist", "Enabled");
+    await put(B, "a b/c+d", "1");
+    await put(B, "a b/c+d", "2");
+    await put(B, "top", "t");
+    const r = await signedRequest(gw, { method: "GET", path: `/${B}`, query: { versions: "", "encoding-type": "url", prefix: "a b/" } });
+    expect(r.body).toContain("<Key>a%20b/c%2Bd</Key>");
+    expect(r.body).toContain("<Prefix>a%20b/</Prefix>");
+    expect(r.body.match(/<Version>/g)?.length).toBe(2);
+    const d = await s3.send(new ListObjectVersionsCommand({ Bucket: B, Delimiter: "/" }));
+    expect([d.CommonPrefixes?.map((p) => p.Prefix), d.Versions?.map((v) => v.Key)]).toEqual([["a b/"], ["top"]]);
+    const zero = await s3.send(new ListObjectVersionsCommand({ Bucket: B, MaxKeys: 0 }));
+    expect([zero.IsTruncated, zero.Versions]).toEqual([false, undefined]);
+    const vm = await signedRequest(gw, { method: "GET", path: `/${B}`, query: { versions: "", "version-id-marker": "null" } });
+    expect([vm.status, vm.code]).toEqual([400, "InvalidArgument"]);
   });
 });
 
@@ -281,5 +316,36 @@ describe("files changed by other tools", () => {
     expect(vs.Versions!.map((v) => [v.VersionId, v.IsLatest])).toEqual([[v1, true]]);
     const v2 = (await put(B, "c", "next")).VersionId!;
     expect((await versionsOf(B, "c")).map((v) => v.id).sort()).toEqual([v1, v2].sort());
+  });
+});
+
+describe("operator CLI", () => {
+  test("filegate versions list and purge (with a dry run) beside a running gateway", async () => {
+    const B = await bucket("vcli", "Enabled");
+    const a1 = (await put(B, "a", "1")).VersionId!;
+    const a2 = (await put(B, "a", "22")).VersionId!;
+    await put(B, "b", "b");
+    const bm = (await s3.send(new DeleteObjectCommand({ Bucket: B, Key: "b" }))).VersionId!;
+    const [cmd, ...base] = gatewayCommand();
+    const run = (...args: string[]) => spawnSync(cmd, [...base, "versions", ...args, "--root", gw.root], { encoding: "utf8", timeout: 20000 });
+    const list = run("list", B);
+    expect(list.status).toBe(0);
+    const rows = list.stdout.trim().split("\n").map((l) => l.split("\t").slice(0, 4));
+    expect(rows).toEqual([
+      ["a", a2, "latest", "version"],
+      ["a", a1, "noncurrent", "version"],
+      ["b", bm, "latest", "marker"],
+      ["b", expect.stringMatching(ID), "noncurrent", "version"],
+    ]);
+    const dry = run("purge", B, "--dry-run");
+    expect(dry.status).toBe(0);
+    expect(dry.stderr).toContain("would remove 2 noncurrent version(s) (2 bytes) and 1 delete marker(s)");
+    expect((await versionsOf(B, "")).length).toBe(4);
+    const purge = run("purge", B);
+    expect(purge.status).toBe(0);
+    expect(purge.stderr).toContain("removed 2 noncurrent version(s) (2 bytes) and 1 delete marker(s)");
+    expect((await versionsOf(B, "")).map((v) => [v.key, v.id, v.latest])).toEqual([["a", a2, true]]);
+    await expectS3Error(s3.send(new GetObjectCommand({ Bucket: B, Key: "b" })), 404, "NoSuchKey");
+    expect(run("list", "nobucket").status).not.toBe(0);
   });
 });

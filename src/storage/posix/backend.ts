@@ -225,6 +225,7 @@ export class PosixBackend implements ObjectStore {
   setBucketSetting(bucket: string, name: BucketSetting, value: string | undefined): void {
     const dir = bucketPrivateDir(this.bucketDir(bucket));
     const file = join(dir, name);
+    if (name === "versioning") this.seenStates.delete(bucket);
     if (value === undefined) {
       rmSync(file, { force: true });
       return;
@@ -233,9 +234,18 @@ export class PosixBackend implements ObjectStore {
     writeFileAtomic(file, value, this.fsync !== "none");
   }
 
-  versioning(bucket: string): VersioningState {
-    return parseVersioningState(this.bucketSetting(bucket, "versioning"));
+  versioning(bucket: string, maxAgeMs = 0): VersioningState {
+    const now = performance.now();
+    const seen = maxAgeMs > 0 ? this.seenStates.get(bucket) : undefined;
+    if (seen && now - seen.at <= maxAgeMs) return seen.state;
+    const state = parseVersioningState(this.bucketSetting(bucket, "versioning"));
+    if (this.seenStates.size >= 4096) this.seenStates.clear();
+    this.seenStates.set(bucket, { state, at: now });
+    return state;
   }
+
+  /** States read for versioning(bucket, maxAgeMs): GETs need one for a header, not a file read each. */
+  private readonly seenStates = new Map<string, { state: VersioningState; at: number }>();
 
   // ---- objects ----
 
@@ -596,8 +606,11 @@ export class PosixBackend implements ObjectStore {
     const cur = this.fileAt(target, loc);
     const plan = planWrite(state, cur ? { versionId: cur.record?.versionId ?? null } : null);
     const vdir = this.versions.dirOf(bucketDir, kp.segments);
-    const names = this.versions.names(vdir);
-    let floor = maxId(names[0] === undefined ? undefined : seqOf(names[0]), cur?.record?.versionId);
+    // Every noncurrent entry sorts below the current version's id, so an Enabled overwrite of a
+    // real version needs no directory read: the common case costs one link more than unversioned.
+    const curId = cur?.record?.versionId;
+    const names = curId !== undefined && state === "Enabled" ? [] : this.versions.names(vdir);
+    let floor = maxId(names[0] === undefined ? undefined : seqOf(names[0]), curId);
     if (plan.current === "keep" && cur) {
       const name = this.keptName(cur.record, names, floor, state);
       floor = maxId(floor, seqOf(name));
