@@ -15,7 +15,7 @@ import type { OperationName } from "../s3/operations.ts";
 import { textToWire } from "../s3/meta-value.ts";
 import { checkPolicy, decodePolicy } from "../s3/post-policy.ts";
 import { encodeTags, parseTaggingXml } from "../s3/tags.ts";
-import { refuseUnsupportedWriteHeaders, STORED_HEADERS, storedHeadersFrom } from "./objects.ts";
+import { refuseUnsupportedWriteHeaders, STORED_HEADERS, storedHeadersFrom, writtenVersionHeader } from "./objects.ts";
 import { writeLock } from "./object-lock.ts";
 
 const MAX_FIELDS = 20 * 1024;
@@ -127,7 +127,7 @@ const postObject: Handler = async (ctx) => {
     await form.finish();
 
     const location = `${new URL(ctx.request.url).origin}/${bucket}/${encodePath(key)}`;
-    const headers = { etag: info.etag, location };
+    const headers: Record<string, string> = { etag: info.etag, location, ...writtenVersionHeader(ctx, bucket, info) };
     if (redirect && URL.canParse(redirect)) {
       const q = new URLSearchParams({ bucket, key, etag: info.etag }).toString();
       return new Response(null, { status: 303, headers: { ...headers, location: redirect + (redirect.includes("?") ? "&" : "?") + q } });

@@ -29,6 +29,7 @@ import {
 import type * as Minio from "minio";
 import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { createPresignedPost } from "@aws-sdk/s3-presigned-post";
 import { spawnSync } from "node:child_process";
 import { closeGateway, expectS3Error, type Gateway, gatewayCommand, openGateway, readAll, signedRequest } from "../support/index.ts";
 
@@ -238,6 +239,18 @@ describe("every operation that takes a versionId", () => {
     const back = await s3.send(new HeadObjectCommand({ Bucket: B, Key: "big" }));
     expect([back.VersionId, back.Metadata?.big]).toEqual([big, Metadata.big]);
     expect((await s3.send(new GetObjectTaggingCommand({ Bucket: B, Key: "big" }))).TagSet).toHaveLength(5);
+  });
+
+  test("a browser form upload (PostObject) makes a version and says its id", async () => {
+    const { url, fields } = await createPresignedPost(s3, { Bucket: B, Key: "posted", Expires: 600 });
+    const form = new FormData();
+    for (const [k, v] of Object.entries(fields)) form.append(k, v);
+    form.append("file", new Blob(["posted body"]), "f.txt");
+    const r = await fetch(url, { method: "POST", body: form });
+    expect(r.status).toBe(204);
+    const id = r.headers.get("x-amz-version-id");
+    expect(id).toMatch(ID);
+    expect(await text(B, "posted")).toEqual({ body: "posted body", versionId: id! });
   });
 
   test("DeleteObjects with versions: versions removed, markers made and removed", async () => {

@@ -186,6 +186,8 @@ export class VersionStore {
         break;
       } catch (e) {
         const code = (e as NodeJS.ErrnoException).code;
+        // Gone meanwhile (another tool removed it): there is nothing left to keep.
+        if (code === "ENOENT" && !exists(currentPath)) return;
         if (code === "ENOENT" && attempt < 3) {
           // The directory is new, or was pruned by a delete of a neighbour's last version.
           mkdirSync(dir, { recursive: true });
@@ -224,9 +226,18 @@ export class VersionStore {
 
   /** Writes delete marker `name` (an empty file with its record): whole, or not at all. */
   writeMarker(dir: string, name: string, record: ObjectMeta): void {
-    mkdirSync(dir, { recursive: true });
     const tmp = join(dir, `.${name}.${randomBytes(6).toString("hex")}.tmp`);
-    const fd = openSync(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o644);
+    let fd: number;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        fd = openSync(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o644);
+        break;
+      } catch (e) {
+        // New directory, or pruned between our mkdir and open by a neighbour's last removal.
+        if ((e as NodeJS.ErrnoException).code !== "ENOENT" || attempt >= 3) throw e;
+        mkdirSync(dir, { recursive: true });
+      }
+    }
     try {
       writeSync(fd, "");
       const st = fstatSync(fd);
@@ -251,6 +262,15 @@ export class VersionStore {
         return; // not empty (or gone): the rest is in use
       }
     }
+  }
+}
+
+function exists(path: string): boolean {
+  try {
+    lstatSync(path);
+    return true;
+  } catch {
+    return false;
   }
 }
 
