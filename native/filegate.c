@@ -5,6 +5,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/fs.h>
 #include <linux/openat2.h>
 #include <node_api.h>
 #include <signal.h>
@@ -12,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/xattr.h>
@@ -152,6 +154,23 @@ static napi_value js_copy_file_range(napi_env env, napi_callback_info info) {
   return num(env, n);
 }
 
+// fsFlags(fd, set, clear) -> the inode flags after the change (FS_IOC_GETFLAGS/SETFLAGS, what
+// chattr uses). Only writes when something changes; the immutable bit takes CAP_LINUX_IMMUTABLE.
+static napi_value js_fsflags(napi_env env, napi_callback_info info) {
+  size_t argc = 3;
+  napi_value argv[3];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  int64_t fd, set, clear;
+  if (argc < 3 || !get_int(env, argv[0], &fd) || !get_int(env, argv[1], &set) || !get_int(env, argv[2], &clear))
+    return throw_type(env, "fsFlags(fd, set, clear)");
+  // The kernel reads and writes an int here, whatever the ioctl's declared type says.
+  int flags = 0;
+  if (ioctl((int)fd, FS_IOC_GETFLAGS, &flags) < 0) return throw_errno(env, errno, "FS_IOC_GETFLAGS");
+  int next = (flags | (int)set) & ~(int)clear;
+  if (next != flags && ioctl((int)fd, FS_IOC_SETFLAGS, &next) < 0) return throw_errno(env, errno, "FS_IOC_SETFLAGS");
+  return num(env, next);
+}
+
 // parentDeathSignal(sig): the kernel sends `sig` to this process when its parent dies
 static napi_value js_pdeathsig(napi_env env, napi_callback_info info) {
   size_t argc = 1;
@@ -171,6 +190,7 @@ static napi_value init(napi_env env, napi_value exports) {
       {"fsetxattr", NULL, js_fsetxattr, NULL, NULL, NULL, napi_enumerable, NULL},
       {"parentDeathSignal", NULL, js_pdeathsig, NULL, NULL, NULL, napi_enumerable, NULL},
       {"copyFileRange", NULL, js_copy_file_range, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"fsFlags", NULL, js_fsflags, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
   return exports;

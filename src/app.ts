@@ -8,6 +8,7 @@ import { ANONYMOUS } from "./access/principal.ts";
 import { checkRequestFsAccess } from "./access/unix.ts";
 import type { AuthResult } from "./auth/types.ts";
 import { verifyOrAnonymous } from "./auth/verify.ts";
+import { isVersionSelector } from "./s3/version-selector.ts";
 import { S3Error } from "./errors.ts";
 import { asS3Error, errorResponse, nextRequestId, reportFailure, requestIdHeaders } from "./http/response.ts";
 import type { AccessLog } from "./ops/access-log.ts";
@@ -186,9 +187,9 @@ async function dispatch(request: Request, url: string, services: Services, obs: 
     if (services.config.readonly && !READ_METHODS.has(request.method)) throw new S3Error("AccessDenied", "This gateway is read-only.");
     const expectedOwner = headers.get("x-amz-expected-bucket-owner");
     if (expectedOwner !== null && expectedOwner !== (addr.bucket ? services.owners.ownerId(addr.bucket) : services.owner.id)) throw new S3Error("AccessDenied");
-    // Buckets here are never versioned: the only version an object has is "null".
+    // A version id filegate could never have issued names no version: refused before any lookup.
     const versionId = query.get("versionId");
-    if (versionId !== null && versionId !== "null" && addr.key !== null) {
+    if (versionId !== null && !isVersionSelector(versionId) && addr.key !== null) {
       throw new S3Error("InvalidArgument", "Invalid version id specified", { ArgumentName: "versionId", ArgumentValue: versionId });
     }
     const principal = unsigned || anonymous ? ANONYMOUS : services.identify(auth.accessKey);

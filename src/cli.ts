@@ -7,7 +7,8 @@ import type { Credentials } from "./credentials.ts";
 import { readFileSync } from "node:fs";
 import { UsageError, runUserCommand } from "./identity/cli.ts";
 import { isIdentityError } from "./identity/records.ts";
-import { SetupError, buildGateway, endpointOf, type Gateway } from "./gateway.ts";
+import { SetupError, buildGateway, endpointOf, openStoreForOperator, type Gateway } from "./gateway.ts";
+import { listVersionsCommand, purgeVersionsCommand } from "./ops/versions-cli.ts";
 import { TEMP_MIN_AGE_MS, sweepTempFiles } from "./storage/posix/incoming.ts";
 import { cleanupUploads } from "./storage/posix/multipart.ts";
 import { isBun, runtime } from "./runtime.ts";
@@ -95,6 +96,29 @@ async function main(): Promise<void> {
     const uploads = cleanupUploads(command.root, age);
     const temps = sweepTempFiles(command.root, Math.max(age, TEMP_MIN_AGE_MS));
     process.stdout.write(`filegate: removed ${uploads} multipart upload(s) and ${temps} stale temp file(s) under ${command.root}\n`);
+    return;
+  }
+  if (command.kind === "versions") {
+    let store;
+    try {
+      store = openStoreForOperator(command.root, command.meta);
+    } catch (e) {
+      if (e instanceof SetupError) fail(e.message);
+      throw e;
+    }
+    const out = (s: string) => process.stdout.write(s);
+    try {
+      if (command.action === "list") {
+        await listVersionsCommand(store, command.bucket, out);
+      } else {
+        const t = await purgeVersionsCommand(store, command.bucket, command.dryRun, out);
+        const verb = command.dryRun ? "would remove" : "removed";
+        const locked = t.locked ? `; kept ${t.locked} version(s) under Object Lock` : "";
+        process.stderr.write(`filegate: ${verb} ${t.versions} noncurrent version(s) (${t.bytes} bytes) and ${t.markers} delete marker(s) in ${command.bucket}${locked}\n`);
+      }
+    } catch (e) {
+      fail(`versions ${command.action} ${command.bucket}: ${(e as Error).message}`);
+    }
     return;
   }
   const config = command.config;

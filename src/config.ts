@@ -109,7 +109,8 @@ export type Command =
   | { kind: "help" }
   | { kind: "version" }
   | { kind: "serve"; config: Config }
-  | { kind: "cleanup-uploads"; root: string; olderThanMs: number };
+  | { kind: "cleanup-uploads"; root: string; olderThanMs: number }
+  | { kind: "versions"; action: "list" | "purge"; bucket: string; root: string; meta: "auto" | "xattr" | "sidecar"; dryRun: boolean };
 
 /** `7d`, `12h`, `30m`, `45s` or plain milliseconds → milliseconds (cleanup-uploads --older-than). */
 export function parseAge(s: string): number {
@@ -127,6 +128,10 @@ export function helpText(): string {
     "       filegate cleanup-uploads --root DIR --older-than AGE   (AGE like 7d, 12h, 30m)",
     "         removes multipart uploads started more than AGE ago, and temp files idle that long",
     "       filegate user add|list|remove|key|policy …   (users of the root; `filegate user` for details)",
+    "       filegate versions list BUCKET --root DIR",
+    "         prints every version and delete marker of a bucket (key, version id, latest, kind, size, time)",
+    "       filegate versions purge BUCKET --root DIR [--dry-run]",
+    "         removes every noncurrent version and delete marker; current objects stay",
     "",
     "flags (each also read from the env var shown):",
   ];
@@ -150,7 +155,7 @@ export function parseCommand(argv: string[], env: Record<string, string | undefi
   try {
     parsed = parseArgs({
       args: argv,
-      options: { ...options, "older-than": { type: "string" }, help: { type: "boolean", short: "h" }, version: { type: "boolean", short: "v" } },
+      options: { ...options, "older-than": { type: "string" }, "dry-run": { type: "boolean" }, help: { type: "boolean", short: "h" }, version: { type: "boolean", short: "v" } },
       allowPositionals: true,
       strict: true,
     });
@@ -166,9 +171,20 @@ export function parseCommand(argv: string[], env: Record<string, string | undefi
     const root = (parsed.values as Record<string, string | undefined>).root ?? env.FILEGATE_ROOT ?? FLAGS.root.def;
     return { kind: "cleanup-uploads", root: resolve(root), olderThanMs: parseAge(olderThan) };
   }
-  if (positionals.length > 1 || (positionals.length === 1 && positionals[0] !== "serve")) {
-    throw new ConfigError(`unknown command '${positionals.join(" ")}' (expected 'serve' or 'cleanup-uploads')`);
+  if (positionals[0] === "versions") {
+    const [, action, bucket, ...rest] = positionals;
+    if ((action !== "list" && action !== "purge") || !bucket || rest.length > 0) throw new ConfigError("usage: filegate versions list|purge BUCKET --root DIR [--dry-run]");
+    const dryRun = (parsed.values as Record<string, unknown>)["dry-run"] === true;
+    if (dryRun && action !== "purge") throw new ConfigError("--dry-run belongs to 'versions purge'");
+    const values = parsed.values as Record<string, string | undefined>;
+    const meta = values.meta ?? env.FILEGATE_META ?? FLAGS.meta.def;
+    if (meta !== "auto" && meta !== "xattr" && meta !== "sidecar") throw new ConfigError(`invalid --meta '${meta}'`);
+    return { kind: "versions", action, bucket, root: resolve(values.root ?? env.FILEGATE_ROOT ?? FLAGS.root.def), meta, dryRun };
   }
+  if (positionals.length > 1 || (positionals.length === 1 && positionals[0] !== "serve")) {
+    throw new ConfigError(`unknown command '${positionals.join(" ")}' (expected 'serve', 'cleanup-uploads' or 'versions')`);
+  }
+  if ((parsed.values as Record<string, unknown>)["dry-run"] !== undefined) throw new ConfigError("--dry-run belongs to 'versions purge'");
   if ((parsed.values as Record<string, unknown>)["older-than"] !== undefined) throw new ConfigError("--older-than belongs to 'cleanup-uploads'");
 
   const raw: Record<string, unknown> = {};

@@ -6,6 +6,7 @@ import { S3Error } from "./errors.ts";
 import { UserStore } from "./identity/user-store.ts";
 import { inlinePolicies } from "./identity/user-policies.ts";
 import type { AccessSources } from "./access/sources.ts";
+import type { ObjectStore } from "./storage/types.ts";
 import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readdirSync } from "node:fs";
 import { join } from "node:path";
@@ -150,4 +151,13 @@ export function buildGateway(config: Config, opts: { log: Logger; accessLog: boo
 
 export function endpointOf(config: Pick<Config, "tls" | "host">, port: number): string {
   return `${config.tls ? "https" : "http"}://${config.host.includes(":") ? `[${config.host}]` : config.host}:${port}`;
+}
+
+/**
+ * The store of an existing root for operator commands (`filegate versions`), without a server:
+ * the same metadata choice serve would make.
+ */
+export function openStoreForOperator(root: string, meta: Config["meta"]): ObjectStore {
+  const readOnly = prepareRoot(root);
+  return new PosixBackend(root, chooseMetaStore({ root, meta, fsync: "none" } as Config, !readOnly), "none");
 }

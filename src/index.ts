@@ -8,6 +8,7 @@ import { ConfigError, parseCommand } from "./config.ts";
 import { buildGateway, endpointOf } from "./gateway.ts";
 import { waitUntilPortFree } from "./serve/workers.ts";
 import { runtime } from "./runtime.ts";
+import { isStorageError } from "./storage/errors.ts";
 
 export interface FilegateOptions {
   /** Directory served as buckets. Default: a new temp directory, removed by stop(). */
@@ -79,7 +80,7 @@ export async function startFilegate(options: FilegateOptions = {}): Promise<Runn
       try {
         gw.services.store.createBucket(bucket);
       } catch (e) {
-        if ((e as { code?: string }).code !== "BucketAlreadyOwnedByYou") throw e;
+        if (!isStorageError(e, "BucketExists")) throw e;
       }
     }
     const server = await runtime.serve(gw.app.fetch, { host: config.host, port: config.port, tls: config.tls, reusePort: false });

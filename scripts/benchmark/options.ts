@@ -33,7 +33,7 @@ const HELP = [
   "  --seconds S        duration of each 4 KiB GET/PUT run (default 4)",
   "  --range-seconds S  duration of each ranged-GET run (default 3)",
   "  --big-mib M        size of the large object (default 1024)",
-  "  --only LIST        workloads: get1,get4,range,get4k,put1g,put4k",
+  "  --only LIST        workloads: get1,get4,range,get4k,put1g,put4k,ow4k,ow4kv",
   "  --servers LIST     nginx,bun,node,s3rver",
   "  --doc FILE         where to write the results (default docs/PERFORMANCE.md)",
   "  --no-doc           print only",

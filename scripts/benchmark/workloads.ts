@@ -1,5 +1,5 @@
 // The workloads and one measurement of one workload on one freshly started server.
-import { CreateBucketCommand } from "@aws-sdk/client-s3";
+import { CreateBucketCommand, PutBucketVersioningCommand } from "@aws-sdk/client-s3";
 import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { sdkPut, sink, wrk } from "./load.ts";
@@ -9,7 +9,7 @@ import { log, peakRss, run, type PeakRss } from "./proc.ts";
 import { credentials, startServer, stopServer, type Running, type ServerName } from "./servers.ts";
 import type { Env } from "./setup.ts";
 
-export type WorkloadName = "get1" | "get4" | "range" | "get4k" | "put1g" | "put4k";
+export type WorkloadName = "get1" | "get4" | "range" | "get4k" | "put1g" | "put4k" | "ow4k" | "ow4kv";
 
 export interface Workload {
   name: WorkloadName;
@@ -26,7 +26,13 @@ export const WORKLOADS: Workload[] = [
   { name: "get4k", label: "GET 4 KiB, wrk 32 conns", unit: "req/s", servers: ["nginx", "bun", "node", "s3rver"], floor: "nginx" },
   { name: "put1g", label: "PUT 1 GiB, SDK default (aws-chunked + CRC32 trailer), --fsync none", unit: "GB/s", servers: ["bun", "node", "s3rver"], floor: "md5sum" },
   { name: "put4k", label: "PUT 4 KiB, wrk 32 conns, presigned, distinct keys, --fsync none", unit: "req/s", servers: ["bun", "node", "s3rver"], floor: "md5sum" },
+  // Overwrites of a few keys: the cost of keeping every version against replacing the file.
+  { name: "ow4k", label: "PUT 4 KiB overwriting 256 keys, unversioned bucket, wrk 32 conns, --fsync none", unit: "req/s", servers: ["bun", "node"], floor: "md5sum" },
+  { name: "ow4kv", label: "PUT 4 KiB overwriting 256 keys, versioned bucket (every version kept), same", unit: "req/s", servers: ["bun", "node"], floor: "md5sum" },
 ];
+
+/** Keys the overwrite workloads cycle through. */
+const OVERWRITE_KEYS = 256;
 
 export interface Sample {
   value: number;
@@ -43,8 +49,8 @@ async function target(s: Running, key: string): Promise<string> {
 
 /** A fresh bucket (directory) per 4 KiB PUT run: a directory that once held 100k names stays
  * large on ext4, which would slow every later run. */
-function putBucket(name: ServerName, round: number): string {
-  return `puts-${name}-r${round}`;
+function putBucket(name: ServerName, round: number, w: WorkloadName = "put4k"): string {
+  return `${w === "put4k" ? "puts" : w}-${name}-r${round}`;
 }
 
 /** Removes a 4 KiB PUT run's bucket with everything in it (the server is stopped by then). */
@@ -77,6 +83,19 @@ async function runWorkload(env: Env, opts: Options, w: WorkloadName, s: Running,
       const r = await sdkPut(s.endpoint, c.accessKeyId, c.secretAccessKey, BUCKET, "put-big.bin", env.srcBig, s.name === "s3rver");
       return { value: r.bytes / r.seconds / 1e9 };
     }
+    case "ow4k":
+    case "ow4kv": {
+      const sign = await putPresigner(s.endpoint, c);
+      const bucket = putBucket(s.name, round, w);
+      mkdirSync(join(env.root, bucket));
+      if (w === "ow4kv") await presignClient(s.endpoint, c).send(new PutBucketVersioningCommand({ Bucket: bucket, VersioningConfiguration: { Status: "Enabled" } }));
+      const file = join(env.tmp, "put-paths.txt");
+      const lines: string[] = [];
+      for (let i = 0; i < OVERWRITE_KEYS; i++) lines.push(await sign(bucket, `k${i}`));
+      writeFileSync(file, lines.join("\n") + "\n");
+      const r = await wrk(env.luaPut, s.endpoint + "/", opts.seconds, ["--", file, "2"]);
+      return { value: r.requests / (r.duration_us / 1e6), note: `${Math.round(r.requests / OVERWRITE_KEYS)} versions/key` };
+    }
     case "put4k": {
       const sign = await putPresigner(s.endpoint, c);
       const bucket = putBucket(s.name, round);
@@ -104,7 +123,7 @@ export async function measure(env: Env, opts: Options, w: WorkloadName, name: Se
     return { value: NaN, note: "failed" };
   } finally {
     await stopServer(s);
-    if (w === "put4k") cleanPuts(env, putBucket(name, round));
+    if (w === "put4k" || w === "ow4k" || w === "ow4kv") cleanPuts(env, putBucket(name, round, w));
   }
 }
 

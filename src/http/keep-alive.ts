@@ -22,17 +22,21 @@ export interface KeepAliveOptions {
  * `work` resolves to a complete XML document. Within the grace period this is a plain response
  * (a rejection is rethrown for the normal error path); after it, a streamed 200.
  */
-export async function keepAliveXml(work: Promise<string>, opts: KeepAliveOptions): Promise<Response> {
+/**
+ * `work` may name response headers along with its document (x-amz-version-id); they are sent when
+ * the answer comes within the grace period, and are lost once the 200 has gone out.
+ */
+export async function keepAliveXml(work: Promise<string | { xml: string; headers: Record<string, string> }>, opts: KeepAliveOptions): Promise<Response> {
   let timer: ReturnType<typeof setTimeout> | undefined;
   const settled = work.then(
-    (xml) => ({ ok: true as const, xml }),
+    (r) => (typeof r === "string" ? { ok: true as const, xml: r, headers: {} } : { ok: true as const, ...r }),
     (error: unknown) => ({ ok: false as const, error }),
   );
   const early = await Promise.race([settled, new Promise<null>((r) => (timer = setTimeout(() => r(null), opts.graceMs)))]);
   clearTimeout(timer);
   if (early) {
     if (!early.ok) throw early.error;
-    return xmlTextResponse(early.xml);
+    return xmlTextResponse(early.xml, 200, early.headers);
   }
   const enc = new TextEncoder();
   let ticker: ReturnType<typeof setInterval> | undefined;

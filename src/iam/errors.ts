@@ -1,6 +1,7 @@
 // IAM's errors: its codes and statuses (IAM API reference, "Common Errors" and each action's
 // list), and how the store's refusals and the signature check's S3 errors read in IAM's terms.
-import { S3Error } from "../errors.ts";
+import { S3Error, conditionError, toS3Error } from "../errors.ts";
+import { StorageError } from "../storage/errors.ts";
 import { isIdentityError } from "../identity/records.ts";
 
 const CODES = {
@@ -44,6 +45,8 @@ export class IamError extends Error {
 export function toIamError(e: unknown): IamError | null {
   if (e instanceof IamError) return e;
   if (isIdentityError(e)) return new IamError(e.code, e.message);
+  // The user store's own failures (a lock not had in time, a full disk) as S3 answers them first.
+  if (!(e instanceof S3Error) && conditionOrStorage(e)) e = toS3Error(e);
   if (e instanceof S3Error) {
     switch (e.code) {
       case "InvalidAccessKeyId":
@@ -63,4 +66,8 @@ export function toIamError(e: unknown): IamError | null {
     }
   }
   return null;
+}
+
+function conditionOrStorage(e: unknown): boolean {
+  return e instanceof StorageError || conditionError(e) !== null;
 }

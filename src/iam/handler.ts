@@ -6,7 +6,7 @@
 import { createHash } from "node:crypto";
 import type { UserPrincipal } from "../access/principal.ts";
 import { verifyRequest } from "../auth/verify.ts";
-import { S3Error } from "../errors.ts";
+import { S3Error, toS3Error } from "../errors.ts";
 import type { RequestTarget } from "../http/request-target.ts";
 import { reportFailure, requestIdHeaders } from "../http/response.ts";
 import type { Services } from "../s3/context.ts";
@@ -104,7 +104,7 @@ export async function handleIam(
     let e = toIamError(err);
     if (!e) {
       // Ours, not the caller's: logged once with its cause, answered as IAM's ServiceFailure.
-      const failure = err instanceof S3Error ? err : new S3Error("InternalError", undefined, {}, {}, err);
+      const failure = toS3Error(err);
       reportFailure(failure, requestId, log);
       e = failure.code === "SlowDown" ? new IamError("ServiceFailure", "Please reduce your request rate.") : new IamError("ServiceFailure", "The request processing has failed because of an unknown error, exception or failure.");
     }

@@ -22,6 +22,7 @@ import {
   type ResolveId,
 } from "../access/acl.ts";
 import { OWNERSHIPS, NO_CONTROLS, aclsEnabled, bucketAcl, objectOwner, ownershipOf, type ObjectOwnership } from "../access/stored-acls.ts";
+import type { ObjectInfo, VersionSelector } from "../storage/types.ts";
 
 /** Canned ACLs a BucketOwnerEnforced bucket accepts on objects: both say "the bucket owner's". */
 const ENFORCED_OBJECT_CANNED: readonly string[] = ["private", "bucket-owner-full-control"];
@@ -140,9 +141,9 @@ export async function putBucketAcl(ctx: S3Context, bucket: string): Promise<void
   ctx.services.store.setBucketSetting(bucket, "acl.json", JSON.stringify(acl));
 }
 
-export async function putObjectAcl(ctx: S3Context, bucket: string, key: string): Promise<void> {
+/** PutObjectAcl on `current`, the version the request selected (`sel`; none: the latest). */
+export async function putObjectAcl(ctx: S3Context, bucket: string, key: string, current: ObjectInfo, sel?: VersionSelector): Promise<void> {
   const store = ctx.services.store;
-  const current = store.headObject(bucket, key);
   const owner = objectOwner(ctx.services, bucket, current.meta);
   const acl = await requestedAcl(ctx, owner, ctx.services.owners.owner(bucket), false);
   refusePublic(ctx, bucket, acl);
@@ -150,7 +151,7 @@ export async function putObjectAcl(ctx: S3Context, bucket: string, key: string):
     if (!isOwnerOnly(acl, owner.id)) throw new S3Error("AccessControlListNotSupported");
     return;
   }
-  await store.updateMeta(bucket, key, (m) => ({ ...m, acl }));
+  await store.updateMeta(bucket, key, (m) => ({ ...m, acl }), sel);
 }
 
 export function getOwnershipControls(ctx: S3Context, bucket: string): Response {

@@ -5,6 +5,7 @@ import { evaluateConditions, readConditions } from "../http/conditions.ts";
 import { xmlResponse } from "../http/response.ts";
 import { requireObject, type Handler } from "../s3/context.ts";
 import type { OperationName } from "../s3/operations.ts";
+import { openSelected, versionHeader } from "./objects.ts";
 
 const ATTRIBUTES = new Set(["ETag", "Checksum", "ObjectParts", "StorageClass", "ObjectSize"]);
 
@@ -21,10 +22,9 @@ const getObjectAttributes: Handler = (ctx) => {
   const wanted = (h.get("x-amz-object-attributes") ?? "").split(",").map((s) => s.trim()).filter(Boolean);
   if (wanted.length === 0) throw new S3Error("InvalidArgument", "Empty value provided for header x-amz-object-attributes", { ArgumentName: "x-amz-object-attributes" });
   for (const a of wanted) if (!ATTRIBUTES.has(a)) throw new S3Error("InvalidArgument", `Invalid attribute name specified: ${a}`, { ArgumentName: "x-amz-object-attributes" });
-  const versionId = ctx.query.get("versionId");
-  if (versionId !== null && versionId !== "null") throw new S3Error("NoSuchVersion");
-
-  const info = ctx.services.store.headObject(bucket, key);
+  const info = openSelected(ctx, bucket, key);
+  info.close();
+  if (info.deleteMarker) throw new S3Error("MethodNotAllowed", undefined, {}, { "x-amz-delete-marker": "true", "x-amz-version-id": info.versionId ?? "null" });
   // Conditions apply as on HEAD, except that "not modified" is not an answer for attributes.
   const cond = evaluateConditions({ ...readConditions(h), ifNoneMatch: null, ifModifiedSince: null }, info.etag, info.lastModified);
   if (cond !== "ok") throw new S3Error("PreconditionFailed");
@@ -56,7 +56,7 @@ const getObjectAttributes: Handler = (ctx) => {
   }
   if (want.has("StorageClass")) body.StorageClass = "STANDARD";
   if (want.has("ObjectSize")) body.ObjectSize = info.size;
-  return xmlResponse("GetObjectAttributesResponse", body, 200, { "last-modified": info.lastModified.toUTCString() });
+  return xmlResponse("GetObjectAttributesResponse", body, 200, { "last-modified": info.lastModified.toUTCString(), ...versionHeader(ctx, bucket, info) });
 };
 
 export const attributeHandlers: Partial<Record<OperationName, Handler>> = {

@@ -53,7 +53,6 @@ export const bucketConfigHandlers: Partial<Record<OperationName, Handler>> = {
   DeleteBucketTagging: deleteBucketTagging,
   GetBucketLifecycleConfiguration: notConfigured("NoSuchLifecycleConfiguration"),
   GetBucketWebsite: notConfigured("NoSuchWebsiteConfiguration"),
-  GetObjectLockConfiguration: notConfigured("ObjectLockConfigurationNotFoundError"),
   GetBucketReplication: notConfigured("ReplicationConfigurationNotFoundError"),
   GetBucketEncryption: notConfigured("ServerSideEncryptionConfigurationNotFoundError"),
   GetBucketNotificationConfiguration: emptyDocument("NotificationConfiguration"),

@@ -11,6 +11,7 @@ import type { OperationName } from "../s3/operations.ts";
 import { parseXml } from "../xml/index.ts";
 import { bucketAcl } from "../access/stored-acls.ts";
 import { aclResponse, deleteOwnershipControls, getOwnershipControls, newBucketAcl, ownerXml, putBucketAcl as storeBucketAcl, putOwnershipControls, storeNewBucketAcl } from "./acl.ts";
+import { enableLockOnNewBucket } from "./object-lock.ts";
 
 const listBuckets: Handler = (ctx) => {
   const q = ctx.query;
@@ -55,10 +56,7 @@ const createBucket: Handler = async (ctx) => {
   const bucket = requireBucket(ctx);
   const creatorOwner = ctx.principal.kind === "user" ? { id: ctx.principal.canonicalId, displayName: ctx.principal.displayName } : ctx.services.owner;
   const made = newBucketAcl(ctx, creatorOwner);
-  // A plain directory cannot hold object versions or retention: refuse rather than pretend.
-  if (ctx.headers.get("x-amz-bucket-object-lock-enabled")?.toLowerCase() === "true") {
-    throw new S3Error("NotImplemented", "Object Lock is not supported by filegate.");
-  }
+  const withLock = ctx.headers.get("x-amz-bucket-object-lock-enabled")?.trim().toLowerCase() === "true";
   const text = await readSmallBody(ctx, 64 * 1024);
   if (text.trim() !== "") {
     const conf = parseXml(text, "CreateBucketConfiguration");
@@ -78,6 +76,8 @@ const createBucket: Handler = async (ctx) => {
   const creator = writerId(ctx) ?? ctx.services.owner.id;
   try {
     ctx.services.store.createBucket(bucket, { fileOwner: fileOwnerOf(ctx.principal) });
+    // Only a bucket this request created gets the lock (and with it versioning, for good).
+    if (withLock) enableLockOnNewBucket(ctx, bucket);
   } catch (e) {
     if (!isStorageError(e, "BucketExists")) throw e;
     // Bucket names are one namespace: someone else's bucket is BucketAlreadyExists.
@@ -125,9 +125,34 @@ const putBucketAcl: Handler = async (ctx) => {
 };
 
 const getBucketVersioning: Handler = (ctx) => {
-  requireExistingBucket(ctx);
+  const bucket = requireExistingBucket(ctx);
   // A bucket that has never had versioning enabled has an empty configuration.
-  return xmlResponse("VersioningConfiguration", {});
+  const state = ctx.services.store.versioning(bucket);
+  return xmlResponse("VersioningConfiguration", state ? { Status: state } : {});
+};
+
+/**
+ * Enabled or Suspended; never back to unversioned, as on S3. MFA Delete cannot be had here (it
+ * needs an MFA device tied to the root account): asking to enable it is refused the way S3
+ * refuses a request without the x-amz-mfa header; "Disabled" is what the bucket has anyway.
+ */
+const putBucketVersioning: Handler = async (ctx) => {
+  const bucket = requireExistingBucket(ctx);
+  const doc = parseXml(await readSmallBody(ctx, 64 * 1024), "VersioningConfiguration");
+  const status = typeof doc.Status === "string" ? doc.Status.trim() : doc.Status;
+  const mfa = typeof doc.MfaDelete === "string" ? doc.MfaDelete.trim() : doc.MfaDelete;
+  if (status !== "Enabled" && status !== "Suspended") throw new S3Error("MalformedXML");
+  if (mfa !== undefined && mfa !== "Enabled" && mfa !== "Disabled") throw new S3Error("MalformedXML");
+  if (mfa === "Enabled" || ctx.headers.get("x-amz-mfa") !== null) {
+    throw new S3Error("InvalidRequest", "MFA Delete is not supported by filegate: it needs an MFA device of the bucket owner's root account.");
+  }
+  const store = ctx.services.store;
+  // Object Lock keeps versioning on for good.
+  if (status === "Suspended" && store.bucketSetting(bucket, "object-lock.json") !== undefined) {
+    throw new S3Error("InvalidBucketState", "An Object Lock configuration is present on this bucket, so the versioning state cannot be changed.");
+  }
+  store.setBucketSetting(bucket, "versioning", status);
+  return new Response(null, { status: 200 });
 };
 
 const getBucketOwnershipControls: Handler = (ctx) => getOwnershipControls(ctx, requireExistingBucket(ctx));
@@ -151,6 +176,7 @@ export const bucketHandlers: Partial<Record<OperationName, Handler>> = {
   GetBucketAcl: getBucketAcl,
   PutBucketAcl: putBucketAcl,
   GetBucketVersioning: getBucketVersioning,
+  PutBucketVersioning: putBucketVersioning,
   GetBucketOwnershipControls: getBucketOwnershipControls,
   PutBucketOwnershipControls: putBucketOwnershipControls,
   DeleteBucketOwnershipControls: deleteBucketOwnershipControls,

@@ -9,13 +9,17 @@ import { requireObject, writerId, type Handler, type S3Context } from "../s3/con
 import type { OperationName } from "../s3/operations.ts";
 import { tagsFromHeader } from "../s3/tags.ts";
 import { checksumField, checksumHeader } from "../checksums/index.ts";
-import { refuseUnsupportedWriteHeaders, storedHeadersFrom } from "./objects.ts";
+import { openSelected, refuseUnsupportedWriteHeaders, storedHeadersFrom, writtenVersionHeader } from "./objects.ts";
 import { requestedObjectAcl } from "./acl.ts";
+import { isVersionSelector } from "../s3/version-selector.ts";
+import { bothChecks, writeLock } from "./object-lock.ts";
 import type { ObjectInfo, OpenObject } from "../storage/types.ts";
 
 export interface CopySource {
   bucket: string;
   key: string;
+  /** `?versionId=` of x-amz-copy-source: a version id or "null". */
+  versionId?: string;
 }
 
 /** x-amz-copy-source: `bucket/key` or `/bucket/key`, URL-encoded, optionally `?versionId=`. */
@@ -23,9 +27,11 @@ export function parseCopySource(raw: string | null): CopySource {
   if (!raw) throw new S3Error("InvalidArgument", "Copy Source must mention the source bucket and key: sourcebucket/sourcekey", { ArgumentName: "x-amz-copy-source" });
   let v = raw.trim();
   const q = v.indexOf("?");
+  let versionId: string | undefined;
   if (q >= 0) {
     const version = new URLSearchParams(v.slice(q + 1)).get("versionId");
-    if (version !== null && version !== "null") throw new S3Error("InvalidArgument", "Invalid version id specified", { ArgumentName: "x-amz-copy-source" });
+    if (version !== null && !isVersionSelector(version)) throw new S3Error("InvalidArgument", "Invalid version id specified", { ArgumentName: "x-amz-copy-source" });
+    versionId = version ?? undefined;
     v = v.slice(0, q);
   }
   let decoded: string;
@@ -39,7 +45,26 @@ export function parseCopySource(raw: string | null): CopySource {
   if (slash <= 0 || slash === decoded.length - 1) {
     throw new S3Error("InvalidArgument", "Copy Source must mention the source bucket and key: sourcebucket/sourcekey", { ArgumentName: "x-amz-copy-source" });
   }
-  return { bucket: decoded.slice(0, slash), key: decoded.slice(slash + 1) };
+  return { bucket: decoded.slice(0, slash), key: decoded.slice(slash + 1), ...(versionId !== undefined ? { versionId } : {}) };
+}
+
+/**
+ * Opens the copy source (the version it names, or the latest). A delete marker is no source:
+ * named by id it is InvalidRequest; as the latest, the key reads as deleted (NoSuchKey).
+ */
+export function openCopySource(ctx: S3Context, src: CopySource): OpenObject {
+  const info = openSelected(ctx, src.bucket, src.key, src.versionId);
+  if (info.deleteMarker) {
+    info.close();
+    throw new S3Error("InvalidRequest", "The source of a copy request may not specifically refer to a delete marker by version id.");
+  }
+  return info;
+}
+
+/** x-amz-copy-source-version-id: the source's version, when its bucket is versioned or it was named. */
+export function copySourceVersionHeader(ctx: S3Context, src: CopySource, info: ObjectInfo): Record<string, string> {
+  const id = info.versionId ?? (src.versionId !== undefined || ctx.services.store.versioning(src.bucket) !== undefined ? "null" : undefined);
+  return id === undefined ? {} : { "x-amz-copy-source-version-id": id };
 }
 
 /** x-amz-copy-source-if-*: any failing condition is 412, including the "not modified" ones. */
@@ -63,7 +88,7 @@ export const copyObject: Handler = async (ctx: S3Context) => {
   const backend = ctx.services.store;
   checkFsAccess(ctx, "read", src.bucket, src.key);
   // The source is opened once: conditions, metadata and the copied bytes are of one version.
-  const srcInfo = backend.openObject(src.bucket, src.key);
+  const srcInfo = openCopySource(ctx, src);
   try {
     return await copyOpened(ctx, dst, src, srcInfo);
   } finally {
@@ -77,7 +102,8 @@ async function copyOpened(ctx: S3Context, dst: { bucket: string; key: string }, 
   checkCopySourceConditions(h, srcInfo);
   const metaDirective = directive(h, "x-amz-metadata-directive");
   const tagDirective = directive(h, "x-amz-tagging-directive");
-  if (src.bucket === dst.bucket && src.key === dst.key && metaDirective === "COPY") {
+  // Copying an older version over its own key restores it: that changes the object.
+  if (src.bucket === dst.bucket && src.key === dst.key && metaDirective === "COPY" && src.versionId === undefined) {
     throw new S3Error(
       "InvalidRequest",
       "This copy request is illegal because it is trying to copy an object to itself without changing the object's metadata, storage class, website redirect location or encryption attributes.",
@@ -85,16 +111,22 @@ async function copyOpened(ctx: S3Context, dst: { bucket: string; key: string }, 
   }
   const stored = metaDirective === "REPLACE" ? storedHeadersFrom(h) : { headers: srcInfo.meta?.headers ?? contentHeaders(srcInfo.key, null), user: srcInfo.meta?.user ?? {} };
   const tags = tagDirective === "REPLACE" ? tagsFromHeader(h) : srcInfo.meta?.tags;
+  // The copy's lock is its own headers' or the destination's default, never the source's (as on S3).
+  const { lock, guard } = writeLock(ctx, dst.bucket, { integrity: false });
+  const conditions = writeConditions(dst.key, h.get("if-match") ?? undefined, h.get("if-none-match")?.trim());
   const info = await backend.copyObject(srcInfo, dst.bucket, dst.key, {
     ...stored,
     tags,
     acl: requestedObjectAcl(ctx, dst.bucket),
-    owner: writerId(ctx), fileOwner: fileOwnerOf(ctx.principal),
-    ...writeConditions(dst.key, h.get("if-match") ?? undefined, h.get("if-none-match")?.trim()),
+    owner: writerId(ctx),
+    fileOwner: fileOwnerOf(ctx.principal),
+    ...(lock ? { lock } : {}),
+    ...conditions,
+    check: bothChecks(conditions.check, guard),
   });
   const ck = info.meta?.checksum;
   const checksum = ck ? { [checksumField(ck.algorithm)]: ck.value, ChecksumType: ck.type } : {};
-  const headers: Record<string, string> = ck ? { [checksumHeader(ck.algorithm)]: ck.value } : {};
+  const headers: Record<string, string> = { ...(ck ? { [checksumHeader(ck.algorithm)]: ck.value } : {}), ...copySourceVersionHeader(ctx, src, srcInfo), ...writtenVersionHeader(ctx, dst.bucket, info) };
   return xmlResponse("CopyObjectResult", { ETag: info.etag, LastModified: s3Time(info.lastModified), ...checksum }, 200, headers);
 }
 

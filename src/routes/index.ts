@@ -10,6 +10,7 @@ import { listHandlers } from "./list.ts";
 import { multipartHandlers } from "./multipart.ts";
 import { objectHandlers } from "./objects.ts";
 import { policyHandlers } from "./policy.ts";
+import { objectLockHandlers } from "./object-lock.ts";
 import { postObjectHandlers } from "./post-object.ts";
 
 /**
@@ -34,6 +35,7 @@ export const HANDLERS = combineHandlers({
   buckets: bucketHandlers,
   "bucket-config": bucketConfigHandlers,
   objects: objectHandlers,
+  "object-lock": objectLockHandlers,
   attributes: attributeHandlers,
   copy: copyHandlers,
   cors: corsHandlers,

@@ -4,7 +4,8 @@ import { listingReader } from "../access/unix.ts";
 import { S3Error } from "../errors.ts";
 import { keyEncoder } from "../s3/encoding-type.ts";
 import { s3Time, xmlResponse } from "../http/response.ts";
-import type { ListEntry } from "../storage/types.ts";
+import type { ListEntry, VersionListEntry } from "../storage/types.ts";
+import { isVersionSelector } from "../s3/version-selector.ts";
 import { requireExistingBucket, type Handler, type S3Context } from "../s3/context.ts";
 import { makeToken, readToken } from "../s3/list-token.ts";
 import { parseQueryInt } from "../s3/query-int.ts";
@@ -145,23 +146,60 @@ const listObjectsV1: Handler = async (ctx) => {
   });
 };
 
-/** An unversioned bucket: every object once, as the null version, latest. */
+/**
+ * Every version and delete marker, keys in S3 order and each key's versions newest first
+ * (storage's listVersions). A page ends inside a key as readily as between keys: the next one
+ * resumes at key-marker + version-id-marker.
+ */
 const listObjectVersions: Handler = async (ctx) => {
   const r = listRequest(ctx);
   const keyMarker = r.q.get("key-marker") ?? "";
   const versionMarker = r.q.get("version-id-marker");
   if (versionMarker && !keyMarker) throw new S3Error("InvalidArgument", "A version-id marker cannot be specified without a key marker.", { ArgumentName: "version-id-marker" });
-  if (versionMarker && versionMarker !== "null") throw new S3Error("InvalidArgument", "Invalid version id specified", { ArgumentName: "version-id-marker" });
-  const page = await listPage(ctx, r.bucket, r.prefix, r.delimiter, keyMarker || undefined, r.maxKeys.limit);
+  if (versionMarker && !isVersionSelector(versionMarker)) throw new S3Error("InvalidArgument", "Invalid version id specified", { ArgumentName: "version-id-marker" });
+  const entries: VersionListEntry[] = [];
+  let truncated = false;
+  if (r.maxKeys.limit > 0) {
+    const it = ctx.services.store.listVersions(r.bucket, { prefix: r.prefix, delimiter: r.delimiter || undefined, keyMarker: keyMarker || undefined, versionIdMarker: versionMarker || undefined });
+    try {
+      for await (const e of it) {
+        if (entries.length === r.maxKeys.limit) {
+          truncated = true;
+          break;
+        }
+        entries.push(e);
+      }
+    } finally {
+      await it.return(undefined);
+    }
+  }
+  const owner = ownerXml(ctx.services.owner);
+  // Versions and delete markers interleave in listing order, as S3 sends them.
+  const versions: [string, Record<string, unknown>][] = [];
+  const prefixes: { Prefix: string }[] = [];
+  for (const e of entries) {
+    if (e.type === "prefix") {
+      prefixes.push({ Prefix: r.enc(e.prefix) });
+      continue;
+    }
+    const common = { Key: r.enc(e.key), VersionId: e.versionId, IsLatest: e.isLatest, LastModified: s3Time(e.mtimeMs) };
+    if (e.deleteMarker) versions.push(["DeleteMarker", { ...common, Owner: owner }]);
+    else versions.push(["Version", { ...common, ETag: e.etag, ChecksumAlgorithm: e.checksum?.algorithm, ChecksumType: e.checksum?.type, Size: e.size, StorageClass: "STANDARD", Owner: owner }]);
+  }
+  const last = entries[entries.length - 1];
+  const next = !truncated || last === undefined ? {} : last.type === "prefix" ? { NextKeyMarker: r.enc(last.prefix) } : { NextKeyMarker: r.enc(last.key), NextVersionIdMarker: last.versionId };
   return xmlResponse("ListVersionsResult", {
     Name: ctx.bucket!,
     Prefix: r.enc(r.prefix),
     KeyMarker: r.enc(keyMarker),
     VersionIdMarker: versionMarker ?? "",
-    ...(page.truncated && page.last !== undefined ? { NextKeyMarker: r.enc(page.last), NextVersionIdMarker: "null" } : {}),
-    ...pageFields(r, page),
-    Version: contents(ctx, page, r.enc, true, true),
-    CommonPrefixes: commonPrefixes(r, page),
+    ...next,
+    MaxKeys: r.maxKeys.echo,
+    ...(r.delimiter ? { Delimiter: r.enc(r.delimiter) } : {}),
+    ...(r.url ? { EncodingType: "url" } : {}),
+    IsTruncated: truncated,
+    "#mixed": versions,
+    CommonPrefixes: prefixes,
   });
 };
 

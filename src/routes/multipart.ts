@@ -25,8 +25,10 @@ import { tagsFromHeader } from "../s3/tags.ts";
 import { renderXml } from "../xml/index.ts";
 import { keyEncoder } from "../s3/encoding-type.ts";
 import { ownerXml, requestedObjectAcl } from "./acl.ts";
-import { checkCopySourceConditions, parseCopySource } from "./copy.ts";
+import { checkCopySourceConditions, copySourceVersionHeader, openCopySource, parseCopySource } from "./copy.ts";
 import { refuseUnsupportedWriteHeaders, storedHeadersFrom } from "./objects.ts";
+import { bothChecks, lockConfigOf, writeLock } from "./object-lock.ts";
+import { lockFromHeaders, requireLockConfig } from "../s3/object-lock.ts";
 import type { CompletedUpload, PartRecord, UploadRecord, UploadStore } from "../storage/types.ts";
 
 // 10,000 parts with checksums stay under 3 MB of XML.
@@ -58,12 +60,16 @@ const createMultipartUpload: Handler = (ctx) => {
   const tags = tagsFromHeader(h);
   const checksum = parseUploadChecksum(h.get("x-amz-checksum-algorithm"), h.get("x-amz-checksum-type"));
   const acl = requestedObjectAcl(ctx, bucket);
+  // Checked now (a bucket without Object Lock refuses them), applied to the object at Complete.
+  const lock = lockFromHeaders(h, Date.now());
+  if (lock) requireLockConfig(lockConfigOf(ctx, bucket));
   const { uploadId } = store(ctx).create(bucket, key, {
     ...stored,
     ...(tags ? { tags } : {}),
     ...(checksum ? { checksum } : {}),
     ...(ctx.principal.kind === "user" ? { initiator: ctx.principal.canonicalId } : {}),
     ...(acl ? { acl } : {}),
+    ...(lock ? { lock } : {}),
   });
   const headers: Record<string, string> = checksum ? { "x-amz-checksum-algorithm": checksum.algorithm, "x-amz-checksum-type": checksum.type } : {};
   return xmlResponse("InitiateMultipartUploadResult", { Bucket: bucket, Key: key, UploadId: uploadId }, 200, headers);
@@ -90,7 +96,7 @@ const uploadPartCopy: Handler = async (ctx) => {
   const src = parseCopySource(h.get("x-amz-copy-source"));
   checkFsAccess(ctx, "read", src.bucket, src.key);
   // The source is opened once: its conditions are checked on the bytes that are then copied.
-  const srcInfo = ctx.services.store.openObject(src.bucket, src.key);
+  const srcInfo = openCopySource(ctx, src);
   let part: PartRecord;
   try {
     checkCopySourceConditions(h, srcInfo);
@@ -104,7 +110,7 @@ const uploadPartCopy: Handler = async (ctx) => {
     srcInfo.close();
   }
   const ck = part.checksum ? { [checksumField(part.checksum.algorithm)]: part.checksum.value } : {};
-  return xmlResponse("CopyPartResult", { ETag: `"${part.etag}"`, LastModified: s3Time(Date.parse(part.lastModified)), ...ck }, 200, partChecksumHeaders(part.checksum));
+  return xmlResponse("CopyPartResult", { ETag: `"${part.etag}"`, LastModified: s3Time(Date.parse(part.lastModified)), ...ck }, 200, { ...partChecksumHeaders(part.checksum), ...copySourceVersionHeader(ctx, src, srcInfo) });
 };
 
 function partXml(p: PartRecord) {
@@ -214,13 +220,19 @@ const completeMultipartUpload: Handler = async (ctx) => {
     type: h.get("x-amz-checksum-type") ?? undefined,
     size: sizeRaw === null ? undefined : Number(sizeRaw),
   };
+  // The upload's own lock headers, else the bucket's default retention as of now.
+  const locked = lockConfigOf(ctx, bucket) ? writeLock(ctx, bucket, { integrity: false, requested: mp.open(bucket, key, uploadIdOf(ctx)).record.lock ?? null }) : {};
+  const conditions = writeConditions(key, h.get("if-match") ?? undefined, ifNoneMatch);
   const plan = mp.prepareComplete(bucket, key, uploadIdOf(ctx), requested, {
-    ...writeConditions(key, h.get("if-match") ?? undefined, ifNoneMatch),
+    ...conditions,
+    check: bothChecks(conditions.check, locked.guard),
+    ...(locked.lock ? { lock: locked.lock } : {}),
     validate: (stored, upload) => planComplete(requested, stored, upload, expect),
     fileOwner: fileOwnerOf(ctx.principal),
   });
-  if (plan.kind === "done") return xmlTextResponse(completeResultXml(ctx, bucket, key, plan.result));
-  const work = plan.run().then((r) => completeResultXml(ctx, bucket, key, r));
+  const versionHeaders = (r: CompletedUpload): Record<string, string> => (r.versionId ? { "x-amz-version-id": r.versionId } : ctx.services.store.versioning(bucket, 1000) === "Suspended" ? { "x-amz-version-id": "null" } : {});
+  if (plan.kind === "done") return xmlTextResponse(completeResultXml(ctx, bucket, key, plan.result), 200, versionHeaders(plan.result));
+  const work = plan.run().then((r) => ({ xml: completeResultXml(ctx, bucket, key, r), headers: versionHeaders(r) }));
   return keepAliveXml(work, {
     ...KEEPALIVE,
     resource: `/${bucket}/${key}`,

@@ -17,7 +17,10 @@ import { decodeTags, encodeTags, parseTaggingXml, tagSetXml, tagsFromHeader } fr
 import { asArray, parseXml } from "../xml/index.ts";
 import { objectAcl } from "../access/stored-acls.ts";
 import { aclResponse, putObjectAcl as storeObjectAcl, requestedObjectAcl } from "./acl.ts";
-import type { ObjectInfo, ObjectMeta, OpenObject } from "../storage/types.ts";
+import type { DeleteResult, ObjectInfo, ObjectMeta, OpenObject } from "../storage/types.ts";
+import { isVersionSelector } from "../s3/version-selector.ts";
+import { lockHeaders } from "../s3/object-lock.ts";
+import { bothChecks, deleteGuard, writeLock } from "./object-lock.ts";
 
 
 /** Content headers S3 stores with an object and returns on GET/HEAD. */
@@ -59,7 +62,7 @@ export function storedHeadersFrom(h: Headers): { headers: Record<string, string>
 export function refuseUnsupportedWriteHeaders(h: Headers): void {
   const sc = h.get("x-amz-storage-class");
   if (sc !== null && sc !== "STANDARD") throw new S3Error("InvalidStorageClass", `Storage class ${sc} is not supported; objects are stored as STANDARD.`);
-  for (const name of ["x-amz-server-side-encryption", "x-amz-server-side-encryption-customer-algorithm", "x-amz-object-lock-mode", "x-amz-object-lock-legal-hold", "x-amz-website-redirect-location"]) {
+  for (const name of ["x-amz-server-side-encryption", "x-amz-server-side-encryption-customer-algorithm", "x-amz-website-redirect-location"]) {
     if (h.get(name) !== null) throw new S3Error("NotImplemented", `The ${name} header is not supported by filegate.`);
   }
 }
@@ -67,6 +70,65 @@ export function refuseUnsupportedWriteHeaders(h: Headers): void {
 function checksumHeaders(meta: ObjectMeta | null): Record<string, string> {
   if (!meta?.checksum) return {};
   return { [checksumHeader(meta.checksum.algorithm)]: meta.checksum.value, "x-amz-checksum-type": meta.checksum.type };
+}
+
+/** The ?versionId= a request selects (undefined: the latest). The form was checked in app.ts. */
+export function selectedVersion(ctx: S3Context): string | undefined {
+  return ctx.query.get("versionId") ?? undefined;
+}
+
+/**
+ * x-amz-version-id of the version a request read or acted on: its id, or "null" when the bucket
+ * is versioned (or the null version was asked for). Unversioned buckets send none, as S3.
+ */
+export function versionHeader(ctx: S3Context, bucket: string, info: { versionId?: string }, asked = selectedVersion(ctx)): Record<string, string> {
+  if (info.versionId !== undefined) return { "x-amz-version-id": info.versionId };
+  // The state is only for this header (S3 itself takes a while to show a change everywhere): what
+  // this process read within the last second will do, so a GET pays no file read for it.
+  if (asked !== undefined || ctx.services.store.versioning(bucket, 1000) !== undefined) return { "x-amz-version-id": "null" };
+  return {};
+}
+
+/** x-amz-version-id of a version a write just made: S3 sends "null" only while suspended. */
+export function writtenVersionHeader(ctx: S3Context, bucket: string, info: { versionId?: string }): Record<string, string> {
+  if (info.versionId !== undefined) return { "x-amz-version-id": info.versionId };
+  // The write itself has just read the state: this reuses that read.
+  return ctx.services.store.versioning(bucket, 1000) === "Suspended" ? { "x-amz-version-id": "null" } : {};
+}
+
+/** The 405 S3 answers when a request names a delete marker by id for what only objects have. */
+function markerNotAllowed(info: ObjectInfo): S3Error {
+  return new S3Error("MethodNotAllowed", undefined, {}, {
+    "x-amz-delete-marker": "true",
+    "x-amz-version-id": info.versionId ?? "null",
+    "last-modified": info.lastModified.toUTCString(),
+    allow: "DELETE",
+  });
+}
+
+/**
+ * Opens the selected version of a key. A key whose latest version is a delete marker answers
+ * NoSuchKey with the marker's headers, as S3 does; a marker named by id comes back as it is
+ * (deleteMarker set) for the caller to refuse.
+ */
+export function openSelected(ctx: S3Context, bucket: string, key: string, versionId = selectedVersion(ctx)): OpenObject {
+  try {
+    return ctx.services.store.openObject(bucket, key, versionId === undefined ? undefined : { versionId });
+  } catch (e) {
+    const err = toS3Error(e);
+    if (err.code !== "NoSuchKey" || versionId !== undefined) throw err;
+    const marker = ctx.services.store.latestDeleteMarker(bucket, key);
+    if (marker === null) throw err;
+    throw new S3Error("NoSuchKey", undefined, err.extra, { "x-amz-delete-marker": "true", "x-amz-version-id": marker });
+  }
+}
+
+/** The selected version's info, for operations that act on objects only (never on a marker). */
+export function headSelected(ctx: S3Context, bucket: string, key: string): ObjectInfo {
+  const info = openSelected(ctx, bucket, key);
+  info.close();
+  if (info.deleteMarker) throw markerNotAllowed(info);
+  return info;
 }
 
 const putObject: Handler = async (ctx) => {
@@ -77,14 +139,19 @@ const putObject: Handler = async (ctx) => {
   const tags = tagsFromHeader(h);
   const ifNoneMatch = h.get("if-none-match")?.trim();
   const acl = requestedObjectAcl(ctx, bucket);
+  const { lock, guard } = writeLock(ctx, bucket, { integrity: true });
+  const conditions = writeConditions(key, h.get("if-match") ?? undefined, ifNoneMatch);
   const info = await ctx.services.store.putObject(bucket, key, objectBody(ctx), {
     ...stored,
     tags,
     acl,
-    owner: writerId(ctx), fileOwner: fileOwnerOf(ctx.principal),
-    ...writeConditions(key, h.get("if-match") ?? undefined, ifNoneMatch),
+    owner: writerId(ctx),
+    fileOwner: fileOwnerOf(ctx.principal),
+    ...(lock ? { lock } : {}),
+    ...conditions,
+    check: bothChecks(conditions.check, guard),
   });
-  return new Response(null, { status: 200, headers: { etag: info.etag, ...checksumHeaders(info.meta) } });
+  return new Response(null, { status: 200, headers: { etag: info.etag, ...checksumHeaders(info.meta), ...writtenVersionHeader(ctx, bucket, info) } });
 };
 
 /** Headers common to GET and HEAD: validators, stored content headers, user metadata. */
@@ -103,6 +170,7 @@ function objectHeaders(info: ObjectInfo): Record<string, string> {
     for (const [k, v] of Object.entries(meta.user)) if (isHeaderName(k)) headers[USER_META_PREFIX + k] = metaValueToWire(v);
     const tagCount = decodeTags(meta.tags).length;
     if (tagCount) headers["x-amz-tagging-count"] = String(tagCount);
+    Object.assign(headers, lockHeaders(meta));
   }
   return headers;
 }
@@ -147,9 +215,10 @@ function selectSpan(ctx: S3Context, info: ObjectInfo): { start: number; end: num
 
 const getOrHeadObject: Handler = (ctx) => {
   const { bucket, key } = requireObject(ctx);
-  const info = ctx.services.store.openObject(bucket, key);
+  const info = openSelected(ctx, bucket, key);
+  if (info.deleteMarker) throw markerNotAllowed(info);
   try {
-    return respondWithObject(ctx, info);
+    return respondWithObject(ctx, bucket, info);
   } catch (e) {
     info.close();
     throw e;
@@ -157,8 +226,9 @@ const getOrHeadObject: Handler = (ctx) => {
 };
 
 /** Answers from the open object; the body (when there is one) takes over its descriptor. */
-function respondWithObject(ctx: S3Context, info: OpenObject): Response {
+function respondWithObject(ctx: S3Context, bucket: string, info: OpenObject): Response {
   const headers = objectHeaders(info);
+  Object.assign(headers, versionHeader(ctx, bucket, info));
   const cond = evaluateConditions(readConditions(ctx.headers), info.etag, info.lastModified);
   if (cond === "precondition-failed") throw new S3Error("PreconditionFailed", undefined, { Condition: ctx.headers.get("if-match") !== null ? "If-Match" : "If-Unmodified-Since" });
   if (cond === "not-modified") {
@@ -238,9 +308,20 @@ const deleteObject: Handler = async (ctx) => {
     lastModified: h.get("x-amz-if-match-last-modified-time") ?? undefined,
     size: h.get("x-amz-if-match-size") ?? undefined,
   });
-  await ctx.services.store.deleteObject(bucket, key, check);
-  return new Response(null, { status: 204 });
+  const versionId = selectedVersion(ctx);
+  const r = await ctx.services.store.deleteObject(bucket, key, { versionId, check: bothChecks(check, deleteGuard(ctx, bucket, versionId)) });
+  return new Response(null, { status: 204, headers: deleteHeaders(ctx, bucket, versionId, r) });
 };
+
+/** What S3 says of a delete: the version removed or the marker made, and whether it is a marker. */
+function deleteHeaders(ctx: S3Context, bucket: string, asked: string | undefined, r: DeleteResult): Record<string, string> {
+  const headers: Record<string, string> = {};
+  if (r.deleteMarker) headers["x-amz-delete-marker"] = "true";
+  if (asked !== undefined) headers["x-amz-version-id"] = asked;
+  else if (r.deleteMarker) headers["x-amz-version-id"] = r.versionId ?? "null";
+  void bucket;
+  return headers;
+}
 
 const MAX_DELETE_KEYS = 1000;
 // 1000 keys of up to 1024 bytes, XML-escaped, fit well within this.
@@ -267,11 +348,13 @@ const deleteObjects: Handler = async (ctx) => {
       // Each key is its own s3:DeleteObject question; a refused key is that key's error.
       const check = { action: version !== undefined ? "s3:DeleteObjectVersion" : "s3:DeleteObject", on: "object" as const, bucket, key };
       if (!allows(ctx, ctx.principal, check)) throw new S3Error("AccessDenied");
-      if (version !== undefined && version !== "null") throw new S3Error("NoSuchVersion");
+      if (version !== undefined && (typeof version !== "string" || !isVersionSelector(version))) throw new S3Error("NoSuchVersion", undefined, { VersionId: String(version) });
       const text = (v: unknown) => (typeof v === "string" ? v.trim() : undefined);
       checkFsAccess(ctx, "delete", bucket, key);
-      await backend.deleteObject(bucket, key, deleteCheck(key, { etag: text(o.ETag), lastModified: text(o.LastModifiedTime), size: text(o.Size) }));
-      if (!quiet) deleted.push({ Key: key, ...(version !== undefined ? { VersionId: version } : {}) });
+      const r = await backend.deleteObject(bucket, key, { versionId: version, check: bothChecks(deleteCheck(key, { etag: text(o.ETag), lastModified: text(o.LastModifiedTime), size: text(o.Size) }), deleteGuard(ctx, bucket, version)) });
+      // A marker made: DeleteMarker and its id. A version removed by id: that id, and whether it was a marker.
+      const marker = r.deleteMarker ? { DeleteMarker: true, DeleteMarkerVersionId: version ?? r.versionId ?? "null" } : {};
+      if (!quiet) deleted.push({ Key: key, ...(version !== undefined ? { VersionId: version } : {}), ...marker });
     } catch (e) {
       const err = toS3Error(e);
       reportFailure(err, ctx.requestId, ctx.services.log);
@@ -283,34 +366,45 @@ const deleteObjects: Handler = async (ctx) => {
 
 const getObjectAcl: Handler = (ctx) => {
   const { bucket, key } = requireObject(ctx);
-  return aclResponse(objectAcl(ctx.services, bucket, ctx.services.store.headObject(bucket, key).meta));
+  const info = headSelected(ctx, bucket, key);
+  const res = aclResponse(objectAcl(ctx.services, bucket, info.meta));
+  for (const [k, v] of Object.entries(versionHeader(ctx, bucket, info))) res.headers.set(k, v);
+  return res;
 };
 
 const putObjectAcl: Handler = async (ctx) => {
   const { bucket, key } = requireObject(ctx);
-  await storeObjectAcl(ctx, bucket, key);
-  return new Response(null, { status: 200 });
+  const info = headSelected(ctx, bucket, key);
+  await storeObjectAcl(ctx, bucket, key, info, selectorOf(ctx));
+  return new Response(null, { status: 200, headers: versionHeader(ctx, bucket, info) });
 };
 
 const getObjectTagging: Handler = (ctx) => {
   const { bucket, key } = requireObject(ctx);
-  const info = ctx.services.store.headObject(bucket, key);
-  return xmlResponse("Tagging", tagSetXml(decodeTags(info.meta?.tags)));
+  const info = headSelected(ctx, bucket, key);
+  return xmlResponse("Tagging", tagSetXml(decodeTags(info.meta?.tags)), 200, versionHeader(ctx, bucket, info));
+};
+
+/** The selector of the version a tagging change acts on. */
+const selectorOf = (ctx: S3Context) => {
+  const versionId = selectedVersion(ctx);
+  return versionId === undefined ? undefined : { versionId };
 };
 
 const putObjectTagging: Handler = async (ctx) => {
   const { bucket, key } = requireObject(ctx);
   const backend = ctx.services.store;
-  backend.headObject(bucket, key);
+  headSelected(ctx, bucket, key);
   const tags = parseTaggingXml(await readSmallBody(ctx, 64 * 1024));
-  await backend.updateMeta(bucket, key, (m) => ({ ...m, tags: tags.length ? encodeTags(tags) : undefined }));
-  return new Response(null, { status: 200 });
+  const info = await backend.updateMeta(bucket, key, (m) => ({ ...m, tags: tags.length ? encodeTags(tags) : undefined }), selectorOf(ctx));
+  return new Response(null, { status: 200, headers: versionHeader(ctx, bucket, info) });
 };
 
 const deleteObjectTagging: Handler = async (ctx) => {
   const { bucket, key } = requireObject(ctx);
-  await ctx.services.store.updateMeta(bucket, key, (m) => (m.tags ? { ...m, tags: undefined } : null));
-  return new Response(null, { status: 204 });
+  headSelected(ctx, bucket, key);
+  const info = await ctx.services.store.updateMeta(bucket, key, (m) => (m.tags ? { ...m, tags: undefined } : null), selectorOf(ctx));
+  return new Response(null, { status: 204, headers: versionHeader(ctx, bucket, info) });
 };
 
 export const objectHandlers: Partial<Record<OperationName, Handler>> = {

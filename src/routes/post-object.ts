@@ -17,8 +17,9 @@ import type { OperationName } from "../s3/operations.ts";
 import { textToWire } from "../s3/meta-value.ts";
 import { checkPolicy, decodePolicy } from "../s3/post-policy.ts";
 import { encodeTags, parseTaggingXml } from "../s3/tags.ts";
-import { refuseUnsupportedWriteHeaders, STORED_HEADERS, storedHeadersFrom } from "./objects.ts";
+import { refuseUnsupportedWriteHeaders, STORED_HEADERS, storedHeadersFrom, writtenVersionHeader } from "./objects.ts";
 import { requestedObjectAcl } from "./acl.ts";
+import { writeLock } from "./object-lock.ts";
 
 const MAX_FIELDS = 20 * 1024;
 const MAX_OBJECT = 5 * 1024 ** 3;
@@ -123,18 +124,30 @@ const postObject: Handler = async (ctx) => {
     if (redirect) checkHeaderValue(fields.has("success_action_redirect") ? "success_action_redirect" : "redirect", redirect);
     const tagging = fields.get("tagging");
     const tags = tagging ? parseTaggingXml(tagging) : [];
+    // Lock fields, like a PUT's lock headers; the digest S3 then wants is a form field too.
+    const lockHeaders = new Headers(h);
+    for (const [k, v] of digests) lockHeaders.set(k, v);
+    const { lock, guard } = writeLock(ctx, bucket, { integrity: true, headers: lockHeaders });
     const stream = form.file.stream.pipeThrough(sizeLimit(range?.min ?? 0, Math.min(range?.max ?? MAX_OBJECT, MAX_OBJECT)));
     checkFsAccess(ctx, "write", bucket, key);
     const info = await backend.putObject(
       bucket,
       key,
       withDefaultChecksum(ctx, verifiable({ stream, length: null, sha256: null, contentMd5: digests.get("content-md5"), checksum: declaredChecksum(digests) })),
-      { ...storedHeadersFrom(h), tags: tags.length ? encodeTags(tags) : undefined, owner: writerId(ctx), fileOwner: fileOwnerOf(ctx.principal), acl: requestedObjectAcl(ctx, bucket, h) },
+      {
+        ...storedHeadersFrom(h),
+        tags: tags.length ? encodeTags(tags) : undefined,
+        owner: writerId(ctx),
+        fileOwner: fileOwnerOf(ctx.principal),
+        acl: requestedObjectAcl(ctx, bucket, h),
+        ...(lock ? { lock } : {}),
+        check: guard,
+      },
     );
     await form.finish();
 
     const location = `${new URL(ctx.request.url).origin}/${bucket}/${encodePath(key)}`;
-    const headers = { etag: info.etag, location };
+    const headers: Record<string, string> = { etag: info.etag, location, ...writtenVersionHeader(ctx, bucket, info) };
     if (redirect && URL.canParse(redirect)) {
       const q = new URLSearchParams({ bucket, key, etag: info.etag }).toString();
       return new Response(null, { status: 303, headers: { ...headers, location: redirect + (redirect.includes("?") ? "&" : "?") + q } });

@@ -5,6 +5,8 @@
 import type { Acl } from "../access/acl.ts";
 import type { ChecksumAlgorithm } from "../checksums/index.ts";
 import type { CompletePlanned, RequestedPart, StoredPart, UploadChecksum, UploadEntry } from "../s3/multipart-rules.ts";
+import type { VersioningState } from "./versioning.ts";
+import type { LockState } from "../s3/object-lock.ts";
 
 export interface StoredChecksum {
   algorithm: ChecksumAlgorithm;
@@ -31,8 +33,16 @@ export interface ObjectMeta {
   owner?: string;
   /** The object's ACL when one was set (buckets whose Object Ownership enables ACLs). */
   acl?: Acl;
+  /** Object Lock retention of this version (src/s3/object-lock.ts decides what it allows). */
+  retention?: { mode: "GOVERNANCE" | "COMPLIANCE"; until: string };
+  /** Object Lock legal hold of this version; absent: never set. */
+  legalHold?: boolean;
   /** Set when read: the record was too large for the xattr and lives in this spill file. */
   spill?: string;
+  /** The version this record is of; absent for the null version (and in unversioned buckets). */
+  versionId?: string;
+  /** A delete marker's record (an empty file in the version store, never at the key). */
+  deleteMarker?: boolean;
   /** The file this record describes; checked on every read. */
   size: number;
   mtimeMs: number;
@@ -53,6 +63,49 @@ export interface ObjectInfo {
   etag: string;
   meta: ObjectMeta | null;
   isDirectoryObject: boolean;
+  /** The version's id; undefined for the null version. */
+  versionId?: string;
+  /** True when this version is a delete marker (then there is no body: `fd` is null). */
+  deleteMarker?: boolean;
+}
+
+/** Which version of a key an operation acts on: the latest when versionId is absent. */
+export interface VersionSelector {
+  /** A version id, or "null" for the null version. */
+  versionId?: string;
+}
+
+/** What a delete did: the id of the version removed, or of the delete marker it made. */
+export interface DeleteResult {
+  /** undefined: the null version (or an unversioned bucket). */
+  versionId?: string;
+  deleteMarker?: boolean;
+  /** False when nothing existed to delete (S3 still answers success). */
+  found: boolean;
+}
+
+/** One entry of ListObjectVersions, in S3 order: keys ascending, each key's versions newest first. */
+export type VersionListEntry =
+  | {
+      type: "version";
+      key: string;
+      /** "null" for the null version. */
+      versionId: string;
+      isLatest: boolean;
+      deleteMarker: boolean;
+      size: number;
+      mtimeMs: number;
+      etag: string;
+      checksum?: { algorithm: ChecksumAlgorithm; type: StoredChecksum["type"] };
+    }
+  | { type: "prefix"; prefix: string };
+
+export interface VersionListOptions {
+  prefix?: string;
+  delimiter?: string;
+  /** Resume after this key (with versionIdMarker: after that version of this key). */
+  keyMarker?: string;
+  versionIdMarker?: string;
 }
 
 /**
@@ -107,6 +160,8 @@ export interface PutOptions {
   /** Canonical ID of the writer, kept in the record. */
   owner?: string;
   acl?: Acl;
+  /** Object Lock state of the new version (its headers, or the bucket's default retention). */
+  lock?: LockState;
   /** Write conditions (If-Match, If-None-Match), decided above the store: see WriteConditions. */
   check?: WriteConditions["check"];
   exclusive?: boolean;
@@ -127,7 +182,16 @@ export interface WriteConditions {
 export type CommitOptions = WriteConditions & { fileOwner?: FileOwner };
 
 /** File names of the bucket settings in the bucket's private area. */
-export type BucketSetting = "bucket-tags" | "bucket-cors.json" | "bucket-policy.json" | "public-access-block.json" | "owner" | "ownership-controls" | "acl.json";
+export type BucketSetting =
+  | "bucket-tags"
+  | "bucket-cors.json"
+  | "bucket-policy.json"
+  | "public-access-block.json"
+  | "owner"
+  | "ownership-controls"
+  | "acl.json"
+  | "versioning"
+  | "object-lock.json";
 
 /** A request body on its way in, with every promise the client made about it (checked as it ends). */
 export interface IncomingBody {
@@ -173,15 +237,31 @@ export interface ObjectStore {
   bucketSetting(bucket: string, name: BucketSetting): string | undefined;
   setBucketSetting(bucket: string, name: BucketSetting, value: string | undefined): void;
 
-  headObject(bucket: string, key: string): ObjectInfo;
-  /** Opened once: headers and body from one version. The caller closes it or hands its body on. */
-  openObject(bucket: string, key: string): OpenObject;
+  /**
+   * Enabled, Suspended, or undefined (never enabled): the bucket setting `versioning`. Writes read
+   * it afresh; `maxAgeMs` lets a read path use what this process saw that recently.
+   */
+  versioning(bucket: string, maxAgeMs?: number): VersioningState;
+  headObject(bucket: string, key: string, sel?: VersionSelector): ObjectInfo;
+  /**
+   * Opened once: headers and body from one version. The caller closes it or hands its body on.
+   * A delete marker selected by id comes back with `deleteMarker` and no descriptor.
+   * NoSuchVersion for an id the key does not have.
+   */
+  openObject(bucket: string, key: string, sel?: VersionSelector): OpenObject;
+  /** When the latest version of `key` is a delete marker, its id ("null" for the null one). */
+  latestDeleteMarker(bucket: string, key: string): string | null;
   putObject(bucket: string, key: string, body: IncomingBody, opts: PutOptions): Promise<ObjectInfo & { checksum?: StoredChecksum }>;
   copyObject(src: OpenObject, bucket: string, key: string, opts: PutOptions): Promise<ObjectInfo>;
-  /** Idempotent; `check` sees the current object (null: none) atomically with the delete and may refuse. */
-  deleteObject(bucket: string, key: string, check?: (current: ObjectInfo | null) => void): Promise<void>;
-  /** Changes the record of exactly the object it reads (null from `change`: no change). */
-  updateMeta(bucket: string, key: string, change: (m: ObjectMeta) => ObjectMeta | null): Promise<ObjectInfo>;
+  /**
+   * Idempotent. Without a versionId: removes the object (unversioned) or makes a delete marker
+   * (S3's rules, src/storage/versioning.ts). With one: removes that version for good. `check`
+   * sees what is about to be removed (the current object, or the selected version; null: none)
+   * under the key's lock and may refuse.
+   */
+  deleteObject(bucket: string, key: string, opts?: VersionSelector & { check?: (current: ObjectInfo | null) => void }): Promise<DeleteResult>;
+  /** Changes the record of exactly the version it reads (null from `change`: no change). */
+  updateMeta(bucket: string, key: string, change: (m: ObjectMeta) => ObjectMeta | null, sel?: VersionSelector): Promise<ObjectInfo>;
   list(bucket: string, opts: ListOptions): AsyncGenerator<ListEntry>;
   /**
    * --posix-permissions: refuses (StorageError AccessDenied) what the mode bits would refuse the
@@ -189,6 +269,8 @@ export interface ObjectStore {
    * Missing names pass: the operation itself answers NoSuchKey or NoSuchBucket.
    */
   checkAccess(who: FileOwner, action: FsAction, bucket: string | null, key: string | null): void;
+  /** Every version and delete marker, for ListObjectVersions; a page costs about its size. */
+  listVersions(bucket: string, opts: VersionListOptions): AsyncGenerator<VersionListEntry>;
 }
 
 export interface UploadRecord {
@@ -203,6 +285,8 @@ export interface UploadRecord {
   initiator?: string;
   /** The ACL the object gets when the upload completes. */
   acl?: Acl;
+  /** x-amz-object-lock-* of CreateMultipartUpload, applied to the object at Complete. */
+  lock?: LockState;
 }
 
 export interface PartRecord extends StoredPart {
@@ -224,6 +308,8 @@ export interface CompletedUpload {
   etag: string;
   size: number;
   checksum?: StoredChecksum;
+  /** The version the upload became; absent for the null version. */
+  versionId?: string;
   /** How parts 2..N were appended; absent for a single part. Reported for diagnostics only. */
   copyMethod?: string;
 }
@@ -238,6 +324,8 @@ export interface CompleteOptions {
   validate(stored: Map<number, PartRecord>, upload: UploadChecksum | undefined): CompletePlanned<PartRecord>;
   /** The Unix account the finished object belongs to (FileOwner); absent: the gateway's own. */
   fileOwner?: FileOwner;
+  /** Object Lock state the completed object gets (the upload's headers or the bucket's default). */
+  lock?: LockState;
 }
 
 /**

@@ -60,6 +60,9 @@ function renderValue(out: string[], name: string, v: unknown): void {
       if (child !== undefined) open += ` ${k.slice(2)}="${escapeXml(child)}"`;
     } else if (k === "#text") {
       if (child !== undefined) out.push(escapeXml(child));
+    } else if (k === "#mixed") {
+      // Elements of different names in one given order (ListObjectVersions' Version and DeleteMarker).
+      for (const [n, c] of child as [string, unknown][]) renderValue(out, n, c);
     } else renderValue(out, k, child);
   }
   out[at] = open + ">";
@@ -68,7 +71,8 @@ function renderValue(out: string[], name: string, v: unknown): void {
 
 /**
  * Renders `{ Root: {...} }`-shaped data. Arrays become repeated elements; undefined is omitted,
- * null is an empty element; keys starting with "@_" are attributes, "#text" is text content. Hand-written rather than
+ * null is an empty element; keys starting with "@_" are attributes, "#text" is text content,
+ * "#mixed" a list of [name, value] elements rendered in that order. Hand-written rather than
  * fast-xml-parser's XMLBuilder: the builder's per-node path tracking was half the CPU of a
  * 1,000-key listing page, and rendering has no parsing hazards to delegate.
  */

@@ -111,11 +111,11 @@ describe("refusals", () => {
     },
   );
 
-  test("a bucket with Object Lock is refused with 501, and none is made", async () => {
+  test("a bucket with Object Lock is made with versioning Enabled (tests/e2e/object-lock.test.ts has the rest)", async () => {
     const b = uniqueBucket();
-    const err = await fail(s3.send(new CreateBucketCommand({ Bucket: b, ObjectLockEnabledForBucket: true })));
-    expect(err.$metadata.httpStatusCode).toBe(501);
-    expect(existsSync(join(gw.root, b))).toBe(false);
+    await s3.send(new CreateBucketCommand({ Bucket: b, ObjectLockEnabledForBucket: true }));
+    expect(existsSync(join(gw.root, b))).toBe(true);
+    expect((await s3.send(new GetBucketVersioningCommand({ Bucket: b }))).Status).toBe("Enabled");
   });
 
   test("creating a bucket you own again: 200 in us-east-1, as AWS's legacy region answers", async () => {

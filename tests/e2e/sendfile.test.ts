@@ -71,3 +71,20 @@ async function fetchBytes(path: string, range: string): Promise<{ status: number
   const r = await fetch(url, { headers: { range } });
   return { status: r.status, bytes: Buffer.from(await r.arrayBuffer()) };
 }
+
+test.skipIf(skip)("in a versioned bucket, the latest and a noncurrent version by id both go out with sendfile", async () => {
+  mkdirSync(join(gw.root, "zcv"));
+  const on = await signedRequest(gw, { method: "PUT", path: "/zcv", query: { versioning: "" }, body: "<VersioningConfiguration><Status>Enabled</Status></VersioningConfiguration>" });
+  expect(on.status).toBe(200);
+  const older = randomBytes(3 * MiB);
+  const first = await signedRequest(gw, { method: "PUT", path: "/zcv/v.bin", body: older });
+  const v1 = first.headers.get("x-amz-version-id")!;
+  expect((await signedRequest(gw, { method: "PUT", path: "/zcv/v.bin", body: randomBytes(5 * MiB) })).status).toBe(200);
+  expect((await signedRequest(gw, { method: "GET", path: "/zcv/v.bin" })).status).toBe(200);
+  const old = await signedRequest(gw, { method: "GET", path: "/zcv/v.bin", query: { versionId: v1 } });
+  expect([old.status, old.headers.get("x-amz-version-id")]).toEqual([200, v1]);
+  await Bun.sleep(200);
+  const calls = sendfileCalls();
+  expect(calls.some((c) => c.offset === 0 && c.count === 5 * MiB)).toBe(true);
+  expect(calls.some((c) => c.offset === 0 && c.count === 3 * MiB)).toBe(true);
+});

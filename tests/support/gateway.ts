@@ -4,7 +4,7 @@
 // 500 in the log is a bug even when the test's own assertions passed.
 import { CreateBucketCommand, type S3Client } from "@aws-sdk/client-s3";
 import type * as Minio from "minio";
-import { spawn, type ChildProcess } from "node:child_process";
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -30,6 +30,20 @@ export function gatewayCommand(): string[] {
     return [process.env.NODE_BINARY ?? "node", bundle];
   }
   return [process.execPath, join(REPO, "src/cli.ts")];
+}
+
+/**
+ * rm -rf, also of files Object Lock made immutable (chattr +i, where the gateway ran as root): their
+ * flag is cleared first, which only a process with CAP_LINUX_IMMUTABLE can do (as the gateway could).
+ */
+export function removeTree(root: string): void {
+  try {
+    rmSync(root, { recursive: true, force: true });
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== "EPERM") throw e;
+    spawnSync("chattr", ["-R", "-f", "-i", root], { stdio: "ignore" });
+    rmSync(root, { recursive: true, force: true });
+  }
 }
 
 /** The log lines that report a 500 (http/response.ts keeps the words "internal error" in them). */
@@ -83,7 +97,7 @@ export async function startGateway(opts: { args?: string[]; env?: Record<string,
         proc.kill("SIGTERM");
         await exited;
       }
-      if (!opts.root) rmSync(root, { recursive: true, force: true });
+      if (!opts.root) removeTree(root);
       assertNoInternalError(out, `the gateway on port ${port}`);
     },
   };

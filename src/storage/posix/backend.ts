@@ -24,6 +24,8 @@ import { copyToNewFile } from "./kernel-copy.ts";
 import { StorageError, absentAs, isStorageError } from "../errors.ts";
 import { GATEWAY_DIR, bucketPrivateDir, bucketTmpDir, selfName } from "./layout.ts";
 import { bucketPath, isServableBucketName, keyPath, type KeyPath } from "./names.ts";
+import { removalBlock } from "../../s3/object-lock.ts";
+import { evenIfImmutable, evenIfImmutableFd, lockFields, moveEvenIfImmutable, syncImmutable, syncImmutableAt } from "./immutable.ts";
 import { Dir, READ_FLAGS, errnoOf, makeSubdirs, openForRead, openSubdir } from "./beneath.ts";
 import { O_PATH, kernelPath, openBeneath } from "./kernel.ts";
 import { keyLockFile, withLock } from "./locks.ts";
@@ -31,11 +33,15 @@ import { receiveToTemp, tempPathIn, type FsyncPolicy, type WrittenFile } from ".
 import { versionOf, type FileIdentity, type MetaLocation, type MetaStore } from "./meta.ts";
 import { ListedCache, type ListedFields } from "./listed-cache.ts";
 import { walkBucket, type WalkEntry } from "./walk.ts";
+import { compareKeys } from "./key-order.ts";
+import { VERSIONS_DIR, VersionStore, nullName, versionIdOfName, walkVersionKeys, type OpenVersion } from "./versions.ts";
+import { newVersionId } from "../version-id.ts";
+import { parseVersioningState, planDelete, planWrite, type VersioningState } from "../versioning.ts";
 import { DirListings } from "./dir-listing.ts";
 import { giveName } from "./ownership.ts";
 import { checkModeBits, mayEnter } from "./permission-check.ts";
 import { UnixAccounts } from "./unix-accounts.ts";
-import type { BucketInfo, BucketSetting, CommitOptions, FileOwner, FsAction, IncomingBody, ListEntry, ListOptions, ObjectInfo, ObjectMeta, ObjectStore, OpenObject, PutOptions, StoredChecksum } from "../types.ts";
+import type { BucketInfo, BucketSetting, CommitOptions, DeleteResult, FileOwner, FsAction, IncomingBody, ListEntry, ListOptions, ObjectInfo, ObjectMeta, ObjectStore, OpenObject, PutOptions, StoredChecksum, VersionListEntry, VersionListOptions, VersionSelector } from "../types.ts";
 
 export const EMPTY_MD5 = "d41d8cd98f00b204e9800998ecf8427e";
 
@@ -102,6 +108,7 @@ export class PosixBackend implements ObjectStore {
     readonly fsync: FsyncPolicy,
   ) {
     this.listed = meta.kind === "xattr" ? new ListedCache() : null;
+    this.versions = new VersionStore(meta.kind, fsync);
     this.rootDir = new Dir(openSync(root, O_PATH | constants.O_DIRECTORY));
     this.locksDir = join(root, GATEWAY_DIR, "locks");
     try {
@@ -120,6 +127,8 @@ export class PosixBackend implements ObjectStore {
   private readonly locksDir: string;
   /** Supplementary groups for --posix-permissions, from the system's account files. */
   private readonly accounts = new UnixAccounts();
+  /** Noncurrent versions and delete markers of versioned buckets (versions.ts). */
+  readonly versions: VersionStore;
 
   /** The lock file of object key `name` in `bucket`. */
   lockFile(bucket: string, name: string): string {
@@ -182,6 +191,14 @@ export class PosixBackend implements ObjectStore {
     const dir = this.bucketDir(name);
     const entries = readdirSync(dir).filter((n) => n !== GATEWAY_DIR);
     if (entries.length > 0) throw new StorageError("BucketNotEmpty", { BucketName: name });
+    // Noncurrent versions and delete markers count as content, as on S3.
+    let versions: string[] = [];
+    try {
+      versions = readdirSync(join(dir, GATEWAY_DIR, VERSIONS_DIR));
+    } catch {
+      // never versioned
+    }
+    if (versions.length > 0) throw new StorageError("BucketNotEmpty", { BucketName: name });
     rmSync(join(dir, GATEWAY_DIR), { recursive: true, force: true });
     try {
       rmdirSync(dir);
@@ -214,6 +231,7 @@ export class PosixBackend implements ObjectStore {
   setBucketSetting(bucket: string, name: BucketSetting, value: string | undefined): void {
     const dir = bucketPrivateDir(this.bucketDir(bucket));
     const file = join(dir, name);
+    if (name === "versioning") this.seenStates.delete(bucket);
     if (value === undefined) {
       rmSync(file, { force: true });
       return;
@@ -222,11 +240,24 @@ export class PosixBackend implements ObjectStore {
     writeFileAtomic(file, value, this.fsync !== "none");
   }
 
+  versioning(bucket: string, maxAgeMs = 0): VersioningState {
+    const now = performance.now();
+    const seen = maxAgeMs > 0 ? this.seenStates.get(bucket) : undefined;
+    if (seen && now - seen.at <= maxAgeMs) return seen.state;
+    const state = parseVersioningState(this.bucketSetting(bucket, "versioning"));
+    if (this.seenStates.size >= 4096) this.seenStates.clear();
+    this.seenStates.set(bucket, { state, at: now });
+    return state;
+  }
+
+  /** States read for versioning(bucket, maxAgeMs): GETs need one for a header, not a file read each. */
+  private readonly seenStates = new Map<string, { state: VersioningState; at: number }>();
+
   // ---- objects ----
 
   /** Stat and metadata of an object; NoSuchKey when the key names no object. */
-  headObject(bucket: string, key: string): ObjectInfo {
-    const o = this.openObject(bucket, key);
+  headObject(bucket: string, key: string, sel?: VersionSelector): ObjectInfo {
+    const o = this.openObject(bucket, key, sel);
     o.close();
     return o;
   }
@@ -235,7 +266,83 @@ export class PosixBackend implements ObjectStore {
    * Opens an object once: size, time and metadata come from the descriptor the body will be read
    * from. NoSuchKey when the key names no object, NoSuchBucket when the bucket is missing.
    */
-  openObject(bucket: string, key: string): OpenObject {
+  openObject(bucket: string, key: string, sel?: VersionSelector): OpenObject {
+    return sel?.versionId === undefined ? this.openLatest(bucket, key) : this.openVersion(bucket, key, sel.versionId);
+  }
+
+  /**
+   * A version by id. A noncurrent one is one open in the version store; otherwise the current
+   * object, when it is that version. The null version is the current object or a search of the
+   * key's (few) noncurrent entries.
+   */
+  private openVersion(bucket: string, key: string, versionId: string): OpenObject {
+    const kp = keyPath("", key);
+    const bucketDir = bucketPath(this.root, bucket);
+    const vdir = kp.isDirectoryKey ? null : this.versions.dirOf(bucketDir, kp.segments);
+    if (vdir !== null && versionId !== "null") {
+      const v = this.versions.open(vdir, versionId);
+      if (v) return this.describeVersion(bucket, key, v);
+    }
+    let cur: OpenObject | null = null;
+    try {
+      cur = this.openLatest(bucket, key);
+    } catch (e) {
+      if (!isStorageError(e, "NoSuchKey")) throw e;
+    }
+    if (cur && (cur.versionId ?? "null") === versionId) return cur;
+    cur?.close();
+    if (vdir !== null && versionId === "null") {
+      const name = this.versions.findNull(vdir);
+      const v = name === null ? null : this.versions.open(vdir, name);
+      if (v) return this.describeVersion(bucket, key, v);
+    }
+    this.requireBucket(bucket);
+    throw new StorageError("NoSuchVersion", { Key: key, VersionId: versionId });
+  }
+
+  /** A noncurrent version (or delete marker) open from the version store, as an object. */
+  private describeVersion(bucket: string, key: string, v: OpenVersion): OpenObject {
+    const meta = v.record;
+    const versionId = v.versionId === "null" ? undefined : v.versionId;
+    const base = { bucket, key, lastModified: v.st.mtime, meta, isDirectoryObject: false, versionId };
+    if (meta?.deleteMarker) {
+      closeSync(v.fd);
+      return { ...base, size: 0, etag: '""', deleteMarker: true, fd: null, close: () => {}, detach: () => -1 };
+    }
+    const fd = v.fd;
+    let open = true;
+    return {
+      ...base,
+      size: v.st.size,
+      etag: `"${meta ? meta.etag : foreignEtagOf(v.st.ino, v.st.size, v.st.mtimeMs)}"`,
+      fd,
+      close: () => {
+        if (open) closeSync(fd);
+        open = false;
+      },
+      detach: () => {
+        open = false;
+        return fd;
+      },
+    };
+  }
+
+  /** When the key has no current object and its newest noncurrent entry is a delete marker: its id. */
+  latestDeleteMarker(bucket: string, key: string): string | null {
+    const kp = keyPath("", key);
+    if (kp.isDirectoryKey) return null;
+    try {
+      const vdir = this.versions.dirOf(bucketPath(this.root, bucket), kp.segments);
+      const newest = this.versions.names(vdir)[0];
+      const v = newest === undefined ? null : this.versions.peek(vdir, newest);
+      return v?.record?.deleteMarker ? v.versionId : null;
+    } catch {
+      return null;
+    }
+  }
+
+  /** The latest version: the plain file at the key. */
+  private openLatest(bucket: string, key: string): OpenObject {
     const kp = keyPath("", key);
     const bucketDir = bucketPath(this.root, bucket);
     const rel = kp.segments.join("/");
@@ -319,7 +426,7 @@ export class PosixBackend implements ObjectStore {
       closeSync(fd);
       throw absentAs(e);
     }
-    const base = { bucket, key, lastModified: st.mtime, meta };
+    const base = { bucket, key, lastModified: st.mtime, meta, versionId: meta?.versionId };
     if (kp.isDirectoryKey && !dataOfDirKey) {
       closeSync(fd);
       return { ...base, size: 0, etag: `"${meta!.etag}"`, isDirectoryObject: true, fd: null, close: () => {}, detach: () => -1 };
@@ -389,14 +496,15 @@ export class PosixBackend implements ObjectStore {
       const tmp = this.tempDir(dir);
       try {
         const written = await receiveToTemp(tmp.path, body, this.fsync, opts.fileOwner);
-        const { meta, checksum } = recordOf(written, opts);
+        const { meta: record, checksum } = recordOf(written, opts);
+        let meta: ObjectMeta;
         try {
-          await this.commitIn(dir, bucket, key, kp, written.tmpPath, meta, opts);
+          meta = await this.commitIn(dir, bucket, key, kp, written.tmpPath, record, opts);
         } catch (e) {
           rmSync(written.tmpPath, { force: true });
           throw e;
         }
-        return { bucket, key, size: written.size, lastModified: written.stat.mtime, etag: `"${meta.etag}"`, meta, isDirectoryObject: false, checksum };
+        return { bucket, key, size: written.size, lastModified: written.stat.mtime, etag: `"${meta.etag}"`, meta, isDirectoryObject: false, checksum, versionId: meta.versionId };
       } finally {
         tmp.close();
       }
@@ -409,23 +517,29 @@ export class PosixBackend implements ObjectStore {
    * Moves a finished temp file (on the bucket's filesystem) to `key` with its record, honouring
    * write conditions: check and rename are one step for every process sharing the root.
    */
-  async commitFile(bucket: string, key: string, tmpPath: string, meta: ObjectMeta, opts: CommitOptions): Promise<void> {
+  async commitFile(bucket: string, key: string, tmpPath: string, meta: ObjectMeta, opts: CommitOptions): Promise<ObjectMeta> {
     const dir = this.openBucket(bucket);
     try {
-      await this.commitIn(dir, bucket, key, keyPath("", key), tmpPath, meta, opts);
+      return await this.commitIn(dir, bucket, key, keyPath("", key), tmpPath, meta, opts);
     } finally {
       dir.close();
     }
   }
 
-  private async commitIn(dir: Dir, bucket: string, key: string, kp: KeyPath, tmpPath: string, meta: ObjectMeta, opts: CommitOptions): Promise<void> {
+  /** Returns the record as committed (with the version id it got, in a versioned bucket). */
+  private async commitIn(dir: Dir, bucket: string, key: string, kp: KeyPath, tmpPath: string, record: ObjectMeta, opts: CommitOptions): Promise<ObjectMeta> {
+    // Directory keys (`d/`) are never versioned: they are directories other keys live in.
+    const state = kp.isDirectoryKey ? undefined : this.versioning(bucket);
+    const { versionId: _, ...plain } = record;
+    // The id is minted now so the record goes onto the temp file outside the lock; under the
+    // lock it is checked to sort after the key's newest version (and minted again if not).
+    const meta: ObjectMeta = state === "Enabled" ? { ...plain, versionId: newVersionId() } : plain;
     const stored = this.meta.prepare({ bucketDir: dir.path, segments: kp.segments, path: "", isDirectoryKey: kp.isDirectoryKey }, tmpPath, meta);
     for (let attempt = 0; ; attempt++) {
       // Files in the way of the parents (`a` when writing `a/b`) move beside their directory first.
       await this.makeRoomForParents(dir, bucket, kp, opts.fileOwner);
       try {
-        await withLock(this.lockFile(bucket, key), () => this.commitLocked(dir, bucket, key, kp, tmpPath, meta, stored, opts));
-        return;
+        return await withLock(this.lockFile(bucket, key), () => this.commitLocked(dir, bucket, key, kp, tmpPath, meta, stored, opts, state));
       } catch (e) {
         // Someone stored `a` again between making room and taking the lock: make room again.
         if (!(e instanceof ParentIsFile) || attempt >= 3) throw e instanceof ParentIsFile ? new StorageError("ParentIsFile", { Key: key }) : e;
@@ -433,7 +547,7 @@ export class PosixBackend implements ObjectStore {
     }
   }
 
-  private commitLocked(dir: Dir, bucket: string, key: string, kp: KeyPath, tmpPath: string, meta: ObjectMeta, stored: ObjectMeta, opts: CommitOptions): void {
+  private commitLocked(dir: Dir, bucket: string, key: string, kp: KeyPath, tmpPath: string, meta: ObjectMeta, stored: ObjectMeta, opts: CommitOptions, state: VersioningState): ObjectMeta {
     if (opts.check) opts.check(this.currentObject(bucket, key));
     const name = kp.segments[kp.segments.length - 1];
     for (let attempt = 0; ; attempt++) {
@@ -444,15 +558,27 @@ export class PosixBackend implements ObjectStore {
         const beside = !kp.isDirectoryKey && lstatOrNull(`${parent.path}/${name}`)?.isDirectory() === true;
         const target = kp.isDirectoryKey ? `${parent.path}/${selfName("")}` : `${parent.path}/${beside ? selfName(name) : name}`;
         const loc: MetaLocation = { bucketDir: dir.path, segments: kp.segments, path: target, isDirectoryKey: kp.isDirectoryKey };
-        this.meta.attach(loc, meta);
-        if (opts.exclusive) {
-          // Every writer through filegate holds this lock, so nothing appears at the key between the
-          // check above and link(), which still catches another tool's file.
-          linkSync(tmpPath, target);
-          unlinkSync(tmpPath);
-        } else {
-          renameSync(tmpPath, target);
+        const kept: Kept[] = [];
+        try {
+          if (state !== undefined) {
+            const reminted = this.keepForWrite(dir.path, kp, target, tmpPath, meta, state, loc, kept);
+            if (reminted) ({ meta, stored } = reminted);
+          }
+          this.meta.attach(loc, meta);
+          if (opts.exclusive) {
+            // Every writer through filegate holds this lock, so nothing appears at the key between the
+            // check above and link(), which still catches another tool's file.
+            linkSync(tmpPath, target);
+            unlinkSync(tmpPath);
+          } else {
+            // Replacing a version whose lock has ended (or was bypassed): its flag goes with it.
+            evenIfImmutable([target], () => renameSync(tmpPath, target), () => this.refuseLockedForGood(loc, key));
+          }
+        } finally {
+          // A kept version whose flag keep() cleared gets it back, whether or not the write went on.
+          for (const k of kept) syncImmutableAt(k.path, k.record);
         }
+        syncImmutableAt(target, meta);
         if (this.fsync === "full") fsyncPath(parent.path);
         // A copy left beside by a crash mid-move would resurface once this one is deleted.
         if (!beside && !kp.isDirectoryKey) unlinkQuiet(`${parent.path}/${selfName(name)}`);
@@ -460,7 +586,7 @@ export class PosixBackend implements ObjectStore {
         // (`/.`: the xattr binding does not follow a final /proc/self/fd link; `.` is the directory.)
         if (kp.isDirectoryKey && this.meta.kind === "xattr") this.meta.remove({ ...loc, path: `${parent.path}/.` });
         this.meta.afterCommit(loc, stored);
-        return;
+        return meta;
       } catch (e) {
         const code = errnoOf(e);
         if (code === "EEXIST" && opts.exclusive) throw new StorageError("Exists", { Condition: "If-None-Match" });
@@ -473,6 +599,63 @@ export class PosixBackend implements ObjectStore {
       } finally {
         parent.close();
       }
+    }
+  }
+
+  /**
+   * A write in a versioned bucket, under the key's lock, before the new file replaces `target`:
+   * keeps the current file as a noncurrent version (or lets it be replaced, for a null version
+   * while suspended) as planWrite says, and makes sure the new version's id sorts after every
+   * version the key has. Returns the record again when the id had to be minted anew.
+   */
+  private keepForWrite(bucketDir: string, kp: KeyPath, target: string, tmpPath: string, meta: ObjectMeta, state: VersioningState, loc: MetaLocation, kept: Kept[]): { meta: ObjectMeta; stored: ObjectMeta } | null {
+    const cur = this.fileAt(target, loc);
+    const plan = planWrite(state, cur ? { versionId: cur.record?.versionId ?? null } : null);
+    const vdir = this.versions.dirOf(bucketDir, kp.segments);
+    // Every noncurrent entry sorts below the current version's id, so an Enabled overwrite of a
+    // real version needs no directory read: the common case costs one link more than unversioned.
+    const curId = cur?.record?.versionId;
+    const names = curId !== undefined && state === "Enabled" ? [] : this.versions.names(vdir);
+    let floor = maxId(names[0] === undefined ? undefined : seqOf(names[0]), curId);
+    if (plan.current === "keep" && cur) {
+      const name = this.keptName(cur.record, names, floor, state);
+      floor = maxId(floor, seqOf(name));
+      this.versions.keep(vdir, name, target, cur.record);
+      kept.push({ path: join(vdir, name), record: cur.record });
+    }
+    if (plan.dropNoncurrentNull) for (const n of names) if (versionIdOfName(n) === "null") this.versions.remove(vdir, n);
+    if (plan.newId !== "new" || (meta.versionId !== undefined && (floor === undefined || meta.versionId > floor))) return null;
+    const again: ObjectMeta = { ...meta, versionId: newVersionId(Date.now(), floor) };
+    return { meta: again, stored: this.meta.prepare({ ...loc, path: "" }, tmpPath, again) };
+  }
+
+  /**
+   * The entry name a current file gets when it becomes noncurrent: its id; a null version is
+   * placed at the time it is kept. A key has one null version: a second (a file another tool
+   * put at the key while a noncurrent null version exists) is kept under an id of its own.
+   */
+  private keptName(record: ObjectMeta | null, names: string[], floor: string | undefined, state: VersioningState): string {
+    if (record?.versionId) return record.versionId;
+    const seq = newVersionId(Date.now(), floor);
+    const nullTaken = state === "Enabled" && names.some((n) => versionIdOfName(n) === "null");
+    return nullTaken ? seq : nullName(seq);
+  }
+
+  /** The regular file at `path` (as a key's current object): its stat and matching record. */
+  private fileAt(path: string, loc: MetaLocation): { st: Stats; record: ObjectMeta | null } | null {
+    let fd: number;
+    try {
+      fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+    } catch (e) {
+      if (ABSENT.has(errnoOf(e) ?? "")) return null;
+      throw e;
+    }
+    try {
+      const st = fstatSync(fd);
+      if (!st.isFile()) return null;
+      return { st, record: this.meta.readFd(fd, { ...loc, path }, st) ?? null };
+    } finally {
+      closeSync(fd);
     }
   }
 
@@ -505,8 +688,10 @@ export class PosixBackend implements ObjectStore {
           const beside = `${above.path}/${selfName(name)}`;
           // A file at the name is the object; anything beside it is left over.
           rmSync(beside, { force: true });
-          linkSync(at, beside);
-          unlinkSync(at);
+          moveEvenIfImmutable(at, beside, () => {
+            linkSync(at, beside);
+            unlinkSync(at);
+          });
           try {
             mkdirSync(at, 0o755);
             giveName(at, owner);
@@ -607,7 +792,7 @@ export class PosixBackend implements ObjectStore {
       if (this.fsync !== "none") fsyncPath(tmp);
       // A file nobody stored through S3 has no MD5 yet: hash the copy (page cache, no extra I/O).
       const etag = src.meta ? src.meta.etag : (await hashFile(tmp, null)).md5;
-      const meta: ObjectMeta = {
+      const record: ObjectMeta = {
         etag,
         headers: opts.headers,
         user: opts.user,
@@ -617,10 +802,11 @@ export class PosixBackend implements ObjectStore {
         ...(src.meta?.checksum ? { checksum: src.meta.checksum } : {}),
         ...(src.meta?.parts ? { parts: src.meta.parts } : {}),
         ...(src.meta?.partChecksums ? { partChecksums: src.meta.partChecksums } : {}),
+        ...lockFields(opts.lock),
         ...versionOf(st),
       };
-      await this.commitIn(dir, bucket, key, kp, tmp, meta, opts);
-      return { bucket, key, size: st.size, lastModified: st.mtime, etag: `"${etag}"`, meta, isDirectoryObject: false };
+      const meta = await this.commitIn(dir, bucket, key, kp, tmp, record, opts);
+      return { bucket, key, size: st.size, lastModified: st.mtime, etag: `"${etag}"`, meta, isDirectoryObject: false, versionId: meta.versionId };
     } catch (e) {
       rmSync(tmp, { force: true });
       throw absentAs(e);
@@ -635,20 +821,159 @@ export class PosixBackend implements ObjectStore {
    * key's lock and may refuse (a conditional delete). A key that is a symlink loses the link, never
    * the link's target.
    */
-  async deleteObject(bucket: string, key: string, check?: (current: ObjectInfo | null) => void): Promise<void> {
+  async deleteObject(bucket: string, key: string, opts: VersionSelector & { check?: (current: ObjectInfo | null) => void } = {}): Promise<DeleteResult> {
     const kp = keyPath("", key);
     const dir = this.openBucket(bucket);
+    const { versionId, check } = opts;
     try {
-      const removed = await withLock(this.lockFile(bucket, key), () => this.deleteLocked(dir, bucket, key, kp, check));
+      // Directory keys are never versioned: their one version is the null one.
+      const state = kp.isDirectoryKey ? undefined : this.versioning(bucket);
+      let result: DeleteResult & { removedCurrent?: boolean };
+      if (versionId !== undefined && !kp.isDirectoryKey) {
+        result = await withLock(this.lockFile(bucket, key), () => this.deleteVersionLocked(dir, bucket, key, kp, versionId, check));
+      } else if (versionId !== undefined && versionId !== "null") {
+        result = { versionId, found: false };
+      } else if (state === undefined || versionId !== undefined) {
+        const removed = await withLock(this.lockFile(bucket, key), () => this.deleteLocked(dir, bucket, key, kp, check));
+        result = { found: removed, removedCurrent: removed };
+      } else {
+        result = await withLock(this.lockFile(bucket, key), () => this.deleteMarkLocked(dir, bucket, key, kp, state, check));
+      }
       // A directory object's own directory goes too when nothing else is in it.
-      if (removed) await this.pruneParents(dir, bucket, kp.isDirectoryKey ? kp.segments : kp.segments.slice(0, -1));
+      if (result.removedCurrent) await this.pruneParents(dir, bucket, kp.isDirectoryKey ? kp.segments : kp.segments.slice(0, -1));
+      const { removedCurrent: _, ...answer } = result;
+      return answer;
     } finally {
       dir.close();
     }
   }
 
-  /** Removes the object at `kp` (under its lock); false when there was none. */
-  private deleteLocked(dir: Dir, bucket: string, key: string, kp: KeyPath, check?: (current: ObjectInfo | null) => void): boolean {
+  /**
+   * DELETE without a version id in a versioned bucket (under the key's lock), as planDelete
+   * says. The current file is linked into the version store before it leaves the key, and the
+   * marker is written last: a crash in between leaves the key without a current object and
+   * every version kept.
+   */
+  private deleteMarkLocked(dir: Dir, bucket: string, key: string, kp: KeyPath, state: VersioningState, check?: (current: ObjectInfo | null) => void): DeleteResult & { removedCurrent: boolean } {
+    const current = this.currentObject(bucket, key);
+    check?.(current);
+    const plan = planDelete(state, current ? { versionId: current.versionId ?? null } : null);
+    const vdir = this.versions.dirOf(dir.path, kp.segments);
+    const names = this.versions.names(vdir);
+    let floor = maxId(names[0] === undefined ? undefined : seqOf(names[0]), current?.versionId);
+    let removed = false;
+    if (plan.current !== "none" && current) {
+      const kept: Kept[] = [];
+      const keep = plan.current === "keep"
+        ? (target: string) => {
+            const name = this.keptName(current.meta, names, floor, state);
+            floor = maxId(floor, seqOf(name));
+            this.versions.keep(vdir, name, target, current.meta);
+            kept.push({ path: join(vdir, name), record: current.meta });
+          }
+        : undefined;
+      try {
+        removed = this.deleteLocked(dir, bucket, key, kp, undefined, keep);
+      } finally {
+        for (const k of kept) syncImmutableAt(k.path, k.record);
+      }
+    }
+    if (plan.dropNoncurrentNull) for (const n of names) if (versionIdOfName(n) === "null") this.versions.remove(vdir, n);
+    const markerId = newVersionId(Date.now(), floor);
+    const name = plan.marker === "new" ? markerId : nullName(markerId);
+    this.versions.writeMarker(vdir, name, { etag: "", headers: {}, user: {}, deleteMarker: true, ...(plan.marker === "new" ? { versionId: markerId } : {}), size: 0, mtimeMs: 0 });
+    return { versionId: plan.marker === "new" ? markerId : undefined, deleteMarker: true, found: true, removedCurrent: removed };
+  }
+
+  /**
+   * Removes one version for good (under the key's lock). When it is the current object, the
+   * newest noncurrent version takes its place in one rename, unless that is a delete marker; when
+   * it is the delete marker that was latest, the version below it becomes the current object.
+   */
+  private deleteVersionLocked(dir: Dir, bucket: string, key: string, kp: KeyPath, versionId: string, check?: (current: ObjectInfo | null) => void): DeleteResult & { removedCurrent: boolean } {
+    const vdir = this.versions.dirOf(dir.path, kp.segments);
+    const current = this.currentObject(bucket, key);
+    const idOf = (v: string | undefined) => v ?? "null";
+    if (current && idOf(current.versionId) === versionId) {
+      check?.(current);
+      // Entries with the current's id are what a crash left behind: the same file twice.
+      const below = this.versions.names(vdir).filter((n) => {
+        if (versionIdOfName(n) !== versionId) return true;
+        this.versions.remove(vdir, n);
+        return false;
+      });
+      const next = below[0] === undefined ? null : this.versions.peek(vdir, below[0]);
+      if (next && !next.record?.deleteMarker && this.restoreLocked(dir, key, kp, vdir, next.name, next.record)) {
+        return { versionId: current.versionId, found: true, removedCurrent: false };
+      }
+      const removed = this.deleteLocked(dir, bucket, key, kp);
+      return { versionId: current.versionId, found: removed, removedCurrent: removed };
+    }
+    const names = this.versions.names(vdir);
+    const name = versionId === "null" ? names.find((n) => versionIdOfName(n) === "null") : names.find((n) => n === versionId);
+    const v = name === undefined ? null : this.versions.open(vdir, name);
+    if (v === null) return { versionId: versionId === "null" ? undefined : versionId, found: false, removedCurrent: false };
+    const info = this.describeVersion(bucket, key, v);
+    info.close();
+    check?.(info);
+    this.versions.remove(vdir, v.name);
+    if (!current && names[0] === v.name) {
+      const next = names[1] === undefined ? null : this.versions.peek(vdir, names[1]);
+      if (next && !next.record?.deleteMarker) this.restoreLocked(dir, key, kp, vdir, next.name, next.record);
+    }
+    return { versionId: info.versionId, deleteMarker: info.deleteMarker, found: true, removedCurrent: false };
+  }
+
+  /**
+   * Puts noncurrent version `name` back at the key as its current object (under the key's
+   * lock), replacing whatever file is there. False when the key's place cannot be made (a file
+   * where a parent directory must be): the version then stays noncurrent.
+   */
+  private restoreLocked(dir: Dir, key: string, kp: KeyPath, vdir: string, name: string, record: ObjectMeta | null): boolean {
+    let parent: Dir;
+    try {
+      parent = this.parentDir(dir, key, kp);
+    } catch (e) {
+      if (e instanceof ParentIsFile) return false;
+      throw e;
+    }
+    try {
+      const last = kp.segments[kp.segments.length - 1];
+      const beside = lstatOrNull(`${parent.path}/${last}`)?.isDirectory() === true;
+      const target = `${parent.path}/${beside ? selfName(last) : last}`;
+      const loc: MetaLocation = { bucketDir: dir.path, segments: kp.segments, path: target, isDirectoryKey: false };
+      let stored: ObjectMeta | null = record;
+      if (record) {
+        // The key's record must stand on its own there (a version's may live beside it).
+        if (this.meta.kind === "sidecar") this.meta.attach(loc, record);
+        else {
+          const fd = openSync(`${vdir}/${name}`, constants.O_RDONLY | constants.O_NOFOLLOW);
+          try {
+            const r = record;
+            stored = evenIfImmutableFd(fd, () => this.meta.updateFd(fd, loc, r));
+          } finally {
+            closeSync(fd);
+          }
+        }
+      }
+      try {
+        this.versions.restore(vdir, name, target);
+      } finally {
+        // The restored version keeps its lock (and flag) at the key; if the move failed, where it was.
+        if (!syncImmutableAt(target, record)) syncImmutableAt(`${vdir}/${name}`, record);
+      }
+      this.meta.afterCommit(loc, stored);
+      return true;
+    } finally {
+      parent.close();
+    }
+  }
+
+  /**
+   * Removes the object at `kp` (under its lock); false when there was none. `keep` runs just
+   * before the current file is unlinked, with its path (a versioned delete links it away first).
+   */
+  private deleteLocked(dir: Dir, bucket: string, key: string, kp: KeyPath, check?: (current: ObjectInfo | null) => void, keep?: (target: string) => void): boolean {
     if (check) check(this.currentObject(bucket, key));
     const parents = kp.segments.slice(0, -1);
     const name = kp.segments[kp.segments.length - 1];
@@ -670,7 +995,7 @@ export class PosixBackend implements ObjectStore {
         const data = `${target}/${selfName("")}`;
         const hadData = lstatOrNull(data) !== null;
         if (!hadData && !this.meta.read(loc, DIRECTORY_IDENTITY)) return false;
-        if (hadData) unlinkQuiet(data);
+        if (hadData) evenIfImmutable([data], () => unlinkQuiet(data, true), () => this.refuseLockedForGood({ ...loc, path: data, isDirectoryKey: false }, key));
         this.meta.remove(loc);
         this.meta.afterCommit(loc, null);
         return true;
@@ -681,8 +1006,10 @@ export class PosixBackend implements ObjectStore {
         st = lstatOrNull(target);
       }
       if (st === null || st.isDirectory()) return false;
+      const at: MetaLocation = { bucketDir: dir.path, segments: kp.segments, path: target, isDirectoryKey: false };
+      keep?.(target);
       try {
-        unlinkSync(target);
+        evenIfImmutable([target], () => unlinkSync(target), () => this.refuseLockedForGood(at, key));
       } catch (e) {
         if (errnoOf(e) === "ENOENT") return false;
         throw absentAs(e);
@@ -694,6 +1021,17 @@ export class PosixBackend implements ObjectStore {
     } finally {
       parent.close();
     }
+  }
+
+  /**
+   * The store's last word before it clears an immutable flag to replace or remove a file: a
+   * legal hold or a COMPLIANCE retention in the file's own record, which nothing may override,
+   * refuses even when the S3 layer let the request through (its bucket setting gone, say).
+   */
+  private refuseLockedForGood(loc: MetaLocation, key: string): void {
+    const st = lstatOrNull(loc.path);
+    const meta = st ? this.meta.read(loc, st) : null;
+    if (meta && removalBlock(meta, true, Date.now()) !== null) throw new StorageError("ObjectLocked", { Key: key });
   }
 
   /**
@@ -733,7 +1071,7 @@ export class PosixBackend implements ObjectStore {
             return "kept"; // still holds keys
           }
           try {
-            renameSync(beside, path);
+            moveEvenIfImmutable(beside, path, () => renameSync(beside, path));
             return "moved";
           } catch {
             return "gone"; // deleted meanwhile: nothing to move back
@@ -744,6 +1082,118 @@ export class PosixBackend implements ObjectStore {
       } finally {
         above.close();
       }
+    }
+  }
+
+  /** updateMeta for a noncurrent version, open as `o` (closed here). */
+  private updateVersionRecord(bucket: string, key: string, o: OpenObject, change: (m: ObjectMeta) => ObjectMeta | null): ObjectInfo {
+    try {
+      const base: ObjectMeta = o.meta ?? { etag: o.etag.slice(1, -1), headers: {}, user: {}, size: o.size, mtimeMs: Math.trunc(o.lastModified.getTime()) };
+      const next = change(base);
+      if (next === null || o.fd === null) return o;
+      const vdir = this.versions.dirOf(bucketPath(this.root, bucket), keyPath("", key).segments);
+      const st = fstatSync(o.fd);
+      const name = o.versionId ?? this.versions.findNull(vdir)!;
+      this.versions.writeRecord(o.fd, vdir, name, { ...next, ...versionOf(st) });
+      return { ...o, meta: next };
+    } finally {
+      o.close();
+    }
+  }
+
+  // ---- listing ----
+
+  /**
+   * ListObjectVersions: the keys of the plain tree (current objects) and of the version store,
+   * merged in S3 order; per key the current object first, then the noncurrent entries newest
+   * first. A page costs the page plus the directories on the marker's path in both trees.
+   */
+  async *listVersions(bucket: string, opts: VersionListOptions): AsyncGenerator<VersionListEntry> {
+    const bucketDir = this.bucketDir(bucket);
+    const prefix = opts.prefix ?? "";
+    const delimiter = opts.delimiter || undefined;
+    let vroot: string;
+    try {
+      vroot = this.versions.root(bucketDir);
+    } catch {
+      vroot = "";
+    }
+    const keyMarker = opts.keyMarker || undefined;
+    // The rest of the marker key's versions first, when the page ended inside them.
+    if (keyMarker !== undefined && opts.versionIdMarker && keyMarker.startsWith(prefix)) {
+      const cp = delimiter ? keyMarker.indexOf(delimiter, prefix.length) : -1;
+      if (cp < 0) yield* this.versionsOfKey(bucket, bucketDir, keyMarker, opts.versionIdMarker);
+    }
+    const plain = this.list(bucket, { prefix, delimiter, startAfter: keyMarker });
+    const kept = vroot ? walkVersionKeys(vroot, { prefix, delimiter, startAfter: keyMarker }) : null;
+    try {
+      let a = await plain.next();
+      let b = kept ? await kept.next() : { done: true as const, value: undefined };
+      while (!a.done || !b.done) {
+        const an = a.done ? undefined : a.value.type === "prefix" ? a.value.prefix : a.value.key;
+        const bn = b.done ? undefined : b.value.type === "prefix" ? b.value.prefix : b.value.key;
+        const c = an === undefined ? 1 : bn === undefined ? -1 : compareKeys(an, bn);
+        const isPrefix = c <= 0 ? a.value!.type === "prefix" : b.value!.type === "prefix";
+        const name = (c <= 0 ? an : bn)!;
+        if (isPrefix) yield { type: "prefix", prefix: name };
+        else yield* this.versionsOfKey(bucket, bucketDir, name, undefined);
+        if (c <= 0) a = await plain.next();
+        if (c >= 0 && kept) b = await kept.next();
+      }
+    } finally {
+      await plain.return(undefined);
+      await kept?.return(undefined);
+    }
+  }
+
+  /** One key's versions, newest first; after `afterVersion` only those older than it. */
+  private *versionsOfKey(bucket: string, bucketDir: string, key: string, afterVersion: string | undefined): Generator<VersionListEntry> {
+    let current: ObjectInfo | null = null;
+    let currentIno: number | undefined;
+    try {
+      const o = this.openLatest(bucket, key);
+      if (o.fd !== null) currentIno = fstatSync(o.fd).ino;
+      o.close();
+      current = o;
+    } catch (e) {
+      if (!isStorageError(e, "NoSuchKey")) throw e;
+    }
+    const kp = keyPath("", key);
+    const vdir = kp.isDirectoryKey ? null : this.versions.dirOf(bucketDir, kp.segments);
+    const names = vdir === null ? [] : this.versions.names(vdir);
+    let skipping = afterVersion !== undefined;
+    const entry = (o: ObjectInfo, versionId: string, isLatest: boolean): VersionListEntry => ({
+      type: "version",
+      key,
+      versionId,
+      isLatest,
+      deleteMarker: o.deleteMarker === true,
+      size: o.size,
+      mtimeMs: o.lastModified.getTime(),
+      etag: o.etag,
+      checksum: o.meta?.checksum && { algorithm: o.meta.checksum.algorithm, type: o.meta.checksum.type },
+    });
+    if (current) {
+      const id = current.versionId ?? "null";
+      if (!skipping) yield entry(current, id, true);
+      else if (id === afterVersion) skipping = false;
+    }
+    for (let i = 0; i < names.length; i++) {
+      const id = versionIdOfName(names[i]);
+      if (skipping) {
+        if (id === afterVersion) skipping = false;
+        continue;
+      }
+      const v = this.versions.open(vdir!, names[i]);
+      if (v === null) continue;
+      // A second name for the current file, left by a crash between keeping and replacing it.
+      if (currentIno !== undefined && v.st.ino === currentIno) {
+        closeSync(v.fd);
+        continue;
+      }
+      const o = this.describeVersion(bucket, key, v);
+      o.close();
+      yield entry(o, id, !current && i === 0 && o.deleteMarker === true);
     }
   }
 
@@ -810,10 +1260,15 @@ export class PosixBackend implements ObjectStore {
    * Rewrites an object's metadata record (tagging) under the key's lock, on exactly the file it
    * read the record from: an object replaced meanwhile keeps its own record.
    */
-  async updateMeta(bucket: string, key: string, change: (m: ObjectMeta) => ObjectMeta | null): Promise<ObjectInfo> {
+  async updateMeta(bucket: string, key: string, change: (m: ObjectMeta) => ObjectMeta | null, sel?: VersionSelector): Promise<ObjectInfo> {
     return withLock(this.lockFile(bucket, key), () => {
       this.refuseLinkedKey(bucket, key);
-      const o = this.openObject(bucket, key);
+      const o = this.openObject(bucket, key, sel);
+      if (sel?.versionId !== undefined && !keyPath("", key).isDirectoryKey) {
+        const cur = this.currentObject(bucket, key);
+        // A noncurrent version: its record lives in the version store.
+        if (!cur || (cur.versionId ?? "null") !== sel.versionId || o.deleteMarker) return this.updateVersionRecord(bucket, key, o, change);
+      }
       try {
         const base: ObjectMeta = o.meta ?? { etag: o.etag.slice(1, -1), headers: {}, user: {}, size: o.size, mtimeMs: Math.trunc(o.lastModified.getTime()) };
         const next = change(base);
@@ -836,7 +1291,9 @@ export class PosixBackend implements ObjectStore {
           }
         } else {
           const st = fstatSync(o.fd);
-          this.meta.afterCommit(loc, this.meta.updateFd(o.fd, loc, { ...next, ...versionOf(st) }));
+          const fd = o.fd;
+          this.meta.afterCommit(loc, evenIfImmutableFd(fd, () => this.meta.updateFd(fd, loc, { ...next, ...versionOf(st) })));
+          syncImmutable(fd, next);
         }
         return { ...o, meta: next };
       } finally {
@@ -844,6 +1301,12 @@ export class PosixBackend implements ObjectStore {
       }
     });
   }
+}
+
+/** A current file just linked into the version store, whose immutable flag is set again after. */
+interface Kept {
+  path: string;
+  record: ObjectMeta | null;
 }
 
 /** The record of a body just received whole, stored with what the write asked for. */
@@ -859,15 +1322,18 @@ function recordOf(written: WrittenFile, opts: PutOptions): { meta: ObjectMeta; c
     ...(opts.owner ? { owner: opts.owner } : {}),
         ...(opts.acl ? { acl: opts.acl } : {}),
     ...(checksum ? { checksum } : {}),
+    ...lockFields(opts.lock),
     ...versionOf(written.stat),
   };
   return { meta, checksum };
 }
 
-function unlinkQuiet(path: string): void {
+/** `eperm`: a refusal by the immutable flag is thrown, for evenIfImmutable to clear it. */
+function unlinkQuiet(path: string, eperm = false): void {
   try {
     unlinkSync(path);
-  } catch {
+  } catch (e) {
+    if (eperm && errnoOf(e) === "EPERM") throw e;
     // not there: the usual case
   }
 }
@@ -882,3 +1348,14 @@ function lstatOrNull(path: string): Stats | null {
 
 
 
+
+/** The time-ordered part of an entry name (a null version's name carries a suffix). */
+function seqOf(name: string): string {
+  return name.endsWith(".null") ? name.slice(0, -".null".length) : name;
+}
+
+function maxId(a: string | undefined, b: string | undefined): string | undefined {
+  if (a === undefined) return b;
+  if (b === undefined) return a;
+  return a > b ? a : b;
+}

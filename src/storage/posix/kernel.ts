@@ -15,6 +15,7 @@ interface Addon {
   fsetxattr(fd: number, name: string, value: Buffer): void;
   parentDeathSignal(signal: number): void;
   copyFileRange(fdIn: number, offIn: number, fdOut: number, offOut: number, len: number): number;
+  fsFlags(fd: number, set: number, clear: number): number;
 }
 
 // linux/openat2.h
@@ -175,6 +176,39 @@ export function fsetxattr(fd: number, name: string, value: Buffer | string): voi
  */
 export function copyFileRange(fdIn: number, offIn: number, fdOut: number, offOut: number, len: number): number | null {
   return addon ? addon.copyFileRange(fdIn, offIn, fdOut, offOut, len) : null;
+}
+
+// linux/fs.h
+const FS_IMMUTABLE_FL = 0x10;
+// What a missing capability (EPERM), a filesystem without inode flags (ENOTTY, EOPNOTSUPP) or an
+// odd file (EINVAL) answers: the flag is simply not available there.
+const NO_FLAGS = new Set(["EPERM", "EACCES", "ENOTTY", "EOPNOTSUPP", "ENOTSUP", "EINVAL", "ENOSYS", "EROFS"]);
+
+/**
+ * Sets or clears the filesystem's immutable flag (chattr +i / -i) on the open file `fd`: true when
+ * the flag now has that value; false where it cannot be changed: no addon (the JavaScript
+ * fallback does nothing), no CAP_LINUX_IMMUTABLE, or a filesystem without inode flags.
+ */
+export function setImmutable(fd: number, on: boolean): boolean {
+  if (!addon) return false;
+  try {
+    const flags = addon.fsFlags(fd, on ? FS_IMMUTABLE_FL : 0, on ? 0 : FS_IMMUTABLE_FL);
+    return (flags & FS_IMMUTABLE_FL) !== 0 === on;
+  } catch (e) {
+    if (NO_FLAGS.has((e as NodeJS.ErrnoException).code ?? "")) return false;
+    throw e;
+  }
+}
+
+/** Whether the open file carries the immutable flag; null when that cannot be known here. */
+export function isImmutable(fd: number): boolean | null {
+  if (!addon) return null;
+  try {
+    return (addon.fsFlags(fd, 0, 0) & FS_IMMUTABLE_FL) !== 0;
+  } catch (e) {
+    if (NO_FLAGS.has((e as NodeJS.ErrnoException).code ?? "")) return null;
+    throw e;
+  }
 }
 
 /** Asks the kernel to send `signal` to this process when its parent dies; false without the addon. */

@@ -26,6 +26,7 @@ import { mkdirs } from "./mkdirs.ts";
 import { receiveToTemp, tempPathIn } from "./incoming.ts";
 import { GATEWAY_DIR, bucketTmpDir, bucketUploadsDir } from "./layout.ts";
 import { versionOf } from "./meta.ts";
+import { lockFields } from "./immutable.ts";
 import type { PosixBackend } from "./backend.ts";
 import { isServableBucketName, keyPath } from "./names.ts";
 import { keyLockFile, tryLock, type HeldLock } from "./locks.ts";
@@ -422,6 +423,7 @@ export class MultipartStore implements UploadStore {
         ...(checksum ? { checksum } : {}),
         parts: parts.map((p) => p.size),
         ...(checksum && parts.every((p) => p.checksum) ? { partChecksums: parts.map((p) => p.checksum!.value) } : {}),
+        ...lockFields(opts.lock),
         ...versionOf(st),
       };
       const result: CompletedUpload = {
@@ -434,7 +436,8 @@ export class MultipartStore implements UploadStore {
       };
       // If this process dies from here on, whoever recovers the upload learns what was committed.
       this.writeJson(join(up.dir, INTENT), { ...result, firstPart: parts[0].file });
-      await this.backend.commitFile(bucket, key, target, meta, { check: opts.check, exclusive: opts.exclusive, fileOwner: opts.fileOwner });
+      const committed = await this.backend.commitFile(bucket, key, target, meta, { check: opts.check, exclusive: opts.exclusive, fileOwner: opts.fileOwner });
+      if (committed.versionId !== undefined) result.versionId = committed.versionId;
       try {
         this.writeJson(join(up.uploadsDir, `${up.uploadId}.done`), result);
       } catch {
