@@ -32,7 +32,7 @@ import { versionOf, type FileIdentity, type MetaLocation, type MetaStore } from 
 import { ListedCache, type ListedFields } from "./listed-cache.ts";
 import { walkBucket, type WalkEntry } from "./walk.ts";
 import { compareKeys } from "./key-order.ts";
-import { VERSIONS_DIR, VersionStore, nullName, versionIdOfName, walkVersionKeys, type OpenVersion } from "./versions.ts";
+import { VERSIONS_DIR, VersionStore, dirIn, nullName, versionIdOfName, walkVersionKeys, type OpenVersion } from "./versions.ts";
 import { newVersionId } from "../version-id.ts";
 import { parseVersioningState, planDelete, planWrite, type VersioningState } from "../versioning.ts";
 import { StorageError } from "../errors.ts";
@@ -1063,17 +1063,19 @@ export class PosixBackend implements ObjectStore {
     const bucketDir = this.bucketDir(bucket);
     const prefix = opts.prefix ?? "";
     const delimiter = opts.delimiter || undefined;
-    let vroot: string;
+    // Checked once per listing; "" when the bucket has no version store (never versioned).
+    let vroot = "";
     try {
-      vroot = this.versions.root(bucketDir);
+      const root = this.versions.root(bucketDir);
+      if (lstatOrNull(root)?.isDirectory()) vroot = root;
     } catch {
-      vroot = "";
+      // not the gateway's own area: nothing of it is listed
     }
     const keyMarker = opts.keyMarker || undefined;
     // The rest of the marker key's versions first, when the page ended inside them.
     if (keyMarker !== undefined && opts.versionIdMarker && keyMarker.startsWith(prefix)) {
       const cp = delimiter ? keyMarker.indexOf(delimiter, prefix.length) : -1;
-      if (cp < 0) yield* this.versionsOfKey(bucket, bucketDir, keyMarker, opts.versionIdMarker);
+      if (cp < 0) yield* this.versionsOfKey(bucket, vroot, keyMarker, opts.versionIdMarker);
     }
     const plain = this.list(bucket, { prefix, delimiter, startAfter: keyMarker });
     const kept = vroot ? walkVersionKeys(vroot, { prefix, delimiter, startAfter: keyMarker }) : null;
@@ -1087,7 +1089,7 @@ export class PosixBackend implements ObjectStore {
         const isPrefix = c <= 0 ? a.value!.type === "prefix" : b.value!.type === "prefix";
         const name = (c <= 0 ? an : bn)!;
         if (isPrefix) yield { type: "prefix", prefix: name };
-        else yield* this.versionsOfKey(bucket, bucketDir, name, undefined);
+        else yield* this.versionsOfKey(bucket, vroot, name, undefined);
         if (c <= 0) a = await plain.next();
         if (c >= 0 && kept) b = await kept.next();
       }
@@ -1098,7 +1100,7 @@ export class PosixBackend implements ObjectStore {
   }
 
   /** One key's versions, newest first; after `afterVersion` only those older than it. */
-  private *versionsOfKey(bucket: string, bucketDir: string, key: string, afterVersion: string | undefined): Generator<VersionListEntry> {
+  private *versionsOfKey(bucket: string, vroot: string, key: string, afterVersion: string | undefined): Generator<VersionListEntry> {
     let current: ObjectInfo | null = null;
     let currentIno: number | undefined;
     try {
@@ -1110,7 +1112,7 @@ export class PosixBackend implements ObjectStore {
       if (!(e instanceof S3Error && e.code === "NoSuchKey")) throw e;
     }
     const kp = keyPath("", key);
-    const vdir = kp.isDirectoryKey ? null : this.versions.dirOf(bucketDir, kp.segments);
+    const vdir = kp.isDirectoryKey || vroot === "" ? null : dirIn(vroot, kp.segments);
     const names = vdir === null ? [] : this.versions.names(vdir);
     let skipping = afterVersion !== undefined;
     const entry = (o: ObjectInfo, versionId: string, isLatest: boolean): VersionListEntry => ({

@@ -78,7 +78,7 @@ export class VersionStore {
 
   /** The directory of the noncurrent versions of the key with these segments. */
   dirOf(bucketDir: string, segments: string[]): string {
-    return join(this.root(bucketDir), ...segments, OWN);
+    return dirIn(this.root(bucketDir), segments);
   }
 
   /** Entry names, newest first; [] when the key has none. */
@@ -255,6 +255,11 @@ export class VersionStore {
       }
     }
   }
+}
+
+/** dirOf for a store root already found (a listing checks it once, not per key). */
+export function dirIn(root: string, segments: string[]): string {
+  return join(root, ...segments, OWN);
 }
 
 function exists(path: string): boolean {
