@@ -1077,6 +1077,7 @@ export class PosixBackend implements ObjectStore {
       const cp = delimiter ? keyMarker.indexOf(delimiter, prefix.length) : -1;
       if (cp < 0) yield* this.versionsOfKey(bucket, vroot, keyMarker, opts.versionIdMarker);
     }
+    const unversioned = vroot === "" && this.versioning(bucket) === undefined;
     const plain = this.list(bucket, { prefix, delimiter, startAfter: keyMarker });
     const kept = vroot ? walkVersionKeys(vroot, { prefix, delimiter, startAfter: keyMarker }) : null;
     try {
@@ -1089,7 +1090,12 @@ export class PosixBackend implements ObjectStore {
         const isPrefix = c <= 0 ? a.value!.type === "prefix" : b.value!.type === "prefix";
         const name = (c <= 0 ? an : bn)!;
         if (isPrefix) yield { type: "prefix", prefix: name };
-        else yield* this.versionsOfKey(bucket, vroot, name, undefined);
+        else if (unversioned && c <= 0 && a.value!.type === "object") {
+          // Every object of a bucket that was never versioned is its null version: what the
+          // object walk already knows is all there is to say.
+          const o = a.value!;
+          yield { type: "version", key: o.key, versionId: "null", isLatest: true, deleteMarker: false, size: o.size, mtimeMs: o.mtimeMs, etag: o.etag, checksum: o.checksum };
+        } else yield* this.versionsOfKey(bucket, vroot, name, undefined);
         if (c <= 0) a = await plain.next();
         if (c >= 0 && kept) b = await kept.next();
       }
