@@ -56,6 +56,12 @@ const text = async (Bucket: string, Key: string, VersionId?: string) => {
   return { body: await r.Body!.transformToString(), versionId: r.VersionId };
 };
 
+/** One raw page of ListObjectVersions as [kind, id, latest], in document order. */
+async function page(Bucket: string): Promise<[string, string, boolean][]> {
+  const r = await signedRequest(gw, { method: "GET", path: `/${Bucket}`, query: { versions: "" } });
+  return [...r.body.matchAll(/<(Version|DeleteMarker)>[\s\S]*?<VersionId>(.*?)<\/VersionId><IsLatest>(.*?)<\/IsLatest>[\s\S]*?<\/\1>/g)].map((m) => [m[1], m[2], m[3] === "true"]);
+}
+
 /** Every version and marker under a prefix (one page), versions first. */
 async function versionsOf(Bucket: string, Prefix: string) {
   const r = await s3.send(new ListObjectVersionsCommand({ Bucket, Prefix }));
@@ -315,6 +321,16 @@ describe("files changed by other tools", () => {
     expect(vs.Versions!.length).toBe(2);
     expect(vs.Versions!.every((v) => v.IsLatest === false)).toBe(true);
     expect(await text(B, "f", v1)).toEqual({ body: "one", versionId: v1 });
+  });
+
+  test("a file another tool puts under a delete marker is the latest, the null version", async () => {
+    const B = await bucket("vunder", "Enabled");
+    const v1 = (await put(B, "u", "one")).VersionId!;
+    const m = (await s3.send(new DeleteObjectCommand({ Bucket: B, Key: "u" }))).VersionId!;
+    writeFileSync(join(gw.root, B, "u"), "by hand");
+    expect(await text(B, "u")).toEqual({ body: "by hand", versionId: "null" });
+    const r = await page(B);
+    expect(r).toEqual([["Version", "null", true], ["DeleteMarker", m, false], ["Version", v1, false]]);
   });
 
   test("a crash between keeping the current file and replacing it leaves one latest, listed once", async () => {
