@@ -32,7 +32,7 @@ import { versionOf, type FileIdentity, type MetaLocation, type MetaStore } from 
 import { ListedCache, type ListedFields } from "./listed-cache.ts";
 import { walkBucket, type WalkEntry } from "./walk.ts";
 import { compareKeys } from "./key-order.ts";
-import { VERSIONS_DIR, VersionStore, dirIn, nullName, versionIdOfName, walkVersionKeys, type OpenVersion } from "./versions.ts";
+import { VERSIONS_DIR, VersionStore, dirIn, storeHasVersions, nullName, versionIdOfName, walkVersionKeys, type OpenVersion } from "./versions.ts";
 import { newVersionId } from "../version-id.ts";
 import { parseVersioningState, planDelete, planWrite, type VersioningState } from "../versioning.ts";
 import { StorageError } from "../errors.ts";
@@ -184,13 +184,7 @@ export class PosixBackend implements ObjectStore {
     const entries = readdirSync(dir).filter((n) => n !== GATEWAY_DIR);
     if (entries.length > 0) throw new S3Error("BucketNotEmpty", undefined, { BucketName: name });
     // Noncurrent versions and delete markers count as content, as on S3.
-    let versions: string[] = [];
-    try {
-      versions = readdirSync(join(dir, GATEWAY_DIR, VERSIONS_DIR));
-    } catch {
-      // never versioned
-    }
-    if (versions.length > 0) throw new StorageError("BucketNotEmpty", { BucketName: name });
+    if (storeHasVersions(join(dir, GATEWAY_DIR, VERSIONS_DIR))) throw new StorageError("BucketNotEmpty", { BucketName: name });
     rmSync(join(dir, GATEWAY_DIR), { recursive: true, force: true });
     try {
       rmdirSync(dir);

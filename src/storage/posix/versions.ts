@@ -351,6 +351,24 @@ export async function* walkVersionKeys(root: string, opts: VersionKeyWalk): Asyn
   }
 }
 
+/**
+ * Whether the version store at `root` holds any version or marker (a bucket holding one is not
+ * empty). Empty directories a crash or a race left behind do not count; the walk stops at the first
+ * entry.
+ */
+export function storeHasVersions(root: string): boolean {
+  let names: string[];
+  try {
+    names = readdirSync(root);
+  } catch {
+    return false;
+  }
+  for (const n of names) {
+    if (n === OWN ? hasEntries(join(root, n)) : storeHasVersions(join(root, n))) return true;
+  }
+  return false;
+}
+
 function hasEntries(dir: string): boolean {
   try {
     return readdirSync(dir).some((n) => !n.endsWith(RECORD_SUFFIX) && !n.startsWith("."));
