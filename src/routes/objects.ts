@@ -298,15 +298,16 @@ const deleteObject: Handler = async (ctx) => {
   });
   const versionId = selectedVersion(ctx);
   const r = await ctx.services.store.deleteObject(bucket, key, { versionId, check });
-  return new Response(null, { status: 204, headers: deleteHeaders(versionId, r) });
+  return new Response(null, { status: 204, headers: deleteHeaders(ctx, bucket, versionId, r) });
 };
 
 /** What S3 says of a delete: the version removed or the marker made, and whether it is a marker. */
-function deleteHeaders(asked: string | undefined, r: DeleteResult): Record<string, string> {
+function deleteHeaders(ctx: S3Context, bucket: string, asked: string | undefined, r: DeleteResult): Record<string, string> {
   const headers: Record<string, string> = {};
   if (r.deleteMarker) headers["x-amz-delete-marker"] = "true";
   if (asked !== undefined) headers["x-amz-version-id"] = asked;
   else if (r.deleteMarker) headers["x-amz-version-id"] = r.versionId ?? "null";
+  void bucket;
   return headers;
 }
 
