@@ -15,6 +15,7 @@ import { Admission, carriesCredentials } from "./http/admission.ts";
 import { parseRequestTarget } from "./http/request-target.ts";
 import { corsHeadersFor } from "./routes/cors.ts";
 import { HANDLERS } from "./routes/index.ts";
+import { runtime } from "./runtime.ts";
 import { resolveAddress } from "./s3/address.ts";
 import type { S3Context, Services } from "./s3/context.ts";
 import { resolveOperation, resolveOperationOrThrow, type OperationName } from "./s3/operations.ts";
@@ -66,7 +67,7 @@ export function createApp(services: Services, obs: Observers): Hono {
   });
 
   // The peer address costs a syscall per request; only the access log wants it.
-  app.all("*", (c) => handleS3(c.req.raw, services, obs, obs.accessLog ? remoteAddress(c.env, c.req.raw) : null, rawUrl(c.env, c.req.raw)));
+  app.all("*", (c) => handleS3(c.req.raw, services, obs, obs.accessLog ? runtime.remoteAddress(c.env, c.req.raw) : null, runtime.rawUrl(c.env, c.req.raw)));
   return app;
 }
 
@@ -77,22 +78,6 @@ interface Outcome {
   key: string | null;
   accessKey: string | null;
   errorCode: string | null;
-}
-
-/** Bun passes its server as Hono's env, @hono/node-server the Node request. */
-function remoteAddress(env: unknown, req: Request): string | null {
-  const e = env as { requestIP?: (r: Request) => { address: string } | null; incoming?: { socket?: { remoteAddress?: string } } } | undefined;
-  return e?.requestIP?.(req)?.address ?? e?.incoming?.socket?.remoteAddress ?? null;
-}
-
-/**
- * The URL exactly as the client sent it. Request.url has `.` and `..` segments resolved, which
- * breaks the client's signature and hides hostile keys from the key checks. Node keeps the raw
- * request target; Bun does not expose it, so there such keys fail the signature check instead.
- */
-function rawUrl(env: unknown, req: Request): string {
-  const target = (env as { incoming?: { url?: unknown } } | undefined)?.incoming?.url;
-  return typeof target === "string" && target.startsWith("/") ? new URL(req.url).origin + target : req.url;
 }
 
 export async function handleS3(request: Request, services: Services, obs: Observers, remote: string | null, url = request.url): Promise<Response> {

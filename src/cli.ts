@@ -8,9 +8,8 @@ import { SetupError, buildGateway, endpointOf, openStoreForOperator, type Gatewa
 import { listVersionsCommand, purgeVersionsCommand } from "./ops/versions-cli.ts";
 import { TEMP_MIN_AGE_MS, sweepTempFiles } from "./storage/posix/incoming.ts";
 import { cleanupUploads } from "./storage/posix/multipart.ts";
-import { isBun } from "./runtime.ts";
+import { isBun, runtime } from "./runtime.ts";
 import { kernelPath } from "./storage/posix/kernel.ts";
-import { listen } from "./serve/listen.ts";
 import type { RunningServer } from "./serve/types.ts";
 import { PARENT_PID_ENV, dieWithParent, scrapeThroughSupervisor } from "./serve/worker-link.ts";
 import { freePort, isWorkerProcess, superviseCluster, superviseWorkers, waitUntilListening, waitUntilPortFree } from "./serve/workers.ts";
@@ -32,7 +31,7 @@ function banner(config: Config, gw: Pick<Gateway, "credentials" | "meta">, port:
   const creds: Credentials = gw.credentials;
   const endpoint = endpointOf(config, port);
   const lines = [
-    `filegate ${VERSION} on ${isBun ? "Bun " + Bun.version : "Node " + process.versions.node}, ${config.workers} worker${config.workers > 1 ? "s" : ""}`,
+    `filegate ${VERSION} on ${runtime.name === "bun" ? "Bun" : "Node"} ${runtime.version}, ${config.workers} worker${config.workers > 1 ? "s" : ""}`,
     `  endpoint    ${endpoint}`,
     `  root        ${config.root}  (metadata: ${gw.meta.kind}, kernel calls: ${kernelPath})`,
     `  region      ${config.region}`,
@@ -139,7 +138,7 @@ async function main(): Promise<void> {
 
   let server: RunningServer;
   try {
-    server = await listen(gw.app.fetch, { host: config.host, port: config.port, tls: config.tls, reusePort: worker });
+    server = await runtime.serve(gw.app.fetch, { host: config.host, port: config.port, tls: config.tls, reusePort: worker });
   } catch (e) {
     fail(`cannot listen on ${config.host}:${config.port}: ${(e as Error).message}`);
   }

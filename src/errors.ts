@@ -164,7 +164,6 @@ const STORAGE_ANSWERS: Record<StorageErrorKind, readonly [S3ErrorCode, string?]>
   LockTimeout: ["ConditionalRequestConflict"],
   UploadBusy: ["SlowDown", "Another request is completing or aborting this upload; try again."],
   MetadataTooLarge: ["MetadataTooLarge", "The filesystem has no room for even a small extended attribute on this file."],
-  BodyEndedEarly: ["IncompleteBody", "The request body ended before its declared length (connection closed)."],
   BodyTooLong: ["InvalidRequest", "The request body is longer than its declared length."],
   Damaged: ["InternalError", "Stored data does not match its record."],
   SourceChanged: ["InternalError", "The source object changed during the copy."],
@@ -194,12 +193,4 @@ export function toS3Error(e: unknown): S3Error {
   if (isS3Error(e)) return e;
   if (e instanceof StorageError) return storageAnswer(e);
   return conditionError(e) ?? new S3Error("InternalError", undefined, {}, {}, e);
-}
-
-/** Maps errno-style failures from the filesystem to S3 errors without leaking paths. */
-export function fsError(e: unknown, notFound: S3ErrorCode = "NoSuchKey", notFoundExtra: Record<string, string> = {}): S3Error {
-  if (isS3Error(e)) return e;
-  const code = errnoOf(e);
-  if (code === "ENOENT" || code === "ENOTDIR") return new S3Error(notFound, undefined, notFoundExtra, {}, e);
-  return toS3Error(e);
 }

@@ -6,8 +6,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ConfigError, parseCommand } from "./config.ts";
 import { buildGateway, endpointOf } from "./gateway.ts";
-import { listen } from "./serve/listen.ts";
 import { waitUntilPortFree } from "./serve/workers.ts";
+import { runtime } from "./runtime.ts";
 
 export interface FilegateOptions {
   /** Directory served as buckets. Default: a new temp directory, removed by stop(). */
@@ -82,7 +82,7 @@ export async function startFilegate(options: FilegateOptions = {}): Promise<Runn
         if ((e as { code?: string }).code !== "BucketAlreadyOwnedByYou") throw e;
       }
     }
-    const server = await listen(gw.app.fetch, { host: config.host, port: config.port, tls: config.tls, reusePort: false });
+    const server = await runtime.serve(gw.app.fetch, { host: config.host, port: config.port, tls: config.tls, reusePort: false });
     let stopped: Promise<void> | null = null;
     return {
       endpoint: endpointOf(config, server.port),

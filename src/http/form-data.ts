@@ -3,7 +3,7 @@
 // boundary, so an upload of any size goes to disk without being buffered whole. Fields after the
 // file are ignored, as S3 ignores them.
 import { S3Error } from "../errors.ts";
-import { readChunk } from "../storage/posix/incoming.ts";
+import { readChunk } from "./read-chunk.ts";
 
 export interface FormFile {
   filename: string;

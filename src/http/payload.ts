@@ -3,6 +3,7 @@
 // above the store, which only calls IncomingBody.verify with what it computed.
 import { S3Error } from "../errors.ts";
 import type { IncomingBody } from "../storage/types.ts";
+import { bodyReadError } from "./read-chunk.ts";
 
 export function validateContentMd5(value: string | null): Buffer | null {
   if (value === null) return null;
@@ -39,9 +40,10 @@ export async function checkDeclared(
  * byte is read. `verify` reads `body.checksum` when it runs, so a checksum added later (a
  * multipart upload's algorithm) is checked too.
  */
-export function verifiable(body: Omit<IncomingBody, "verify">): IncomingBody {
+export function verifiable(body: Omit<IncomingBody, "verify" | "readError">): IncomingBody {
   validateContentMd5(body.contentMd5);
   const out = body as IncomingBody;
   out.verify = (got) => checkDeclared(out, got);
+  out.readError = bodyReadError;
   return out;
 }

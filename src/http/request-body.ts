@@ -4,7 +4,7 @@
 import { createChunkedDecoder } from "../auth/chunked.ts";
 import { CHECKSUM_ALGORITHMS, checksumHeader, createHasher, isDigest, parseChecksumAlgorithm, type ChecksumAlgorithm } from "../checksums/index.ts";
 import { S3Error } from "../errors.ts";
-import { readChunk } from "../storage/posix/incoming.ts";
+import { readChunk } from "./read-chunk.ts";
 import { verifiable } from "./payload.ts";
 import { XML_LIMITS } from "../xml/parse.ts";
 import type { S3Context } from "../s3/context.ts";

@@ -1,6 +1,7 @@
 // Bucket operations: list, create, head, delete, location, ACL, and the bucket settings whose
 // only true answer on a plain directory is "none" (versioning off, ownership enforced).
 import { S3Error } from "../errors.ts";
+import { isStorageError } from "../storage/errors.ts";
 import { validateNewBucketName } from "../s3/bucket-names.ts";
 import { readSmallBody } from "../http/request-body.ts";
 import { s3Time, xmlResponse } from "../http/response.ts";
@@ -76,7 +77,7 @@ const createBucket: Handler = async (ctx) => {
   } catch (e) {
     // AWS's us-east-1 answers 200 to creating a bucket its owner already has; other regions say
     // BucketAlreadyOwnedByYou.
-    if (!(e instanceof S3Error && e.code === "BucketAlreadyOwnedByYou" && ctx.services.config.region === "us-east-1")) throw e;
+    if (!(isStorageError(e, "BucketExists") && ctx.services.config.region === "us-east-1")) throw e;
   }
   return new Response(null, { status: 200, headers: { location: `/${bucket}` } });
 };

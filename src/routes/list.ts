@@ -1,5 +1,5 @@
 // ListObjectsV2, ListObjects (V1) and ListObjectVersions, straight off the directory walk
-// (src/posix/walk.ts): one page costs the page plus the directories on the resume path.
+// (the store's list()): one page costs the page plus the directories on the resume path.
 import { S3Error } from "../errors.ts";
 import { keyEncoder } from "../s3/encoding-type.ts";
 import { s3Time, xmlResponse } from "../http/response.ts";

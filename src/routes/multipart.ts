@@ -1,4 +1,4 @@
-// Multipart upload operations. The state lives on disk (posix/multipart.ts); this module turns
+// Multipart upload operations. The state lives on disk (the UploadStore); this module turns
 // requests into calls on it and results into S3's XML.
 import { checksumField, checksumHeader } from "../checksums/index.ts";
 import { S3Error } from "../errors.ts";
@@ -15,6 +15,8 @@ import {
   parseCopySourceRange,
   parsePartNumber,
   parseUploadChecksum,
+  partChecksumFor,
+  planComplete,
   type PartChecksum,
 } from "../s3/multipart-rules.ts";
 import type { OperationName } from "../s3/operations.ts";
@@ -61,7 +63,11 @@ const createMultipartUpload: Handler = (ctx) => {
 const uploadPart: Handler = async (ctx) => {
   const { bucket, key } = requireObject(ctx);
   const partNumber = parsePartNumber(ctx.query.get("partNumber"));
-  const part = await store(ctx).putPart(bucket, key, uploadIdOf(ctx), partNumber, incomingBody(ctx));
+  const mp = store(ctx);
+  const uploadId = uploadIdOf(ctx);
+  const body = incomingBody(ctx);
+  body.checksum = partChecksumFor(mp.open(bucket, key, uploadId).record.checksum, body.checksum);
+  const part = await mp.putPart(bucket, key, uploadId, partNumber, body);
   return new Response(null, { status: 200, headers: { etag: `"${part.etag}"`, ...partChecksumHeaders(part.checksum) } });
 };
 
@@ -192,11 +198,14 @@ const completeMultipartUpload: Handler = async (ctx) => {
   const mp = store(ctx);
   // x-amz-checksum-<alg> on Complete describes the object, not the XML body.
   const requested = parseCompleteXml(await readSmallBody(ctx, MAX_COMPLETE_BODY, false));
+  const expect = {
+    checksum: headerChecksum(h),
+    type: h.get("x-amz-checksum-type") ?? undefined,
+    size: sizeRaw === null ? undefined : Number(sizeRaw),
+  };
   const plan = mp.prepareComplete(bucket, key, uploadIdOf(ctx), requested, {
     ...writeConditions(key, h.get("if-match") ?? undefined, ifNoneMatch),
-    expectChecksum: headerChecksum(h),
-    expectType: h.get("x-amz-checksum-type") ?? undefined,
-    expectSize: sizeRaw === null ? undefined : Number(sizeRaw),
+    validate: (stored, upload) => planComplete(requested, stored, upload, expect),
   });
   const versionHeaders = (r: CompletedUpload): Record<string, string> => (r.versionId ? { "x-amz-version-id": r.versionId } : ctx.services.store.versioning(bucket, 1000) === "Suspended" ? { "x-amz-version-id": "null" } : {});
   if (plan.kind === "done") return xmlTextResponse(completeResultXml(ctx, bucket, key, plan.result), 200, versionHeaders(plan.result));

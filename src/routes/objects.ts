@@ -1,8 +1,8 @@
 // Object operations: PUT, GET, HEAD, DELETE (one and many), COPY, ACL and tagging.
-import { S3Error, fsError, toS3Error } from "../errors.ts";
+import { S3Error, toS3Error } from "../errors.ts";
+import { runtime } from "../runtime.ts";
 import { checksumHeader } from "../checksums/index.ts";
 import { etagMatches, evaluateConditions, readConditions, writeConditions } from "../http/conditions.ts";
-import { fileResponse } from "../http/file-body.ts";
 import { objectBody, readSmallBody, requireBodyDigest } from "../http/request-body.ts";
 import { checkHeaderValue, isHeaderName, isHeaderValue } from "../http/header-values.ts";
 import { reportFailure, xmlResponse } from "../http/response.ts";
@@ -249,7 +249,7 @@ function respondWithObject(ctx: S3Context, bucket: string, info: OpenObject): Re
     info.close();
     return new Response(null, { status, headers });
   }
-  return fileResponse(info, span.start, span.end, info.size, status, headers);
+  return runtime.fileResponse(info, span.start, span.end, info.size, status, headers);
 }
 
 /**

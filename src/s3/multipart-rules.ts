@@ -182,6 +182,64 @@ export function checkCompleteParts(requested: RequestedPart[], stored: Map<numbe
   return out;
 }
 
+/** What a Complete request promised about the whole object (x-amz-checksum-*, -type, x-amz-mp-object-size). */
+export interface CompleteExpectations {
+  checksum?: PartChecksum;
+  type?: string;
+  size?: number;
+}
+
+export interface CompletePlanned<P extends StoredPart> {
+  parts: P[];
+  /** Without quotes. */
+  etag: string;
+  size: number;
+  checksum?: { algorithm: ChecksumAlgorithm; type: ChecksumType; value: string };
+}
+
+/**
+ * Every check of a Complete request against the stored parts, and what the object will be: the
+ * parts in order, its ETag, size and checksum. The store runs it on the parts it lists (again once
+ * the upload is locked), so the answer describes exactly what is assembled.
+ */
+export function planComplete<P extends StoredPart>(requested: RequestedPart[], stored: Map<number, P>, upload: UploadChecksum | undefined, expect: CompleteExpectations): CompletePlanned<P> {
+  const parts = checkCompleteParts(requested, stored, upload) as P[];
+  const etag = multipartEtag(parts.map((p) => p.etag));
+  const size = parts.reduce((a, p) => a + p.size, 0);
+  const checksum = upload ? { algorithm: upload.algorithm, type: upload.type, value: objectChecksum(upload, parts) } : undefined;
+  if (expect.type !== undefined && expect.type.toUpperCase() !== (upload?.type ?? "")) {
+    throw new S3Error("InvalidRequest", `The upload was created using the ${upload?.type ?? "null"} checksum mode. The complete request must use the same checksum mode.`);
+  }
+  if (expect.checksum) {
+    if (!checksum || checksum.algorithm !== expect.checksum.algorithm) {
+      throw new S3Error("InvalidRequest", `The upload was created using a ${upload?.algorithm.toLowerCase() ?? "null"} checksum. The complete request must use the same checksum algorithm.`);
+    }
+    if (!sameObjectChecksum(expect.checksum.value, checksum.value)) {
+      throw new S3Error("BadDigest", `The ${checksum.algorithm} you specified for the object did not match what was computed from its parts.`);
+    }
+  }
+  if (expect.size !== undefined && expect.size !== size) {
+    throw new S3Error("InvalidRequest", `The provided 'x-amz-mp-object-size' header value ${expect.size} does not match what was computed: ${size}`);
+  }
+  return { parts, etag, size, checksum };
+}
+
+/**
+ * A part's body must carry the upload's checksum algorithm; one the client did not send is
+ * computed (Complete needs every part's). Returns the checksum to compute for the part.
+ */
+export function partChecksumFor<T extends { algorithm: ChecksumAlgorithm }>(upload: UploadChecksum | undefined, sent: T | null): T | { algorithm: ChecksumAlgorithm; expected: null; fromTrailer: null } | null {
+  if (!upload) return sent;
+  if (!sent) return { algorithm: upload.algorithm, expected: null, fromTrailer: null };
+  if (sent.algorithm !== upload.algorithm) {
+    throw new S3Error(
+      "InvalidRequest",
+      `Checksum Type mismatch occurred, expected checksum Type: ${upload.algorithm.toLowerCase()}, actual checksum Type: ${sent.algorithm.toLowerCase()}`,
+    );
+  }
+  return sent;
+}
+
 /** S3's multipart ETag: MD5 over the parts' binary MD5s, then `-N`. */
 export function multipartEtag(partMd5Hex: string[]): string {
   const h = createHash("md5");

@@ -31,7 +31,6 @@ export type StorageErrorKind =
   /** Another request is completing or aborting the same upload. */
   | "UploadBusy"
   | "MetadataTooLarge"
-  | "BodyEndedEarly"
   | "BodyTooLong"
   /** Stored data is not what its record says (a part's size changed under us). */
   | "Damaged"

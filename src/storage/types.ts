@@ -4,7 +4,7 @@
 // ownership are meant to enter here (docs/ARCHITECTURE.md, "The storage seam").
 import type { ChecksumAlgorithm } from "../checksums/index.ts";
 import type { VersioningState } from "./versioning.ts";
-import type { PartChecksum, RequestedPart, StoredPart, UploadChecksum, UploadEntry } from "../s3/multipart-rules.ts";
+import type { CompletePlanned, RequestedPart, StoredPart, UploadChecksum, UploadEntry } from "../s3/multipart-rules.ts";
 
 export interface StoredChecksum {
   algorithm: ChecksumAlgorithm;
@@ -149,6 +149,8 @@ export interface IncomingBody {
    * Checks, once the store has read the body whole, every promise the request made about it (the
    * protocol's rules, src/http/payload.ts); returns the checksum to store. Throws to refuse.
    */
+  /** What a failed read of `stream` means (the client broke off, or the body's decoding refused it): thrown as returned. */
+  readError(e: unknown): unknown;
   verify(got: { size: number; md5?: Buffer; sha256?: Buffer; checksum?: Buffer }): Promise<{ algorithm: ChecksumAlgorithm; value: string } | null>;
 }
 
@@ -164,7 +166,7 @@ export interface ListOptions {
   startAfter?: string;
 }
 
-/** Buckets and objects. Errors are S3Errors with S3's codes (NoSuchBucket, NoSuchKey, …). */
+/** Buckets and objects. Failures are StorageErrors (./errors.ts) or errno errors; src/errors.ts maps both. */
 export interface ObjectStore {
   listBuckets(): BucketInfo[];
   createBucket(name: string): void;
@@ -241,11 +243,11 @@ export interface CompletedUpload {
 export interface CompleteOptions {
   check?: WriteConditions["check"];
   exclusive?: boolean;
-  /** x-amz-checksum-<alg> sent with Complete: the whole object's checksum the client expects. */
-  expectChecksum?: PartChecksum;
-  expectType?: string;
-  /** x-amz-mp-object-size. */
-  expectSize?: number;
+  /**
+   * The protocol's checks of the request against the parts the store lists (run again once the
+   * upload is locked); returns the parts to assemble in order and what the object will be.
+   */
+  validate(stored: Map<number, PartRecord>, upload: UploadChecksum | undefined): CompletePlanned<PartRecord>;
 }
 
 /**
@@ -259,6 +261,7 @@ export interface UploadStore {
   create(bucket: string, key: string, init: Omit<UploadRecord, "key" | "initiated">): { uploadId: string; record: UploadRecord };
   /** NoSuchUpload unless `uploadId` is an upload of `key`. */
   open(bucket: string, key: string, uploadId: string | null): { record: UploadRecord };
+  /** The body's checksum is the upload's algorithm (the caller decides, from open()'s record). */
   putPart(bucket: string, key: string, uploadId: string | null, partNumber: number, body: IncomingBody): Promise<PartRecord>;
   copyPart(bucket: string, key: string, uploadId: string | null, partNumber: number, src: OpenObject, range: { start: number; end: number } | null): Promise<PartRecord>;
   listParts(bucket: string, key: string, uploadId: string | null): { record: UploadRecord; parts: PartRecord[] };

@@ -1,6 +1,7 @@
 import { describe, expect, test } from "bun:test";
-import { S3Error, fsError, toS3Error } from "../../src/errors.ts";
+import { S3Error, toS3Error } from "../../src/errors.ts";
 import { reportFailure } from "../../src/http/response.ts";
+import { StorageError, absentAs, isStorageError } from "../../src/storage/errors.ts";
 
 const errno = (code: string) => Object.assign(new Error(`${code}: something, open '/root/secret/path'`), { code });
 
@@ -22,9 +23,9 @@ describe("errno → S3 error", () => {
     expect(e.message).not.toContain("/root");
   });
 
-  test("fsError: ENOENT is the caller's not-found code; the rest as toS3Error", () => {
-    expect(fsError(errno("ENOENT"), "NoSuchBucket").code).toBe("NoSuchBucket");
-    expect(fsError(errno("ENOSPC")).code).toBe("InsufficientStorage");
+  test("absentAs: ENOENT is the caller's not-found code; the rest as toS3Error", () => {
+    expect(toS3Error(absentAs(errno("ENOENT"), "NoSuchBucket")).code).toBe("NoSuchBucket");
+    expect(toS3Error(absentAs(errno("ENOSPC"))).code).toBe("InsufficientStorage");
   });
 
   test("a bug is never mapped to a client error: a TypeError is a 500 carrying it", () => {
@@ -57,5 +58,35 @@ describe("reportFailure", () => {
   });
   test("a 500 without a cause still logs where it was raised", () => {
     expect(logged(new S3Error("InternalError", "Part 1 is damaged."))[0]).toMatch(/internal error: Part 1 is damaged\. \| cause: \(no cause\) Error: Part 1/);
+  });
+});
+
+describe("storage failures", () => {
+  test("each kind has its S3 answer, with the names it concerns", () => {
+    const e = toS3Error(new StorageError("NoSuchUpload", { UploadId: "u1" }));
+    expect([e.code, e.status, e.extra.UploadId]).toEqual(["NoSuchUpload", 404, "u1"]);
+    expect(toS3Error(new StorageError("BucketExists")).code).toBe("BucketAlreadyOwnedByYou");
+    expect(toS3Error(new StorageError("ThroughLink", { Key: "a/b" })).status).toBe(403);
+    const unsupported = toS3Error(new StorageError("UnsupportedKey", { why: "NUL character" }));
+    expect([unsupported.code, unsupported.message, unsupported.extra]).toEqual(["InvalidArgument", "Object key is not supported by this gateway: NUL character.", { ArgumentName: "key" }]);
+    expect(toS3Error(new StorageError("Exists")).extra.Condition).toBe("If-None-Match");
+  });
+
+  test("absentAs: ENOENT and ENOTDIR are the named absence; other errnos and bugs pass through", () => {
+    const gone = absentAs(errno("ENOENT"), "NoSuchBucket", { BucketName: "b" });
+    expect(isStorageError(gone, "NoSuchBucket")).toBe(true);
+    expect(toS3Error(gone).extra.BucketName).toBe("b");
+    const full = errno("ENOSPC");
+    expect(absentAs(full)).toBe(full);
+    expect(toS3Error(absentAs(full)).code).toBe("InsufficientStorage");
+    const bug = new TypeError("x is undefined");
+    expect(toS3Error(absentAs(bug)).code).toBe("InternalError");
+    expect(toS3Error(absentAs(bug)).cause).toBe(bug);
+  });
+
+  test("a damaged store is a 500 that keeps the storage failure as its cause", () => {
+    const e = toS3Error(new StorageError("Damaged", { PartNumber: "3" }));
+    expect(e.status).toBe(500);
+    expect(e.cause).toBeInstanceOf(StorageError);
   });
 });

@@ -13,7 +13,7 @@ test("the temp directory is made inside an existing bucket, and never brings a d
     expect(tempPathIn(bucketTmpDir(bucket)).startsWith(bucketTmpDir(bucket) + "/")).toBe(true);
     expect(existsSync(bucketTmpDir(bucket))).toBe(true);
     const gone = join(root, "gone");
-    expect(() => tempPathIn(bucketTmpDir(gone))).toThrow(expect.objectContaining({ code: "NoSuchBucket" }));
+    expect(() => tempPathIn(bucketTmpDir(gone))).toThrow(expect.objectContaining({ kind: "NoSuchBucket" }));
     expect(existsSync(gone)).toBe(false);
   } finally {
     rmSync(root, { recursive: true, force: true });

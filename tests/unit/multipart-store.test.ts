@@ -1,6 +1,6 @@
 import { afterAll, describe, expect, test } from "bun:test";
 import { randomBytes } from "node:crypto";
-import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { PosixBackend } from "../../src/storage/posix/backend.ts";
@@ -8,6 +8,7 @@ import { copyRange } from "../../src/storage/posix/kernel-copy.ts";
 import { kernelPath } from "../../src/storage/posix/kernel.ts";
 import { SidecarMetaStore } from "../../src/storage/posix/meta.ts";
 import { MultipartStore, cleanupUploads } from "../../src/storage/posix/multipart.ts";
+import { tryLock } from "../../src/storage/posix/locks.ts";
 import { parseAge } from "../../src/config.ts";
 
 const root = mkdtempSync(join(tmpdir(), "filegate-mp-unit-"));
@@ -58,6 +59,25 @@ describe("cleanupUploads", () => {
     expect(left).toEqual([young]);
     expect(existsSync(join(uploads, old))).toBe(false);
     expect(mp.listUploads("bkt").map((u) => u.key)).toEqual(["k/young"]);
+  });
+
+  test("a .completing- directory goes only when no live Complete holds its upload's claim", () => {
+    mkdirSync(join(root, "bkt2"));
+    const backend = new PosixBackend(root, new SidecarMetaStore(), "none");
+    const id = new MultipartStore(backend).create("bkt2", "k", { headers: {}, user: {} }).uploadId;
+    const uploads = join(root, "bkt2", ".filegate", "uploads");
+    const completing = join(uploads, `${id}.completing-abcdef`);
+    renameSync(join(uploads, id), completing);
+    const later = Date.now() + 9 * 86_400_000;
+    const claim = tryLock(backend.uploadLockFile("bkt2", id))!;
+    try {
+      cleanupUploads(root, parseAge("7d"), later);
+      expect(existsSync(completing)).toBe(true);
+    } finally {
+      claim.release();
+    }
+    cleanupUploads(root, parseAge("7d"), later);
+    expect(existsSync(completing)).toBe(false);
   });
 
   test("parseAge", () => {

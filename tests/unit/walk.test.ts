@@ -4,7 +4,7 @@ import * as fs from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { isS3Error } from "../../src/errors.ts";
+import { isStorageError } from "../../src/storage/errors.ts";
 import { listingModel, utf8Sort } from "../support/listing-model.ts";
 import { compareKeys, walkBucket, type WalkEntry, type WalkOptions } from "../../src/storage/posix/walk.ts";
 import { DirListings } from "../../src/storage/posix/dir-listing.ts";
@@ -337,7 +337,7 @@ describe("walkBucket", () => {
     } catch (e) {
       err = e;
     }
-    expect(isS3Error(err) && err.code).toBe("NoSuchBucket");
+    expect(isStorageError(err) && err.kind).toBe("NoSuchBucket");
   });
 
   test.skipIf(process.getuid?.() === 0)("unreadable bucket root is AccessDenied, unreadable subdirectory is skipped", async () => {
@@ -355,7 +355,7 @@ describe("walkBucket", () => {
       } catch (e) {
         err = e;
       }
-      expect(isS3Error(err) && err.code).toBe("AccessDenied");
+      expect(isStorageError(err) && err.kind).toBe("AccessDenied");
     } finally {
       fs.chmodSync(tmp, 0o755);
       fs.chmodSync(join(tmp, "locked"), 0o755);

@@ -21,7 +21,7 @@ import { join, relative, sep } from "node:path";
 import { fsyncPath, writeFileAtomic } from "./durability.ts";
 import { hashFile } from "./hash-file.ts";
 import { copyToNewFile } from "./kernel-copy.ts";
-import { S3Error, fsError } from "../../errors.ts";
+import { StorageError, absentAs, isStorageError } from "../errors.ts";
 import { GATEWAY_DIR, bucketPrivateDir, bucketTmpDir, selfName } from "./layout.ts";
 import { bucketPath, isServableBucketName, keyPath, type KeyPath } from "./names.ts";
 import { Dir, READ_FLAGS, errnoOf, makeSubdirs, openForRead, openSubdir } from "./beneath.ts";
@@ -35,7 +35,6 @@ import { compareKeys } from "./key-order.ts";
 import { VERSIONS_DIR, VersionStore, dirIn, storeHasVersions, nullName, versionIdOfName, walkVersionKeys, type OpenVersion } from "./versions.ts";
 import { newVersionId } from "../version-id.ts";
 import { parseVersioningState, planDelete, planWrite, type VersioningState } from "../versioning.ts";
-import { StorageError } from "../errors.ts";
 import { DirListings } from "./dir-listing.ts";
 import type { BucketInfo, BucketSetting, CommitOptions, DeleteResult, IncomingBody, ListEntry, ListOptions, ObjectInfo, ObjectMeta, ObjectStore, OpenObject, PutOptions, StoredChecksum, VersionListEntry, VersionListOptions, VersionSelector } from "../types.ts";
 
@@ -94,7 +93,7 @@ class ParentIsFile extends Error {}
 
 /** A write or delete whose path passes through a symlink: refused, never followed. */
 const throughLink = (key: string) =>
-  new S3Error("AccessDenied", "The key's path passes through a symbolic link; filegate does not write or delete through links.", { Key: key });
+  new StorageError("ThroughLink", { Key: key });
 
 
 export class PosixBackend implements ObjectStore {
@@ -153,23 +152,23 @@ export class PosixBackend implements ObjectStore {
 
   /** The name has passed the protocol's naming rules (s3/bucket-names.ts); the tree's own still apply. */
   createBucket(name: string): void {
-    if (!isServableBucketName(name)) throw new S3Error("InvalidBucketName", undefined, { BucketName: name });
+    if (!isServableBucketName(name)) throw new StorageError("InvalidBucketName", { BucketName: name });
     try {
       mkdirSync(join(this.root, name));
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === "EEXIST") throw new S3Error("BucketAlreadyOwnedByYou", undefined, { BucketName: name });
-      throw fsError(e);
+      if ((e as NodeJS.ErrnoException).code === "EEXIST") throw new StorageError("BucketExists", { BucketName: name });
+      throw absentAs(e);
     }
   }
 
   /** Opens the bucket's directory, never through a link; NoSuchBucket when there is none. */
   openBucket(name: string): Dir {
-    if (!isServableBucketName(name)) throw new S3Error("NoSuchBucket", undefined, { BucketName: name });
+    if (!isServableBucketName(name)) throw new StorageError("NoSuchBucket", { BucketName: name });
     try {
       return openSubdir(this.rootDir, name);
     } catch (e) {
-      if (ABSENT.has(errnoOf(e) ?? "")) throw new S3Error("NoSuchBucket", undefined, { BucketName: name });
-      throw fsError(e);
+      if (ABSENT.has(errnoOf(e) ?? "")) throw new StorageError("NoSuchBucket", { BucketName: name });
+      throw absentAs(e);
     }
   }
 
@@ -182,7 +181,7 @@ export class PosixBackend implements ObjectStore {
   deleteBucket(name: string): void {
     const dir = this.bucketDir(name);
     const entries = readdirSync(dir).filter((n) => n !== GATEWAY_DIR);
-    if (entries.length > 0) throw new S3Error("BucketNotEmpty", undefined, { BucketName: name });
+    if (entries.length > 0) throw new StorageError("BucketNotEmpty", { BucketName: name });
     // Noncurrent versions and delete markers count as content, as on S3.
     if (storeHasVersions(join(dir, GATEWAY_DIR, VERSIONS_DIR))) throw new StorageError("BucketNotEmpty", { BucketName: name });
     rmSync(join(dir, GATEWAY_DIR), { recursive: true, force: true });
@@ -190,8 +189,8 @@ export class PosixBackend implements ObjectStore {
       rmdirSync(dir);
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
-      if (code === "ENOTEMPTY" || code === "EEXIST") throw new S3Error("BucketNotEmpty", undefined, { BucketName: name });
-      throw fsError(e, "NoSuchBucket", { BucketName: name });
+      if (code === "ENOTEMPTY" || code === "EEXIST") throw new StorageError("BucketNotEmpty", { BucketName: name });
+      throw absentAs(e, "NoSuchBucket", { BucketName: name });
     }
   }
 
@@ -273,7 +272,7 @@ export class PosixBackend implements ObjectStore {
     try {
       cur = this.openLatest(bucket, key);
     } catch (e) {
-      if (!(e instanceof S3Error && e.code === "NoSuchKey")) throw e;
+      if (!isStorageError(e, "NoSuchKey")) throw e;
     }
     if (cur && (cur.versionId ?? "null") === versionId) return cur;
     cur?.close();
@@ -361,7 +360,7 @@ export class PosixBackend implements ObjectStore {
   /** No object at the key: NoSuchKey, or NoSuchBucket when that is what is missing. */
   private missing(bucket: string, key: string): never {
     this.requireBucket(bucket);
-    throw new S3Error("NoSuchKey", undefined, { Key: key });
+    throw new StorageError("NoSuchKey", { Key: key });
   }
 
   /** A descriptor for `rel` in the bucket (links only inside it), or null when there is none. */
@@ -375,7 +374,7 @@ export class PosixBackend implements ObjectStore {
         // Only a link on the way needs the slower look that follows links staying inside.
         if (code !== "ELOOP" && code !== "EXDEV") {
           if (ABSENT.has(code)) return null;
-          throw fsError(e);
+          throw absentAs(e);
         }
       }
     }
@@ -384,7 +383,7 @@ export class PosixBackend implements ObjectStore {
       return openForRead(dir, rel);
     } catch (e) {
       if (ABSENT.has(errnoOf(e) ?? "")) return null;
-      throw fsError(e);
+      throw absentAs(e);
     } finally {
       dir.close();
     }
@@ -410,7 +409,7 @@ export class PosixBackend implements ObjectStore {
       }
     } catch (e) {
       closeSync(fd);
-      throw fsError(e);
+      throw absentAs(e);
     }
     const base = { bucket, key, lastModified: st.mtime, meta, versionId: meta?.versionId };
     if (kp.isDirectoryKey && !dataOfDirKey) {
@@ -456,7 +455,7 @@ export class PosixBackend implements ObjectStore {
     try {
       return this.headObject(bucket, key);
     } catch (e) {
-      if (e instanceof S3Error && e.code === "NoSuchKey") return null;
+      if (isStorageError(e, "NoSuchKey")) return null;
       throw e;
     }
   }
@@ -468,9 +467,9 @@ export class PosixBackend implements ObjectStore {
       return makeSubdirs(bucket, [GATEWAY_DIR, "tmp"]);
     } catch (e) {
       if (errnoOf(e) === "ELOOP" || errnoOf(e) === "ENOTDIR") {
-        throw new S3Error("AccessDenied", `The bucket's ${GATEWAY_DIR} area is not a plain directory; filegate writes nothing through links.`);
+        throw new StorageError("PrivateAreaUnsafe");
       }
-      throw fsError(e);
+      throw absentAs(e);
     }
   }
 
@@ -528,7 +527,7 @@ export class PosixBackend implements ObjectStore {
         return await withLock(this.lockFile(bucket, key), () => this.commitLocked(dir, bucket, key, kp, tmpPath, meta, stored, opts, state));
       } catch (e) {
         // Someone stored `a` again between making room and taking the lock: make room again.
-        if (!(e instanceof ParentIsFile) || attempt >= 3) throw e instanceof ParentIsFile ? new S3Error("ObjectParentIsFile", undefined, { Key: key }) : e;
+        if (!(e instanceof ParentIsFile) || attempt >= 3) throw e instanceof ParentIsFile ? new StorageError("ParentIsFile", { Key: key }) : e;
       }
     }
   }
@@ -567,13 +566,13 @@ export class PosixBackend implements ObjectStore {
         return meta;
       } catch (e) {
         const code = errnoOf(e);
-        if (code === "EEXIST" && opts.exclusive) throw new S3Error("PreconditionFailed", undefined, { Condition: "If-None-Match" });
+        if (code === "EEXIST" && opts.exclusive) throw new StorageError("Exists", { Condition: "If-None-Match" });
         // The name became a directory between the check and the rename: go again, beside it.
         if ((code === "EISDIR" || code === "ENOTEMPTY" || code === "EEXIST") && attempt < 3) continue;
-        if (code === "EISDIR" || code === "ENOTEMPTY" || code === "EEXIST") throw new S3Error("ExistingObjectIsDirectory", undefined, { Key: key });
+        if (code === "EISDIR" || code === "ENOTEMPTY" || code === "EEXIST") throw new StorageError("IsDirectory", { Key: key });
         // A concurrent delete may have pruned the parent directory we just made.
         if (code === "ENOENT" && attempt < 3) continue;
-        throw fsError(e);
+        throw absentAs(e);
       } finally {
         parent.close();
       }
@@ -656,7 +655,7 @@ export class PosixBackend implements ObjectStore {
           above = openSubdir(dir, n > 1 ? segs.slice(0, -1).join("/") : ".");
         } catch (e) {
           if (errnoOf(e) === "ELOOP") throw throughLink(kp.segments.join("/"));
-          throw fsError(e);
+          throw absentAs(e);
         }
         try {
           const name = segs[n - 1];
@@ -673,7 +672,7 @@ export class PosixBackend implements ObjectStore {
             if (errnoOf(e) !== "EEXIST") throw e;
           }
         } catch (e) {
-          throw fsError(e);
+          throw absentAs(e);
         } finally {
           above.close();
         }
@@ -689,8 +688,8 @@ export class PosixBackend implements ObjectStore {
     } catch (e) {
       const code = errnoOf(e);
       if (code === "ELOOP") throw throughLink(key);
-      if (code === "ENOTDIR" || code === "EEXIST") throw kp.isDirectoryKey ? new S3Error("ObjectParentIsFile", undefined, { Key: key }) : new ParentIsFile();
-      throw fsError(e);
+      if (code === "ENOTDIR" || code === "EEXIST") throw kp.isDirectoryKey ? new StorageError("ParentIsFile", { Key: key }) : new ParentIsFile();
+      throw absentAs(e);
     }
   }
 
@@ -778,7 +777,7 @@ export class PosixBackend implements ObjectStore {
       return { bucket, key, size: st.size, lastModified: st.mtime, etag: `"${etag}"`, meta, isDirectoryObject: false, versionId: meta.versionId };
     } catch (e) {
       rmSync(tmp, { force: true });
-      throw e instanceof S3Error ? e : fsError(e);
+      throw absentAs(e);
     } finally {
       tmpDir.close();
       dir.close();
@@ -941,7 +940,7 @@ export class PosixBackend implements ObjectStore {
       const code = errnoOf(e);
       if (code === "ELOOP") throw throughLink(key);
       if (ABSENT.has(code ?? "")) return false;
-      throw fsError(e);
+      throw absentAs(e);
     }
     try {
       let target = `${parent.path}/${name}`;
@@ -968,7 +967,7 @@ export class PosixBackend implements ObjectStore {
         unlinkSync(target);
       } catch (e) {
         if (errnoOf(e) === "ENOENT") return false;
-        throw fsError(e);
+        throw absentAs(e);
       }
       const loc: MetaLocation = { bucketDir: dir.path, segments: kp.segments, path: target, isDirectoryKey: false };
       if (this.meta.kind === "sidecar") this.meta.remove(loc);
@@ -1109,7 +1108,7 @@ export class PosixBackend implements ObjectStore {
       o.close();
       current = o;
     } catch (e) {
-      if (!(e instanceof S3Error && e.code === "NoSuchKey")) throw e;
+      if (!isStorageError(e, "NoSuchKey")) throw e;
     }
     const kp = keyPath("", key);
     const vdir = kp.isDirectoryKey || vroot === "" ? null : dirIn(vroot, kp.segments);

@@ -3,7 +3,7 @@
 // belongs to whoever owns the tree (PosixBackend); its timings are given, not global.
 import type { Dirent, Stats } from "node:fs";
 import { lstat, readdir, stat } from "node:fs/promises";
-import { S3Error, fsError } from "../../errors.ts";
+import { StorageError, absentAs, isStorageError } from "../errors.ts";
 import { ANY_HIGH, HIGH_BMP, SURROGATE, sortKeys } from "./key-order.ts";
 import { GATEWAY_DIR, SELF_PREFIX } from "./layout.ts";
 import { errCode, unreadable } from "./stat-schedule.ts";
@@ -65,7 +65,7 @@ export async function classifyByLstat(parentAbs: string, name: string): Promise<
     st = await lstat(parentAbs + "/" + name);
   } catch (e) {
     if (unreadable(e)) return SKIP;
-    throw fsError(e);
+    throw absentAs(e);
   }
   if (st.isDirectory()) return name + "/";
   if (st.isFile() || st.isSymbolicLink()) return name;
@@ -127,11 +127,11 @@ export class DirListings {
     } catch (e) {
       if (isBucketRoot) {
         const c = errCode(e);
-        if (c === "EACCES" || c === "EPERM") throw new S3Error("AccessDenied");
-        throw fsError(e, "NoSuchBucket");
+        if (c === "EACCES" || c === "EPERM") throw new StorageError("AccessDenied");
+        throw absentAs(e, "NoSuchBucket");
       }
       if (unreadable(e)) return null;
-      throw fsError(e);
+      throw absentAs(e);
     }
     const names: string[] = [];
     let links: Set<string> | null = null;

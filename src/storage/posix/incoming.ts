@@ -5,7 +5,7 @@ import { closeSync, fdatasyncSync, lstatSync, fstatSync, openSync, readdirSync, 
 import { dirname, join } from "node:path";
 import { randomBytes } from "node:crypto";
 import { createHasher, type ChecksumAlgorithm, type Hasher } from "../../checksums/index.ts";
-import { S3Error } from "../../errors.ts";
+import { StorageError } from "../errors.ts";
 import { bucketTmpDir } from "./layout.ts";
 import { hashBeside } from "./md5-beside.ts";
 import { isServableBucketName } from "./names.ts";
@@ -37,7 +37,7 @@ function makeTmpDir(tmpDir: string): void {
       mkdirSync(dir);
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
-      if (code === "ENOENT") throw new S3Error("NoSuchBucket");
+      if (code === "ENOENT") throw new StorageError("NoSuchBucket");
       if (code !== "EEXIST") throw e;
     }
   }
@@ -70,20 +70,6 @@ function writeAll(fd: number, chunk: Uint8Array): void {
 }
 
 /**
- * One read of a request body. A body that breaks off (the client closed or reset the connection)
- * is the client's short body, not a server fault: IncompleteBody. Errors raised by our own
- * decoders (aws-chunked) are S3Errors already and pass through.
- */
-export async function readChunk<R>(reader: { read(): Promise<R> }): Promise<R> {
-  try {
-    return await reader.read();
-  } catch (e) {
-    if (e instanceof S3Error) throw e;
-    throw new S3Error("IncompleteBody", "The request body ended before its declared length (connection closed).");
-  }
-}
-
-/**
  * Writes the body to a new temp file in `tmpDir`. On success the caller owns `tmpPath` (and must
  * rename or unlink it); on failure the temp file is already gone.
  */
@@ -102,11 +88,17 @@ export async function receiveToTemp(tmpDir: string, body: IncomingBody, fsync: F
       const reader = body.stream.getReader();
       try {
         for (;;) {
-          const { done, value } = await readChunk(reader);
+          let next;
+          try {
+            next = await reader.read();
+          } catch (e) {
+            throw body.readError(e);
+          }
+          const { done, value } = next;
           if (done) break;
           size += value.byteLength;
           if (body.length !== null && size > body.length) {
-            throw new S3Error("InvalidRequest", "The request body is longer than its declared length.");
+            throw new StorageError("BodyTooLong");
           }
           md5?.update(value);
           sha?.update(value);

@@ -7,7 +7,7 @@
 // UploadPartCopy both need.
 import { closeSync, constants, copyFileSync, openSync, read as readCb, statSync, writeFileSync, write as writeCb, type Stats } from "node:fs";
 import { promisify } from "node:util";
-import { S3Error } from "../../errors.ts";
+import { StorageError } from "../errors.ts";
 import { copyFileRange, fdPath } from "./kernel.ts";
 
 
@@ -77,6 +77,6 @@ export async function copyToNewFile(src: { fd: number | null; size: number; isDi
     }
   }
   const st = statSync(dst);
-  if (st.size !== length) throw new S3Error("InternalError", "The source object changed during the copy.");
+  if (st.size !== length) throw new StorageError("SourceChanged");
   return st;
 }

@@ -9,7 +9,7 @@
 // syscalls, not a planted link waiting for the next sweep.)
 import { lstatSync } from "node:fs";
 import { join } from "node:path";
-import { S3Error } from "../../errors.ts";
+import { StorageError } from "../errors.ts";
 
 export const GATEWAY_DIR = ".filegate";
 
@@ -24,7 +24,7 @@ export function plainDir(path: string, owned = false): string {
     return path;
   }
   if (!st.isDirectory() || (owned && ((myUid >= 0 && st.uid !== myUid) || (st.mode & 0o002) !== 0))) {
-    throw new S3Error("AccessDenied", `The bucket's ${GATEWAY_DIR} area is not the gateway's own directory; filegate follows no link there.`);
+    throw new StorageError("PrivateAreaUnsafe");
   }
   return path;
 }

@@ -3,10 +3,10 @@
 // the claim of a multipart upload. With the addon they are flock(2) locks, which the kernel drops
 // when the holder dies; without it, an exclusively created owner file naming boot id and pid,
 // taken over when that process is gone.
-import { closeSync, constants, openSync, readFileSync, unlinkSync, writeSync } from "node:fs";
+import { closeSync, constants, openSync, readFileSync, statSync, unlinkSync, writeSync } from "node:fs";
 import { dirname } from "node:path";
 import { createHash } from "node:crypto";
-import { S3Error } from "../../errors.ts";
+import { StorageError } from "../errors.ts";
 import { bootId, pidAlive, tryFlock } from "./kernel.ts";
 import { mkdirs } from "./mkdirs.ts";
 
@@ -60,25 +60,65 @@ function openLockFile(file: string): number {
   }
 }
 
-function tryOwnerFile(owner: string): HeldLock | null {
-  const me = `${bootId()} ${process.pid} ${Date.now()}`;
-  for (let attempt = 0; attempt < 2; attempt++) {
-    try {
-      const fd = openSync(owner, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600);
-      writeSync(fd, me);
-      closeSync(fd);
-      return { release: () => unlinkSync(owner) };
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e;
-    }
+/** The lock without flock (no addon): an owner file; exported for its unit test. */
+export function tryOwnerFile(owner: string): HeldLock | null {
+  // At most: clear a stale takeover, take over a dead owner, then create.
+  for (let attempt = 0; attempt < 3; attempt++) {
+    if (createOwnerFile(owner)) return { release: () => unlinkSync(owner) };
     if (!ownerGone(owner)) return null;
+    // Two waiters can both find the owner dead; the one that then unlinked would delete the
+    // other's fresh owner file. So taking over is itself exclusive, and the owner is judged again
+    // once it is held.
+    const takeover = owner + ".takeover";
+    if (!createOwnerFile(takeover)) {
+      if (!stale(takeover)) return null;
+      removeQuietly(takeover);
+      continue;
+    }
     try {
-      unlinkSync(owner);
-    } catch {
-      // another waiter took it over first
+      if (!ownerGone(owner)) return null;
+      removeQuietly(owner);
+    } finally {
+      removeQuietly(takeover);
     }
   }
   return null;
+}
+
+/** Creates `file` naming this process, unless it exists. */
+function createOwnerFile(file: string): boolean {
+  let fd;
+  try {
+    fd = openSync(file, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e;
+    return false;
+  }
+  try {
+    writeSync(fd, `${bootId()} ${process.pid} ${Date.now()}`);
+  } finally {
+    closeSync(fd);
+  }
+  return true;
+}
+
+function removeQuietly(file: string): void {
+  try {
+    unlinkSync(file);
+  } catch {
+    // gone already
+  }
+}
+
+/** A takeover takes a few syscalls; one older than this belongs to a process that stopped in it. */
+const TAKEOVER_MS = 5_000;
+
+function stale(takeover: string): boolean {
+  try {
+    return Date.now() - statSync(takeover).mtimeMs > TAKEOVER_MS;
+  } catch {
+    return true;
+  }
 }
 
 function ownerGone(owner: string): boolean {
@@ -101,7 +141,7 @@ export async function lock(file: string, waitMs = WAIT_MS): Promise<HeldLock> {
   for (let pause = 1; ; pause = Math.min(pause * 2, 50)) {
     const held = tryLock(file);
     if (held) return held;
-    if (Date.now() > deadline) throw new S3Error("ConditionalRequestConflict");
+    if (Date.now() > deadline) throw new StorageError("LockTimeout");
     await sleep(pause);
   }
 }

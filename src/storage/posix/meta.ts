@@ -13,7 +13,7 @@ import { dirname, join } from "node:path";
 import { createHash, randomBytes } from "node:crypto";
 import { constants as osConstants } from "node:os";
 import type { ChecksumAlgorithm } from "../../checksums/index.ts";
-import { S3Error } from "../../errors.ts";
+import { StorageError } from "../errors.ts";
 import { bucketPrivateDir, bucketSidecarDir, plainDir } from "./layout.ts";
 import type { ObjectMeta } from "../types.ts";
 
@@ -186,7 +186,7 @@ export class XattrMetaStore implements MetaStore {
         return v.stored;
       } catch (e2) {
         if (!noRoom(e2)) throw withErrno(e2);
-        throw new S3Error("MetadataTooLarge", "The filesystem has no room for even a small extended attribute on this file.");
+        throw new StorageError("MetadataTooLarge");
       }
     }
   }

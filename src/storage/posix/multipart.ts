@@ -21,14 +21,14 @@ import { randomBytes } from "node:crypto";
 import { rm } from "node:fs/promises";
 import { join } from "node:path";
 import { createHasher } from "../../checksums/index.ts";
-import { S3Error, fsError } from "../../errors.ts";
+import { StorageError, absentAs, isStorageError } from "../errors.ts";
 import { mkdirs } from "./mkdirs.ts";
 import { receiveToTemp, tempPathIn } from "./incoming.ts";
-import { bucketTmpDir, bucketUploadsDir } from "./layout.ts";
+import { GATEWAY_DIR, bucketTmpDir, bucketUploadsDir } from "./layout.ts";
 import { versionOf } from "./meta.ts";
 import type { PosixBackend } from "./backend.ts";
 import { isServableBucketName, keyPath } from "./names.ts";
-import { tryLock, type HeldLock } from "./locks.ts";
+import { keyLockFile, tryLock, type HeldLock } from "./locks.ts";
 import { copyRange, copyToNewFile, type CopyMethod } from "./kernel-copy.ts";
 import { fsyncPath, writeFileAtomic } from "./durability.ts";
 import { hashFile } from "./hash-file.ts";
@@ -99,7 +99,7 @@ export class MultipartStore implements UploadStore {
       renameSync(staging, join(uploadsDir, uploadId));
     } catch (e) {
       rmSync(staging, { recursive: true, force: true });
-      throw fsError(e);
+      throw absentAs(e);
     }
     this.syncDir(uploadsDir);
     return { uploadId, record };
@@ -108,12 +108,12 @@ export class MultipartStore implements UploadStore {
   /** The upload `uploadId` of `key`; NoSuchUpload for anything else, including another key's upload. */
   open(bucket: string, key: string, uploadId: string | null): OpenUpload {
     const bucketDir = this.backend.bucketDir(bucket);
-    if (uploadId === null || !isUploadId(uploadId)) throw new S3Error("NoSuchUpload", undefined, { UploadId: uploadId ?? "" });
+    if (uploadId === null || !isUploadId(uploadId)) throw new StorageError("NoSuchUpload", { UploadId: uploadId ?? "" });
     const uploadsDir = bucketUploadsDir(bucketDir);
     const dir = join(uploadsDir, uploadId);
     let record = readJson<UploadRecord>(join(dir, "upload.json"));
     if (!record && this.recoverIfFree(bucket, uploadsDir, uploadId)) record = readJson<UploadRecord>(join(dir, "upload.json"));
-    if (!record || record.key !== key) throw new S3Error("NoSuchUpload", undefined, { UploadId: uploadId });
+    if (!record || record.key !== key) throw new StorageError("NoSuchUpload", { UploadId: uploadId });
     return { bucketDir, uploadsDir, dir, uploadId, record };
   }
 
@@ -183,18 +183,6 @@ export class MultipartStore implements UploadStore {
 
   async putPart(bucket: string, key: string, uploadId: string | null, partNumber: number, body: IncomingBody): Promise<PartRecord> {
     const up = this.open(bucket, key, uploadId);
-    const want = up.record.checksum?.algorithm;
-    if (want) {
-      // Parts of an upload with a checksum algorithm all carry that checksum; one the client did
-      // not send is computed here, since Complete needs every part's.
-      if (!body.checksum) body.checksum = { algorithm: want, expected: null, fromTrailer: null };
-      else if (body.checksum.algorithm !== want) {
-        throw new S3Error(
-          "InvalidRequest",
-          `Checksum Type mismatch occurred, expected checksum Type: ${want.toLowerCase()}, actual checksum Type: ${body.checksum.algorithm.toLowerCase()}`,
-        );
-      }
-    }
     const written = await receiveToTemp(bucketTmpDir(up.bucketDir), body, this.backend.fsync);
     return this.placePart(up, partNumber, written.tmpPath, {
       etag: written.md5Hex,
@@ -221,7 +209,7 @@ export class MultipartStore implements UploadStore {
       });
     } catch (e) {
       rmSync(tmp, { force: true });
-      throw fsError(e);
+      throw absentAs(e);
     }
   }
 
@@ -278,8 +266,8 @@ export class MultipartStore implements UploadStore {
       try {
         renameSync(up.dir, doomed);
       } catch (e) {
-        if (errno(e) === "ENOENT") throw new S3Error("NoSuchUpload", undefined, { UploadId: up.uploadId });
-        throw fsError(e);
+        if (errno(e) === "ENOENT") throw new StorageError("NoSuchUpload", { UploadId: up.uploadId });
+        throw absentAs(e);
       }
       rmSync(doomed, { recursive: true, force: true });
     } finally {
@@ -293,7 +281,7 @@ export class MultipartStore implements UploadStore {
     for (;;) {
       const held = tryLock(this.claimFile(bucket, uploadId));
       if (held) return held;
-      if (Date.now() > deadline) throw new S3Error("SlowDown", "Another request is completing or aborting this upload; try again.");
+      if (Date.now() > deadline) throw new StorageError("UploadBusy");
       await new Promise((r) => setTimeout(r, 100));
     }
   }
@@ -305,7 +293,7 @@ export class MultipartStore implements UploadStore {
    * for that one (bounded) and then answers as a retry would.
    */
   prepareComplete(bucket: string, key: string, uploadId: string | null, requested: RequestedPart[], opts: CompleteOptions): CompletePlan {
-    if (uploadId === null || !isUploadId(uploadId)) throw new S3Error("NoSuchUpload", undefined, { UploadId: uploadId ?? "" });
+    if (uploadId === null || !isUploadId(uploadId)) throw new StorageError("NoSuchUpload", { UploadId: uploadId ?? "" });
     const claim = tryLock(this.claimFile(bucket, uploadId));
     if (claim) return this.prepareClaimed(bucket, key, uploadId, requested, opts, claim);
     return {
@@ -328,26 +316,26 @@ export class MultipartStore implements UploadStore {
       try {
         up = this.open(bucket, key, uploadId);
       } catch (e) {
-        if (!(e instanceof S3Error) || e.code !== "NoSuchUpload") throw e;
+        if (!isStorageError(e, "NoSuchUpload")) throw e;
         // Finished already: a retry of the same request gets the same answer.
         const done = readJson<CompletedUpload>(join(uploadsDir, `${uploadId}.done`));
         if (done && done.key === key && sameRequest(done, requested)) return { kind: "done", result: done };
         throw e;
       }
-      const checked = this.check(up, requested, opts);
+      const checked = this.check(up, opts);
       this.precheckConditions(bucket, key, opts);
       const lockDir = join(up.uploadsDir, `${up.uploadId}.completing-${suffix()}`);
       try {
         renameSync(up.dir, lockDir);
       } catch (e) {
-        throw fsError(e, "NoSuchUpload");
+        throw absentAs(e, "NoSuchUpload");
       }
       // Parts may have been replaced between the check and the rename; now nothing can change.
       // Checking again against the requested ETags also pins each part to what was checked.
       const locked = { ...up, dir: lockDir };
       let parts: PartRecord[];
       try {
-        parts = this.check(locked, requested, opts).parts;
+        parts = this.check(locked, opts).parts;
       } catch (e) {
         this.unlock(locked, up.dir);
         throw e;
@@ -362,29 +350,8 @@ export class MultipartStore implements UploadStore {
     }
   }
 
-  private check(up: OpenUpload, requested: RequestedPart[], opts: CompleteOptions) {
-    const stored = readParts(up.dir);
-    const parts = checkCompleteParts(requested, stored, up.record.checksum) as PartRecord[];
-    const etag = multipartEtag(parts.map((p) => p.etag));
-    const size = parts.reduce((a, p) => a + p.size, 0);
-    const upChecksum = up.record.checksum;
-    let checksum: StoredChecksum | undefined;
-    if (upChecksum) checksum = { algorithm: upChecksum.algorithm, type: upChecksum.type, value: objectChecksum(upChecksum, parts) };
-    if (opts.expectType !== undefined && opts.expectType.toUpperCase() !== (upChecksum?.type ?? "")) {
-      throw new S3Error("InvalidRequest", `The upload was created using the ${upChecksum?.type ?? "null"} checksum mode. The complete request must use the same checksum mode.`);
-    }
-    if (opts.expectChecksum) {
-      if (!checksum || checksum.algorithm !== opts.expectChecksum.algorithm) {
-        throw new S3Error("InvalidRequest", `The upload was created using a ${upChecksum?.algorithm.toLowerCase() ?? "null"} checksum. The complete request must use the same checksum algorithm.`);
-      }
-      if (!sameObjectChecksum(opts.expectChecksum.value, checksum.value)) {
-        throw new S3Error("BadDigest", `The ${checksum.algorithm} you specified for the object did not match what was computed from its parts.`);
-      }
-    }
-    if (opts.expectSize !== undefined && opts.expectSize !== size) {
-      throw new S3Error("InvalidRequest", `The provided 'x-amz-mp-object-size' header value ${opts.expectSize} does not match what was computed: ${size}`);
-    }
-    return { parts, etag, size, checksum };
+  private check(up: OpenUpload, opts: CompleteOptions) {
+    return opts.validate(readParts(up.dir), up.record.checksum);
   }
 
   /** Fails early on write conditions; commit checks them again when it renames. */
@@ -394,7 +361,7 @@ export class MultipartStore implements UploadStore {
     try {
       current = this.backend.headObject(bucket, key);
     } catch (e) {
-      if (!(e instanceof S3Error) || e.code !== "NoSuchKey") throw e;
+      if (!isStorageError(e, "NoSuchKey")) throw e;
     }
     opts.check(current);
   }
@@ -427,7 +394,7 @@ export class MultipartStore implements UploadStore {
     let fd: number | null = null;
     try {
       fd = openSync(target, RW_NOFOLLOW);
-      if (fstatSync(fd).size !== firstSize) throw new S3Error("InternalError", `Part ${parts[0].partNumber} is damaged.`);
+      if (fstatSync(fd).size !== firstSize) throw new StorageError("Damaged", { PartNumber: String(parts[0].partNumber) });
       let pos = firstSize;
       for (const p of parts.slice(1)) {
         const src = openSync(join(up.dir, p.file), constants.O_RDONLY | constants.O_NOFOLLOW);
@@ -484,7 +451,7 @@ export class MultipartStore implements UploadStore {
       if (fd !== null) closeSync(fd);
       rmSync(join(up.dir, INTENT), { force: true });
       rollback();
-      throw e instanceof S3Error ? e : fsError(e);
+      throw absentAs(e);
     }
   }
 
@@ -504,8 +471,8 @@ export class MultipartStore implements UploadStore {
       renameSync(tmpPath, join(up.dir, file));
     } catch (e) {
       rmSync(tmpPath, { force: true });
-      if (errno(e) === "ENOENT") throw new S3Error("NoSuchUpload", undefined, { UploadId: up.uploadId });
-      throw fsError(e);
+      if (errno(e) === "ENOENT") throw new StorageError("NoSuchUpload", { UploadId: up.uploadId });
+      throw absentAs(e);
     }
     const jsonPath = join(up.dir, `${partBase(n)}.json`);
     const previous = readJson<PartRecord>(jsonPath);
@@ -513,8 +480,8 @@ export class MultipartStore implements UploadStore {
       this.writeJson(jsonPath, record);
     } catch (e) {
       rmSync(join(up.dir, file), { force: true });
-      if (errno(e) === "ENOENT") throw new S3Error("NoSuchUpload", undefined, { UploadId: up.uploadId });
-      throw fsError(e);
+      if (errno(e) === "ENOENT") throw new StorageError("NoSuchUpload", { UploadId: up.uploadId });
+      throw absentAs(e);
     }
     if (previous && previous.file !== file && PART_FILE.test(previous.file)) rmSync(join(up.dir, previous.file), { force: true });
     this.syncDir(up.dir);
@@ -570,7 +537,18 @@ export function cleanupUploads(root: string, olderThanMs: number, now = Date.now
         if (now - mtimeMs(path) > Math.min(DONE_RECORD_TTL_MS, olderThanMs)) rmSync(path, { force: true });
       } else if (name.includes(".aborting-")) {
         if (now - mtimeMs(path) > STALE_TEMP_MS) rmSync(path, { recursive: true, force: true });
-      } else if (name.includes(".completing-") || name.startsWith(".new-")) {
+      } else if (name.includes(".completing-")) {
+        if (now - mtimeMs(path) <= Math.max(olderThanMs, STALE_TEMP_MS)) continue;
+        // A Complete still running (a huge object on a slow disk) holds its upload's claim; only
+        // a dead one's directory may go.
+        const claim = tryLock(keyLockFile(join(root, GATEWAY_DIR, "locks"), bucket, name.slice(0, name.indexOf(".completing-")), "u"));
+        if (!claim) continue;
+        try {
+          rmSync(path, { recursive: true, force: true });
+        } finally {
+          claim.release();
+        }
+      } else if (name.startsWith(".new-")) {
         if (now - mtimeMs(path) > Math.max(olderThanMs, STALE_TEMP_MS)) rmSync(path, { recursive: true, force: true });
       }
     }

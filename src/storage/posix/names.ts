@@ -1,7 +1,7 @@
 // Bucket names and object keys → paths. This is the one place that decides whether a name may
 // touch the filesystem, so every rule that keeps a key inside its bucket lives here.
 import { join } from "node:path";
-import { S3Error } from "../../errors.ts";
+import { StorageError } from "../errors.ts";
 import { GATEWAY_DIR, SELF_PREFIX } from "./layout.ts";
 
 const MAX_KEY_BYTES = 1024;
@@ -18,7 +18,7 @@ export function isServableBucketName(name: string): boolean {
 }
 
 export function bucketPath(root: string, bucket: string): string {
-  if (!isServableBucketName(bucket)) throw new S3Error("NoSuchBucket", undefined, { BucketName: bucket });
+  if (!isServableBucketName(bucket)) throw new StorageError("NoSuchBucket", { BucketName: bucket });
   return join(root, bucket);
 }
 
@@ -33,17 +33,16 @@ export interface KeyPath {
 
 /** Refuses keys that could alias another key, escape the bucket or reach gateway files. */
 export function keyPath(bucketDir: string, key: string): KeyPath {
-  const unsupported = (why: string) =>
-    new S3Error("InvalidArgument", `Object key is not supported by this gateway: ${why}.`, { ArgumentName: "key" });
+  const unsupported = (why: string) => new StorageError("UnsupportedKey", { why });
   if (key.length === 0) throw unsupported("empty key");
-  if (Buffer.byteLength(key) > MAX_KEY_BYTES) throw new S3Error("KeyTooLongError", undefined, { Key: key.slice(0, 64) });
+  if (Buffer.byteLength(key) > MAX_KEY_BYTES) throw new StorageError("KeyTooLong", { Key: key.slice(0, 64) });
   if (key.includes("\0")) throw unsupported("NUL character");
   const isDirectoryKey = key.endsWith("/");
   const segments = (isDirectoryKey ? key.slice(0, -1) : key).split("/");
   for (const s of segments) {
     if (s === "") throw unsupported("empty path segment");
     if (s === "." || s === "..") throw unsupported("'.' or '..' path segment");
-    if (Buffer.byteLength(s) > MAX_SEGMENT_BYTES) throw new S3Error("KeyTooLongError", "A path segment of the key is longer than 255 bytes.");
+    if (Buffer.byteLength(s) > MAX_SEGMENT_BYTES) throw new StorageError("SegmentTooLong");
   }
   if (segments[0] === GATEWAY_DIR) throw unsupported(`'${GATEWAY_DIR}' is reserved`);
   if (segments.some((s) => s.startsWith(SELF_PREFIX))) throw unsupported(`path segments starting with '${SELF_PREFIX}' are reserved`);

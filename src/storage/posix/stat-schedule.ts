@@ -2,7 +2,7 @@
 // slowly the walk issues them ahead on the thread pool instead (walk.ts decides when).
 import { statSync, type Stats } from "node:fs";
 import { stat } from "node:fs/promises";
-import { fsError } from "../../errors.ts";
+import { absentAs } from "../errors.ts";
 
 /** Synchronous stats slower than this mean the file system is remote or the disk is cold: after
  * SLOW_STATS of them (one could be a GC pause or a preemption) the rest of the walk issues its
@@ -41,7 +41,7 @@ export function statNow(path: string): Stats | null {
     return statSync(path, { throwIfNoEntry: false }) ?? null;
   } catch (e) {
     if (unreadable(e) || errCode(e) === "ELOOP") return null;
-    throw fsError(e);
+    throw absentAs(e);
   }
 }
 

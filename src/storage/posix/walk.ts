@@ -28,7 +28,7 @@
 import { realpathSync, statSync, type Stats } from "node:fs";
 import { lstat, opendir } from "node:fs/promises";
 import { resolve } from "node:path";
-import { S3Error, fsError } from "../../errors.ts";
+import { StorageError, absentAs, isStorageError } from "../errors.ts";
 import { DirListings, classify, classifyByLstat, SKIP, UNKNOWN, type Listing } from "./dir-listing.ts";
 import { compareKeys } from "./key-order.ts";
 import { GATEWAY_DIR } from "./layout.ts";
@@ -136,7 +136,7 @@ async function hasKey(abs: string, opts: WalkOptions, rootReal: string): Promise
     dir = await opendir(abs);
   } catch (e) {
     if (unreadable(e)) return false;
-    throw fsError(e);
+    throw absentAs(e);
   }
   const subdirs: string[] = [];
   try {
@@ -236,9 +236,9 @@ export async function* walkBucket(bucketDir: string, opts: WalkOptions): AsyncGe
         if (!(await lstat(startAbs)).isDirectory()) return;
       } catch (e) {
         // The first lookup fails with EACCES only when the bucket root itself is not searchable.
-        if (i === 0 && (errCode(e) === "EACCES" || errCode(e) === "EPERM")) throw new S3Error("AccessDenied");
+        if (i === 0 && (errCode(e) === "EACCES" || errCode(e) === "EPERM")) throw new StorageError("AccessDenied");
         if (unreadable(e)) return;
-        throw fsError(e);
+        throw absentAs(e);
       }
     }
   }
@@ -280,7 +280,7 @@ export async function* walkBucket(bucketDir: string, opts: WalkOptions): AsyncGe
     const pending = f.pendingAt[slot] === idx ? f.pending[slot] : undefined;
     f.pending[slot] = undefined;
     const st = await (pending ?? statQuiet(path));
-    if (st instanceof Error) throw fsError(st);
+    if (st instanceof Error) throw absentAs(st);
     return st;
   };
 
