@@ -1,10 +1,13 @@
 // The Hono app shared by the Bun and Node entry points. A request goes: address (bucket, key) →
-// operation table → SigV4 verification → the operation's handler → response, and every response,
+// operation table → SigV4 verification (none at all: the anonymous principal) → authorization
+// (src/access/authorize.ts) → the operation's handler → response, and every response,
 // error or not, carries the request id headers and is counted and logged once.
 import { Hono } from "hono";
+import { authorize } from "./access/authorize.ts";
 import { ANONYMOUS } from "./access/principal.ts";
+import { checkRequestFsAccess } from "./access/unix.ts";
 import type { AuthResult } from "./auth/types.ts";
-import { verifyRequest } from "./auth/verify.ts";
+import { verifyOrAnonymous } from "./auth/verify.ts";
 import { isVersionSelector } from "./s3/version-selector.ts";
 import { S3Error } from "./errors.ts";
 import { asS3Error, errorResponse, nextRequestId, reportFailure, requestIdHeaders } from "./http/response.ts";
@@ -15,6 +18,7 @@ import { Admission, carriesCredentials } from "./http/admission.ts";
 import { parseRequestTarget } from "./http/request-target.ts";
 import { corsHeadersFor } from "./routes/cors.ts";
 import { HANDLERS } from "./routes/index.ts";
+import { handleIam, isIamRequest } from "./iam/handler.ts";
 import { runtime } from "./runtime.ts";
 import { resolveAddress } from "./s3/address.ts";
 import type { S3Context, Services } from "./s3/context.ts";
@@ -66,24 +70,31 @@ export function createApp(services: Services, obs: Observers): Hono {
     return new Response(renderMetrics(snapshot, obs.gauges?.() ?? {}), { headers: { "content-type": "text/plain; version=0.0.4" } });
   });
 
-  // The peer address costs a syscall per request; only the access log wants it.
-  app.all("*", (c) => handleS3(c.req.raw, services, obs, obs.accessLog ? runtime.remoteAddress(c.env, c.req.raw) : null, runtime.rawUrl(c.env, c.req.raw)));
+  // The peer address costs a syscall per request: looked up only for the access log or a policy's aws:SourceIp.
+  app.all("*", (c) => handleS3(c.req.raw, services, obs, lazyRemote(c.env, c.req.raw), runtime.rawUrl(c.env, c.req.raw)));
   return app;
 }
 
 /** What one request was, for the access log and metrics; filled in as handling proceeds. */
 interface Outcome {
-  op: OperationName | "unknown";
+  /** "IAM" for the IAM API (src/iam/), which shares the endpoint. */
+  op: OperationName | "unknown" | "IAM";
   bucket: string | null;
   key: string | null;
   accessKey: string | null;
+  user: string | null;
   errorCode: string | null;
 }
 
-export async function handleS3(request: Request, services: Services, obs: Observers, remote: string | null, url = request.url): Promise<Response> {
+function lazyRemote(env: unknown, req: Request): () => string | null {
+  let known: string | null | undefined;
+  return () => (known === undefined ? (known = runtime.remoteAddress(env, req)) : known);
+}
+
+export async function handleS3(request: Request, services: Services, obs: Observers, remote: () => string | null = () => null, url = request.url): Promise<Response> {
   const started = performance.now();
   const requestId = nextRequestId();
-  const outcome: Outcome = { op: "unknown", bucket: null, key: null, accessKey: null, errorCode: null };
+  const outcome: Outcome = { op: "unknown", bucket: null, key: null, accessKey: null, user: null, errorCode: null };
   const metrics = obs.metrics;
   let response: Response | undefined;
   const admission = new Admission(metrics, services.config);
@@ -95,7 +106,7 @@ export async function handleS3(request: Request, services: Services, obs: Observ
       response = errorResponse(e, "/", requestId, request.method);
     }
     if (!response) {
-      response = await dispatch(request, url, services, obs, requestId, outcome, admission);
+      response = await dispatch(request, url, services, obs, requestId, outcome, admission, remote);
       // Only browsers send Origin; everyone else pays one header lookup.
       const origin = request.headers.get("origin");
       if (origin !== null && outcome.bucket !== null && outcome.op !== "OptionsObject") {
@@ -113,8 +124,9 @@ export async function handleS3(request: Request, services: Services, obs: Observ
   obs.accessLog?.write({
     time: new Date().toISOString(),
     requestId,
-    remote,
+    remote: remote(),
     accessKey: outcome.accessKey,
+    user: outcome.user,
     operation: outcome.op,
     bucket: outcome.bucket,
     key: outcome.key,
@@ -127,11 +139,16 @@ export async function handleS3(request: Request, services: Services, obs: Observ
   return response;
 }
 
-async function dispatch(request: Request, url: string, services: Services, obs: Observers, requestId: string, outcome: Outcome, admission: Admission): Promise<Response> {
+async function dispatch(request: Request, url: string, services: Services, obs: Observers, requestId: string, outcome: Outcome, admission: Admission, remote: () => string | null): Promise<Response> {
   let resource = "/";
+  let ctx: S3Context | undefined;
   try {
     // The one parse of the request target; addressing, the operation table, auth and the handlers read it.
     const target = parseRequestTarget(url);
+    if (isIamRequest(request.method, request.headers)) {
+      outcome.op = "IAM";
+      return await handleIam(request, url, target, services, requestId, outcome, obs.log);
+    }
     const addr = resolveAddress(target, request.headers.get("host"), services.config.virtualDomain);
     outcome.bucket = addr.bucket;
     outcome.key = addr.key;
@@ -145,9 +162,9 @@ async function dispatch(request: Request, url: string, services: Services, obs: 
     // Unsigned operations wait in the unsigned pool until they prove something (PostObject's
     // policy); a verified signature moves a request to the signed pool.
     if (unsigned) admission.enter("unsigned");
-    const auth = unsigned
+    const verified = unsigned
       ? UNSIGNED_AUTH
-      : await verifyRequest(
+      : await verifyOrAnonymous(
           { method: request.method, url, target, headers },
           {
             lookupSecret: services.lookupSecret,
@@ -157,22 +174,32 @@ async function dispatch(request: Request, url: string, services: Services, obs: 
             hostBucket: addr.virtualHosted ? addr.bucket : null,
           },
         );
-    if (!unsigned) admission.enter("signed");
+    // No credentials at all: the anonymous principal, which stays in the unsigned pool.
+    const anonymous = verified === null;
+    const auth = verified ?? UNSIGNED_AUTH;
+    if (!unsigned && !anonymous) admission.enter("signed");
     outcome.accessKey = auth.accessKey || null;
     // Authenticated callers learn what is wrong with the request shape; others only get AccessDenied.
-    if (!op) resolveOperationOrThrow(shape);
+    if (!op) {
+      if (anonymous) throw new S3Error("AccessDenied");
+      resolveOperationOrThrow(shape);
+    }
     if (services.config.readonly && !READ_METHODS.has(request.method)) throw new S3Error("AccessDenied", "This gateway is read-only.");
     const expectedOwner = headers.get("x-amz-expected-bucket-owner");
-    if (expectedOwner !== null && expectedOwner !== services.owner.id) throw new S3Error("AccessDenied");
+    if (expectedOwner !== null && expectedOwner !== (addr.bucket ? services.owners.ownerId(addr.bucket) : services.owner.id)) throw new S3Error("AccessDenied");
     // A version id filegate could never have issued names no version: refused before any lookup.
     const versionId = query.get("versionId");
     if (versionId !== null && !isVersionSelector(versionId) && addr.key !== null) {
       throw new S3Error("InvalidArgument", "Invalid version id specified", { ArgumentName: "versionId", ArgumentValue: versionId });
     }
+    const principal = unsigned || anonymous ? ANONYMOUS : services.identify(auth.accessKey);
+    ctx = { op: op!, bucket: addr.bucket, key: addr.key, query, headers, request, requestId, auth, principal, services, remote, authenticated: () => admission.enter("signed") };
+    // Before the handler lookup: who may not act learns nothing about what is implemented.
+    authorize(ctx);
+    // The S3 decision first; then, for users with a Unix account, the mode bits.
+    checkRequestFsAccess(ctx);
     const handler = HANDLERS[op!];
     if (!handler) throw new S3Error("NotImplemented", `${op} is not implemented by filegate.`);
-    const principal = unsigned ? ANONYMOUS : services.identify(auth.accessKey);
-    const ctx: S3Context = { op: op!, bucket: addr.bucket, key: addr.key, query, headers, request, requestId, auth, principal, services, authenticated: () => admission.enter("signed") };
     const response = await handler(ctx);
     for (const [k, v] of Object.entries(requestIdHeaders(requestId))) response.headers.set(k, v);
     return response;
@@ -182,5 +209,8 @@ async function dispatch(request: Request, url: string, services: Services, obs: 
     reportFailure(e, requestId, obs.log);
     outcome.errorCode = e.code;
     return errorResponse(e, resource, requestId, request.method);
+  } finally {
+    // Read after the handler: PostObject learns its user from the form.
+    if (ctx?.principal.kind === "user") outcome.user = ctx.principal.name;
   }
 }

@@ -4,6 +4,9 @@
 import cluster from "node:cluster";
 import { ConfigError, VERSION, helpText, parseCommand, type Config } from "./config.ts";
 import type { Credentials } from "./credentials.ts";
+import { readFileSync } from "node:fs";
+import { UsageError, runUserCommand } from "./identity/cli.ts";
+import { isIdentityError } from "./identity/records.ts";
 import { SetupError, buildGateway, endpointOf, openStoreForOperator, type Gateway } from "./gateway.ts";
 import { listVersionsCommand, purgeVersionsCommand } from "./ops/versions-cli.ts";
 import { TEMP_MIN_AGE_MS, sweepTempFiles } from "./storage/posix/incoming.ts";
@@ -57,7 +60,22 @@ function banner(config: Config, gw: Pick<Gateway, "credentials" | "meta">, port:
   return lines.join("\n") + "\n";
 }
 
+/** `filegate user …`: works on the root's files, no gateway involved. */
+async function userCommand(argv: string[]): Promise<void> {
+  try {
+    const r = await runUserCommand(argv, process.env, () => readFileSync(0, "utf8"));
+    process.stdout.write(r.out);
+    process.exitCode = r.code;
+  } catch (e) {
+    if (e instanceof UsageError) fail(e.message);
+    // The store's refusals (NoSuchEntity, EntityAlreadyExists, …) and the filesystem's (EACCES).
+    process.stderr.write(`filegate: ${isIdentityError(e) ? e.code + ": " : ""}${(e as Error).message}\n`);
+    process.exit(1);
+  }
+}
+
 async function main(): Promise<void> {
+  if (process.argv[2] === "user") return userCommand(process.argv.slice(3));
   let command;
   try {
     command = parseCommand(process.argv.slice(2), process.env);

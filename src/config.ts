@@ -28,11 +28,13 @@ const FLAGS = {
   "access-log": { env: "FILEGATE_ACCESS_LOG", def: "-", help: "JSON access log: a file path, or - for stdout" },
   cert: { env: "FILEGATE_CERT", def: "", help: "TLS certificate (PEM); with --key serves HTTPS (no sendfile)" },
   key: { env: "FILEGATE_KEY", def: "", help: "TLS private key (PEM); reloaded with the certificate on SIGHUP" },
+  "posix-permissions": { env: "FILEGATE_POSIX_PERMISSIONS", def: "", help: "users with a Unix uid/gid also obey the mode bits of the files and directories a request touches" },
+  "block-public": { env: "FILEGATE_BLOCK_PUBLIC", def: "", help: "never serve anonymous requests or accept public bucket policies: every bucket behaves as if all four Block Public Access settings were on" },
   quiet: { env: "FILEGATE_QUIET", def: "", help: "no start-up banner and no access log" },
 } as const;
 
 type FlagName = keyof typeof FLAGS;
-const BOOLEAN_FLAGS = new Set(["quiet", "readonly", "no-sigv2"]);
+const BOOLEAN_FLAGS = new Set(["quiet", "readonly", "no-sigv2", "posix-permissions", "block-public"]);
 
 const BOOL = z.union([z.literal(""), z.literal("0"), z.literal("1"), z.literal("true"), z.literal("false")]);
 const isTrue = (v: string) => v === "1" || v === "true";
@@ -56,6 +58,8 @@ const schema = z.object({
   quiet: BOOL,
   readonly: BOOL,
   "no-sigv2": BOOL,
+  "posix-permissions": BOOL,
+  "block-public": BOOL,
   "max-requests": z.coerce.number().int().min(1).max(1_000_000),
   "max-unsigned": z.coerce.number().int().min(1).max(1_000_000),
   "access-log": z.string().min(1),
@@ -79,6 +83,10 @@ export interface Config {
   workers: number;
   quiet: boolean;
   readonly: boolean;
+  /** Users with a Unix uid/gid also obey the tree's mode bits (src/access/unix.ts). */
+  posixPermissions: boolean;
+  /** --block-public: Block Public Access on for every bucket, whatever the bucket's own settings. */
+  blockPublic: boolean;
   /** Accept Signature Version 2 (header, presigned URL, POST policy); off with --no-sigv2. */
   sigv2: boolean;
   maxRequests: number;
@@ -123,6 +131,7 @@ export function helpText(): string {
     "         prints every version and delete marker of a bucket (key, version id, latest, kind, size, time)",
     "       filegate versions purge BUCKET --root DIR [--dry-run]",
     "         removes every noncurrent version and delete marker; current objects stay",
+    "       filegate user add|list|remove|key|policy …   (users of the root; `filegate user` for details)",
     "",
     "flags (each also read from the env var shown):",
   ];
@@ -215,7 +224,9 @@ export function parseCommand(argv: string[], env: Record<string, string | undefi
       workers: v.workers,
       quiet: isTrue(v.quiet),
       readonly: isTrue(v.readonly),
+      posixPermissions: isTrue(v["posix-permissions"]),
       sigv2: !isTrue(v["no-sigv2"]),
+      blockPublic: isTrue(v["block-public"]),
       maxRequests: v["max-requests"],
       maxUnsigned: v["max-unsigned"],
       accessLog: v["access-log"],

@@ -22,6 +22,7 @@ const CODES = {
   InternalError: [500, "We encountered an internal error. Please try again."],
   InvalidAccessKeyId: [403, "The AWS access key ID you provided does not exist in our records."],
   InvalidArgument: [400, "Invalid Argument"],
+  InvalidBucketAclWithObjectOwnership: [400, "Bucket cannot have ACLs set with ObjectOwnership's BucketOwnerEnforced setting"],
   InvalidPolicyDocument: [400, "The content of the form does not meet the conditions specified in the policy document."],
   MalformedPOSTRequest: [400, "The body of your POST request is not well-formed multipart/form-data."],
   MaxPostPreDataLengthExceededError: [400, "Your POST request fields preceding the upload file were too large."],
@@ -41,6 +42,8 @@ const CODES = {
   InvalidTag: [400, "The tag provided was not a valid tag."],
   InvalidURI: [400, "Couldn't parse the specified URI."],
   KeyTooLongError: [400, "Your key is too long."],
+  MalformedACLError: [400, "The XML you provided was not well-formed or did not validate against our published schema"],
+  MalformedPolicy: [400, "This policy contains invalid Json"],
   MalformedXML: [400, "The XML you provided was not well-formed or did not validate against our published schema."],
   MaxMessageLengthExceeded: [400, "Your request was too big."],
   MetadataTooLarge: [400, "Your metadata headers exceed the maximum allowed metadata size."],
@@ -52,6 +55,7 @@ const CODES = {
   NoSuchUpload: [404, "The specified multipart upload does not exist."],
   NoSuchTagSet: [404, "The TagSet does not exist"],
   NoSuchBucketPolicy: [404, "The bucket policy does not exist"],
+  OwnershipControlsNotFoundError: [404, "The bucket ownership controls were not found"],
   NoSuchCORSConfiguration: [404, "The CORS configuration does not exist"],
   NoSuchLifecycleConfiguration: [404, "The lifecycle configuration does not exist"],
   NoSuchWebsiteConfiguration: [404, "The specified bucket does not have a website configuration"],
@@ -64,6 +68,7 @@ const CODES = {
   PreconditionFailed: [412, "At least one of the preconditions you specified did not hold."],
   RequestTimeTooSkewed: [403, "The difference between the request time and the current time is too large."],
   RequestTimeout: [400, "Your socket connection to the server was not read from or written to within the timeout period."],
+  UnresolvableGrantByEmailAddress: [400, "The email address you provided does not match any account on record."],
   SignatureDoesNotMatch: [403, "The request signature we calculated does not match the signature you provided. Check your key and signing method."],
   ServiceUnavailable: [503, "Please reduce your request rate."],
   SlowDown: [503, "Please reduce your request rate."],
@@ -168,6 +173,7 @@ const STORAGE_ANSWERS: Record<StorageErrorKind, readonly [S3ErrorCode, string?]>
   Damaged: ["InternalError", "Stored data does not match its record."],
   SourceChanged: ["InternalError", "The source object changed during the copy."],
   ObjectLocked: ["AccessDenied", "Access Denied because object protected by object lock."],
+  ModeBits: ["AccessDenied", "Access Denied: the file permissions refuse this to your Unix account."],
 };
 
 /** The S3 answer to a storage failure; its detail becomes the error document's extra elements. */

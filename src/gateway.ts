@@ -2,12 +2,18 @@
 // line (cli.ts) and the embedded startFilegate() (index.ts) both build theirs here; they differ
 // only in how they listen and shut down.
 import type { ObjectStore } from "./storage/types.ts";
-import { ACCOUNT_ID, type UserPrincipal } from "./access/principal.ts";
+import { BucketOwners } from "./access/owners.ts";
+import { S3Error } from "./errors.ts";
+import { UserStore } from "./identity/user-store.ts";
+import { inlinePolicies } from "./identity/user-policies.ts";
+import type { AccessSources } from "./access/sources.ts";
 import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import type { Hono } from "hono";
 import { createApp, type Logger } from "./app.ts";
+import { bucketAccess } from "./access/bucket-access.ts";
+import { aclAllows } from "./access/stored-acls.ts";
 import type { Config } from "./config.ts";
 import { defaultOwnerId, loadCredentials, type Credentials } from "./credentials.ts";
 import { AccessLog } from "./ops/access-log.ts";
@@ -92,23 +98,41 @@ export function buildGateway(config: Config, opts: { log: Logger; accessLog: boo
   const backend = new PosixBackend(config.root, meta, config.fsync);
   const uploads = new MultipartStore(backend);
   const owner = { id: config.ownerId || defaultOwnerId(credentials.accessKey), displayName: config.ownerName };
-  // The one account today: its key signs as the admin user.
-  const admin: UserPrincipal = Object.freeze({
-    kind: "user",
-    name: "admin",
-    canonicalId: owner.id,
-    displayName: owner.displayName,
-    arn: `arn:aws:iam::${ACCOUNT_ID}:user/admin`,
-    role: "admin",
-    accessKey: credentials.accessKey,
-  });
+  // The root's own credentials are the first admin; every other user lives in ROOT/.filegate/users.json.
+  let users: UserStore;
+  try {
+    users = new UserStore(config.root, {
+      firstAdmin: { canonicalId: owner.id, displayName: owner.displayName, accessKey: credentials.accessKey, secretKey: credentials.secretKey },
+      fsync: config.fsync !== "none",
+      log: opts.log,
+    });
+  } catch (e) {
+    throw new SetupError(`cannot read the users of ${config.root}: ${(e as Error).message}`);
+  }
+  const owners = new BucketOwners(backend, owner, (id) => users.byCanonicalId(id)?.displayName);
+  // Bucket policies and Block Public Access from the bucket settings; owners and inline policies from the users.
+  const access: AccessSources = {
+    ...bucketAccess({ store: backend, blockPublic: config.blockPublic, defaultOwner: owner.id, log: opts.log }),
+    bucketOwner: (bucket) => owners.ownerId(bucket),
+    userPolicies: inlinePolicies(users, opts.log),
+    // ACL grants, on buckets whose Object Ownership enables ACLs.
+    aclAllows: (q) => aclAllows({ store: backend, owners }, q),
+  };
   const services: Services = {
     config,
     store: backend,
     uploads,
     owner,
-    lookupSecret: (ak) => (ak === credentials.accessKey ? credentials.secretKey : undefined),
-    identify: () => admin,
+    users,
+    owners,
+    lookupSecret: (ak) => users.lookupSecret(ak),
+    identify: (ak) => {
+      const principal = users.identify(ak);
+      // The key was removed between the signature check and now (another process changed the users).
+      if (!principal) throw new S3Error("InvalidAccessKeyId", undefined, { AWSAccessKeyId: ak });
+      return principal;
+    },
+    access,
     tokenKey: createHash("sha256").update("filegate-list-token\0" + credentials.secretKey).digest(),
     log: opts.log,
   };

@@ -22,6 +22,8 @@ export interface Options {
   doc: string | null;
   keep: boolean;
   s3rverDir: string;
+  /** Put BENCH_POLICY on filegate's bench bucket first: the cost of deciding with a policy present. */
+  policy: boolean;
 }
 
 const HELP = [
@@ -36,6 +38,7 @@ const HELP = [
   "  --doc FILE         where to write the results (default docs/PERFORMANCE.md)",
   "  --no-doc           print only",
   "  --keep             keep the temp directory",
+  "  --policy           give filegate's bench bucket a bucket policy (what a request costs with one present)",
   "  --deps DIR         where s3rver is installed when the repo lacks it (default $TMPDIR/filegate-bench-deps)",
 ].join("\n");
 
@@ -52,6 +55,7 @@ export function parseOptions(argv: string[]): Options {
     doc: join(REPO, "docs/PERFORMANCE.md"),
     keep: false,
     s3rverDir: join(tmpdir(), "filegate-bench-deps"),
+    policy: false,
   };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
@@ -71,6 +75,7 @@ export function parseOptions(argv: string[]): Options {
     else if (a === "--doc") o.doc = resolve(next());
     else if (a === "--no-doc") o.doc = null;
     else if (a === "--keep") o.keep = true;
+    else if (a === "--policy") o.policy = true;
     else if (a === "--deps") o.s3rverDir = resolve(next());
     else if (a === "--help" || a === "-h") {
       process.stdout.write(HELP + "\n");
@@ -79,3 +84,13 @@ export function parseOptions(argv: string[]): Options {
   }
   return o;
 }
+
+/** A typical policy: public read of a prefix, a user's grant, and a Deny every request is checked against. */
+export const BENCH_POLICY = JSON.stringify({
+  Version: "2012-10-17",
+  Statement: [
+    { Sid: "PublicRead", Effect: "Allow", Principal: "*", Action: "s3:GetObject", Resource: `arn:aws:s3:::${BUCKET}/public/*` },
+    { Sid: "Team", Effect: "Allow", Principal: { AWS: "arn:aws:iam::000000000000:user/alice" }, Action: ["s3:GetObject", "s3:ListBucket"], Resource: [`arn:aws:s3:::${BUCKET}`, `arn:aws:s3:::${BUCKET}/*`] },
+    { Sid: "NoDeletes", Effect: "Deny", Principal: "*", Action: "s3:DeleteObject", Resource: `arn:aws:s3:::${BUCKET}/*`, Condition: { NotIpAddress: { "aws:SourceIp": "10.0.0.0/8" } } },
+  ],
+});

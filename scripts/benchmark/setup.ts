@@ -1,12 +1,12 @@
 // What a run needs before the first measurement: the tools, a temp tree, the Node bundle, and
 // the test objects stored on every server.
-import { CreateBucketCommand } from "@aws-sdk/client-s3";
+import { CreateBucketCommand, PutBucketPolicyCommand } from "@aws-sdk/client-s3";
 import { spawnSync } from "node:child_process";
 import { chmodSync, mkdirSync, mkdtempSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { prepareLoadTools, sdkPut, type LoadTools } from "./load.ts";
-import { BUCKET, MiB, type Options } from "./options.ts";
+import { BENCH_POLICY, BUCKET, MiB, type Options } from "./options.ts";
 import { presignClient } from "./presign.ts";
 import { log, run } from "./proc.ts";
 import { credentials, startServer, stopServer, type ServerDirs } from "./servers.ts";
@@ -43,6 +43,7 @@ export async function setup(opts: Options, s3rverBin: string): Promise<Env> {
     const plain = name === "s3rver";
     await sdkPut(s.endpoint, c.accessKeyId, c.secretAccessKey, BUCKET, "big.bin", env.srcBig, plain);
     await sdkPut(s.endpoint, c.accessKeyId, c.secretAccessKey, BUCKET, "small.bin", env.srcSmall, plain);
+    if (opts.policy && name === "bun") await presignClient(s.endpoint, c).send(new PutBucketPolicyCommand({ Bucket: BUCKET, Policy: BENCH_POLICY }));
     await stopServer(s);
   }
   if (statSync(join(env.root, BUCKET, "big.bin")).size !== opts.bigMiB * MiB) throw new Error("upload to filegate failed");

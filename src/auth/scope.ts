@@ -44,22 +44,27 @@ export function parseHttpDate(s: string): Date | null {
   return new Date(t);
 }
 
-/** The scope matches the request's date, this region, S3 and the V4 terminator, or S3's error for which does not. */
+/**
+ * The scope matches the request's date, this region, the service (S3, or IAM for the IAM API) and
+ * the V4 terminator, or S3's error for which does not. IAM is global: its clients sign for
+ * us-east-1 whatever region they are set to, so that is accepted too.
+ */
 export function checkScope(
   cred: { date: string; region: string; service: string; terminator: string },
   requestDate: string,
-  opts: { region: string },
+  opts: { region: string; service?: "s3" | "iam" },
   code: "AuthorizationHeaderMalformed" | "AuthorizationQueryParametersError",
 ): void {
   const prefix = code === "AuthorizationHeaderMalformed" ? "The authorization header is malformed" : "Error parsing the X-Amz-Credential parameter";
   if (!/^\d{8}$/.test(cred.date) || cred.date !== requestDate.slice(0, 8)) {
     throw new S3Error(code, `${prefix}; incorrect date format '${cred.date}'. This date in the credential must be in the format "yyyyMMdd" and match the request date '${requestDate.slice(0, 8)}'.`);
   }
-  if (cred.region !== opts.region) {
+  const service = opts.service ?? "s3";
+  if (cred.region !== opts.region && !(service === "iam" && cred.region === "us-east-1")) {
     throw new S3Error(code, `${prefix}; the region '${cred.region}' is wrong; expecting '${opts.region}'`, { Region: opts.region });
   }
-  if (cred.service !== "s3") {
-    throw new S3Error(code, `${prefix}; incorrect service '${cred.service}'. This endpoint belongs to 's3'.`);
+  if (cred.service !== service) {
+    throw new S3Error(code, `${prefix}; incorrect service '${cred.service}'. This endpoint belongs to '${service}'.`);
   }
   if (cred.terminator !== "aws4_request") {
     throw new S3Error(code, `${prefix}; incorrect terminal '${cred.terminator}'. This endpoint uses 'aws4_request'.`);

@@ -58,6 +58,8 @@ export interface VerifyOptions {
   lookupSecret(accessKey: string): string | undefined;
   now: Date;
   region: string;
+  /** The service the credential scope must name: s3 unless the request is for the IAM API. */
+  service?: "s3" | "iam";
   /** Accept Signature Version 2 (./sigv2.ts); refused with S3's V4-only answer otherwise. */
   sigv2?: boolean;
   /** The bucket when the Host header named it (virtual-hosted style); V2 signs it. */

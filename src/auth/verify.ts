@@ -1,5 +1,6 @@
 // Which signature a request carries, and the one verifier for it: V4 in the Authorization header,
-// V4 presigned, or Signature V2 in either place (when V2 is accepted). Unsigned requests are refused.
+// V4 presigned, or Signature V2 in either place (when V2 is accepted). A request with no
+// credentials at all is anonymous (null): authorization decides what, if anything, it may do.
 import { S3Error } from "../errors.ts";
 import { parseRequestTarget } from "../http/request-target.ts";
 import { verifyHeaderAuth } from "./header-auth.ts";
@@ -7,7 +8,8 @@ import { verifyPresignedAuth } from "./presigned-auth.ts";
 import { verifyV2 } from "./sigv2-auth.ts";
 import { SIGV2_MESSAGE, type AuthResult, type VerifiableRequest, type VerifyOptions } from "./types.ts";
 
-export function verifyRequest(req: VerifiableRequest, opts: VerifyOptions): AuthResult {
+/** The verified signature, or null when the request carries no credentials at all (anonymous). */
+export function verifyOrAnonymous(req: VerifiableRequest, opts: VerifyOptions): AuthResult | null {
   const target = req.target ?? parseRequestTarget(req.url);
   const authorization = req.headers.get("authorization");
   const hasQueryAuth = target.has("X-Amz-Algorithm") || target.has("X-Amz-Credential");
@@ -26,6 +28,12 @@ export function verifyRequest(req: VerifiableRequest, opts: VerifyOptions): Auth
   if (authorization !== null) return authorization.trimStart().startsWith("AWS ") ? v2() : verifyHeaderAuth(req.method, target, req.headers, authorization, opts);
   if (hasQueryAuth) return verifyPresignedAuth(req.method, target, req.headers, opts);
   if (hasV2QueryAuth) return v2();
-  // Anonymous access is not offered.
-  throw new S3Error("AccessDenied");
+  return null;
+}
+
+/** verifyOrAnonymous for callers that accept only signed requests: anonymous is AccessDenied. */
+export function verifyRequest(req: VerifiableRequest, opts: VerifyOptions): AuthResult {
+  const auth = verifyOrAnonymous(req, opts);
+  if (auth === null) throw new S3Error("AccessDenied");
+  return auth;
 }

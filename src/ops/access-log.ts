@@ -7,6 +7,8 @@ export interface AccessRecord {
   requestId: string;
   remote: string | null;
   accessKey: string | null;
+  /** The user the request acted for (null: anonymous, or refused before it was known). */
+  user: string | null;
   operation: string;
   bucket: string | null;
   key: string | null;

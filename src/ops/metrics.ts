@@ -49,7 +49,7 @@ export class Metrics {
     return s;
   }
 
-  record(op: OperationName | "unknown", status: number, seconds: number, bytesIn: number, bytesOut: number): void {
+  record(op: OperationName | "unknown" | "IAM", status: number, seconds: number, bytesIn: number, bytesOut: number): void {
     const s = this.stats(op);
     const cls = Math.min(Math.max(Math.floor(status / 100) - 2, 0), 3);
     s.byClass[cls]++;

@@ -1,16 +1,16 @@
 // Bucket operations: list, create, head, delete, location, ACL, and the bucket settings whose
 // only true answer on a plain directory is "none" (versioning off, ownership enforced).
+import { fileOwnerOf } from "../access/unix.ts";
 import { S3Error } from "../errors.ts";
 import { isStorageError } from "../storage/errors.ts";
 import { validateNewBucketName } from "../s3/bucket-names.ts";
 import { readSmallBody } from "../http/request-body.ts";
 import { s3Time, xmlResponse } from "../http/response.ts";
-import { requireBucket, type Handler, requireExistingBucket } from "../s3/context.ts";
+import { requireBucket, type Handler, requireExistingBucket, writerId } from "../s3/context.ts";
 import type { OperationName } from "../s3/operations.ts";
 import { parseXml } from "../xml/index.ts";
-import { aclResponse, acceptOwnerOnlyAcl, checkAclHeaders, ownerXml } from "./acl.ts";
-
-const BUCKET_CANNED_ACLS = ["private"] as const;
+import { bucketAcl } from "../access/stored-acls.ts";
+import { aclResponse, deleteOwnershipControls, getOwnershipControls, newBucketAcl, ownerXml, putBucketAcl as storeBucketAcl, putOwnershipControls, storeNewBucketAcl } from "./acl.ts";
 
 const listBuckets: Handler = (ctx) => {
   const q = ctx.query;
@@ -32,13 +32,17 @@ const listBuckets: Handler = (ctx) => {
   // Every bucket here is in the gateway's one region.
   const bucketRegion = q.get("bucket-region");
   const inRegion = bucketRegion === null || bucketRegion === "" || bucketRegion === ctx.services.config.region;
-  const all = inRegion ? ctx.services.store.listBuckets().filter((b) => b.name.startsWith(prefix) && b.name > after) : [];
+  // A user lists the buckets it owns; an admin lists them all.
+  const me = ctx.principal;
+  const owners = ctx.services.owners;
+  const mine = (name: string) => me.kind === "user" && (me.role === "admin" || owners.ownerId(name) === me.canonicalId);
+  const all = inRegion ? ctx.services.store.listBuckets().filter((b) => b.name.startsWith(prefix) && b.name > after && mine(b.name)) : [];
   const page = all.slice(0, max);
   const truncated = all.length > page.length;
   const region = ctx.services.config.region;
   return xmlResponse("ListAllMyBucketsResult", {
     Buckets: { Bucket: page.map((b) => ({ Name: b.name, CreationDate: s3Time(b.created), BucketRegion: region })) },
-    Owner: ownerXml(ctx.services.owner),
+    Owner: ownerXml(me.kind === "user" ? { id: me.canonicalId, displayName: me.displayName } : ctx.services.owner),
     ...(truncated ? { ContinuationToken: Buffer.from(page[page.length - 1].name).toString("base64url") } : {}),
     ...(q.has("prefix") ? { Prefix: prefix } : {}),
   });
@@ -49,13 +53,12 @@ const REGION_NAME = /^(EU|[a-z]{2}(-(gov|iso[a-z]?))?-[a-z]+-\d{1,2})$/;
 
 const createBucket: Handler = async (ctx) => {
   const bucket = requireBucket(ctx);
-  checkAclHeaders(ctx.headers, BUCKET_CANNED_ACLS);
+  const creatorOwner = ctx.principal.kind === "user" ? { id: ctx.principal.canonicalId, displayName: ctx.principal.displayName } : ctx.services.owner;
+  const made = newBucketAcl(ctx, creatorOwner);
   // A plain directory cannot hold object versions or retention: refuse rather than pretend.
   if (ctx.headers.get("x-amz-bucket-object-lock-enabled")?.toLowerCase() === "true") {
     throw new S3Error("NotImplemented", "Object Lock is not supported by filegate.");
   }
-  const ownership = ctx.headers.get("x-amz-object-ownership");
-  if (ownership !== null && ownership !== "BucketOwnerEnforced") throw new S3Error("AccessControlListNotSupported");
   const text = await readSmallBody(ctx, 64 * 1024);
   if (text.trim() !== "") {
     const conf = parseXml(text, "CreateBucketConfiguration");
@@ -72,13 +75,21 @@ const createBucket: Handler = async (ctx) => {
     }
   }
   validateNewBucketName(bucket);
+  const creator = writerId(ctx) ?? ctx.services.owner.id;
   try {
-    ctx.services.store.createBucket(bucket);
+    ctx.services.store.createBucket(bucket, { fileOwner: fileOwnerOf(ctx.principal) });
   } catch (e) {
+    if (!isStorageError(e, "BucketExists")) throw e;
+    // Bucket names are one namespace: someone else's bucket is BucketAlreadyExists.
+    if (ctx.services.owners.ownerId(bucket) !== creator) throw new S3Error("BucketAlreadyExists", undefined, { BucketName: bucket });
     // AWS's us-east-1 answers 200 to creating a bucket its owner already has; other regions say
     // BucketAlreadyOwnedByYou.
-    if (!(isStorageError(e, "BucketExists") && ctx.services.config.region === "us-east-1")) throw e;
+    if (ctx.services.config.region !== "us-east-1") throw e;
+    return new Response(null, { status: 200, headers: { location: `/${bucket}` } });
   }
+  // The first admin owns what has no record, so its buckets need none (and stay readable as before).
+  if (creator !== ctx.services.owner.id) ctx.services.owners.record(bucket, creator);
+  storeNewBucketAcl(ctx, bucket, made);
   return new Response(null, { status: 200, headers: { location: `/${bucket}` } });
 };
 
@@ -88,7 +99,11 @@ const headBucket: Handler = (ctx) => {
 };
 
 const deleteBucket: Handler = (ctx) => {
-  ctx.services.store.deleteBucket(requireBucket(ctx));
+  const bucket = requireBucket(ctx);
+  ctx.services.store.deleteBucket(bucket);
+  ctx.services.owners.forget(bucket);
+  // A bucket of the same name created later starts without the old one's policy.
+  ctx.services.access.changed(bucket);
   return new Response(null, { status: 204 });
 };
 
@@ -100,13 +115,12 @@ const getBucketLocation: Handler = (ctx) => {
 };
 
 const getBucketAcl: Handler = (ctx) => {
-  requireExistingBucket(ctx);
-  return aclResponse(ctx.services.owner);
+  const bucket = requireExistingBucket(ctx);
+  return aclResponse(bucketAcl(ctx.services, bucket));
 };
 
 const putBucketAcl: Handler = async (ctx) => {
-  requireExistingBucket(ctx);
-  await acceptOwnerOnlyAcl(ctx, BUCKET_CANNED_ACLS);
+  await storeBucketAcl(ctx, requireExistingBucket(ctx));
   return new Response(null, { status: 200 });
 };
 
@@ -141,9 +155,16 @@ const putBucketVersioning: Handler = async (ctx) => {
   return new Response(null, { status: 200 });
 };
 
-const getBucketOwnershipControls: Handler = (ctx) => {
-  requireExistingBucket(ctx);
-  return xmlResponse("OwnershipControls", { Rule: { ObjectOwnership: "BucketOwnerEnforced" } });
+const getBucketOwnershipControls: Handler = (ctx) => getOwnershipControls(ctx, requireExistingBucket(ctx));
+
+const putBucketOwnershipControls: Handler = async (ctx) => {
+  await putOwnershipControls(ctx, requireExistingBucket(ctx));
+  return new Response(null, { status: 200 });
+};
+
+const deleteBucketOwnershipControls: Handler = (ctx) => {
+  deleteOwnershipControls(ctx, requireExistingBucket(ctx));
+  return new Response(null, { status: 204 });
 };
 
 export const bucketHandlers: Partial<Record<OperationName, Handler>> = {
@@ -157,4 +178,6 @@ export const bucketHandlers: Partial<Record<OperationName, Handler>> = {
   GetBucketVersioning: getBucketVersioning,
   PutBucketVersioning: putBucketVersioning,
   GetBucketOwnershipControls: getBucketOwnershipControls,
+  PutBucketOwnershipControls: putBucketOwnershipControls,
+  DeleteBucketOwnershipControls: deleteBucketOwnershipControls,
 };

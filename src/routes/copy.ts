@@ -1,15 +1,17 @@
 // CopyObject: the data moves inside the kernel (reflink or copy_file_range via copyFile); only
 // metadata goes through JavaScript.
+import { checkFsAccess, fileOwnerOf } from "../access/unix.ts";
 import { S3Error } from "../errors.ts";
 import { evaluateConditions, readConditions, writeConditions } from "../http/conditions.ts";
 import { s3Time, xmlResponse } from "../http/response.ts";
 import { contentHeaders } from "../s3/content-type.ts";
-import { requireObject, type Handler, type S3Context } from "../s3/context.ts";
+import { requireObject, writerId, type Handler, type S3Context } from "../s3/context.ts";
 import type { OperationName } from "../s3/operations.ts";
 import { tagsFromHeader } from "../s3/tags.ts";
 import { checksumField, checksumHeader } from "../checksums/index.ts";
 import { openSelected, refuseUnsupportedWriteHeaders, storedHeadersFrom, writtenVersionHeader } from "./objects.ts";
 import { isVersionSelector } from "../s3/version-selector.ts";
+import { requestedObjectAcl } from "./acl.ts";
 import type { ObjectInfo, OpenObject } from "../storage/types.ts";
 
 export interface CopySource {
@@ -83,6 +85,7 @@ export const copyObject: Handler = async (ctx: S3Context) => {
   refuseUnsupportedWriteHeaders(h);
   const src = parseCopySource(h.get("x-amz-copy-source"));
   const backend = ctx.services.store;
+  checkFsAccess(ctx, "read", src.bucket, src.key);
   // The source is opened once: conditions, metadata and the copied bytes are of one version.
   const srcInfo = openCopySource(ctx, src);
   try {
@@ -110,6 +113,8 @@ async function copyOpened(ctx: S3Context, dst: { bucket: string; key: string }, 
   const info = await backend.copyObject(srcInfo, dst.bucket, dst.key, {
     ...stored,
     tags,
+    acl: requestedObjectAcl(ctx, dst.bucket),
+    owner: writerId(ctx), fileOwner: fileOwnerOf(ctx.principal),
     ...writeConditions(dst.key, h.get("if-match") ?? undefined, h.get("if-none-match")?.trim()),
   });
   const ck = info.meta?.checksum;

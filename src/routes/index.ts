@@ -9,6 +9,7 @@ import { corsHandlers } from "./cors.ts";
 import { listHandlers } from "./list.ts";
 import { multipartHandlers } from "./multipart.ts";
 import { objectHandlers } from "./objects.ts";
+import { policyHandlers } from "./policy.ts";
 import { postObjectHandlers } from "./post-object.ts";
 
 /**
@@ -39,4 +40,5 @@ export const HANDLERS = combineHandlers({
   list: listHandlers,
   multipart: multipartHandlers,
   "post-object": postObjectHandlers,
+  policy: policyHandlers,
 });

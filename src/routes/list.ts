@@ -1,5 +1,6 @@
 // ListObjectsV2, ListObjects (V1) and ListObjectVersions, straight off the directory walk
 // (the store's list()): one page costs the page plus the directories on the resume path.
+import { listingReader } from "../access/unix.ts";
 import { S3Error } from "../errors.ts";
 import { keyEncoder } from "../s3/encoding-type.ts";
 import { s3Time, xmlResponse } from "../http/response.ts";
@@ -36,7 +37,7 @@ interface Page {
 async function listPage(ctx: S3Context, bucket: string, prefix: string, delimiter: string, startAfter: string | undefined, maxKeys: number): Promise<Page> {
   const page: Page = { objects: [], prefixes: [], truncated: false, last: undefined };
   if (maxKeys === 0) return page;
-  const entries = ctx.services.store.list(bucket, { prefix, delimiter: delimiter || undefined, startAfter });
+  const entries = ctx.services.store.list(bucket, { prefix, delimiter: delimiter || undefined, startAfter, reader: listingReader(ctx) });
   try {
     for await (const entry of entries) {
       if (page.objects.length + page.prefixes.length === maxKeys) {
@@ -61,7 +62,9 @@ async function listPage(ctx: S3Context, bucket: string, prefix: string, delimite
  * a thousand times per page). `asVersions`: as ListObjectVersions shows them, each object the
  * null version and the latest. */
 function contents(ctx: S3Context, page: Page, enc: (s: string) => string, withOwner: boolean, asVersions = false) {
-  const owner = withOwner ? ownerXml(ctx.services.owner) : undefined;
+  // The bucket owner as every object's owner: right under BucketOwnerEnforced (the default); under
+  // ObjectWriter AWS would show each writer, which a listing does not read (GetObjectAcl does).
+  const owner = withOwner ? ownerXml(ctx.services.owners.owner(ctx.bucket!)) : undefined;
   return page.objects.map((o) => ({
     Key: enc(o.key),
     VersionId: asVersions ? "null" : undefined,

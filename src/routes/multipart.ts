@@ -1,5 +1,6 @@
 // Multipart upload operations. The state lives on disk (the UploadStore); this module turns
 // requests into calls on it and results into S3's XML.
+import { checkFsAccess, fileOwnerOf } from "../access/unix.ts";
 import { checksumField, checksumHeader } from "../checksums/index.ts";
 import { S3Error } from "../errors.ts";
 import { writeConditions } from "../http/conditions.ts";
@@ -23,7 +24,7 @@ import type { OperationName } from "../s3/operations.ts";
 import { tagsFromHeader } from "../s3/tags.ts";
 import { renderXml } from "../xml/index.ts";
 import { keyEncoder } from "../s3/encoding-type.ts";
-import { ownerXml } from "./acl.ts";
+import { ownerXml, requestedObjectAcl } from "./acl.ts";
 import { checkCopySourceConditions, copySourceVersionHeader, openCopySource, parseCopySource } from "./copy.ts";
 import { refuseUnsupportedWriteHeaders, storedHeadersFrom } from "./objects.ts";
 import type { CompletedUpload, PartRecord, UploadRecord, UploadStore } from "../storage/types.ts";
@@ -33,6 +34,11 @@ const MAX_COMPLETE_BODY = 8 * 1024 * 1024;
 const KEEPALIVE = { graceMs: 1000, intervalMs: 5000 };
 
 const store = (ctx: S3Context): UploadStore => ctx.services.uploads;
+
+/** Who started an upload; uploads from before users were recorded show the bucket owner. */
+function initiatorOf(ctx: S3Context, bucket: string, initiator: string | undefined) {
+  return initiator ? ctx.services.owners.describe(initiator) : ctx.services.owners.owner(bucket);
+}
 
 const uploadIdOf = (ctx: S3Context) => ctx.query.get("uploadId");
 
@@ -51,10 +57,13 @@ const createMultipartUpload: Handler = (ctx) => {
   const stored = storedHeadersFrom(h);
   const tags = tagsFromHeader(h);
   const checksum = parseUploadChecksum(h.get("x-amz-checksum-algorithm"), h.get("x-amz-checksum-type"));
+  const acl = requestedObjectAcl(ctx, bucket);
   const { uploadId } = store(ctx).create(bucket, key, {
     ...stored,
     ...(tags ? { tags } : {}),
     ...(checksum ? { checksum } : {}),
+    ...(ctx.principal.kind === "user" ? { initiator: ctx.principal.canonicalId } : {}),
+    ...(acl ? { acl } : {}),
   });
   const headers: Record<string, string> = checksum ? { "x-amz-checksum-algorithm": checksum.algorithm, "x-amz-checksum-type": checksum.type } : {};
   return xmlResponse("InitiateMultipartUploadResult", { Bucket: bucket, Key: key, UploadId: uploadId }, 200, headers);
@@ -67,7 +76,7 @@ const uploadPart: Handler = async (ctx) => {
   const uploadId = uploadIdOf(ctx);
   const body = incomingBody(ctx);
   body.checksum = partChecksumFor(mp.open(bucket, key, uploadId).record.checksum, body.checksum);
-  const part = await mp.putPart(bucket, key, uploadId, partNumber, body);
+  const part = await mp.putPart(bucket, key, uploadId, partNumber, body, fileOwnerOf(ctx.principal));
   return new Response(null, { status: 200, headers: { etag: `"${part.etag}"`, ...partChecksumHeaders(part.checksum) } });
 };
 
@@ -79,6 +88,7 @@ const uploadPartCopy: Handler = async (ctx) => {
   // Unknown uploads fail before the source is even looked at, as on S3.
   mp.open(bucket, key, uploadIdOf(ctx));
   const src = parseCopySource(h.get("x-amz-copy-source"));
+  checkFsAccess(ctx, "read", src.bucket, src.key);
   // The source is opened once: its conditions are checked on the bytes that are then copied.
   const srcInfo = openCopySource(ctx, src);
   let part: PartRecord;
@@ -89,7 +99,7 @@ const uploadPartCopy: Handler = async (ctx) => {
     if (length > MAX_COPY_PART_SIZE) {
       throw new S3Error("InvalidRequest", `The specified copy source is larger than the maximum allowable size for a copy source: ${MAX_COPY_PART_SIZE}`);
     }
-    part = await mp.copyPart(bucket, key, uploadIdOf(ctx), partNumber, srcInfo, range);
+    part = await mp.copyPart(bucket, key, uploadIdOf(ctx), partNumber, srcInfo, range, fileOwnerOf(ctx.principal));
   } finally {
     srcInfo.close();
   }
@@ -121,8 +131,8 @@ const listParts: Handler = (ctx) => {
     MaxParts: page.maxParts,
     IsTruncated: page.isTruncated,
     Part: page.parts.map(partXml),
-    Initiator: ownerXml(ctx.services.owner),
-    Owner: ownerXml(ctx.services.owner),
+    Initiator: ownerXml(initiatorOf(ctx, bucket, record.initiator)),
+    Owner: ownerXml(ctx.services.owners.owner(bucket)),
     StorageClass: "STANDARD",
     ...checksumConfigXml(record),
   });
@@ -140,6 +150,7 @@ const listMultipartUploads: Handler = (ctx) => {
     maxUploadsRaw: q.get("max-uploads"),
   };
   const page = pageUploads(store(ctx).listUploads(bucket), query);
+  const owner = ownerXml(ctx.services.owners.owner(bucket));
   return xmlResponse("ListMultipartUploadsResult", {
     Bucket: bucket,
     KeyMarker: enc(query.keyMarker),
@@ -154,8 +165,8 @@ const listMultipartUploads: Handler = (ctx) => {
     Upload: page.uploads.map((u) => ({
       Key: enc(u.key),
       UploadId: u.uploadId,
-      Initiator: ownerXml(ctx.services.owner),
-      Owner: ownerXml(ctx.services.owner),
+      Initiator: ownerXml(initiatorOf(ctx, bucket, u.initiator)),
+      Owner: owner,
       StorageClass: "STANDARD",
       Initiated: s3Time(u.initiated),
       ...checksumConfigXml(u),
@@ -206,6 +217,7 @@ const completeMultipartUpload: Handler = async (ctx) => {
   const plan = mp.prepareComplete(bucket, key, uploadIdOf(ctx), requested, {
     ...writeConditions(key, h.get("if-match") ?? undefined, ifNoneMatch),
     validate: (stored, upload) => planComplete(requested, stored, upload, expect),
+    fileOwner: fileOwnerOf(ctx.principal),
   });
   const versionHeaders = (r: CompletedUpload): Record<string, string> => (r.versionId ? { "x-amz-version-id": r.versionId } : ctx.services.store.versioning(bucket, 1000) === "Suspended" ? { "x-amz-version-id": "null" } : {});
   if (plan.kind === "done") return xmlTextResponse(completeResultXml(ctx, bucket, key, plan.result), 200, versionHeaders(plan.result));

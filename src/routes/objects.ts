@@ -1,4 +1,6 @@
 // Object operations: PUT, GET, HEAD, DELETE (one and many), COPY, ACL and tagging.
+import { checkFsAccess, fileOwnerOf } from "../access/unix.ts";
+import { allows } from "../access/authorize.ts";
 import { S3Error, toS3Error } from "../errors.ts";
 import { runtime } from "../runtime.ts";
 import { checksumHeader } from "../checksums/index.ts";
@@ -7,17 +9,17 @@ import { objectBody, readSmallBody, requireBodyDigest } from "../http/request-bo
 import { checkHeaderValue, isHeaderName, isHeaderValue } from "../http/header-values.ts";
 import { reportFailure, xmlResponse } from "../http/response.ts";
 import { contentRange, parseRange } from "../ranges/parse.ts";
-import { requireBucket, requireObject, type Handler, type S3Context } from "../s3/context.ts";
+import { requireBucket, requireObject, writerId, type Handler, type S3Context } from "../s3/context.ts";
 import { contentHeaders } from "../s3/content-type.ts";
 import { metaValueFromWire, metaValueToWire } from "../s3/meta-value.ts";
 import type { OperationName } from "../s3/operations.ts";
 import { decodeTags, encodeTags, parseTaggingXml, tagSetXml, tagsFromHeader } from "../s3/tags.ts";
 import { asArray, parseXml } from "../xml/index.ts";
-import { aclResponse, acceptOwnerOnlyAcl, checkAclHeaders } from "./acl.ts";
+import { objectAcl } from "../access/stored-acls.ts";
+import { aclResponse, putObjectAcl as storeObjectAcl, requestedObjectAcl } from "./acl.ts";
 import type { DeleteResult, ObjectInfo, ObjectMeta, OpenObject } from "../storage/types.ts";
 import { isVersionSelector } from "../s3/version-selector.ts";
 
-export const OBJECT_CANNED_ACLS = ["private", "bucket-owner-full-control"] as const;
 
 /** Content headers S3 stores with an object and returns on GET/HEAD. */
 export const STORED_HEADERS = ["content-type", "content-encoding", "content-disposition", "content-language", "cache-control", "expires"] as const;
@@ -56,7 +58,6 @@ export function storedHeadersFrom(h: Headers): { headers: Record<string, string>
 
 /** Request headers that ask for features a plain directory cannot honour: refuse, never fake. */
 export function refuseUnsupportedWriteHeaders(h: Headers): void {
-  checkAclHeaders(h, OBJECT_CANNED_ACLS);
   const sc = h.get("x-amz-storage-class");
   if (sc !== null && sc !== "STANDARD") throw new S3Error("InvalidStorageClass", `Storage class ${sc} is not supported; objects are stored as STANDARD.`);
   for (const name of ["x-amz-server-side-encryption", "x-amz-server-side-encryption-customer-algorithm", "x-amz-object-lock-mode", "x-amz-object-lock-legal-hold", "x-amz-website-redirect-location"]) {
@@ -135,9 +136,12 @@ const putObject: Handler = async (ctx) => {
   const stored = storedHeadersFrom(h);
   const tags = tagsFromHeader(h);
   const ifNoneMatch = h.get("if-none-match")?.trim();
+  const acl = requestedObjectAcl(ctx, bucket);
   const info = await ctx.services.store.putObject(bucket, key, objectBody(ctx), {
     ...stored,
     tags,
+    acl,
+    owner: writerId(ctx), fileOwner: fileOwnerOf(ctx.principal),
     ...writeConditions(key, h.get("if-match") ?? undefined, ifNoneMatch),
   });
   return new Response(null, { status: 200, headers: { etag: info.etag, ...checksumHeaders(info.meta), ...writtenVersionHeader(ctx, bucket, info) } });
@@ -333,8 +337,12 @@ const deleteObjects: Handler = async (ctx) => {
     const key = o.Key as string;
     try {
       const version = typeof o.VersionId === "string" ? o.VersionId.trim() : o.VersionId;
+      // Each key is its own s3:DeleteObject question; a refused key is that key's error.
+      const check = { action: version !== undefined ? "s3:DeleteObjectVersion" : "s3:DeleteObject", on: "object" as const, bucket, key };
+      if (!allows(ctx, ctx.principal, check)) throw new S3Error("AccessDenied");
       if (version !== undefined && (typeof version !== "string" || !isVersionSelector(version))) throw new S3Error("NoSuchVersion", undefined, { VersionId: String(version) });
       const text = (v: unknown) => (typeof v === "string" ? v.trim() : undefined);
+      checkFsAccess(ctx, "delete", bucket, key);
       const r = await backend.deleteObject(bucket, key, { versionId: version, check: deleteCheck(key, { etag: text(o.ETag), lastModified: text(o.LastModifiedTime), size: text(o.Size) }) });
       // A marker made: DeleteMarker and its id. A version removed by id: that id, and whether it was a marker.
       const marker = r.deleteMarker ? { DeleteMarker: true, DeleteMarkerVersionId: version ?? r.versionId ?? "null" } : {};
@@ -351,7 +359,7 @@ const deleteObjects: Handler = async (ctx) => {
 const getObjectAcl: Handler = (ctx) => {
   const { bucket, key } = requireObject(ctx);
   const info = headSelected(ctx, bucket, key);
-  const res = aclResponse(ctx.services.owner);
+  const res = aclResponse(objectAcl(ctx.services, bucket, info.meta));
   for (const [k, v] of Object.entries(versionHeader(ctx, bucket, info))) res.headers.set(k, v);
   return res;
 };
@@ -359,7 +367,7 @@ const getObjectAcl: Handler = (ctx) => {
 const putObjectAcl: Handler = async (ctx) => {
   const { bucket, key } = requireObject(ctx);
   const info = headSelected(ctx, bucket, key);
-  await acceptOwnerOnlyAcl(ctx, OBJECT_CANNED_ACLS);
+  await storeObjectAcl(ctx, bucket, key, selectorOf(ctx));
   return new Response(null, { status: 200, headers: versionHeader(ctx, bucket, info) });
 };
 

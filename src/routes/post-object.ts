@@ -2,6 +2,8 @@
 // policy (what may be uploaded, until when) and its signature (SigV4, or V2 from old clients).
 // Fields before the file are read into memory (at most 20 KB, S3's limit); the file streams to
 // disk like any PUT body.
+import { checkFsAccess, fileOwnerOf } from "../access/unix.ts";
+import { requireAccess } from "../access/authorize.ts";
 import { verifyPostPolicy, verifyPostPolicyV2 } from "../auth/post-policy-auth.ts";
 import { SIGV2_MESSAGE } from "../auth/types.ts";
 import { S3Error } from "../errors.ts";
@@ -10,12 +12,13 @@ import { checkHeaderName, checkHeaderValue } from "../http/header-values.ts";
 import { declaredChecksum, withDefaultChecksum } from "../http/request-body.ts";
 import { verifiable } from "../http/payload.ts";
 import { xmlResponse } from "../http/response.ts";
-import { requireBucket, type Handler, type S3Context } from "../s3/context.ts";
+import { requireBucket, writerId, type Handler, type S3Context } from "../s3/context.ts";
 import type { OperationName } from "../s3/operations.ts";
 import { textToWire } from "../s3/meta-value.ts";
 import { checkPolicy, decodePolicy } from "../s3/post-policy.ts";
 import { encodeTags, parseTaggingXml } from "../s3/tags.ts";
 import { refuseUnsupportedWriteHeaders, STORED_HEADERS, storedHeadersFrom, writtenVersionHeader } from "./objects.ts";
+import { requestedObjectAcl } from "./acl.ts";
 
 const MAX_FIELDS = 20 * 1024;
 const MAX_OBJECT = 5 * 1024 ** 3;
@@ -35,11 +38,11 @@ function headerOf(field: string): string | null {
   return null;
 }
 
-/** Verifies the policy's signature (V4, or V2 unless refused); the form's fields are lower-cased names. */
-function authenticate(ctx: S3Context, form: Map<string, string>): void {
-  const policy = form.get("policy");
-  // Without a policy the upload would be anonymous, and no bucket here takes anonymous writes.
-  if (policy === undefined) throw new S3Error("AccessDenied");
+/**
+ * Verifies the policy's signature (V4, or V2 unless refused); the form's fields are lower-cased
+ * names. Returns the access key that signed it.
+ */
+function authenticate(ctx: S3Context, form: Map<string, string>, policy: string): string {
   const field = (name: string) => {
     const v = form.get(name);
     if (v === undefined) throw new S3Error("InvalidArgument", `Bucket POST must contain a field named '${name}'.`, { ArgumentName: name });
@@ -48,10 +51,9 @@ function authenticate(ctx: S3Context, form: Map<string, string>): void {
   // Signature Version 2 forms carry AWSAccessKeyId and signature (HMAC-SHA1 of the policy).
   if (form.has("awsaccesskeyid") && !form.has("x-amz-algorithm")) {
     if (!ctx.services.config.sigv2) throw new S3Error("InvalidRequest", SIGV2_MESSAGE);
-    verifyPostPolicyV2({ policy, accessKey: field("awsaccesskeyid"), signature: field("signature") }, ctx.services.lookupSecret);
-    return;
+    return verifyPostPolicyV2({ policy, accessKey: field("awsaccesskeyid"), signature: field("signature") }, ctx.services.lookupSecret);
   }
-  verifyPostPolicy(
+  return verifyPostPolicy(
     { policy, algorithm: field("x-amz-algorithm"), credential: field("x-amz-credential"), amzDate: field("x-amz-date"), signature: field("x-amz-signature") },
     { lookupSecret: ctx.services.lookupSecret, region: ctx.services.config.region },
   );
@@ -88,13 +90,22 @@ const postObject: Handler = async (ctx) => {
     const filename = form.file?.filename ?? "";
     const fields = new Map(form.fields.map(([k, v]) => [k.toLowerCase(), v.replaceAll("${filename}", filename)]));
     fields.set("bucket", bucket);
-    authenticate(ctx, fields);
-    // Proven: from here the upload holds a --max-requests slot, not an unsigned one.
-    ctx.authenticated?.();
-    const range = checkPolicy(decodePolicy(fields.get("policy")!), fields, new Date());
+    // A form without a policy is anonymous (as on AWS): it may upload only where a bucket policy
+    // lets anyone put the key, and it keeps its --max-unsigned slot.
+    const signedPolicy = fields.get("policy");
+    if (signedPolicy !== undefined) {
+      const accessKey = authenticate(ctx, fields, signedPolicy);
+      // Proven: from here the upload holds a --max-requests slot, not an unsigned one.
+      ctx.authenticated?.();
+      ctx.principal = ctx.services.identify(accessKey);
+    }
+    const range = signedPolicy !== undefined ? checkPolicy(decodePolicy(signedPolicy), fields, new Date()) : undefined;
     const key = fields.get("key");
     if (key === undefined) throw new S3Error("InvalidArgument", "Bucket POST must contain a field named 'key'.  If it is specified, please check the order of the fields.", { ArgumentName: "key" });
     if (!form.file) throw new S3Error("IncorrectNumberOfFilesInPostRequest");
+    // The form's signer needs what a PUT of this key would (the app could not ask before the key was known).
+    requireAccess(ctx, { action: "s3:PutObject", on: "object", bucket, key });
+    if (fields.has("tagging")) requireAccess(ctx, { action: "s3:PutObjectTagging", on: "object", bucket, key });
 
     const h = new Headers();
     const digests = new Headers();
@@ -113,11 +124,12 @@ const postObject: Handler = async (ctx) => {
     const tagging = fields.get("tagging");
     const tags = tagging ? parseTaggingXml(tagging) : [];
     const stream = form.file.stream.pipeThrough(sizeLimit(range?.min ?? 0, Math.min(range?.max ?? MAX_OBJECT, MAX_OBJECT)));
+    checkFsAccess(ctx, "write", bucket, key);
     const info = await backend.putObject(
       bucket,
       key,
       withDefaultChecksum(ctx, verifiable({ stream, length: null, sha256: null, contentMd5: digests.get("content-md5"), checksum: declaredChecksum(digests) })),
-      { ...storedHeadersFrom(h), tags: tags.length ? encodeTags(tags) : undefined },
+      { ...storedHeadersFrom(h), tags: tags.length ? encodeTags(tags) : undefined, owner: writerId(ctx), fileOwner: fileOwnerOf(ctx.principal), acl: requestedObjectAcl(ctx, bucket, h) },
     );
     await form.finish();
 

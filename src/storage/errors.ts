@@ -37,7 +37,9 @@ export type StorageErrorKind =
   /** The source changed while it was being copied. */
   | "SourceChanged"
   /** A version is protected by Object Lock (retention or legal hold). */
-  | "ObjectLocked";
+  | "ObjectLocked"
+  /** --posix-permissions: the mode bits refuse this to the user's Unix account. */
+  | "ModeBits";
 
 export class StorageError extends Error {
   readonly kind: StorageErrorKind;

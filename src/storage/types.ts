@@ -2,6 +2,7 @@
 // interfaces and records; src/storage/posix/ implements them over a directory tree, and only the
 // start-up wiring (src/gateway.ts) names that implementation. Versioned objects and per-user
 // ownership are meant to enter here (docs/ARCHITECTURE.md, "The storage seam").
+import type { Acl } from "../access/acl.ts";
 import type { ChecksumAlgorithm } from "../checksums/index.ts";
 import type { VersioningState } from "./versioning.ts";
 import type { CompletePlanned, RequestedPart, StoredPart, UploadChecksum, UploadEntry } from "../s3/multipart-rules.ts";
@@ -27,6 +28,10 @@ export interface ObjectMeta {
   parts?: number[];
   /** Each part's checksum (base64, the upload's algorithm), when the upload had one. */
   partChecksums?: string[];
+  /** Canonical ID of the user who wrote the object (absent: written before users, or not through S3). */
+  owner?: string;
+  /** The object's ACL when one was set (buckets whose Object Ownership enables ACLs). */
+  acl?: Acl;
   /** Set when read: the record was too large for the xattr and lives in this spill file. */
   spill?: string;
   /** The version this record is of; absent for the null version (and in unversioned buckets). */
@@ -110,13 +115,51 @@ export interface OpenObject extends ObjectInfo {
   detach(): number;
 }
 
+/**
+ * The Unix account a write is for: when the gateway runs as root, the files and directories it
+ * creates for the write belong to this uid/gid (src/storage/posix/ownership.ts).
+ */
+export interface FileOwner {
+  uid: number;
+  gid: number;
+}
+
+/**
+ * What a request does to the tree, for --posix-permissions: the store checks the mode bits of the
+ * files and directories involved as the kernel would for a user in a shell (docs/ARCHITECTURE.md).
+ */
+export type FsAction =
+  /** Read an object's data or record: x on each directory, r on the file. */
+  | "read"
+  /** Create or replace an object (rename into place): x on each directory, w+x on its parent. */
+  | "write"
+  /** Change an object's record in place (tags, ACL): x on each directory, w on the file. */
+  | "write-meta"
+  /** Remove an object: w+x on its parent, and the sticky bit's rule. */
+  | "delete"
+  /** List keys under a prefix: r+x on the directory the prefix names and each one above. */
+  | "list"
+  /** Reach the bucket at all (HEAD, settings): x on the root and the bucket. */
+  | "traverse"
+  /** Change a bucket's settings: own the bucket directory, as chmod would need. */
+  | "configure"
+  /** Create a bucket: w+x on the root. */
+  | "create-bucket"
+  /** Delete a bucket: w+x on the root, and the sticky bit's rule. */
+  | "delete-bucket";
+
 export interface PutOptions {
   headers: Record<string, string>;
   user: Record<string, string>;
   tags?: string;
+  /** Canonical ID of the writer, kept in the record. */
+  owner?: string;
+  acl?: Acl;
   /** Write conditions (If-Match, If-None-Match), decided above the store: see WriteConditions. */
   check?: WriteConditions["check"];
   exclusive?: boolean;
+  /** The Unix account the new files belong to (FileOwner). */
+  fileOwner?: FileOwner;
 }
 
 /**
@@ -129,10 +172,10 @@ export interface WriteConditions {
   exclusive?: boolean;
 }
 
-export type CommitOptions = WriteConditions;
+export type CommitOptions = WriteConditions & { fileOwner?: FileOwner };
 
 /** File names of the bucket settings in the bucket's private area. */
-export type BucketSetting = "bucket-tags" | "bucket-cors.json" | "versioning" | "object-lock.json";
+export type BucketSetting = "bucket-tags" | "bucket-cors.json" | "bucket-policy.json" | "public-access-block.json" | "owner" | "ownership-controls" | "acl.json" | "versioning" | "object-lock.json";
 
 /** A request body on its way in, with every promise the client made about it (checked as it ends). */
 export interface IncomingBody {
@@ -164,12 +207,14 @@ export interface ListOptions {
   delimiter?: string;
   /** Only keys (and prefixes) strictly after this, in S3 order. */
   startAfter?: string;
+  /** --posix-permissions: list as this Unix account (directories it cannot read are left out). */
+  reader?: FileOwner;
 }
 
 /** Buckets and objects. Failures are StorageErrors (./errors.ts) or errno errors; src/errors.ts maps both. */
 export interface ObjectStore {
   listBuckets(): BucketInfo[];
-  createBucket(name: string): void;
+  createBucket(name: string, opts?: { fileOwner?: FileOwner }): void;
   /** NoSuchBucket unless the bucket exists. */
   requireBucket(name: string): void;
   deleteBucket(name: string): void;
@@ -204,6 +249,12 @@ export interface ObjectStore {
   list(bucket: string, opts: ListOptions): AsyncGenerator<ListEntry>;
   /** Every version and delete marker, for ListObjectVersions; a page costs about its size. */
   listVersions(bucket: string, opts: VersionListOptions): AsyncGenerator<VersionListEntry>;
+  /**
+   * --posix-permissions: refuses (StorageError AccessDenied) what the mode bits would refuse the
+   * Unix account `who` doing `action` on the key (null: the bucket; for "list", the prefix).
+   * Missing names pass: the operation itself answers NoSuchKey or NoSuchBucket.
+   */
+  checkAccess(who: FileOwner, action: FsAction, bucket: string | null, key: string | null): void;
 }
 
 export interface UploadRecord {
@@ -214,6 +265,10 @@ export interface UploadRecord {
   user: Record<string, string>;
   tags?: string;
   checksum?: UploadChecksum;
+  /** Canonical ID of the user who started the upload (ListMultipartUploads' Initiator). */
+  initiator?: string;
+  /** The ACL the object gets when the upload completes. */
+  acl?: Acl;
 }
 
 export interface PartRecord extends StoredPart {
@@ -225,6 +280,7 @@ export interface PartRecord extends StoredPart {
 export interface UploadSummary extends UploadEntry {
   initiated: Date;
   checksum?: UploadChecksum;
+  initiator?: string;
 }
 
 export interface CompletedUpload {
@@ -248,6 +304,8 @@ export interface CompleteOptions {
    * upload is locked); returns the parts to assemble in order and what the object will be.
    */
   validate(stored: Map<number, PartRecord>, upload: UploadChecksum | undefined): CompletePlanned<PartRecord>;
+  /** The Unix account the finished object belongs to (FileOwner); absent: the gateway's own. */
+  fileOwner?: FileOwner;
 }
 
 /**
@@ -261,9 +319,12 @@ export interface UploadStore {
   create(bucket: string, key: string, init: Omit<UploadRecord, "key" | "initiated">): { uploadId: string; record: UploadRecord };
   /** NoSuchUpload unless `uploadId` is an upload of `key`. */
   open(bucket: string, key: string, uploadId: string | null): { record: UploadRecord };
-  /** The body's checksum is the upload's algorithm (the caller decides, from open()'s record). */
-  putPart(bucket: string, key: string, uploadId: string | null, partNumber: number, body: IncomingBody): Promise<PartRecord>;
-  copyPart(bucket: string, key: string, uploadId: string | null, partNumber: number, src: OpenObject, range: { start: number; end: number } | null): Promise<PartRecord>;
+  /**
+   * The body's checksum is the upload's algorithm (the caller decides, from open()'s record). Part
+   * files belong to `owner` (their bytes count against the writer's quota while staged).
+   */
+  putPart(bucket: string, key: string, uploadId: string | null, partNumber: number, body: IncomingBody, owner?: FileOwner): Promise<PartRecord>;
+  copyPart(bucket: string, key: string, uploadId: string | null, partNumber: number, src: OpenObject, range: { start: number; end: number } | null, owner?: FileOwner): Promise<PartRecord>;
   listParts(bucket: string, key: string, uploadId: string | null): { record: UploadRecord; parts: PartRecord[] };
   listUploads(bucket: string): UploadSummary[];
   abort(bucket: string, key: string, uploadId: string | null): Promise<void>;

@@ -19,6 +19,8 @@ export interface AppGateway {
   endpoint: string;
   /** Everything the gateway logged so far. */
   log: string[];
+  /** The gateway's services: tests swap `identify` to act as another user. */
+  services: ReturnType<typeof buildGateway>["services"];
   /** An unsigned request, as a browser (CORS preflight, form upload) sends it. */
   fetch(path: string, init?: RequestInit): Promise<Response>;
   /** A SigV4-signed request; `path` is already encoded. The payload hash is the body's unless given. */
@@ -39,6 +41,7 @@ export function openApp(args: string[] = []): AppGateway {
     root,
     endpoint: ENDPOINT,
     log,
+    services: gw.services,
     fetch,
     async signed(method, path, opts = {}) {
       const body = opts.body === undefined ? undefined : typeof opts.body === "string" ? Buffer.from(opts.body) : opts.body;

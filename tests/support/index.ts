@@ -7,3 +7,4 @@ export * from "./sign.ts";
 export * from "./probes.ts";
 export * from "./expect-s3.ts";
 export * from "./listing-model.ts";
+export * from "./users.ts";

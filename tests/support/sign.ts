@@ -44,10 +44,12 @@ export interface SignedRequest {
   /** Put the time in a Date header instead of X-Amz-Date. */
   useDateHeader?: boolean;
   region?: string;
+  /** The service in the credential scope: s3 unless the request is for the IAM API. */
+  service?: string;
 }
 
-export function signingKey(date: string, secret = SECRET_KEY, region = REGION): Buffer {
-  return hmac(hmac(hmac(hmac("AWS4" + secret, date.slice(0, 8)), region), "s3"), "aws4_request");
+export function signingKey(date: string, secret = SECRET_KEY, region = REGION, service = "s3"): Buffer {
+  return hmac(hmac(hmac(hmac("AWS4" + secret, date.slice(0, 8)), region), service), "aws4_request");
 }
 
 /** Returns headers (with Authorization) and the seed signature. Every header given is signed. */
@@ -66,9 +68,10 @@ export function sign(r: SignedRequest): { headers: Record<string, string>; signa
     .join("&");
   const canonical = [r.method, r.path, query, names.map((n) => `${n}:${String(lower[n]).trim()}\n`).join(""), names.join(";"), r.payloadHash].join("\n");
   const region = r.region ?? REGION;
-  const scope = `${t.slice(0, 8)}/${region}/s3/aws4_request`;
+  const service = r.service ?? "s3";
+  const scope = `${t.slice(0, 8)}/${region}/${service}/aws4_request`;
   const sts = ["AWS4-HMAC-SHA256", t, scope, sha256Hex(canonical)].join("\n");
-  const signature = createHmac("sha256", signingKey(t, r.secret, region)).update(sts).digest("hex");
+  const signature = createHmac("sha256", signingKey(t, r.secret, region, service)).update(sts).digest("hex");
   headers["authorization"] = `AWS4-HMAC-SHA256 Credential=${ACCESS_KEY}/${scope}, SignedHeaders=${names.join(";")}, Signature=${signature}`;
   return { headers, signature, amzDate: t, scope };
 }

@@ -36,7 +36,10 @@ import { VERSIONS_DIR, VersionStore, dirIn, storeHasVersions, nullName, versionI
 import { newVersionId } from "../version-id.ts";
 import { parseVersioningState, planDelete, planWrite, type VersioningState } from "../versioning.ts";
 import { DirListings } from "./dir-listing.ts";
-import type { BucketInfo, BucketSetting, CommitOptions, DeleteResult, IncomingBody, ListEntry, ListOptions, ObjectInfo, ObjectMeta, ObjectStore, OpenObject, PutOptions, StoredChecksum, VersionListEntry, VersionListOptions, VersionSelector } from "../types.ts";
+import { giveName } from "./ownership.ts";
+import { checkModeBits, mayEnter } from "./permission-check.ts";
+import { UnixAccounts } from "./unix-accounts.ts";
+import type { BucketInfo, BucketSetting, CommitOptions, DeleteResult, FileOwner, FsAction, IncomingBody, ListEntry, ListOptions, ObjectInfo, ObjectMeta, ObjectStore, OpenObject, PutOptions, StoredChecksum, VersionListEntry, VersionListOptions, VersionSelector } from "../types.ts";
 
 export const EMPTY_MD5 = "d41d8cd98f00b204e9800998ecf8427e";
 
@@ -122,6 +125,8 @@ export class PosixBackend implements ObjectStore {
   private readonly locksDir: string;
   /** Noncurrent versions and delete markers of versioned buckets (versions.ts). */
   readonly versions: VersionStore;
+  /** Supplementary groups for --posix-permissions, from the system's account files. */
+  private readonly accounts = new UnixAccounts();
 
   /** The lock file of object key `name` in `bucket`. */
   lockFile(bucket: string, name: string): string {
@@ -151,10 +156,12 @@ export class PosixBackend implements ObjectStore {
   }
 
   /** The name has passed the protocol's naming rules (s3/bucket-names.ts); the tree's own still apply. */
-  createBucket(name: string): void {
+  createBucket(name: string, opts: { fileOwner?: FileOwner } = {}): void {
     if (!isServableBucketName(name)) throw new StorageError("InvalidBucketName", { BucketName: name });
     try {
       mkdirSync(join(this.root, name));
+      // The root is the gateway's: nobody else can have swapped the new name for a link.
+      giveName(join(this.root, name), opts.fileOwner);
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === "EEXIST") throw new StorageError("BucketExists", { BucketName: name });
       throw absentAs(e);
@@ -480,7 +487,7 @@ export class PosixBackend implements ObjectStore {
       if (kp.isDirectoryKey) return await this.putDirectoryObject(bucket, key, dir, kp, body, opts);
       const tmp = this.tempDir(dir);
       try {
-        const written = await receiveToTemp(tmp.path, body, this.fsync);
+        const written = await receiveToTemp(tmp.path, body, this.fsync, opts.fileOwner);
         const { meta: record, checksum } = recordOf(written, opts);
         let meta: ObjectMeta;
         try {
@@ -522,7 +529,7 @@ export class PosixBackend implements ObjectStore {
     const stored = this.meta.prepare({ bucketDir: dir.path, segments: kp.segments, path: "", isDirectoryKey: kp.isDirectoryKey }, tmpPath, meta);
     for (let attempt = 0; ; attempt++) {
       // Files in the way of the parents (`a` when writing `a/b`) move beside their directory first.
-      await this.makeRoomForParents(dir, bucket, kp);
+      await this.makeRoomForParents(dir, bucket, kp, opts.fileOwner);
       try {
         return await withLock(this.lockFile(bucket, key), () => this.commitLocked(dir, bucket, key, kp, tmpPath, meta, stored, opts, state));
       } catch (e) {
@@ -536,7 +543,7 @@ export class PosixBackend implements ObjectStore {
     if (opts.check) opts.check(this.currentObject(bucket, key));
     const name = kp.segments[kp.segments.length - 1];
     for (let attempt = 0; ; attempt++) {
-      const parent = this.parentDir(dir, key, kp);
+      const parent = this.parentDir(dir, key, kp, opts.fileOwner);
       try {
         // A key whose name is also a directory (it holds other keys) keeps its data beside it; a
         // directory key's data is the file `.filegate-obj.` inside its directory.
@@ -641,7 +648,7 @@ export class PosixBackend implements ObjectStore {
    * the directory. Readers look beside a name that is missing or a directory, so at every moment
    * they find the object. Each move holds that object's own key lock.
    */
-  private async makeRoomForParents(dir: Dir, bucket: string, kp: KeyPath): Promise<void> {
+  private async makeRoomForParents(dir: Dir, bucket: string, kp: KeyPath, owner?: FileOwner): Promise<void> {
     const parents = kp.isDirectoryKey ? kp.segments : kp.segments.slice(0, -1);
     for (let n = 1; n <= parents.length; n++) {
       const st = lstatOrNull(`${dir.path}/${parents.slice(0, n).join("/")}`);
@@ -668,6 +675,7 @@ export class PosixBackend implements ObjectStore {
           unlinkSync(at);
           try {
             mkdirSync(at, 0o755);
+            giveName(at, owner);
           } catch (e) {
             if (errnoOf(e) !== "EEXIST") throw e;
           }
@@ -681,10 +689,10 @@ export class PosixBackend implements ObjectStore {
   }
 
   /** The directory that holds `key`, made where missing; never through a link. */
-  private parentDir(dir: Dir, key: string, kp: KeyPath): Dir {
+  private parentDir(dir: Dir, key: string, kp: KeyPath, owner?: FileOwner): Dir {
     const parents = kp.isDirectoryKey ? kp.segments : kp.segments.slice(0, -1);
     try {
-      return makeSubdirs(dir, parents);
+      return makeSubdirs(dir, parents, owner);
     } catch (e) {
       const code = errnoOf(e);
       if (code === "ELOOP") throw throughLink(key);
@@ -696,7 +704,7 @@ export class PosixBackend implements ObjectStore {
   private async putDirectoryObject(bucket: string, key: string, dir: Dir, kp: KeyPath, body: IncomingBody, opts: PutOptions) {
     const tmp = this.tempDir(dir);
     try {
-      const written = await receiveToTemp(tmp.path, body, this.fsync);
+      const written = await receiveToTemp(tmp.path, body, this.fsync, opts.fileOwner);
       const { meta, checksum } = recordOf(written, opts);
       // With data (or replacing data) `d/` is a file inside its directory; empty, it is the
       // directory's own record, the form other tools and older trees have.
@@ -718,10 +726,10 @@ export class PosixBackend implements ObjectStore {
   }
 
   private async putEmptyDirectoryObject(bucket: string, key: string, dir: Dir, kp: KeyPath, opts: PutOptions, checksum: StoredChecksum | undefined) {
-    await this.makeRoomForParents(dir, bucket, kp);
+    await this.makeRoomForParents(dir, bucket, kp, opts.fileOwner);
     return withLock(this.lockFile(bucket, key), () => {
       opts.check?.(this.currentObject(bucket, key));
-      const self = this.parentDir(dir, key, kp);
+      const self = this.parentDir(dir, key, kp, opts.fileOwner);
       try {
         // Data another writer gave `d/` since this one chose the empty form goes: the later write wins.
         unlinkQuiet(`${self.path}/${selfName("")}`);
@@ -736,6 +744,8 @@ export class PosixBackend implements ObjectStore {
           headers: opts.headers,
           user: opts.user,
           ...(opts.tags ? { tags: opts.tags } : {}),
+          ...(opts.owner ? { owner: opts.owner } : {}),
+        ...(opts.acl ? { acl: opts.acl } : {}),
           ...(checksum ? { checksum } : {}),
           size: 0,
           mtimeMs: Math.trunc(st.mtimeMs),
@@ -759,7 +769,7 @@ export class PosixBackend implements ObjectStore {
     const tmpDir = this.tempDir(dir);
     const tmp = tempPathIn(tmpDir.path);
     try {
-      const st = await copyToNewFile(src, tmp, null);
+      const st = await copyToNewFile(src, tmp, null, opts.fileOwner);
       if (this.fsync !== "none") fsyncPath(tmp);
       // A file nobody stored through S3 has no MD5 yet: hash the copy (page cache, no extra I/O).
       const etag = src.meta ? src.meta.etag : (await hashFile(tmp, null)).md5;
@@ -768,6 +778,8 @@ export class PosixBackend implements ObjectStore {
         headers: opts.headers,
         user: opts.user,
         ...(opts.tags ? { tags: opts.tags } : {}),
+        ...(opts.owner ? { owner: opts.owner } : {}),
+        ...(opts.acl ? { acl: opts.acl } : {}),
         ...(src.meta?.checksum ? { checksum: src.meta.checksum } : {}),
         ...(src.meta?.parts ? { parts: src.meta.parts } : {}),
         ...(src.meta?.partChecksums ? { partChecksums: src.meta.partChecksums } : {}),
@@ -1154,8 +1166,10 @@ export class PosixBackend implements ObjectStore {
   /** The bucket's keys (and common prefixes) in S3 order, walked straight off the tree. */
   async *list(bucket: string, opts: ListOptions): AsyncGenerator<ListEntry> {
     const bucketDir = this.bucketDir(bucket);
+    const reader = opts.reader && { ...opts.reader, groups: this.accounts.groupsOf(opts.reader.uid, opts.reader.gid) };
     const walk = walkBucket(bucketDir, {
       ...opts,
+      ...(reader ? { mayEnter: (abs: string) => mayEnter(abs, reader) } : {}),
       listings: this.listings,
       isDirectoryObject: async (abs) => this.isDirectoryObject(bucketDir, abs),
     });
@@ -1171,6 +1185,10 @@ export class PosixBackend implements ObjectStore {
     } finally {
       await walk.return(undefined);
     }
+  }
+
+  checkAccess(who: FileOwner, action: FsAction, bucket: string | null, key: string | null): void {
+    checkModeBits(this.root, { ...who, groups: this.accounts.groupsOf(who.uid, who.gid) }, action, bucket, key);
   }
 
   /** Whether a directory found by a walk is a directory object (`key/`) rather than a parent. */
@@ -1257,6 +1275,8 @@ function recordOf(written: WrittenFile, opts: PutOptions): { meta: ObjectMeta; c
     headers: opts.headers,
     user: opts.user,
     ...(opts.tags ? { tags: opts.tags } : {}),
+    ...(opts.owner ? { owner: opts.owner } : {}),
+        ...(opts.acl ? { acl: opts.acl } : {}),
     ...(checksum ? { checksum } : {}),
     ...versionOf(written.stat),
   };

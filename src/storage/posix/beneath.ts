@@ -8,6 +8,8 @@
 import { closeSync, constants, mkdirSync } from "node:fs";
 import { O_PATH, fdPath, isBeneath, openBeneath, pathOfFd } from "./kernel.ts";
 import { GATEWAY_DIR } from "./layout.ts";
+import { givePath } from "./ownership.ts";
+import type { FileOwner } from "../types.ts";
 
 const DIR_FLAGS = O_PATH | constants.O_DIRECTORY;
 /** Reading an object: never block on a FIFO, never become a terminal's controlling process. */
@@ -35,9 +37,10 @@ export function openSubdir(base: Dir, rel: string): Dir {
 /**
  * The directory `segments` beneath `base`, created level by level where missing (never through a
  * link: a link or a file on the way fails with ELOOP or ENOTDIR). Creating level by level keeps
- * a racing delete of `base` from being undone by a recursive mkdir.
+ * a racing delete of `base` from being undone by a recursive mkdir. Directories it creates belong
+ * to `owner` (ownership.ts); existing ones keep theirs.
  */
-export function makeSubdirs(base: Dir, segments: string[]): Dir {
+export function makeSubdirs(base: Dir, segments: string[], owner?: FileOwner): Dir {
   if (segments.length === 0) return new Dir(openBeneath(base.fd, ".", DIR_FLAGS, 0, "none"));
   try {
     return openSubdir(base, segments.join("/"));
@@ -53,12 +56,16 @@ export function makeSubdirs(base: Dir, segments: string[]): Dir {
         next = openSubdir(at, seg);
       } catch (e) {
         if (errnoOf(e) !== "ENOENT") throw e;
+        let made = false;
         try {
           mkdirSync(`${at.path}/${seg}`, 0o755);
+          made = true;
         } catch (e2) {
           if (errnoOf(e2) !== "EEXIST") throw e2;
         }
         next = openSubdir(at, seg);
+        // Through the descriptor: the very directory just made, even if its name moved meanwhile.
+        if (made) givePath(next.path, owner);
       }
       cur?.close();
       cur = next;

@@ -10,7 +10,8 @@ import { bucketTmpDir } from "./layout.ts";
 import { hashBeside } from "./md5-beside.ts";
 import { isServableBucketName } from "./names.ts";
 import { bootId, pidAlive } from "./kernel.ts";
-import type { IncomingBody } from "../types.ts";
+import { giveFd } from "./ownership.ts";
+import type { FileOwner, IncomingBody } from "../types.ts";
 
 
 export interface WrittenFile {
@@ -73,7 +74,7 @@ function writeAll(fd: number, chunk: Uint8Array): void {
  * Writes the body to a new temp file in `tmpDir`. On success the caller owns `tmpPath` (and must
  * rename or unlink it); on failure the temp file is already gone.
  */
-export async function receiveToTemp(tmpDir: string, body: IncomingBody, fsync: FsyncPolicy): Promise<WrittenFile> {
+export async function receiveToTemp(tmpDir: string, body: IncomingBody, fsync: FsyncPolicy, owner?: FileOwner): Promise<WrittenFile> {
   const { fd, path } = openTemp(tmpDir);
   // Large bodies hash on another core, behind the writer; small ones inline (a thread hop costs
   // more than hashing a few megabytes).
@@ -84,6 +85,8 @@ export async function receiveToTemp(tmpDir: string, body: IncomingBody, fsync: F
   let size = 0;
   let ok = false;
   try {
+    // Owned by the writer from the start: the file is never the gateway's under its key.
+    giveFd(fd, owner);
     if (body.stream) {
       const reader = body.stream.getReader();
       try {

@@ -9,6 +9,8 @@ import { closeSync, constants, copyFileSync, openSync, read as readCb, statSync,
 import { promisify } from "node:util";
 import { StorageError } from "../errors.ts";
 import { copyFileRange, fdPath } from "./kernel.ts";
+import { giveName } from "./ownership.ts";
+import type { FileOwner } from "../types.ts";
 
 
 /** How the last copy moved its bytes; tests and the benchmark report it. */
@@ -63,7 +65,7 @@ export async function copyRange(srcFd: number, srcOffset: number, dstFd: number,
  * filesystem has it), a range with copyRange. Returns the new file's stat; throws when the source
  * turned out shorter or longer than expected, i.e. it changed during the copy.
  */
-export async function copyToNewFile(src: { fd: number | null; size: number; isDirectoryObject: boolean }, dst: string, range: { start: number; length: number } | null): Promise<Stats> {
+export async function copyToNewFile(src: { fd: number | null; size: number; isDirectoryObject: boolean }, dst: string, range: { start: number; length: number } | null, owner?: FileOwner): Promise<Stats> {
   const length = range ? range.length : src.size;
   if (src.isDirectoryObject || src.fd === null || length === 0) writeFileSync(dst, "", { flag: "wx" });
   // Through /proc/self/fd the copy reads the very file the caller opened, not what the key names now.
@@ -76,6 +78,8 @@ export async function copyToNewFile(src: { fd: number | null; size: number; isDi
       closeSync(out);
     }
   }
+  // `dst` is a fresh name in the gateway's own temp directory: nobody else can have replaced it.
+  giveName(dst, owner);
   const st = statSync(dst);
   if (st.size !== length) throw new StorageError("SourceChanged");
   return st;

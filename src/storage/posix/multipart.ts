@@ -45,7 +45,8 @@ import {
   type UploadChecksum,
   type UploadEntry,
 } from "../../s3/multipart-rules.ts";
-import type { UploadStore, CompleteOptions, CompletePlan, CompletedUpload, IncomingBody, ObjectInfo, ObjectMeta, OpenObject, PartRecord, StoredChecksum, UploadRecord, UploadSummary } from "../types.ts";
+import { settleFd } from "./ownership.ts";
+import type { FileOwner, UploadStore, CompleteOptions, CompletePlan, CompletedUpload, IncomingBody, ObjectInfo, ObjectMeta, OpenObject, PartRecord, StoredChecksum, UploadRecord, UploadSummary } from "../types.ts";
 
 
 
@@ -181,9 +182,9 @@ export class MultipartStore implements UploadStore {
     return found;
   }
 
-  async putPart(bucket: string, key: string, uploadId: string | null, partNumber: number, body: IncomingBody): Promise<PartRecord> {
+  async putPart(bucket: string, key: string, uploadId: string | null, partNumber: number, body: IncomingBody, owner?: FileOwner): Promise<PartRecord> {
     const up = this.open(bucket, key, uploadId);
-    const written = await receiveToTemp(bucketTmpDir(up.bucketDir), body, this.backend.fsync);
+    const written = await receiveToTemp(bucketTmpDir(up.bucketDir), body, this.backend.fsync, owner);
     return this.placePart(up, partNumber, written.tmpPath, {
       etag: written.md5Hex,
       size: written.size,
@@ -192,11 +193,11 @@ export class MultipartStore implements UploadStore {
   }
 
   /** UploadPartCopy: `range` is inclusive; the bytes move in the kernel where the runtime allows. */
-  async copyPart(bucket: string, key: string, uploadId: string | null, partNumber: number, src: OpenObject, range: { start: number; end: number } | null): Promise<PartRecord> {
+  async copyPart(bucket: string, key: string, uploadId: string | null, partNumber: number, src: OpenObject, range: { start: number; end: number } | null, owner?: FileOwner): Promise<PartRecord> {
     const up = this.open(bucket, key, uploadId);
     const tmp = tempPathIn(bucketTmpDir(up.bucketDir));
     try {
-      const { size: length } = await copyToNewFile(src, tmp, range && { start: range.start, length: range.end - range.start + 1 });
+      const { size: length } = await copyToNewFile(src, tmp, range && { start: range.start, length: range.end - range.start + 1 }, owner);
       // The part's MD5 must be of the copied bytes; they were just written, so this reads the page cache.
       const alg = up.record.checksum?.algorithm;
       const reuseEtag = !range && !alg && src.meta && /^[0-9a-f]{32}$/.test(src.meta.etag) ? src.meta.etag : null;
@@ -248,7 +249,7 @@ export class MultipartStore implements UploadStore {
     for (const name of listDir(uploadsDir)) {
       if (isUploadId(name)) {
         const rec = readJson<UploadRecord>(join(uploadsDir, name, "upload.json"));
-        if (rec) out.push({ key: rec.key, uploadId: name, initiated: new Date(rec.initiated), ...(rec.checksum ? { checksum: rec.checksum } : {}) });
+        if (rec) out.push({ key: rec.key, uploadId: name, initiated: new Date(rec.initiated), ...(rec.checksum ? { checksum: rec.checksum } : {}), ...(rec.initiator ? { initiator: rec.initiator } : {}) });
       } else if (name.endsWith(".done")) {
         const rec = readJson<CompletedUpload>(join(uploadsDir, name));
         if (!rec || now - Date.parse(rec.completedAt) > DONE_RECORD_TTL_MS) rmSync(join(uploadsDir, name), { force: true });
@@ -406,6 +407,8 @@ export class MultipartStore implements UploadStore {
         pos += p.size;
       }
       if (this.backend.fsync !== "none") fdatasyncSync(fd);
+      // Part 1's file was its writer's; the object is whoever completes the upload.
+      settleFd(fd, opts.fileOwner, fstatSync(fd));
       const st = fstatSync(fd);
       closeSync(fd);
       fd = null;
@@ -414,6 +417,8 @@ export class MultipartStore implements UploadStore {
         headers: up.record.headers,
         user: up.record.user,
         ...(up.record.tags ? { tags: up.record.tags } : {}),
+        ...(up.record.initiator ? { owner: up.record.initiator } : {}),
+        ...(up.record.acl ? { acl: up.record.acl } : {}),
         ...(checksum ? { checksum } : {}),
         parts: parts.map((p) => p.size),
         ...(checksum && parts.every((p) => p.checksum) ? { partChecksums: parts.map((p) => p.checksum!.value) } : {}),
@@ -429,7 +434,7 @@ export class MultipartStore implements UploadStore {
       };
       // If this process dies from here on, whoever recovers the upload learns what was committed.
       this.writeJson(join(up.dir, INTENT), { ...result, firstPart: parts[0].file });
-      const committed = await this.backend.commitFile(bucket, key, target, meta, { check: opts.check, exclusive: opts.exclusive });
+      const committed = await this.backend.commitFile(bucket, key, target, meta, { check: opts.check, exclusive: opts.exclusive, fileOwner: opts.fileOwner });
       if (committed.versionId !== undefined) result.versionId = committed.versionId;
       try {
         this.writeJson(join(up.uploadsDir, `${up.uploadId}.done`), result);

@@ -55,6 +55,8 @@ export interface WalkOptions {
   /** Group keys into common prefixes. */
   delimiter?: string;
   isDirectoryObject(absPath: string): Promise<boolean>;
+  /** --posix-permissions: directories the listing's Unix account may not read are not entered. */
+  mayEnter?(absPath: string): boolean;
 }
 
 export type WalkEntry =
@@ -297,6 +299,7 @@ export async function* walkBucket(bucketDir: string, opts: WalkOptions): AsyncGe
 
     if (sn.charCodeAt(sn.length - 1) === SLASH) {
       const abs = f.abs + "/" + sn.slice(0, -1);
+      if (opts.mayEnter && !opts.mayEnter(abs)) continue;
       const cp = commonPrefixOf(key);
       if (cp !== undefined) {
         // Everything below rolls up into cp (cp > startAfter, see the header), so one key

@@ -1,0 +1,44 @@
+// The AccessSources this gateway serves from its own tree: bucket policies and Block Public
+// Access settings kept as bucket settings (cached per process, see setting-cache.ts). Owners,
+// user policies and ACLs come from the identity and ACL layers when they are wired; until then
+// every bucket is the first admin's, users have no inline policies and there are no ACLs.
+import type { ObjectStore } from "../storage/types.ts";
+import { decodePublicAccessBlock } from "../s3/public-access-block.ts";
+import { S3_ACTIONS } from "../s3/actions.ts";
+import { parsePolicy, type Policy } from "./policy/index.ts";
+import { SettingCache } from "./setting-cache.ts";
+import { FULL_BLOCK, NO_BLOCK, type AccessSources, type PublicAccessBlock } from "./sources.ts";
+
+/** S3's limit on a bucket policy. */
+export const MAX_BUCKET_POLICY_BYTES = 20 * 1024;
+
+export function parseBucketPolicy(text: string, bucket: string): Policy {
+  return parsePolicy(text, { kind: "bucket", bucket, s3Actions: S3_ACTIONS, maxBytes: MAX_BUCKET_POLICY_BYTES });
+}
+
+export interface BucketAccessOptions {
+  store: ObjectStore;
+  /** --block-public: every bucket behaves as if all four settings were on. */
+  blockPublic: boolean;
+  /** The canonical ID that owns buckets without an owner record (the first admin's). */
+  defaultOwner: string;
+  log?: (line: string) => void;
+}
+
+export function bucketAccess(opts: BucketAccessOptions): AccessSources {
+  const broken = (what: string) => (bucket: string, err: unknown) =>
+    opts.log?.(`filegate: the stored ${what} of bucket ${bucket} cannot be read (${(err as Error).message}); it is ignored until replaced`);
+  const policies = new SettingCache<Policy>((b) => opts.store.bucketSetting(b, "bucket-policy.json"), parseBucketPolicy, broken("bucket policy"));
+  const blocks = new SettingCache<PublicAccessBlock>((b) => opts.store.bucketSetting(b, "public-access-block.json"), decodePublicAccessBlock, broken("public access block"));
+  return {
+    bucketOwner: () => opts.defaultOwner,
+    bucketPolicy: (bucket) => policies.get(bucket),
+    storedPublicAccessBlock: (bucket) => blocks.get(bucket),
+    publicAccessBlock: (bucket) => (opts.blockPublic ? FULL_BLOCK : (blocks.get(bucket) ?? NO_BLOCK)),
+    userPolicies: () => [],
+    changed(bucket) {
+      policies.forget(bucket);
+      blocks.forget(bucket);
+    },
+  };
+}
