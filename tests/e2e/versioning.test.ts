@@ -31,7 +31,7 @@ import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { createPresignedPost } from "@aws-sdk/s3-presigned-post";
 import { spawnSync } from "node:child_process";
-import { closeGateway, expectS3Error, type Gateway, gatewayCommand, openGateway, readAll, signedRequest } from "../support/index.ts";
+import { closeGateway, expectS3Error, type Gateway, gatewayCommand, openGateway, readAll, s3Client, signedRequest, startGateway } from "../support/index.ts";
 
 let gw: Gateway;
 let s3: S3Client;
@@ -55,6 +55,12 @@ const text = async (Bucket: string, Key: string, VersionId?: string) => {
   const r = await s3.send(new GetObjectCommand({ Bucket, Key, VersionId }));
   return { body: await r.Body!.transformToString(), versionId: r.VersionId };
 };
+
+/** One raw page of ListObjectVersions as [kind, id, latest], in document order. */
+async function page(Bucket: string): Promise<[string, string, boolean][]> {
+  const r = await signedRequest(gw, { method: "GET", path: `/${Bucket}`, query: { versions: "" } });
+  return [...r.body.matchAll(/<(Version|DeleteMarker)>[\s\S]*?<VersionId>(.*?)<\/VersionId><IsLatest>(.*?)<\/IsLatest>[\s\S]*?<\/\1>/g)].map((m) => [m[1], m[2], m[3] === "true"]);
+}
 
 /** Every version and marker under a prefix (one page), versions first. */
 async function versionsOf(Bucket: string, Prefix: string) {
@@ -317,6 +323,16 @@ describe("files changed by other tools", () => {
     expect(await text(B, "f", v1)).toEqual({ body: "one", versionId: v1 });
   });
 
+  test("a file another tool puts under a delete marker is the latest, the null version", async () => {
+    const B = await bucket("vunder", "Enabled");
+    const v1 = (await put(B, "u", "one")).VersionId!;
+    const m = (await s3.send(new DeleteObjectCommand({ Bucket: B, Key: "u" }))).VersionId!;
+    writeFileSync(join(gw.root, B, "u"), "by hand");
+    expect(await text(B, "u")).toEqual({ body: "by hand", versionId: "null" });
+    const r = await page(B);
+    expect(r).toEqual([["Version", "null", true], ["DeleteMarker", m, false], ["Version", v1, false]]);
+  });
+
   test("a crash between keeping the current file and replacing it leaves one latest, listed once", async () => {
     const B = await bucket("vcrash", "Enabled");
     const v1 = (await put(B, "c", "only")).VersionId!;
@@ -360,5 +376,31 @@ describe("operator CLI", () => {
     expect((await versionsOf(B, "")).map((v) => [v.key, v.id, v.latest])).toEqual([["a", a2, true]]);
     await expectS3Error(s3.send(new GetObjectCommand({ Bucket: B, Key: "b" })), 404, "NoSuchKey");
     expect(run("list", "nobucket").status).not.toBe(0);
+  });
+});
+
+describe("with --meta sidecar", () => {
+  test("records of kept versions live beside them; markers, restores and metadata work the same", async () => {
+    const side = await startGateway({ args: ["--meta", "sidecar"] });
+    const c = s3Client(side);
+    try {
+      await c.send(new CreateBucketCommand({ Bucket: "side" }));
+      await c.send(new PutBucketVersioningCommand({ Bucket: "side", VersioningConfiguration: { Status: "Enabled" } }));
+      const v1 = (await c.send(new PutObjectCommand({ Bucket: "side", Key: "d/k", Body: "one", Metadata: { n: "1" }, ContentType: "text/x-one" }))).VersionId!;
+      const v2 = (await c.send(new PutObjectCommand({ Bucket: "side", Key: "d/k", Body: "two", Metadata: { n: "2" } }))).VersionId!;
+      expect(existsSync(join(side.root, "side", ".filegate", "versions", "d", "k", ".filegate-obj.", `${v1}.json`))).toBe(true);
+      const h1 = await c.send(new HeadObjectCommand({ Bucket: "side", Key: "d/k", VersionId: v1 }));
+      expect([h1.Metadata?.n, h1.ContentType, h1.VersionId]).toEqual(["1", "text/x-one", v1]);
+      const m = (await c.send(new DeleteObjectCommand({ Bucket: "side", Key: "d/k" }))).VersionId!;
+      await expectS3Error(c.send(new HeadObjectCommand({ Bucket: "side", Key: "d/k" })), 404);
+      await c.send(new DeleteObjectCommand({ Bucket: "side", Key: "d/k", VersionId: m }));
+      expect((await c.send(new HeadObjectCommand({ Bucket: "side", Key: "d/k" }))).VersionId).toBe(v2);
+      await c.send(new DeleteObjectCommand({ Bucket: "side", Key: "d/k", VersionId: v2 }));
+      const back = await c.send(new HeadObjectCommand({ Bucket: "side", Key: "d/k" }));
+      expect([back.VersionId, back.Metadata?.n, back.ContentType]).toEqual([v1, "1", "text/x-one"]);
+    } finally {
+      c.destroy();
+      await side.stop();
+    }
   });
 });

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, expect, test } from "bun:test";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { walkVersionKeys } from "../../src/storage/posix/versions.ts";
+import { storeHasVersions, walkVersionKeys } from "../../src/storage/posix/versions.ts";
 import { listingModel } from "../support/listing-model.ts";
 
 const KEYS = ["a", "a!", "a-b", "a/b", "a/b!", "a/b/c", "a/b0", "a0", "b/x/y/z", "é", "日本/語", "z~", "sp ace/k"];
@@ -35,5 +35,18 @@ test("every key once, in S3 order, from every starting point", async () => {
     for (const after of [...full.merged, "a/", "a/b/", "a.", "zz"]) {
       expect({ opts, after, got: await walk({ ...opts, startAfter: after }) }).toEqual({ opts, after, got: listingModel(KEYS, { ...opts, startAfter: after }).entries });
     }
+  }
+});
+
+test("a store of empty directories holds no versions", () => {
+  const empty = mkdtempSync(join(tmpdir(), "filegate-vempty-"));
+  try {
+    mkdirSync(join(empty, "a", "b", ".filegate-obj."), { recursive: true });
+    mkdirSync(join(empty, "c"), { recursive: true });
+    expect(storeHasVersions(empty)).toBe(false);
+    expect(storeHasVersions(join(empty, "missing"))).toBe(false);
+    expect(storeHasVersions(root)).toBe(true);
+  } finally {
+    rmSync(empty, { recursive: true, force: true });
   }
 });

@@ -34,7 +34,7 @@ import { versionOf, type FileIdentity, type MetaLocation, type MetaStore } from 
 import { ListedCache, type ListedFields } from "./listed-cache.ts";
 import { walkBucket, type WalkEntry } from "./walk.ts";
 import { compareKeys } from "./key-order.ts";
-import { VERSIONS_DIR, VersionStore, nullName, versionIdOfName, walkVersionKeys, type OpenVersion } from "./versions.ts";
+import { VERSIONS_DIR, VersionStore, dirIn, storeHasVersions, nullName, versionIdOfName, walkVersionKeys, type OpenVersion } from "./versions.ts";
 import { newVersionId } from "../version-id.ts";
 import { parseVersioningState, planDelete, planWrite, type VersioningState } from "../versioning.ts";
 import { DirListings } from "./dir-listing.ts";
@@ -192,13 +192,7 @@ export class PosixBackend implements ObjectStore {
     const entries = readdirSync(dir).filter((n) => n !== GATEWAY_DIR);
     if (entries.length > 0) throw new StorageError("BucketNotEmpty", { BucketName: name });
     // Noncurrent versions and delete markers count as content, as on S3.
-    let versions: string[] = [];
-    try {
-      versions = readdirSync(join(dir, GATEWAY_DIR, VERSIONS_DIR));
-    } catch {
-      // never versioned
-    }
-    if (versions.length > 0) throw new StorageError("BucketNotEmpty", { BucketName: name });
+    if (storeHasVersions(join(dir, GATEWAY_DIR, VERSIONS_DIR))) throw new StorageError("BucketNotEmpty", { BucketName: name });
     rmSync(join(dir, GATEWAY_DIR), { recursive: true, force: true });
     try {
       rmdirSync(dir);
@@ -1112,18 +1106,21 @@ export class PosixBackend implements ObjectStore {
     const bucketDir = this.bucketDir(bucket);
     const prefix = opts.prefix ?? "";
     const delimiter = opts.delimiter || undefined;
-    let vroot: string;
+    // Checked once per listing; "" when the bucket has no version store (never versioned).
+    let vroot = "";
     try {
-      vroot = this.versions.root(bucketDir);
+      const root = this.versions.root(bucketDir);
+      if (lstatOrNull(root)?.isDirectory()) vroot = root;
     } catch {
-      vroot = "";
+      // not the gateway's own area: nothing of it is listed
     }
     const keyMarker = opts.keyMarker || undefined;
     // The rest of the marker key's versions first, when the page ended inside them.
     if (keyMarker !== undefined && opts.versionIdMarker && keyMarker.startsWith(prefix)) {
       const cp = delimiter ? keyMarker.indexOf(delimiter, prefix.length) : -1;
-      if (cp < 0) yield* this.versionsOfKey(bucket, bucketDir, keyMarker, opts.versionIdMarker);
+      if (cp < 0) yield* this.versionsOfKey(bucket, vroot, keyMarker, opts.versionIdMarker);
     }
+    const unversioned = vroot === "" && this.versioning(bucket) === undefined;
     const plain = this.list(bucket, { prefix, delimiter, startAfter: keyMarker });
     const kept = vroot ? walkVersionKeys(vroot, { prefix, delimiter, startAfter: keyMarker }) : null;
     try {
@@ -1136,7 +1133,12 @@ export class PosixBackend implements ObjectStore {
         const isPrefix = c <= 0 ? a.value!.type === "prefix" : b.value!.type === "prefix";
         const name = (c <= 0 ? an : bn)!;
         if (isPrefix) yield { type: "prefix", prefix: name };
-        else yield* this.versionsOfKey(bucket, bucketDir, name, undefined);
+        else if (unversioned && c <= 0 && a.value!.type === "object") {
+          // Every object of a bucket that was never versioned is its null version: what the
+          // object walk already knows is all there is to say.
+          const o = a.value!;
+          yield { type: "version", key: o.key, versionId: "null", isLatest: true, deleteMarker: false, size: o.size, mtimeMs: o.mtimeMs, etag: o.etag, checksum: o.checksum };
+        } else yield* this.versionsOfKey(bucket, vroot, name, undefined);
         if (c <= 0) a = await plain.next();
         if (c >= 0 && kept) b = await kept.next();
       }
@@ -1147,7 +1149,7 @@ export class PosixBackend implements ObjectStore {
   }
 
   /** One key's versions, newest first; after `afterVersion` only those older than it. */
-  private *versionsOfKey(bucket: string, bucketDir: string, key: string, afterVersion: string | undefined): Generator<VersionListEntry> {
+  private *versionsOfKey(bucket: string, vroot: string, key: string, afterVersion: string | undefined): Generator<VersionListEntry> {
     let current: ObjectInfo | null = null;
     let currentIno: number | undefined;
     try {
@@ -1159,7 +1161,7 @@ export class PosixBackend implements ObjectStore {
       if (!isStorageError(e, "NoSuchKey")) throw e;
     }
     const kp = keyPath("", key);
-    const vdir = kp.isDirectoryKey ? null : this.versions.dirOf(bucketDir, kp.segments);
+    const vdir = kp.isDirectoryKey || vroot === "" ? null : dirIn(vroot, kp.segments);
     const names = vdir === null ? [] : this.versions.names(vdir);
     let skipping = afterVersion !== undefined;
     const entry = (o: ObjectInfo, versionId: string, isLatest: boolean): VersionListEntry => ({

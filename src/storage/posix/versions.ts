@@ -79,7 +79,7 @@ export class VersionStore {
 
   /** The directory of the noncurrent versions of the key with these segments. */
   dirOf(bucketDir: string, segments: string[]): string {
-    return join(this.root(bucketDir), ...segments, OWN);
+    return dirIn(this.root(bucketDir), segments);
   }
 
   /** Entry names, newest first; [] when the key has none. */
@@ -265,6 +265,11 @@ export class VersionStore {
   }
 }
 
+/** dirOf for a store root already found (a listing checks it once, not per key). */
+export function dirIn(root: string, segments: string[]): string {
+  return join(root, ...segments, OWN);
+}
+
 function exists(path: string): boolean {
   try {
     lstatSync(path);
@@ -352,6 +357,24 @@ export async function* walkVersionKeys(root: string, opts: VersionKeyWalk): Asyn
     const abs = join(f.abs, t.name);
     stack.push({ abs, rel: key, tokens: tokensOf(abs), i: 0 });
   }
+}
+
+/**
+ * Whether the version store at `root` holds any version or marker (a bucket holding one is not
+ * empty). Empty directories a crash or a race left behind do not count; the walk stops at the first
+ * entry.
+ */
+export function storeHasVersions(root: string): boolean {
+  let names: string[];
+  try {
+    names = readdirSync(root);
+  } catch {
+    return false;
+  }
+  for (const n of names) {
+    if (n === OWN ? hasEntries(join(root, n)) : storeHasVersions(join(root, n))) return true;
+  }
+  return false;
 }
 
 function hasEntries(dir: string): boolean {
