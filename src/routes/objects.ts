@@ -2,6 +2,7 @@
 import { checkFsAccess, fileOwnerOf } from "../access/unix.ts";
 import { allows } from "../access/authorize.ts";
 import { S3Error, toS3Error } from "../errors.ts";
+import { isStorageError } from "../storage/errors.ts";
 import { runtime } from "../runtime.ts";
 import { checksumHeader } from "../checksums/index.ts";
 import { etagMatches, evaluateConditions, readConditions, writeConditions } from "../http/conditions.ts";
@@ -309,9 +310,23 @@ const deleteObject: Handler = async (ctx) => {
     size: h.get("x-amz-if-match-size") ?? undefined,
   });
   const versionId = selectedVersion(ctx);
-  const r = await ctx.services.store.deleteObject(bucket, key, { versionId, check: bothChecks(check, deleteGuard(ctx, bucket, versionId)) });
+  const r = await deleteKey(ctx, bucket, key, { versionId, check: bothChecks(check, deleteGuard(ctx, bucket, versionId)) });
   return new Response(null, { status: 204, headers: deleteHeaders(ctx, bucket, versionId, r) });
 };
+
+/**
+ * A key the tree can never hold (`a//b`, `../x`) names no object: deleting it succeeds, as
+ * deleting any absent key does on S3, so cleanup tools do not stop at it.
+ */
+async function deleteKey(ctx: S3Context, bucket: string, key: string, opts: { versionId?: string; check?: (current: ObjectInfo | null) => void }): Promise<DeleteResult> {
+  try {
+    return await ctx.services.store.deleteObject(bucket, key, opts);
+  } catch (e) {
+    if (!isStorageError(e, "UnsupportedKey")) throw e;
+    opts.check?.(null);
+    return { found: false };
+  }
+}
 
 /** What S3 says of a delete: the version removed or the marker made, and whether it is a marker. */
 function deleteHeaders(ctx: S3Context, bucket: string, asked: string | undefined, r: DeleteResult): Record<string, string> {
@@ -335,7 +350,10 @@ const deleteObjects: Handler = async (ctx) => {
   const doc = parseXml(await readSmallBody(ctx, MAX_DELETE_BODY), "Delete");
   const objects = asArray(doc.Object as Record<string, unknown> | Record<string, unknown>[] | undefined);
   if (objects.length === 0 || objects.length > MAX_DELETE_KEYS) throw new S3Error("MalformedXML");
-  const quiet = String(doc.Quiet ?? "false").trim().toLowerCase() === "true";
+  // An xs:boolean, as S3's schema has it: anything else is a malformed document.
+  const quietText = doc.Quiet === undefined ? "false" : typeof doc.Quiet === "string" ? doc.Quiet.trim() : null;
+  if (quietText === null || !["true", "false", "1", "0"].includes(quietText)) throw new S3Error("MalformedXML");
+  const quiet = quietText === "true" || quietText === "1";
   const deleted: Record<string, unknown>[] = [];
   const errors: Record<string, unknown>[] = [];
   for (const o of objects) {
@@ -351,7 +369,7 @@ const deleteObjects: Handler = async (ctx) => {
       if (version !== undefined && (typeof version !== "string" || !isVersionSelector(version))) throw new S3Error("NoSuchVersion", undefined, { VersionId: String(version) });
       const text = (v: unknown) => (typeof v === "string" ? v.trim() : undefined);
       checkFsAccess(ctx, "delete", bucket, key);
-      const r = await backend.deleteObject(bucket, key, { versionId: version, check: bothChecks(deleteCheck(key, { etag: text(o.ETag), lastModified: text(o.LastModifiedTime), size: text(o.Size) }), deleteGuard(ctx, bucket, version)) });
+      const r = await deleteKey(ctx, bucket, key, { versionId: version, check: bothChecks(deleteCheck(key, { etag: text(o.ETag), lastModified: text(o.LastModifiedTime), size: text(o.Size) }), deleteGuard(ctx, bucket, version)) });
       // A marker made: DeleteMarker and its id. A version removed by id: that id, and whether it was a marker.
       const marker = r.deleteMarker ? { DeleteMarker: true, DeleteMarkerVersionId: version ?? r.versionId ?? "null" } : {};
       if (!quiet) deleted.push({ Key: key, ...(version !== undefined ? { VersionId: version } : {}), ...marker });

@@ -5,19 +5,9 @@
 import { S3Error } from "../errors.ts";
 import { parseXml } from "../xml/index.ts";
 
-export type LockMode = "GOVERNANCE" | "COMPLIANCE";
+import { activeRetention, type LockMode, type LockState, type Retention } from "../storage/retention.ts";
 
-/** A version's retention: until when (ISO 8601, UTC, milliseconds) and how strictly. */
-export interface Retention {
-  mode: LockMode;
-  until: string;
-}
-
-/** What a version carries: both parts are optional and independent, as on S3. */
-export interface LockState {
-  retention?: Retention;
-  legalHold?: boolean;
-}
+export { activeRetention, isLocked, removalBlock, type LockMode, type LockState, type Retention } from "../storage/retention.ts";
 
 /** The bucket's setting (stored as JSON in the bucket setting `object-lock.json`). */
 export interface LockConfig {
@@ -211,26 +201,6 @@ export function requireLockIntegrity(h: { get(name: string): string | null; keys
 /** x-amz-bypass-governance-retention: true. */
 export function bypassRequested(h: { get(name: string): string | null }): boolean {
   return h.get("x-amz-bypass-governance-retention")?.trim().toLowerCase() === "true";
-}
-
-/** The retention still in force at `now`, if any. */
-export function activeRetention(s: LockState | null | undefined, now: number): Retention | null {
-  const r = s?.retention;
-  return r && Date.parse(r.until) > now ? r : null;
-}
-
-/** Whether anything protects the version at `now` (what the immutable flag mirrors). */
-export function isLocked(s: LockState | null | undefined, now: number): boolean {
-  return s?.legalHold === true || activeRetention(s, now) !== null;
-}
-
-/** Why a version may not be removed (permanently deleted, or replaced in place) now; null: it may. */
-export function removalBlock(s: LockState | null | undefined, bypassGovernance: boolean, now: number): "legal-hold" | LockMode | null {
-  if (s?.legalHold === true) return "legal-hold";
-  const r = activeRetention(s, now);
-  if (!r) return null;
-  if (r.mode === "GOVERNANCE" && bypassGovernance) return null;
-  return r.mode;
 }
 
 /**

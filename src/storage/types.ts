@@ -6,7 +6,7 @@ import type { Acl } from "../access/acl.ts";
 import type { ChecksumAlgorithm } from "../checksums/index.ts";
 import type { CompletePlanned, RequestedPart, StoredPart, UploadChecksum, UploadEntry } from "../s3/multipart-rules.ts";
 import type { VersioningState } from "./versioning.ts";
-import type { LockState } from "../s3/object-lock.ts";
+import type { LockState } from "./retention.ts";
 
 export interface StoredChecksum {
   algorithm: ChecksumAlgorithm;

@@ -24,7 +24,7 @@ import { copyToNewFile } from "./kernel-copy.ts";
 import { StorageError, absentAs, isStorageError } from "../errors.ts";
 import { GATEWAY_DIR, bucketPrivateDir, bucketTmpDir, selfName } from "./layout.ts";
 import { bucketPath, isServableBucketName, keyPath, type KeyPath } from "./names.ts";
-import { removalBlock } from "../../s3/object-lock.ts";
+import { removalBlock } from "../retention.ts";
 import { evenIfImmutable, evenIfImmutableFd, lockFields, moveEvenIfImmutable, syncImmutable, syncImmutableAt } from "./immutable.ts";
 import { Dir, READ_FLAGS, errnoOf, makeSubdirs, openForRead, openSubdir } from "./beneath.ts";
 import { O_PATH, kernelPath, openBeneath } from "./kernel.ts";

@@ -5,7 +5,7 @@
 // gateway's own moves and removals, which the rules already allowed, clear the flag when it is
 // what refuses them (EPERM), so the usual path pays nothing.
 import { closeSync, constants, openSync } from "node:fs";
-import { isLocked, type LockState } from "../../s3/object-lock.ts";
+import { isLocked, type LockState } from "../retention.ts";
 import type { ObjectMeta } from "../types.ts";
 import { errnoOf } from "./beneath.ts";
 import { isImmutable, setImmutable } from "./kernel.ts";

@@ -33,19 +33,7 @@ import { keyLockFile, tryLock, type HeldLock } from "./locks.ts";
 import { copyRange, copyToNewFile, type CopyMethod } from "./kernel-copy.ts";
 import { fsyncPath, writeFileAtomic } from "./durability.ts";
 import { hashFile } from "./hash-file.ts";
-import {
-  checkCompleteParts,
-  isUploadId,
-  multipartEtag,
-  newUploadId,
-  objectChecksum,
-  sameObjectChecksum,
-  type PartChecksum,
-  type RequestedPart,
-  type StoredPart,
-  type UploadChecksum,
-  type UploadEntry,
-} from "../../s3/multipart-rules.ts";
+import { isUploadId, multipartEtag, newUploadId, type PartChecksum, type RequestedPart } from "../../s3/multipart-rules.ts";
 import { settleFd } from "./ownership.ts";
 import type { FileOwner, UploadStore, CompleteOptions, CompletePlan, CompletedUpload, IncomingBody, ObjectInfo, ObjectMeta, OpenObject, PartRecord, StoredChecksum, UploadRecord, UploadSummary } from "../types.ts";
 
