@@ -8,8 +8,8 @@ import { ACCESS_KEY, REPO, SECRET_KEY, type Options } from "./options.ts";
 import type { Credentials } from "./presign.ts";
 import { killTree, log, run, sleep } from "./proc.ts";
 
-export type ServerName = "nginx" | "bun" | "node" | "s3rver";
-export const SERVER_LABEL: Record<ServerName, string> = { nginx: "nginx", bun: "filegate Bun", node: "filegate Node", s3rver: "s3rver" };
+export type ServerName = "nginx" | "floor" | "bun" | "node" | "s3rver";
+export const SERVER_LABEL: Record<ServerName, string> = { nginx: "nginx", floor: "bare Bun.serve", bun: "filegate Bun", node: "filegate Node", s3rver: "s3rver" };
 
 /** Where the servers find their data: filegate and nginx share `root`; s3rver keeps its own. */
 export interface ServerDirs {
@@ -84,6 +84,9 @@ function serverCommand(dirs: ServerDirs, workers: number, name: ServerName, port
       writeFileSync(conf, nginxConf(dir, dirs.root, port, workers));
       return { cmd: "nginx", args: ["-c", conf, "-p", dir, "-e", join(dir, "error.log")], extraEnv: {} };
     }
+    case "floor":
+      // One process whatever --workers says: it is the runtime's own cost per request.
+      return { cmd: process.execPath, args: [join(REPO, "scripts/benchmark/floor-server.ts"), dirs.root, String(port)], extraEnv: {} };
     case "bun":
       return { cmd: process.execPath, args: [join(REPO, "src/cli.ts"), ...fgArgs], extraEnv: fgEnv };
     case "node":
@@ -109,7 +112,7 @@ export async function startServer(dirs: ServerDirs, workers: number, name: Serve
   proc.stderr!.on("data", (d) => (out += d));
   const s: Running = { name, endpoint: `http://127.0.0.1:${port}`, port, proc, output: () => out };
   live.add(s);
-  const probe = name === "bun" || name === "node" ? "/_filegate/health" : "/";
+  const probe = name === "bun" || name === "node" || name === "floor" ? "/_filegate/health" : "/";
   const deadline = Date.now() + 20_000;
   // With --workers N a supervisor may answer before every worker listens: require a few answers.
   let answers = 0;
