@@ -50,7 +50,7 @@ try {
   gw.services.store.createBucket(BUCKET);
   // Stored through the API, so it carries its xattr record as in use.
   const putUrl = new URL(await (await import("./presign.ts")).putPresigner(ENDPOINT, creds).then((sign) => sign(BUCKET, "small.bin")), ENDPOINT);
-  const put = await gw.app.fetch(new Request(putUrl, { method: "PUT", body: new Uint8Array(4096).fill(120), headers: { "content-length": "4096", host: HOST } }));
+  const put = await gw.app.fetch(new Request(putUrl.href, { method: "PUT", body: new Uint8Array(4096).fill(120), headers: { "content-length": "4096", host: HOST } }));
   if (put.status !== 200) throw new Error(`PUT: ${put.status} ${await put.text()}`);
   const url = await presignGet(ENDPOINT, creds, BUCKET, "small.bin");
   const nextSigned = await headerSigner(ENDPOINT, creds, BUCKET, "small.bin");
@@ -81,7 +81,7 @@ try {
   await row("  new Request(url, headers) alone (header-signed)", () => signedRequest());
   await row("  parse the request target", () => parseRequestTarget(url));
   await row("  address + operation", () => {
-    const addr = resolveAddress(target, "127.0.0.1:9000", undefined);
+    const addr = resolveAddress(target, "127.0.0.1:9000", null);
     return resolveOperation({ method: "GET", bucket: addr.bucket, key: addr.key, query: target.query, headers: presignedReq.headers });
   });
   await row("  SigV4 presigned verification", () => verifyRequest({ method: "GET", url, target: parseRequestTarget(url), headers: presignedReq.headers }, verifyOpts()));
