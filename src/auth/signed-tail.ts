@@ -24,7 +24,7 @@ export interface SignedRequest {
   /** `yyyymmddThhmmssZ` as signed. */
   amzDate: string;
   signedHeaders: string[];
-  signedSet: Set<string>;
+  signedSet: ReadonlySet<string>;
   /** The x-amz-content-sha256 value the signer used (trimmed). */
   payloadValue: string;
   signature: string;
@@ -105,7 +105,7 @@ function decodedLength(headers: HeaderSource, mode: PayloadMode): number | undef
 }
 
 /** S3 refuses x-amz-* headers that ride along unsigned, so they cannot be injected in transit. */
-function checkAllAmzHeadersSigned(headers: HeaderSource, signed: Set<string>): void {
+function checkAllAmzHeadersSigned(headers: HeaderSource, signed: ReadonlySet<string>): void {
   if (typeof headers.forEach !== "function") return;
   const unsigned: string[] = [];
   headers.forEach((_value, key) => {
