@@ -3,14 +3,38 @@
 // out with sendfile(2), no bytes through JavaScript: Bun opens that path itself when it starts
 // the response, right after the handler's promise settles, and closes its own descriptor when
 // done; ours is closed on the next turn of the event loop (docs/RUNTIME.md). Node has no
-// zero-copy Response body, and a Blob body is read whole into memory there, so Node streams from
-// the descriptor with a read size fitted to the length.
+// zero-copy Response body, and a Blob body is read whole into memory there. Under filegate's own
+// Node server (serve/node.ts) a large body skips web streams altogether: the Response goes back
+// without a body, and the server pipes a file stream straight into the socket after the headers
+// (nodeFileBody). Anywhere else Node streams from the descriptor through a web stream.
 import { createReadStream, readSync } from "node:fs";
 import { Readable } from "node:stream";
 import { isBun } from "../runtime.ts";
 import { fdPath } from "../storage/posix/kernel.ts";
 
 const SMALL_BODY = 128 * 1024;
+
+/** What serve/node.ts sends after the headers of a Response that fileResponse left without a body. */
+export interface NodeFileBody {
+  fd: number;
+  start: number;
+  end: number;
+}
+
+const nodeFileBodies = new WeakMap<Response, NodeFileBody>();
+let nodeServerSendsFiles = false;
+
+/** Called by the Node server, which then sends the bodies nodeFileBody hands it. */
+export function sendFileBodiesFromNodeServer(): void {
+  nodeServerSendsFiles = true;
+}
+
+/** The file a bodiless Response stands for (taken: asked once, by the Node server). */
+export function nodeFileBody(response: Response): NodeFileBody | undefined {
+  const body = nodeFileBodies.get(response);
+  if (body !== undefined) nodeFileBodies.delete(response);
+  return body;
+}
 /** Under this Bun never uses sendfile anyway (docs/RUNTIME.md). */
 const BUN_READ_ITSELF = 64 * 1024;
 
@@ -66,6 +90,12 @@ export function fileResponse(body: OpenBody, start: number, end: number, size: n
     } finally {
       body.close();
     }
+  }
+  if (nodeServerSendsFiles) {
+    // The descriptor goes with the entry; serve/node.ts opens the stream that closes it.
+    const response = new Response(null, { status, headers });
+    nodeFileBodies.set(response, { fd: body.detach(), start, end });
+    return response;
   }
   const highWaterMark = Math.min(512 * 1024, Math.max(64 * 1024, 2 ** Math.ceil(Math.log2(Math.max(1, length)))));
   // The stream owns the descriptor from here: it closes it at the end, on error and on abort.
