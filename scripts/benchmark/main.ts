@@ -42,6 +42,7 @@ async function main() {
         }
         // Rotate the order each round so no server always runs right after the same one.
         const order = w.servers.filter((s) => !opts.servers || opts.servers.has(s));
+        if (opts.baseSrc && order.includes("bun")) order.push("base");
         for (let i = 0; i < order.length; i++) {
           const name = order[(i + round - 1) % order.length];
           const sample = await measure(env, opts, w.name, name, round);

@@ -22,6 +22,8 @@ export interface Options {
   doc: string | null;
   keep: boolean;
   s3rverDir: string;
+  /** A checkout of another revision run as an extra server beside filegate Bun (log and JSON only). */
+  baseSrc: string | null;
 }
 
 const HELP = [
@@ -37,6 +39,8 @@ const HELP = [
   "  --doc FILE         where to write the results (default docs/PERFORMANCE.md)",
   "  --no-doc           print only",
   "  --keep             keep the temp directory",
+  "  --base-src DIR     also run DIR/src/cli.ts (another checkout, with node_modules) wherever filegate Bun runs:",
+  "                     a before/after in the same interleaved rounds (in the log and the JSON, not the tables)",
   "  --deps DIR         where s3rver is installed when the repo lacks it (default $TMPDIR/filegate-bench-deps)",
 ].join("\n");
 
@@ -53,6 +57,7 @@ export function parseOptions(argv: string[]): Options {
     doc: join(REPO, "docs/PERFORMANCE.md"),
     keep: false,
     s3rverDir: join(tmpdir(), "filegate-bench-deps"),
+    baseSrc: null,
   };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
@@ -73,6 +78,7 @@ export function parseOptions(argv: string[]): Options {
     else if (a === "--no-doc") o.doc = null;
     else if (a === "--keep") o.keep = true;
     else if (a === "--deps") o.s3rverDir = resolve(next());
+    else if (a === "--base-src") o.baseSrc = resolve(next());
     else if (a === "--help" || a === "-h") {
       process.stdout.write(HELP + "\n");
       process.exit(0);
