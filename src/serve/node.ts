@@ -45,8 +45,9 @@ const ALREADY_SENT = "x-hono-already-sent";
  * lighter one, whose bodiless responses take a path that does not look for ALREADY_SENT.
  */
 const NativeResponse = globalThis.Response;
-/** Reads of 1 MiB: fewer turns of the event loop per GiB than the default 64 KiB. */
-const FILE_READ_SIZE = 1024 * 1024;
+/** Reads of 512 KiB: fewer turns of the event loop per GiB than the default 64 KiB; 1 MiB was no
+ * faster here and peaked ~25 MiB higher (VmHWM 174 MiB after nine 1 GiB GETs against 148). */
+const FILE_READ_SIZE = 512 * 1024;
 
 /**
  * Sends a file body straight from a Node file stream into the socket, after the Response's
