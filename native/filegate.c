@@ -105,8 +105,17 @@ static napi_value js_fgetxattr(napi_env env, napi_callback_info info) {
   int64_t fd;
   char name[256];
   if (argc < 2 || !get_int(env, argv[0], &fd) || !get_str(env, argv[1], name, sizeof name)) return throw_type(env, "fgetxattr(fd, name)");
-  static char buf[MAX_XATTR];
-  ssize_t n = fgetxattr((int)fd, name, buf, sizeof buf);
+  // The kernel allocates and zeroes a buffer as large as the one it is given before it reads the
+  // value (2.1 µs for 64 KiB against 0.8 µs for 4 KiB here). Records are small: ask with a small
+  // buffer, and with the largest only when the value does not fit (ERANGE).
+  char small[4096];
+  static char big[MAX_XATTR];
+  char *buf = small;
+  ssize_t n = fgetxattr((int)fd, name, small, sizeof small);
+  if (n < 0 && errno == ERANGE) {
+    buf = big;
+    n = fgetxattr((int)fd, name, big, sizeof big);
+  }
   napi_value out;
   if (n < 0) {
     if (errno == ENODATA) {

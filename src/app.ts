@@ -153,7 +153,8 @@ async function dispatch(request: Request, url: string, services: Services, obs: 
     outcome.bucket = addr.bucket;
     outcome.key = addr.key;
     resource = addr.bucket ? `/${addr.bucket}${addr.key !== null ? "/" + addr.key : ""}` : "/";
-    const query = target.query;
+    // The target answers get/has/keys itself: no URLSearchParams is built per request.
+    const query = target;
     const headers = request.headers;
     const shape = { method: request.method, bucket: addr.bucket, key: addr.key, query, headers };
     const op = resolveOperation(shape);

@@ -12,15 +12,17 @@ export interface LoadTools {
   sink: string;
   luaGet: string;
   luaPut: string;
+  luaGetSigned: string;
 }
 
 /** Compiles sink.c and writes the wrk scripts into `dir`. */
 export function prepareLoadTools(dir: string): LoadTools {
-  const tools = { sink: join(dir, "bench-sink"), luaGet: join(dir, "get.lua"), luaPut: join(dir, "put.lua") };
+  const tools = { sink: join(dir, "bench-sink"), luaGet: join(dir, "get.lua"), luaPut: join(dir, "put.lua"), luaGetSigned: join(dir, "get-signed.lua") };
   run("cc", ["-O2", "-pthread", "-o", tools.sink, join(HERE, "sink.c")]);
   const report = readFileSync(join(HERE, "lua/report.lua"), "utf8");
   writeFileSync(tools.luaGet, report);
   writeFileSync(tools.luaPut, readFileSync(join(HERE, "lua/put.lua"), "utf8") + report);
+  writeFileSync(tools.luaGetSigned, readFileSync(join(HERE, "lua/get-signed.lua"), "utf8") + report);
   return tools;
 }
 

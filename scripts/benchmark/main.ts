@@ -6,7 +6,7 @@
 // drift on a shared machine spreads over all servers; the report shows medians over rounds.
 // The parts: options.ts, setup.ts, servers.ts, load.ts (+ sink.c, put-client.mjs, lua/),
 // presign.ts, workloads.ts, report.ts.
-import { rmSync, writeFileSync } from "node:fs";
+import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseOptions } from "./options.ts";
@@ -42,6 +42,7 @@ async function main() {
         }
         // Rotate the order each round so no server always runs right after the same one.
         const order = w.servers.filter((s) => !opts.servers || opts.servers.has(s));
+        if (opts.baseSrc && order.includes("bun")) order.push("base");
         for (let i = 0; i < order.length; i++) {
           const name = order[(i + round - 1) % order.length];
           const sample = await measure(env, opts, w.name, name, round);
@@ -56,6 +57,8 @@ async function main() {
     if (!opts.keep) rmSync(env.tmp, { recursive: true, force: true });
     else log(`kept ${env.tmp}`);
   }
+  // The machine is shared: the load at both ends says how much the numbers can be trusted.
+  machineLines.push(`- load average at end: ${readFileSync("/proc/loadavg", "utf8").split(" ").slice(0, 3).join(" ")}`);
   const section = report(opts, results, floors, startedAt, machineLines, command);
   process.stdout.write(section + "\n");
   writeFileSync(join(tmpdir(), "filegate-bench-last.json"), JSON.stringify({ startedAt, opts: { ...opts, only: opts.only && [...opts.only], servers: opts.servers && [...opts.servers] }, results: Object.fromEntries(results), floors }, null, 1));

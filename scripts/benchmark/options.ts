@@ -24,6 +24,8 @@ export interface Options {
   s3rverDir: string;
   /** Put BENCH_POLICY on filegate's bench bucket first: the cost of deciding with a policy present. */
   policy: boolean;
+  /** A checkout of another revision run as an extra server beside filegate Bun (log and JSON only). */
+  baseSrc: string | null;
 }
 
 const HELP = [
@@ -33,12 +35,15 @@ const HELP = [
   "  --seconds S        duration of each 4 KiB GET/PUT run (default 4)",
   "  --range-seconds S  duration of each ranged-GET run (default 3)",
   "  --big-mib M        size of the large object (default 1024)",
-  "  --only LIST        workloads: get1,get4,range,get4k,put1g,put4k,ow4k,ow4kv",
-  "  --servers LIST     nginx,bun,node,s3rver",
+  "  --put-keys N       distinct keys (4 KiB PUT) and signatures (header-signed GET) per run (default 60000)",
+  "  --only LIST        workloads: get1,get4,range,get4k,get4kh,put1g,put4k,ow4k,ow4kv",
+  "  --servers LIST     nginx,floor,bun,node,s3rver (floor: the bare Bun.serve of the small-request rows)",
   "  --doc FILE         where to write the results (default docs/PERFORMANCE.md)",
   "  --no-doc           print only",
   "  --keep             keep the temp directory",
   "  --policy           give filegate's bench bucket a bucket policy (what a request costs with one present)",
+  "  --base-src DIR     also run DIR/src/cli.ts (another checkout, with node_modules) wherever filegate Bun runs:",
+  "                     a before/after in the same interleaved rounds (in the log and the JSON, not the tables)",
   "  --deps DIR         where s3rver is installed when the repo lacks it (default $TMPDIR/filegate-bench-deps)",
 ].join("\n");
 
@@ -56,6 +61,7 @@ export function parseOptions(argv: string[]): Options {
     keep: false,
     s3rverDir: join(tmpdir(), "filegate-bench-deps"),
     policy: false,
+    baseSrc: null,
   };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
@@ -77,6 +83,7 @@ export function parseOptions(argv: string[]): Options {
     else if (a === "--keep") o.keep = true;
     else if (a === "--policy") o.policy = true;
     else if (a === "--deps") o.s3rverDir = resolve(next());
+    else if (a === "--base-src") o.baseSrc = resolve(next());
     else if (a === "--help" || a === "-h") {
       process.stdout.write(HELP + "\n");
       process.exit(0);

@@ -8,11 +8,13 @@ import { ACCESS_KEY, REPO, SECRET_KEY, type Options } from "./options.ts";
 import type { Credentials } from "./presign.ts";
 import { killTree, log, run, sleep } from "./proc.ts";
 
-export type ServerName = "nginx" | "bun" | "node" | "s3rver";
-export const SERVER_LABEL: Record<ServerName, string> = { nginx: "nginx", bun: "filegate Bun", node: "filegate Node", s3rver: "s3rver" };
+export type ServerName = "nginx" | "floor" | "bun" | "base" | "node" | "s3rver";
+export const SERVER_LABEL: Record<ServerName, string> = { nginx: "nginx", floor: "bare Bun.serve", bun: "filegate Bun", base: "filegate Bun (--base-src)", node: "filegate Node", s3rver: "s3rver" };
 
 /** Where the servers find their data: filegate and nginx share `root`; s3rver keeps its own. */
 export interface ServerDirs {
+  /** Another checkout whose src/cli.ts runs as the "base" server (--base-src), for before/after. */
+  baseSrc?: string | null;
   tmp: string;
   root: string;
   s3dir: string;
@@ -84,8 +86,14 @@ function serverCommand(dirs: ServerDirs, workers: number, name: ServerName, port
       writeFileSync(conf, nginxConf(dir, dirs.root, port, workers));
       return { cmd: "nginx", args: ["-c", conf, "-p", dir, "-e", join(dir, "error.log")], extraEnv: {} };
     }
+    case "floor":
+      // One process whatever --workers says: it is the runtime's own cost per request.
+      return { cmd: process.execPath, args: [join(REPO, "scripts/benchmark/floor-server.ts"), dirs.root, String(port)], extraEnv: {} };
     case "bun":
       return { cmd: process.execPath, args: [join(REPO, "src/cli.ts"), ...fgArgs], extraEnv: fgEnv };
+    case "base":
+      if (!dirs.baseSrc) throw new Error("the base server needs --base-src DIR");
+      return { cmd: process.execPath, args: [join(dirs.baseSrc, "src/cli.ts"), ...fgArgs], extraEnv: fgEnv };
     case "node":
       return { cmd: "node", args: [join(REPO, "dist/node/filegate.mjs"), ...fgArgs], extraEnv: fgEnv };
     case "s3rver":
@@ -109,7 +117,7 @@ export async function startServer(dirs: ServerDirs, workers: number, name: Serve
   proc.stderr!.on("data", (d) => (out += d));
   const s: Running = { name, endpoint: `http://127.0.0.1:${port}`, port, proc, output: () => out };
   live.add(s);
-  const probe = name === "bun" || name === "node" ? "/_filegate/health" : "/";
+  const probe = name === "nginx" || name === "s3rver" ? "/" : "/_filegate/health";
   const deadline = Date.now() + 20_000;
   // With --workers N a supervisor may answer before every worker listens: require a few answers.
   let answers = 0;

@@ -20,7 +20,7 @@ export async function setup(opts: Options, s3rverBin: string): Promise<Env> {
   const tmp = mkdtempSync(join(tmpdir(), "filegate-bench-"));
   // nginx workers drop to an unprivileged user, which must be able to reach the root.
   chmodSync(tmp, 0o755);
-  const dirs: ServerDirs = { tmp, root: join(tmp, "root"), s3dir: join(tmp, "s3rver"), s3rverBin };
+  const dirs: ServerDirs = { tmp, root: join(tmp, "root"), s3dir: join(tmp, "s3rver"), s3rverBin, baseSrc: opts.baseSrc };
   mkdirSync(join(dirs.root, BUCKET), { recursive: true });
   mkdirSync(dirs.s3dir, { recursive: true });
   for (const tool of ["nginx", "wrk", "md5sum", "cc"]) {

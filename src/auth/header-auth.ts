@@ -11,6 +11,39 @@ export interface ParsedAuthorization extends CredentialScope {
   signature: string;
 }
 
+/** What an Authorization header says besides its signature, and the signed-header set. */
+type AuthorizationShape = Omit<ParsedAuthorization, "signature"> & { signedSet: ReadonlySet<string> };
+
+// A client sends the same `AWS4-HMAC-SHA256 Credential=…, SignedHeaders=…, ` before a new
+// Signature on every request: that part is parsed once and kept (bounded, oldest out).
+const SHAPE_CACHE_MAX = 256;
+const shapes = new Map<string, AuthorizationShape>();
+const SIGNATURE_FIELD = "Signature=";
+const HEX64 = /^[0-9a-fA-F]{64}$/;
+
+/**
+ * The header parsed, from the cache when only its signature is new. The cached path is taken
+ * only when the header ends in `, Signature=<64 hex digits>`, where it gives exactly what the
+ * full parse gives.
+ */
+function parseCached(value: string): ParsedAuthorization & { signedSet: ReadonlySet<string> } {
+  const at = value.lastIndexOf(SIGNATURE_FIELD);
+  const signature = at < 0 ? "" : value.slice(at + SIGNATURE_FIELD.length).trim();
+  const prefix = at < 0 ? "" : value.slice(0, at);
+  if (!HEX64.test(signature) || !/,\s*$/.test(prefix)) {
+    const full = parseAuthorizationHeader(value);
+    return { ...full, signedSet: new Set(full.signedHeaders) };
+  }
+  let shape = shapes.get(prefix);
+  if (shape === undefined) {
+    const { signature: _, ...rest } = parseAuthorizationHeader(value);
+    shape = { ...rest, signedSet: new Set(rest.signedHeaders) };
+    if (shapes.size >= SHAPE_CACHE_MAX) shapes.delete(shapes.keys().next().value as string);
+    shapes.set(prefix, shape);
+  }
+  return { ...shape, signature: signature.toLowerCase() };
+}
+
 export function parseAuthorizationHeader(value: string): ParsedAuthorization {
   const v = value.trim();
   if (v.startsWith("AWS ")) throw new S3Error("InvalidRequest", SIGV2_MESSAGE);
@@ -46,7 +79,7 @@ export function parseAuthorizationHeader(value: string): ParsedAuthorization {
 }
 
 export function verifyHeaderAuth(method: string, target: RequestTarget, headers: HeaderSource, authorization: string, opts: VerifyOptions): AuthResult {
-  const auth = parseAuthorizationHeader(authorization);
+  const auth = parseCached(authorization);
 
   let amzDate: string;
   let requestTime: Date;
@@ -76,7 +109,7 @@ export function verifyHeaderAuth(method: string, target: RequestTarget, headers:
   }
 
   checkScope(auth, amzDate, opts, "AuthorizationHeaderMalformed");
-  const signedSet = new Set(auth.signedHeaders);
+  const signedSet = auth.signedSet;
   if (!signedSet.has("host")) {
     throw new S3Error("AuthorizationHeaderMalformed", "The authorization header is malformed; the SignedHeaders must include 'host'.");
   }

@@ -3,7 +3,7 @@
 // signature over the canonical request. The result seeds aws-chunked chunk signatures.
 import { S3Error } from "../errors.ts";
 import type { RequestTarget } from "../http/request-target.ts";
-import { canonicalRequest, stringToSign, wireText } from "./canonical.ts";
+import { canonicalHeaders, canonicalRequest, stringToSign, wireText } from "./canonical.ts";
 import { deriveSigningKey, hmacHex, secretOf, signaturesEqual } from "./keys.ts";
 import type { CredentialScope } from "./scope.ts";
 import {
@@ -24,7 +24,7 @@ export interface SignedRequest {
   /** `yyyymmddThhmmssZ` as signed. */
   amzDate: string;
   signedHeaders: string[];
-  signedSet: Set<string>;
+  signedSet: ReadonlySet<string>;
   /** The x-amz-content-sha256 value the signer used (trimmed). */
   payloadValue: string;
   signature: string;
@@ -38,10 +38,35 @@ export function verifySigned(r: SignedRequest, lookupSecret: (accessKey: string)
   const secret = secretOf(lookupSecret, r.cred.accessKey);
   checkAllAmzHeadersSigned(r.headers, r.signedSet);
   const getter = (name: string) => r.headers.get(name);
+  const payload = { payload: mode, expectedSha256, decodedContentLength, presigned: r.presigned };
+  let memoKey: string | undefined;
+  if (r.presigned) {
+    // Everything the canonical request is made of: the URL as sent (its query holds the date,
+    // scope, lifetime, signed-header list and the signature) and the signed headers' values.
+    memoKey = `${r.method} ${r.target.path}?${r.target.rawQuery}\n${canonicalHeaders(getter, r.signedHeaders)}${r.payloadValue}`;
+    const hit = presignedMemo.get(memoKey);
+    if (hit !== undefined && hit.secret === secret && signaturesEqual(hit.expected, r.signature)) return resultOf(r.cred, r.amzDate, hit.expected, payload, secret);
+  }
   // A presigned URL's signature is not part of what it signs.
-  const creq = canonicalRequest(r.method, r.target.path, r.target.parts, getter, r.signedHeaders, r.payloadValue, r.presigned ? "X-Amz-Signature" : undefined);
-  return signedResult(r.cred, secret, r.amzDate, creq, r.signature, { payload: mode, expectedSha256, decodedContentLength, presigned: r.presigned });
+  const creq = canonicalRequest(r.method, r.target.path, r.target.parts, getter, r.signedHeaders, r.payloadValue, r.presigned ? "X-Amz-Signature" : undefined, r.target.rawQuery);
+  const result = signedResult(r.cred, secret, r.amzDate, creq, r.signature, payload);
+  if (memoKey !== undefined) {
+    if (presignedMemo.size >= PRESIGNED_MEMO_MAX) presignedMemo.delete(presignedMemo.keys().next().value as string);
+    presignedMemo.set(memoKey, { secret, expected: result.seedSignature });
+  }
+  return result;
 }
+
+/**
+ * Presigned URLs are fetched again and again exactly as they are (a shared download link, the
+ * segments of a video, a CDN filling its cache): the signature of a URL that verified is kept,
+ * keyed by everything it signs, so the same URL with the same secret skips the canonical request
+ * and the HMACs. Lifetime, date and scope are still checked on every request (before this), a
+ * changed secret misses, and only URLs that verified are kept. Header-signed requests carry a
+ * fresh date (and SDKs a fresh invocation id) each time, so they are never looked up.
+ */
+const PRESIGNED_MEMO_MAX = 512;
+const presignedMemo = new Map<string, { secret: string; expected: string }>();
 
 function payloadModeOf(value: string): { mode: PayloadMode; expectedSha256?: string } {
   switch (value) {
@@ -80,7 +105,7 @@ function decodedLength(headers: HeaderSource, mode: PayloadMode): number | undef
 }
 
 /** S3 refuses x-amz-* headers that ride along unsigned, so they cannot be injected in transit. */
-function checkAllAmzHeadersSigned(headers: HeaderSource, signed: Set<string>): void {
+function checkAllAmzHeadersSigned(headers: HeaderSource, signed: ReadonlySet<string>): void {
   if (typeof headers.forEach !== "function") return;
   const unsigned: string[] = [];
   headers.forEach((_value, key) => {
@@ -116,21 +141,32 @@ function signedResult(
   given: string,
   payload: { payload: PayloadMode; expectedSha256?: string; decodedContentLength?: number; presigned: boolean },
 ): AuthResult {
-  const scope = `${cred.date}/${cred.region}/${cred.service}/${cred.terminator}`;
+  const scope = scopeOf(cred);
   const sts = stringToSign(amzDate, scope, creq);
   const signingKey = deriveSigningKey(secret, cred.date, cred.region, cred.service);
   const expected = hmacHex(signingKey, sts);
   if (!signaturesEqual(expected, given)) throw mismatch(cred.accessKey, sts, given, creq);
-  return {
+  return resultOf(cred, amzDate, expected, payload, secret);
+}
+
+type Scoped = { accessKey: string; date: string; region: string; service: string; terminator: string };
+type PayloadFacts = { payload: PayloadMode; expectedSha256?: string; decodedContentLength?: number; presigned: boolean };
+
+const scopeOf = (cred: Scoped) => `${cred.date}/${cred.region}/${cred.service}/${cred.terminator}`;
+
+/** The result of a verified signature `expected`; aws-chunked chunk signatures chain from it. */
+function resultOf(cred: Scoped, amzDate: string, expected: string, payload: PayloadFacts, secret: string): AuthResult {
+  const result: AuthResult = {
     accessKey: cred.accessKey,
     payload: payload.payload,
-    ...(payload.expectedSha256 !== undefined ? { expectedSha256: payload.expectedSha256 } : {}),
     seedSignature: expected,
-    signingKey,
-    scope,
+    signingKey: deriveSigningKey(secret, cred.date, cred.region, cred.service),
+    scope: scopeOf(cred),
     amzDate,
-    ...(payload.decodedContentLength !== undefined ? { decodedContentLength: payload.decodedContentLength } : {}),
     presigned: payload.presigned,
   };
+  if (payload.expectedSha256 !== undefined) result.expectedSha256 = payload.expectedSha256;
+  if (payload.decodedContentLength !== undefined) result.decodedContentLength = payload.decodedContentLength;
+  return result;
 }
 

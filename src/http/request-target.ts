@@ -56,7 +56,17 @@ export function splitQuery(rawQuery: string): QueryPart[] {
   return out;
 }
 
-export class RequestTarget {
+/**
+ * What routing and handlers read of the decoded query: the part of URLSearchParams they use
+ * (a URLSearchParams is one), answered by RequestTarget from its parts without building one.
+ */
+export interface QueryParams {
+  get(name: string): string | null;
+  has(name: string): boolean;
+  keys(): Iterable<string>;
+}
+
+export class RequestTarget implements QueryParams {
   /** Raw path; "/" when the target had none. */
   readonly path: string;
   /** Raw query without its '?'. */
@@ -91,6 +101,17 @@ export class RequestTarget {
   has(key: string): boolean {
     for (const p of this.parts) if (p.key === key) return true;
     return false;
+  }
+
+  /** The first decoded value of `key`, or null (URLSearchParams.get). */
+  get(key: string): string | null {
+    for (const p of this.parts) if (p.key === key) return p.value;
+    return null;
+  }
+
+  /** Decoded keys in the order sent, repeats included (URLSearchParams.keys). */
+  *keys(): IterableIterator<string> {
+    for (const p of this.parts) yield p.key;
   }
 }
 

@@ -11,12 +11,13 @@ import { makeToken, readToken } from "../s3/list-token.ts";
 import { parseQueryInt } from "../s3/query-int.ts";
 import type { OperationName } from "../s3/operations.ts";
 import { ownerXml } from "./acl.ts";
+import type { QueryParams } from "../http/request-target.ts";
 
 const MAX_KEYS = 1000;
 
 /** max-keys as sent (S3 echoes the requested value in MaxKeys, even above 1000) and the page size
  * actually used. Values outside 0..2^31-1 or not plain integers are refused, as S3 does. */
-function parseMaxKeys(q: URLSearchParams, name: string): { echo: number; limit: number } {
+function parseMaxKeys(q: QueryParams, name: string): { echo: number; limit: number } {
   const raw = q.get(name);
   if (raw === null || raw === "") return { echo: MAX_KEYS, limit: MAX_KEYS };
   const n = parseQueryInt(raw, name);

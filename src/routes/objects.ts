@@ -155,11 +155,23 @@ const putObject: Handler = async (ctx) => {
   return new Response(null, { status: 200, headers: { etag: info.etag, ...checksumHeaders(info.meta), ...writtenVersionHeader(ctx, bucket, info) } });
 };
 
+// Reads of one object in a row share its Last-Modified text.
+let lastDateMs = NaN;
+let lastDateText = "";
+function httpDate(d: Date): string {
+  const ms = d.getTime();
+  if (ms !== lastDateMs) {
+    lastDateMs = ms;
+    lastDateText = d.toUTCString();
+  }
+  return lastDateText;
+}
+
 /** Headers common to GET and HEAD: validators, stored content headers, user metadata. */
 function objectHeaders(info: ObjectInfo): Record<string, string> {
   const headers: Record<string, string> = {
     etag: info.etag,
-    "last-modified": info.lastModified.toUTCString(),
+    "last-modified": httpDate(info.lastModified),
     "accept-ranges": "bytes",
   };
   // Records written before values were checked on the way in may hold what no header can carry:

@@ -9,6 +9,7 @@ import type { Config } from "../config.ts";
 import type { ObjectStore, UploadStore } from "../storage/types.ts";
 import { S3Error } from "../errors.ts";
 import type { OperationName } from "./operations.ts";
+import type { QueryParams } from "../http/request-target.ts";
 
 export interface Owner {
   id: string;
@@ -41,7 +42,8 @@ export interface S3Context {
   op: OperationName;
   bucket: string | null;
   key: string | null;
-  query: URLSearchParams;
+  /** The decoded query (get/has/keys, as on URLSearchParams). */
+  query: QueryParams;
   headers: Headers;
   request: Request;
   requestId: string;

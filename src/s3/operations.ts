@@ -13,6 +13,7 @@
 // in that list (it is documented under "Browser-based uploads") but is a real wire operation.
 
 import { S3Error } from "../errors.ts";
+import type { QueryParams } from "../http/request-target.ts";
 
 // ---------------------------------------------------------------------------------------------
 // Operation names, grouped by family. The family is what metrics and logs aggregate on.
@@ -291,7 +292,7 @@ export interface RequestShape {
   method: string;
   bucket: string | null;
   key: string | null;
-  query: URLSearchParams;
+  query: QueryParams;
   headers: { get(name: string): string | null };
 }
 
@@ -314,13 +315,13 @@ function targetOf(r: RequestShape): Target {
   return r.key ? "object" : "bucket";
 }
 
-function hasParam(query: URLSearchParams, spec: string): boolean {
+function hasParam(query: QueryParams, spec: string): boolean {
   const eq = spec.indexOf("=");
   if (eq < 0) return query.has(spec);
   return query.get(spec.slice(0, eq)) === spec.slice(eq + 1);
 }
 
-function hasSubresource(query: URLSearchParams): boolean {
+function hasSubresource(query: QueryParams): boolean {
   for (const name of query.keys()) if (SUBRESOURCES.has(name)) return true;
   return false;
 }

@@ -612,3 +612,51 @@ describe("canonical components: fast path agrees with decode-and-re-encode", () 
     expect(canonicalQuery(`k=${s}`)).toBe(`k=${slow(s, true)}`);
   });
 });
+
+describe("what the request path remembers between requests (issue 16)", () => {
+  const now = new Date("2026-03-01T12:00:00Z");
+  const code = (f: () => unknown) => {
+    try {
+      f();
+      return "ok";
+    } catch (e) {
+      return (e as S3Error).code;
+    }
+  };
+
+  test("a presigned URL that verified is still checked for lifetime, secret, method, host and signature", async () => {
+    const req = await presignedRequest("memo.txt", now, 900);
+    const at = (ms: number) => new Date(now.getTime() + ms);
+    expect(code(() => verifyRequest(req, rtOpts(at(1000))))).toBe("ok");
+    expect(code(() => verifyRequest(req, rtOpts(at(2000))))).toBe("ok");
+    // Remembered, yet expired is expired.
+    expect(code(() => verifyRequest(req, rtOpts(at(901_000))))).toBe("AccessDenied");
+    // A rotated secret misses the memory and fails the signature.
+    expect(code(() => verifyRequest(req, { ...rtOpts(at(1000)), lookupSecret: (k) => (k === RT_AK ? "another secret" : undefined) }))).toBe("SignatureDoesNotMatch");
+    expect(code(() => verifyRequest({ ...req, method: "PUT" }, rtOpts(at(1000))))).toBe("SignatureDoesNotMatch");
+    expect(code(() => verifyRequest({ ...req, headers: new Headers({ host: "elsewhere:9000" }) }, rtOpts(at(1000))))).toBe("SignatureDoesNotMatch");
+    const tampered = req.url.replace(/X-Amz-Signature=([0-9a-f])/, (_m, c: string) => `X-Amz-Signature=${c === "0" ? "1" : "0"}`);
+    expect(code(() => verifyRequest({ ...req, url: tampered }, rtOpts(at(1000))))).toBe("SignatureDoesNotMatch");
+    // And the remembered URL still verifies afterwards.
+    expect(code(() => verifyRequest(req, rtOpts(at(3000))))).toBe("ok");
+  });
+
+  test("an Authorization header whose Credential/SignedHeaders part was seen before is checked like a new one", async () => {
+    const a = await signedRequest("shape.txt", { now });
+    const b = await signedRequest("shape.txt", { now: new Date(now.getTime() + 1000) });
+    expect(code(() => verifyRequest(a, rtOpts(now)))).toBe("ok");
+    expect(code(() => verifyRequest(b, rtOpts(now)))).toBe("ok");
+    const auth = a.headers.get("authorization")!;
+    const withSig = (sig: string) => {
+      const h = new Headers(a.headers);
+      h.set("authorization", auth.replace(/Signature=[0-9a-f]+/, `Signature=${sig}`));
+      return { ...a, headers: h };
+    };
+    // Same prefix, other signatures: a wrong one, a short one, an upper-case copy of the right one.
+    expect(code(() => verifyRequest(withSig("0".repeat(64)), rtOpts(now)))).toBe("SignatureDoesNotMatch");
+    expect(code(() => verifyRequest(withSig("abc"), rtOpts(now)))).toBe("AuthorizationHeaderMalformed");
+    const right = /Signature=([0-9a-f]+)/.exec(auth)![1];
+    expect(code(() => verifyRequest(withSig(right.toUpperCase()), rtOpts(now)))).toBe("ok");
+    expect(parseAuthorizationHeader(auth).signature).toBe(right);
+  });
+});

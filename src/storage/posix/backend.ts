@@ -402,7 +402,16 @@ export class PosixBackend implements ObjectStore {
   private describe(bucket: string, key: string, kp: KeyPath, bucketDir: string, fd: number, dataOfDirKey = false): OpenObject | null {
     let st: Stats;
     let meta: ObjectMeta | null;
-    const loc: MetaLocation = { bucketDir, segments: kp.segments, path: join(bucketDir, ...kp.segments), isDirectoryKey: kp.isDirectoryKey };
+    // The xattr store reads from the descriptor and never needs the path: join it only when asked.
+    let path: string | undefined;
+    const loc: MetaLocation = {
+      bucketDir,
+      segments: kp.segments,
+      get path() {
+        return (path ??= join(bucketDir, ...kp.segments));
+      },
+      isDirectoryKey: kp.isDirectoryKey,
+    };
     try {
       st = fstatSync(fd);
       const isDir = st.isDirectory();

@@ -6,7 +6,7 @@
 // for, and a record that no longer matches the file is ignored: the file is then served as a
 // foreign file with a derived ETag instead of a stale one.
 import { getAttributeSync, setAttributeSync, removeAttributeSync } from "@napi-rs/xattr";
-import { mkdirSync, readFileSync, readdirSync, rmSync, rmdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, rmdirSync, writeFileSync } from "node:fs";
 import { writeFileAtomic } from "./durability.ts";
 import { fgetxattr, fsetxattr } from "./kernel.ts";
 import { dirname, join } from "node:path";
@@ -14,7 +14,7 @@ import { createHash, randomBytes } from "node:crypto";
 import { constants as osConstants } from "node:os";
 import type { ChecksumAlgorithm } from "../../checksums/index.ts";
 import { StorageError } from "../errors.ts";
-import { bucketPrivateDir, bucketSidecarDir, plainDir } from "./layout.ts";
+import { GATEWAY_DIR, bucketPrivateDir, bucketSidecarDir, plainDir } from "./layout.ts";
 import type { ObjectMeta } from "../types.ts";
 
 export const XATTR_NAME = "user.filegate";
@@ -207,6 +207,10 @@ export class XattrMetaStore implements MetaStore {
     }
   }
   afterCommit(loc: MetaLocation, current: ObjectMeta | null): void {
+    // A bucket that never spilled a record has no spill area: one look instead of the checked
+    // walk to the key's spill directory (three lstats and a readdir on every PUT). Only a
+    // "nothing to do" is taken from this unchecked look; removals go through spillDirOf.
+    if (current?.spill === undefined && !existsSync(`${loc.bucketDir}/${GATEWAY_DIR}/spill`)) return;
     const dir = spillDirOf(loc);
     let names: string[];
     try {

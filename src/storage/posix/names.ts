@@ -46,5 +46,13 @@ export function keyPath(bucketDir: string, key: string): KeyPath {
   }
   if (segments[0] === GATEWAY_DIR) throw unsupported(`'${GATEWAY_DIR}' is reserved`);
   if (segments.some((s) => s.startsWith(SELF_PREFIX))) throw unsupported(`path segments starting with '${SELF_PREFIX}' are reserved`);
-  return { path: join(bucketDir, ...segments), isDirectoryKey, segments };
+  // Most callers (every GET) only want the segments: the path is joined when asked for.
+  let path: string | undefined;
+  return {
+    get path() {
+      return (path ??= join(bucketDir, ...segments));
+    },
+    isDirectoryKey,
+    segments,
+  };
 }
