@@ -5,13 +5,16 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/fs.h>
 #include <linux/openat2.h>
 #include <node_api.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/xattr.h>
@@ -152,6 +155,53 @@ static napi_value js_copy_file_range(napi_env env, napi_callback_info info) {
   return num(env, n);
 }
 
+// cloneRange(srcFd, srcOff, len, dstFd, dstOff): FICLONERANGE, the destination range then shares
+// the source's extents (xfs, btrfs). Offsets (and the length, unless it ends at the source's end)
+// must be multiples of the block size; errors (EOPNOTSUPP, EXDEV, EINVAL) tell callers to copy.
+static napi_value js_clone_range(napi_env env, napi_callback_info info) {
+  size_t argc = 5;
+  napi_value argv[5];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  int64_t src, src_off, len, dst, dst_off;
+  if (argc < 5 || !get_int(env, argv[0], &src) || !get_int(env, argv[1], &src_off) || !get_int(env, argv[2], &len) ||
+      !get_int(env, argv[3], &dst) || !get_int(env, argv[4], &dst_off) || src_off < 0 || len < 0 || dst_off < 0)
+    return throw_type(env, "cloneRange(srcFd, srcOff, len, dstFd, dstOff)");
+  struct file_clone_range r = {.src_fd = src, .src_offset = (uint64_t)src_off, .src_length = (uint64_t)len, .dest_offset = (uint64_t)dst_off};
+  int rc;
+  do rc = ioctl((int)dst, FICLONERANGE, &r);
+  while (rc < 0 && errno == EINTR);
+  if (rc < 0) return throw_errno(env, errno, "FICLONERANGE");
+  return NULL;
+}
+
+// rangeLock(fd, start, len, exclusive) -> true when taken, false when another open file holds a
+// conflicting lock. Open-file-description locks (F_OFD_SETLK): owned by this descriptor, never
+// waiting, dropped by the kernel when it is closed or its process dies. len 0: to the end, and beyond.
+static napi_value js_range_lock(napi_env env, napi_callback_info info) {
+  size_t argc = 4;
+  napi_value argv[4];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  int64_t fd, start, len;
+  bool exclusive;
+  if (argc < 4 || !get_int(env, argv[0], &fd) || !get_int(env, argv[1], &start) || !get_int(env, argv[2], &len) ||
+      napi_get_value_bool(env, argv[3], &exclusive) != napi_ok || start < 0 || len < 0)
+    return throw_type(env, "rangeLock(fd, start, len, exclusive)");
+  struct flock fl = {.l_type = exclusive ? F_WRLCK : F_RDLCK, .l_whence = SEEK_SET, .l_start = start, .l_len = len, .l_pid = 0};
+  int rc;
+  do rc = fcntl((int)fd, F_OFD_SETLK, &fl);
+  while (rc < 0 && errno == EINTR);
+  napi_value out;
+  if (rc < 0) {
+    if (errno == EAGAIN || errno == EACCES) {
+      napi_get_boolean(env, false, &out);
+      return out;
+    }
+    return throw_errno(env, errno, "fcntl(F_OFD_SETLK)");
+  }
+  napi_get_boolean(env, true, &out);
+  return out;
+}
+
 // parentDeathSignal(sig): the kernel sends `sig` to this process when its parent dies
 static napi_value js_pdeathsig(napi_env env, napi_callback_info info) {
   size_t argc = 1;
@@ -171,6 +221,8 @@ static napi_value init(napi_env env, napi_value exports) {
       {"fsetxattr", NULL, js_fsetxattr, NULL, NULL, NULL, napi_enumerable, NULL},
       {"parentDeathSignal", NULL, js_pdeathsig, NULL, NULL, NULL, napi_enumerable, NULL},
       {"copyFileRange", NULL, js_copy_file_range, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"cloneRange", NULL, js_clone_range, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"rangeLock", NULL, js_range_lock, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
   return exports;

@@ -15,6 +15,8 @@ interface Addon {
   fsetxattr(fd: number, name: string, value: Buffer): void;
   parentDeathSignal(signal: number): void;
   copyFileRange(fdIn: number, offIn: number, fdOut: number, offOut: number, len: number): number;
+  cloneRange(srcFd: number, srcOff: number, len: number, dstFd: number, dstOff: number): void;
+  rangeLock(fd: number, start: number, len: number, exclusive: boolean): boolean;
 }
 
 // linux/openat2.h
@@ -175,6 +177,27 @@ export function fsetxattr(fd: number, name: string, value: Buffer | string): voi
  */
 export function copyFileRange(fdIn: number, offIn: number, fdOut: number, offOut: number, len: number): number | null {
   return addon ? addon.copyFileRange(fdIn, offIn, fdOut, offOut, len) : null;
+}
+
+/**
+ * FICLONERANGE: `len` bytes of `srcFd` at `srcOff` become the bytes of `dstFd` at `dstOff` by
+ * sharing extents (xfs, btrfs), no data moved. false without the addon; throws the errno (EOPNOTSUPP,
+ * EXDEV, EINVAL for unaligned ranges) when the filesystem cannot.
+ */
+export function cloneRange(srcFd: number, srcOff: number, len: number, dstFd: number, dstOff: number): boolean {
+  if (!addon) return false;
+  addon.cloneRange(srcFd, srcOff, len, dstFd, dstOff);
+  return true;
+}
+
+/**
+ * An exclusive open-file-description lock (F_OFD_SETLK) on bytes [start, start + len) of `fd`
+ * (len 0: to the end and beyond), without waiting: true when taken, false when another open of the
+ * file holds an overlapping one. It lives until `fd` is closed (or its process dies). null without
+ * the addon.
+ */
+export function tryRangeLock(fd: number, start: number, len: number): boolean | null {
+  return addon ? addon.rangeLock(fd, start, len, true) : null;
 }
 
 /** Asks the kernel to send `signal` to this process when its parent dies; false without the addon. */
