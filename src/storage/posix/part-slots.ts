@@ -1,6 +1,6 @@
 // Parts written where the object will have them. Every upload directory holds one shared data file
-// (`parts.data`); once the upload's stride is known (the size of the first part of at least 1 MiB
-// to arrive, kept in `stride`), part n of at most that size is written straight into the shared
+// (`parts.data`); once the upload's stride is known (kept in `stride`: the size of the first part
+// to arrive that is part 1 or a multiple of 64 KiB, and at least 1 MiB), part n of at most that size is written straight into the shared
 // file at (n - 1) × stride. When every part but the last has exactly the stride's size, as every
 // SDK uploads, the shared file already is the object and Complete only truncates and renames it.
 //
@@ -21,8 +21,13 @@ import { tryRangeLock } from "./kernel.ts";
 
 export const SHARED_FILE = "parts.data";
 const STRIDE_FILE = "stride";
-/** Smaller parts never decide the stride: a short last part arriving first would spoil it. */
+/**
+ * Smaller parts never decide the stride, nor (but for part 1) parts whose size is not a multiple of
+ * 64 KiB: every SDK's part size is one, a last part almost never, and a last part arriving first
+ * (uploads of a few parts send them all at once) would otherwise send every other part elsewhere.
+ */
 export const MIN_STRIDE = 1024 * 1024;
+const STRIDE_GRAIN = 64 * 1024;
 /** Slots end below this (8 TiB, well inside what ext4, xfs and btrfs allow in one file). */
 const MAX_END = 2 ** 43;
 
@@ -42,9 +47,9 @@ export function readStride(dir: string): number | null {
 }
 
 /** The stride, set to `proposal` if none is yet (the first to link the file wins). */
-function strideFor(dir: string, proposal: number): number | null {
+function strideFor(dir: string, n: number, proposal: number): number | null {
   const known = readStride(dir);
-  if (known !== null || proposal < MIN_STRIDE) return known;
+  if (known !== null || proposal < MIN_STRIDE || (n !== 1 && proposal % STRIDE_GRAIN !== 0)) return known;
   const tmp = join(dir, `.stride-${randomBytes(6).toString("hex")}`);
   try {
     writeFileSync(tmp, String(proposal), { flag: "wx" });
@@ -77,7 +82,7 @@ export interface Slot {
  */
 export function takeSlot(dir: string, n: number, size: number, slotInUse: (offset: number) => boolean): Slot | null {
   if (size <= 0) return null;
-  const stride = strideFor(dir, size);
+  const stride = strideFor(dir, n, size);
   if (stride === null || size > stride) return null;
   const offset = (n - 1) * stride;
   if (offset + stride > MAX_END) return null;
