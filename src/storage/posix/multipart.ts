@@ -377,8 +377,9 @@ export class MultipartStore implements UploadStore {
       // Checking again against the requested ETags also pins each part to what was checked.
       const locked = { ...up, dir: lockDir };
       let parts: PartRecord[];
+      let stored: Map<number, PartRecord>;
       try {
-        parts = this.check(locked, requested, opts).parts;
+        ({ parts, stored } = this.check(locked, requested, opts));
       } catch (e) {
         this.unlock(locked, up.dir);
         throw e;
@@ -386,7 +387,7 @@ export class MultipartStore implements UploadStore {
       handedOver = true;
       return {
         kind: "run",
-        run: () => this.assemble(bucket, key, locked, up.dir, parts, checked.etag, checked.checksum, opts).finally(() => claim.release()),
+        run: () => this.assemble(bucket, key, locked, up.dir, parts, stored, checked.etag, checked.checksum, opts).finally(() => claim.release()),
       };
     } finally {
       if (!handedOver) claim.release();
@@ -415,7 +416,7 @@ export class MultipartStore implements UploadStore {
     if (opts.expectSize !== undefined && opts.expectSize !== size) {
       throw new S3Error("InvalidRequest", `The provided 'x-amz-mp-object-size' header value ${opts.expectSize} does not match what was computed: ${size}`);
     }
-    return { parts, etag, size, checksum };
+    return { parts, stored, etag, size, checksum };
   }
 
   /** Fails early on write conditions; commit checks them again when it renames. */
@@ -436,11 +437,13 @@ export class MultipartStore implements UploadStore {
     up: OpenUpload,
     originalDir: string,
     parts: PartRecord[],
+    stored: Map<number, PartRecord>,
     etag: string,
     checksum: StoredChecksum | undefined,
     opts: CompleteOptions,
   ): Promise<CompletedUpload> {
-    const plan = assemblyPlan(up.dir, parts, readParts(up.dir));
+    // `stored`: every record, read after the directory was renamed away, so nothing changed since.
+    const plan = assemblyPlan(up.dir, parts, stored);
     let copyMethod: CopyMethod = "none";
     const targetPath = join(up.dir, plan.target);
     const rollback = () => {
