@@ -16,6 +16,7 @@
 #include <sys/file.h>
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/xattr.h>
 #include <unistd.h>
@@ -202,6 +203,64 @@ static napi_value js_range_lock(napi_env env, napi_callback_info info) {
   return out;
 }
 
+// statNames(dirPath, names, out): stat(2) (following links, as statSync does) of each name in
+// `names` (NUL-separated) inside the directory `dirPath`, in one call: a listing stats thousands of
+// files, and one call per file costs the JavaScript side more than the syscall. `out` (Float64Array)
+// gets STAT_FIELDS numbers per name: errno (0: ok), mode, size, mtime s, mtime ns, ctime s,
+// ctime ns, ino, dev, nlink. Returns how many names were done.
+#define STAT_FIELDS 10
+static napi_value js_stat_names(napi_env env, napi_callback_info info) {
+  size_t argc = 3;
+  napi_value argv[3];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  char dir[MAX_PATH];
+  size_t names_len;
+  napi_typedarray_type type;
+  size_t out_len;
+  void *out_data;
+  if (argc < 3 || !get_str(env, argv[0], dir, sizeof dir) || napi_get_value_string_utf8(env, argv[1], NULL, 0, &names_len) != napi_ok ||
+      napi_get_typedarray_info(env, argv[2], &type, &out_len, &out_data, NULL, NULL) != napi_ok || type != napi_float64_array)
+    return throw_type(env, "statNames(dirPath, names, out: Float64Array)");
+  char *names = malloc(names_len + 1);
+  if (!names) return throw_errno(env, ENOMEM, "statNames");
+  napi_get_value_string_utf8(env, argv[1], names, names_len + 1, &names_len);
+  int dfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (dfd < 0) {
+    int err = errno;
+    free(names);
+    return throw_errno(env, err, "open");
+  }
+  double *out = out_data;
+  size_t done = 0, cap = out_len / STAT_FIELDS;
+  for (size_t at = 0; at <= names_len && done < cap;) {
+    // Names are separated by NUL; the string holds them as "a\0b\0c".
+    const char *name = names + at;
+    size_t len = strlen(name);
+    double *o = out + done * STAT_FIELDS;
+    struct stat st;
+    if (fstatat(dfd, name, &st, 0) < 0) {
+      o[0] = errno;
+      for (int k = 1; k < STAT_FIELDS; k++) o[k] = 0;
+    } else {
+      o[0] = 0;
+      o[1] = st.st_mode;
+      o[2] = (double)st.st_size;
+      o[3] = (double)st.st_mtim.tv_sec;
+      o[4] = (double)st.st_mtim.tv_nsec;
+      o[5] = (double)st.st_ctim.tv_sec;
+      o[6] = (double)st.st_ctim.tv_nsec;
+      o[7] = (double)st.st_ino;
+      o[8] = (double)st.st_dev;
+      o[9] = (double)st.st_nlink;
+    }
+    done++;
+    at += len + 1;
+  }
+  close(dfd);
+  free(names);
+  return num(env, (int64_t)done);
+}
+
 // parentDeathSignal(sig): the kernel sends `sig` to this process when its parent dies
 static napi_value js_pdeathsig(napi_env env, napi_callback_info info) {
   size_t argc = 1;
@@ -223,6 +282,7 @@ static napi_value init(napi_env env, napi_value exports) {
       {"copyFileRange", NULL, js_copy_file_range, NULL, NULL, NULL, napi_enumerable, NULL},
       {"cloneRange", NULL, js_clone_range, NULL, NULL, NULL, napi_enumerable, NULL},
       {"rangeLock", NULL, js_range_lock, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"statNames", NULL, js_stat_names, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
   return exports;

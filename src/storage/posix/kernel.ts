@@ -17,6 +17,7 @@ interface Addon {
   copyFileRange(fdIn: number, offIn: number, fdOut: number, offOut: number, len: number): number;
   cloneRange(srcFd: number, srcOff: number, len: number, dstFd: number, dstOff: number): void;
   rangeLock(fd: number, start: number, len: number, exclusive: boolean): boolean;
+  statNames(dirPath: string, names: string, out: Float64Array): number;
 }
 
 // linux/openat2.h
@@ -198,6 +199,17 @@ export function cloneRange(srcFd: number, srcOff: number, len: number, dstFd: nu
  */
 export function tryRangeLock(fd: number, start: number, len: number): boolean | null {
   return addon ? addon.rangeLock(fd, start, len, true) : null;
+}
+
+/** Numbers statNames gives per name: errno (0: ok), mode, size, mtime s, mtime ns, ctime s, ctime ns, ino, dev, nlink. */
+export const STAT_FIELDS = 10;
+
+/**
+ * stat(2) of each of `names` inside `dirPath` in one call (see native/filegate.c), into `out`
+ * (STAT_FIELDS numbers per name). How many were done; null without the addon.
+ */
+export function statNames(dirPath: string, names: string[], out: Float64Array): number | null {
+  return addon ? addon.statNames(dirPath, names.join("\0"), out) : null;
 }
 
 /** Asks the kernel to send `signal` to this process when its parent dies; false without the addon. */
