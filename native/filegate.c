@@ -3,6 +3,7 @@
 // Every function is synchronous and short: none of them waits (flock is always non-blocking).
 // Errors are thrown as Error objects with `code` (the errno name, as node:fs uses) and `errno`.
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/fs.h>
@@ -261,6 +262,65 @@ static napi_value js_stat_names(napi_env env, napi_callback_info info) {
   return num(env, (int64_t)done);
 }
 
+// readDirTypes(path) -> string: every entry of the directory but . and .., each as one type letter
+// (f file, d directory, l symlink, o other, u unknown) and its name, ended by NUL. One string for
+// the whole directory: a Dirent object per entry costs a listing more than reading the directory.
+static napi_value js_read_dir_types(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  char path[MAX_PATH];
+  if (argc < 1 || !get_str(env, argv[0], path, sizeof path)) return throw_type(env, "readDirTypes(path)");
+  DIR *d = opendir(path);
+  if (!d) return throw_errno(env, errno, "opendir");
+  size_t cap = 1 << 16, len = 0;
+  char *buf = malloc(cap);
+  if (!buf) {
+    closedir(d);
+    return throw_errno(env, ENOMEM, "readDirTypes");
+  }
+  struct dirent *e;
+  errno = 0;
+  while ((e = readdir(d)) != NULL) {
+    const char *n = e->d_name;
+    if (n[0] == '.' && (n[1] == 0 || (n[1] == '.' && n[2] == 0))) continue;
+    size_t nl = strlen(n);
+    if (len + nl + 2 > cap) {
+      while (len + nl + 2 > cap) cap *= 2;
+      char *grown = realloc(buf, cap);
+      if (!grown) {
+        free(buf);
+        closedir(d);
+        return throw_errno(env, ENOMEM, "readDirTypes");
+      }
+      buf = grown;
+    }
+    char t = 'o';
+    switch (e->d_type) {
+      case DT_REG: t = 'f'; break;
+      case DT_DIR: t = 'd'; break;
+      case DT_LNK: t = 'l'; break;
+      case DT_UNKNOWN: t = 'u'; break;
+    }
+    buf[len++] = t;
+    memcpy(buf + len, n, nl);
+    len += nl;
+    buf[len++] = 0;
+    errno = 0;
+  }
+  int err = errno;
+  closedir(d);
+  if (err) {
+    free(buf);
+    return throw_errno(env, err, "readdir");
+  }
+  napi_value out;
+  napi_status st = napi_create_string_utf8(env, buf, len, &out);
+  free(buf);
+  if (st != napi_ok) return throw_errno(env, ENOMEM, "readDirTypes");
+  return out;
+}
+
 // parentDeathSignal(sig): the kernel sends `sig` to this process when its parent dies
 static napi_value js_pdeathsig(napi_env env, napi_callback_info info) {
   size_t argc = 1;
@@ -283,6 +343,7 @@ static napi_value init(napi_env env, napi_value exports) {
       {"cloneRange", NULL, js_clone_range, NULL, NULL, NULL, napi_enumerable, NULL},
       {"rangeLock", NULL, js_range_lock, NULL, NULL, NULL, napi_enumerable, NULL},
       {"statNames", NULL, js_stat_names, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"readDirTypes", NULL, js_read_dir_types, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
   return exports;

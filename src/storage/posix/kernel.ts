@@ -18,6 +18,7 @@ interface Addon {
   cloneRange(srcFd: number, srcOff: number, len: number, dstFd: number, dstOff: number): void;
   rangeLock(fd: number, start: number, len: number, exclusive: boolean): boolean;
   statNames(dirPath: string, names: string, out: Float64Array): number;
+  readDirTypes(path: string): string;
 }
 
 // linux/openat2.h
@@ -210,6 +211,14 @@ export const STAT_FIELDS = 10;
  */
 export function statNames(dirPath: string, names: string[], out: Float64Array): number | null {
   return addon ? addon.statNames(dirPath, names.join("\0"), out) : null;
+}
+
+/**
+ * A directory's entries as one string: per entry a type letter (f file, d directory, l symlink,
+ * o other, u unknown) and the name, ended by NUL. null without the addon.
+ */
+export function readDirTypes(path: string): string | null {
+  return addon ? addon.readDirTypes(path) : null;
 }
 
 /** Asks the kernel to send `signal` to this process when its parent dies; false without the addon. */
