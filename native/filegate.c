@@ -321,6 +321,119 @@ static napi_value js_read_dir_types(napi_env env, napi_callback_info info) {
   return out;
 }
 
+// UTF-8 well-formedness (no overlongs, surrogates or values past U+10FFFF): names that are not
+// cannot be keys, as their bytes would not survive the round trip through a JavaScript string.
+static int valid_utf8(const unsigned char *p) {
+  while (*p) {
+    unsigned char c = *p;
+    if (c < 0x80) { p++; continue; }
+    int n;
+    unsigned int cp;
+    if (c >= 0xC2 && c <= 0xDF) { n = 1; cp = c & 0x1F; }
+    else if (c >= 0xE0 && c <= 0xEF) { n = 2; cp = c & 0x0F; }
+    else if (c >= 0xF0 && c <= 0xF4) { n = 3; cp = c & 0x07; }
+    else return 0;
+    for (int k = 1; k <= n; k++) {
+      if ((p[k] & 0xC0) != 0x80) return 0;
+      cp = (cp << 6) | (p[k] & 0x3F);
+    }
+    if ((n == 2 && (cp < 0x800 || (cp >= 0xD800 && cp <= 0xDFFF))) || (n == 3 && (cp < 0x10000 || cp > 0x10FFFF))) return 0;
+    p += n + 1;
+  }
+  return 1;
+}
+
+static int cmp_entry(const void *a, const void *b) {
+  // Entries are "<type letter><sort name>": order by the sort name's bytes (S3's key order).
+  return strcmp(*(const char *const *)a + 1, *(const char *const *)b + 1);
+}
+
+// readDirSorted(path, skip) -> string: the directory's listable entries in S3 key order, each as a
+// type letter (f file, d directory, l symlink), its sort name (a directory's ends in "/") and NUL.
+// Skipped: . and .., `skip`, names that are not UTF-8, anything but files, directories and links.
+// Sorting the bytes here gives S3's UTF-8 order directly, and one string holds a directory of a
+// million entries in ~20 MB where an array of strings took ~60.
+static napi_value js_read_dir_sorted(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  char path[MAX_PATH], skip[256];
+  if (argc < 2 || !get_str(env, argv[0], path, sizeof path) || !get_str(env, argv[1], skip, sizeof skip)) return throw_type(env, "readDirSorted(path, skip)");
+  DIR *d = opendir(path);
+  if (!d) return throw_errno(env, errno, "opendir");
+  size_t cap = 1 << 16, len = 0, n = 0, ncap = 1024;
+  char *buf = malloc(cap);
+  size_t *offs = malloc(ncap * sizeof *offs);
+  int err = 0;
+  if (!buf || !offs) err = ENOMEM;
+  struct dirent *e;
+  while (!err) {
+    errno = 0;
+    if ((e = readdir(d)) == NULL) {
+      err = errno;
+      break;
+    }
+    const char *nm = e->d_name;
+    if (nm[0] == '.' && (nm[1] == 0 || (nm[1] == '.' && nm[2] == 0))) continue;
+    if (skip[0] && strcmp(nm, skip) == 0) continue;
+    // (U+FFFD too: a JavaScript reader cannot tell it from what replaced an invalid byte.)
+    if (!valid_utf8((const unsigned char *)nm) || strstr(nm, "\xEF\xBF\xBD")) continue;
+    unsigned char type = e->d_type;
+    if (type == DT_UNKNOWN) {
+      struct stat st;
+      if (fstatat(dirfd(d), nm, &st, AT_SYMLINK_NOFOLLOW) < 0) continue; // gone meanwhile
+      type = S_ISREG(st.st_mode) ? DT_REG : S_ISDIR(st.st_mode) ? DT_DIR : S_ISLNK(st.st_mode) ? DT_LNK : DT_UNKNOWN;
+    }
+    char t = type == DT_REG ? 'f' : type == DT_DIR ? 'd' : type == DT_LNK ? 'l' : 0;
+    if (!t) continue;
+    size_t nl = strlen(nm);
+    if (len + nl + 3 > cap) {
+      while (len + nl + 3 > cap) cap *= 2;
+      char *grown = realloc(buf, cap);
+      if (!grown) { err = ENOMEM; break; }
+      buf = grown;
+    }
+    if (n == ncap) {
+      ncap *= 2;
+      size_t *grown = realloc(offs, ncap * sizeof *offs);
+      if (!grown) { err = ENOMEM; break; }
+      offs = grown;
+    }
+    offs[n++] = len;
+    buf[len++] = t;
+    memcpy(buf + len, nm, nl);
+    len += nl;
+    if (t == 'd') buf[len++] = '/';
+    buf[len++] = 0;
+  }
+  closedir(d);
+  char *out = NULL;
+  char **ptrs = NULL;
+  if (!err) {
+    ptrs = malloc((n ? n : 1) * sizeof *ptrs);
+    out = malloc(len ? len : 1);
+    if (!ptrs || !out) err = ENOMEM;
+  }
+  napi_value result = NULL;
+  if (!err) {
+    for (size_t k = 0; k < n; k++) ptrs[k] = buf + offs[k];
+    qsort(ptrs, n, sizeof *ptrs, cmp_entry);
+    size_t at = 0;
+    for (size_t k = 0; k < n; k++) {
+      size_t el = strlen(ptrs[k]) + 1;
+      memcpy(out + at, ptrs[k], el);
+      at += el;
+    }
+    if (napi_create_string_utf8(env, out, len, &result) != napi_ok) err = ENOMEM;
+  }
+  free(buf);
+  free(offs);
+  free(ptrs);
+  free(out);
+  if (err) return throw_errno(env, err, "readDirSorted");
+  return result;
+}
+
 // parentDeathSignal(sig): the kernel sends `sig` to this process when its parent dies
 static napi_value js_pdeathsig(napi_env env, napi_callback_info info) {
   size_t argc = 1;
@@ -344,6 +457,7 @@ static napi_value init(napi_env env, napi_value exports) {
       {"rangeLock", NULL, js_range_lock, NULL, NULL, NULL, napi_enumerable, NULL},
       {"statNames", NULL, js_stat_names, NULL, NULL, NULL, napi_enumerable, NULL},
       {"readDirTypes", NULL, js_read_dir_types, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"readDirSorted", NULL, js_read_dir_sorted, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
   return exports;

@@ -19,6 +19,7 @@ interface Addon {
   rangeLock(fd: number, start: number, len: number, exclusive: boolean): boolean;
   statNames(dirPath: string, names: string, out: Float64Array): number;
   readDirTypes(path: string): string;
+  readDirSorted(path: string, skip: string): string;
 }
 
 // linux/openat2.h
@@ -219,6 +220,15 @@ export function statNames(dirPath: string, names: string[], out: Float64Array): 
  */
 export function readDirTypes(path: string): string | null {
   return addon ? addon.readDirTypes(path) : null;
+}
+
+/**
+ * A directory's files, directories and links in S3 key order (sorted by their UTF-8 bytes, a
+ * directory's name with "/" appended), each as a type letter (f, d, l), that sort name and NUL;
+ * without `skip` and names that are not UTF-8. null without the addon.
+ */
+export function readDirSorted(path: string, skip: string): string | null {
+  return addon ? addon.readDirSorted(path, skip) : null;
 }
 
 /** Asks the kernel to send `signal` to this process when its parent dies; false without the addon. */

@@ -30,7 +30,7 @@ import { lstat, opendir } from "node:fs/promises";
 import { resolve } from "node:path";
 import { constants as osConstants } from "node:os";
 import { S3Error, fsError } from "../../errors.ts";
-import { DirListings, classify, classifyByLstat, SKIP, UNKNOWN, type Listing } from "./dir-listing.ts";
+import { DirListings, classify, classifyByLstat, SKIP, UNKNOWN, type Listing, type SortNames } from "./dir-listing.ts";
 import { compareKeys } from "./key-order.ts";
 import { GATEWAY_DIR } from "./layout.ts";
 import { SLOW_STAT_MS, SLOW_STATS, STAT_AHEAD, errCode, statNow, statQuiet, unreadable, vanished, type StatResult } from "./stat-schedule.ts";
@@ -68,7 +68,7 @@ interface Frame {
   /** Key prefix of this directory's entries: "" at the bucket top, else "a/b/". */
   rel: string;
   /** Sorted sort names; directories carry a trailing "/". Shared with the cache: never mutated. */
-  names: string[];
+  names: SortNames;
   /** Names that are symlinks: only a stat tells whether they are files. */
   links: Set<string> | null;
   aliases: Map<string, string> | null;
@@ -116,10 +116,10 @@ async function isDirObject(opts: WalkOptions, abs: string): Promise<boolean> {
 }
 
 /** First index in [lo, hi) whose name does not satisfy `before` (which must be true, then false). */
-function partition(names: string[], lo: number, hi: number, before: (sn: string) => boolean): number {
+function partition(names: SortNames, lo: number, hi: number, before: (sn: string) => boolean): number {
   while (lo < hi) {
     const mid = (lo + hi) >>> 1;
-    if (before(names[mid])) lo = mid + 1;
+    if (before(names.at(mid)!)) lo = mid + 1;
     else hi = mid;
   }
   return lo;
@@ -129,7 +129,7 @@ function partition(names: string[], lo: number, hi: number, before: (sn: string)
  * The index range of a sorted listing that can hold keys with the given name prefix and keys
  * greater than startAfter, for a directory whose entries have key prefix `rel`.
  */
-function visibleRange(names: string[], rel: string, namePrefix: string, startAfter: string | undefined): [number, number] {
+function visibleRange(names: SortNames, rel: string, namePrefix: string, startAfter: string | undefined): [number, number] {
   let lo = 0;
   let hi = names.length;
   if (namePrefix !== "") {
@@ -145,7 +145,7 @@ function visibleRange(names: string[], rel: string, namePrefix: string, startAft
     lo = partition(names, lo, hi, (sn) => compareKeys(sn, bound) < 0);
     // A file equal to the bound is startAfter itself; a directory equal to it (bound ends in "/")
     // contains startAfter and must be re-entered.
-    if (lo < hi && names[lo] === bound && bound.charCodeAt(bound.length - 1) !== SLASH) lo++;
+    if (lo < hi && names.at(lo)! === bound && bound.charCodeAt(bound.length - 1) !== SLASH) lo++;
   }
   return [lo, hi];
 }
@@ -292,7 +292,7 @@ export async function* walkBucket(bucketDir: string, opts: WalkOptions): AsyncGe
   const statAhead = (f: Frame, from: number) => {
     const end = Math.min(f.end, from + STAT_AHEAD);
     for (let j = Math.max(f.ahead, from); j < end; j++) {
-      const sn = f.names[j];
+      const sn = f.names.at(j)!;
       if (sn.charCodeAt(sn.length - 1) === SLASH) continue;
       if (delimiter !== undefined && commonPrefixOf(f.rel + sn) !== undefined) continue;
       f.pendingAt[j % STAT_AHEAD] = j;
@@ -314,7 +314,7 @@ export async function* walkBucket(bucketDir: string, opts: WalkOptions): AsyncGe
       const names: string[] = [];
       const end = Math.min(f.end, idx + BATCH);
       for (let j = idx; j < end; j++) {
-        const sn = f.names[j];
+        const sn = f.names.at(j)!;
         if (sn.charCodeAt(sn.length - 1) === SLASH || (delimiter !== undefined && commonPrefixOf(f.rel + sn) !== undefined)) {
           f.batchRow[j - idx] = -1;
           continue;
@@ -348,7 +348,7 @@ export async function* walkBucket(bucketDir: string, opts: WalkOptions): AsyncGe
     if (err !== 0) {
       if (NOT_AN_OBJECT.has(err)) return null;
       const code = ERRNO_NAMES.get(err) ?? "EIO";
-      throw fsError(Object.assign(new Error(`${code}: stat ${f.abs}/${f.names[idx]}`), { code, errno: -err }));
+      throw fsError(Object.assign(new Error(`${code}: stat ${f.abs}/${f.names.at(idx)!}`), { code, errno: -err }));
     }
     if ((o[at + 1] & S_IFMT) !== S_IFREG) return null;
     // As node:fs and Bun compute them from the timespec.
@@ -371,7 +371,7 @@ export async function* walkBucket(bucketDir: string, opts: WalkOptions): AsyncGe
       continue;
     }
     const idx = f.i++;
-    const sn = f.names[idx];
+    const sn = f.names.at(idx)!;
     const key = f.rel + sn;
     if (skip !== undefined && key.startsWith(skip)) continue;
 
