@@ -28,8 +28,8 @@ import { Dir, READ_FLAGS, errnoOf, makeSubdirs, openForRead, openSubdir } from "
 import { O_PATH, kernelPath, openBeneath } from "./kernel.ts";
 import { keyLockFile, withLock } from "./locks.ts";
 import { receiveToTemp, tempPathIn, type FsyncPolicy, type WrittenFile } from "./incoming.ts";
-import { versionOf, type FileIdentity, type MetaLocation, type MetaStore } from "./meta.ts";
-import { ListedCache, type ListedFields } from "./listed-cache.ts";
+import { XATTR_NAME, versionOf, type FileIdentity, type MetaLocation, type MetaStore } from "./meta.ts";
+import { ListedCache, type FileVersion, type ListedFields } from "./listed-cache.ts";
 import { walkBucket, type WalkEntry } from "./walk.ts";
 import { DirListings } from "./dir-listing.ts";
 import type { BucketInfo, BucketSetting, CommitOptions, IncomingBody, ListEntry, ListOptions, ObjectInfo, ObjectMeta, ObjectStore, OpenObject, PutOptions, StoredChecksum } from "../types.ts";
@@ -744,6 +744,9 @@ export class PosixBackend implements ObjectStore {
       ...opts,
       listings: this.listings,
       isDirectoryObject: async (abs) => this.isDirectoryObject(bucketDir, abs),
+      // Files the listed cache does not know yet are asked, in the walk's batches, whether they
+      // have a record at all: a tree of foreign files then costs no xattr read per file.
+      ...(this.listed ? { recordProbe: { attr: XATTR_NAME, needed: (st) => this.listed!.get(st as FileVersion) === undefined } } : {}),
     });
     try {
       for await (const e of walk) {
@@ -778,7 +781,7 @@ export class PosixBackend implements ObjectStore {
     const segments = (isDirectoryKey ? e.key.slice(0, -1) : e.key).split("/");
     const loc: MetaLocation = { bucketDir, segments, path: e.path, isDirectoryKey };
     const identity: FileIdentity = { size: e.size, mtimeMs: e.mtimeMs, ino: e.ino, isDirectory: () => e.isDirectoryObject };
-    const meta = this.meta.read(loc, identity);
+    const meta = e.noRecord ? null : this.meta.read(loc, identity);
     const fields: ListedFields | null = meta ? {
       etag: `"${meta.etag}"`,
       checksum: meta.checksum && { algorithm: meta.checksum.algorithm, type: meta.checksum.type },

@@ -20,6 +20,7 @@ interface Addon {
   statNames(dirPath: string, names: string, out: Float64Array): number;
   readDirTypes(path: string): string;
   readDirSorted(path: string, skip: string): string;
+  xattrSizes(dirPath: string, names: string, attr: string, out: Float64Array): number;
 }
 
 // linux/openat2.h
@@ -229,6 +230,14 @@ export function readDirTypes(path: string): string | null {
  */
 export function readDirSorted(path: string, skip: string): string | null {
   return addon ? addon.readDirSorted(path, skip) : null;
+}
+
+/**
+ * The size of xattr `attr` of each of `names` inside `dirPath` (links not followed), into `out`:
+ * the size, or -errno (-ENODATA when there is none). How many were done; null without the addon.
+ */
+export function xattrSizes(dirPath: string, names: string[], attr: string, out: Float64Array): number | null {
+  return addon ? addon.xattrSizes(dirPath, names.join("\0"), attr, out) : null;
 }
 
 /** Asks the kernel to send `signal` to this process when its parent dies; false without the addon. */

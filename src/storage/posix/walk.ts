@@ -34,7 +34,7 @@ import { DirListings, classify, classifyByLstat, SKIP, UNKNOWN, type Listing, ty
 import { compareKeys } from "./key-order.ts";
 import { GATEWAY_DIR } from "./layout.ts";
 import { SLOW_STAT_MS, SLOW_STATS, STAT_AHEAD, errCode, statNow, statQuiet, unreadable, vanished, type StatResult } from "./stat-schedule.ts";
-import { STAT_FIELDS, statNames } from "./kernel.ts";
+import { STAT_FIELDS, statNames, xattrSizes } from "./kernel.ts";
 
 export { compareKeys } from "./key-order.ts";
 
@@ -57,10 +57,16 @@ export interface WalkOptions {
   /** Group keys into common prefixes. */
   delimiter?: string;
   isDirectoryObject(absPath: string): Promise<boolean>;
+  /**
+   * Batch mode: for the files whose `needed` says their record must be read, ask in the same
+   * batch whether they have the xattr `attr` at all; entries without get `noRecord` (a foreign
+   * file then costs no record read of its own).
+   */
+  recordProbe?: { attr: string; needed(st: StatLike): boolean };
 }
 
 export type WalkEntry =
-  | { type: "object"; key: string; path: string; size: number; mtimeMs: number; ctimeMs: number; ino: number; dev: number; isDirectoryObject: boolean; viaLink: boolean }
+  | { type: "object"; key: string; path: string; size: number; mtimeMs: number; ctimeMs: number; ino: number; dev: number; isDirectoryObject: boolean; viaLink: boolean; noRecord: boolean }
   | { type: "prefix"; prefix: string };
 
 interface Frame {
@@ -85,6 +91,8 @@ interface Frame {
   batchFrom: number;
   batchRow: Int32Array | null;
   batchOut: Float64Array | null;
+  /** Rows whose file had no record xattr when probed (recordProbe). */
+  batchNoRecord: Uint8Array | null;
 }
 
 /** Files stat'ed per native call in batch mode: a page of 1,000 takes ~16 calls, wasting at most
@@ -97,13 +105,17 @@ const NOT_AN_OBJECT = new Set([2, 20, 13, 1, 40]); // ENOENT, ENOTDIR, EACCES, E
 
 const ERRNO_NAMES = new Map(Object.entries(osConstants.errno).map(([name, n]) => [n, name]));
 
+const ENODATA = osConstants.errno.ENODATA;
+
 /** What a listing needs of a stat. */
-interface StatLike {
+export interface StatLike {
   size: number;
   mtimeMs: number;
   ctimeMs: number;
   ino: number;
   dev: number;
+  /** Probed in the batch: the file has no record xattr. */
+  noRecord?: boolean;
 }
 
 async function isDirObject(opts: WalkOptions, abs: string): Promise<boolean> {
@@ -198,6 +210,7 @@ function objectEntry(key: string, path: string, st: StatLike, isDirectoryObject:
     dev: st.dev,
     isDirectoryObject,
     viaLink,
+    noRecord: st.noRecord === true,
   };
 }
 
@@ -283,7 +296,7 @@ export async function* walkBucket(bucketDir: string, opts: WalkOptions): AsyncGe
 
   const frame = (abs: string, rel: string, l: Listing, namePrefix: string): Frame => {
     const [i, end] = visibleRange(l.names, rel, namePrefix, startAfter);
-    return { abs, rel, names: l.names, links: l.links, aliases: l.aliases, i, end, ahead: i, pendingAt: [], pending: [], batchFrom: -1, batchRow: null, batchOut: null };
+    return { abs, rel, names: l.names, links: l.links, aliases: l.aliases, i, end, ahead: i, pendingAt: [], pending: [], batchFrom: -1, batchRow: null, batchOut: null, batchNoRecord: null };
   };
   const stack: Frame[] = [frame(startAbs, dirPart, first, namePrefix)];
 
@@ -339,6 +352,7 @@ export async function* walkBucket(bucketDir: string, opts: WalkOptions): AsyncGe
       }
       // Stats slower than slowStatMs each (a remote or cold file system): issue them ahead instead.
       if (names.length && (performance.now() - t0) / names.length > slowStatMs) slowStats = SLOW_STATS;
+      if (opts.recordProbe) probeRecords(f, names);
     }
     const row = f.batchRow[idx - f.batchFrom];
     if (row < 0) return null;
@@ -351,8 +365,36 @@ export async function* walkBucket(bucketDir: string, opts: WalkOptions): AsyncGe
       throw fsError(Object.assign(new Error(`${code}: stat ${f.abs}/${f.names.at(idx)!}`), { code, errno: -err }));
     }
     if ((o[at + 1] & S_IFMT) !== S_IFREG) return null;
-    // As node:fs and Bun compute them from the timespec.
+    return { ...statOf(o, row), noRecord: f.batchNoRecord?.[row] === 1 };
+  };
+  // As node:fs and Bun compute them from the timespec.
+  const statOf = (o: Float64Array, row: number): StatLike => {
+    const at = row * STAT_FIELDS;
     return { size: o[at + 2], mtimeMs: o[at + 3] * 1e3 + o[at + 4] / 1e6, ctimeMs: o[at + 5] * 1e3 + o[at + 6] / 1e6, ino: o[at + 7], dev: o[at + 8] };
+  };
+  /** recordProbe over a fresh batch: which regular files (not links) have no record at all. */
+  const probeRecords = (f: Frame, names: string[]) => {
+    const probe = opts.recordProbe!;
+    const o = f.batchOut!;
+    const rows: number[] = [];
+    const ask: string[] = [];
+    f.batchNoRecord ??= new Uint8Array(BATCH);
+    f.batchNoRecord.fill(0);
+    for (let row = 0; row < names.length; row++) {
+      if (o[row * STAT_FIELDS] !== 0 || (o[row * STAT_FIELDS + 1] & S_IFMT) !== S_IFREG) continue;
+      if (f.links !== null && (f.links.has(names[row]) || f.aliases !== null)) continue;
+      if (!probe.needed(statOf(o, row))) continue;
+      rows.push(row);
+      ask.push(names[row]);
+    }
+    if (ask.length === 0) return;
+    const sizes = new Float64Array(ask.length);
+    try {
+      if (xattrSizes(f.abs, ask, probe.attr, sizes) === null) return;
+    } catch {
+      return; // the record reads will tell
+    }
+    for (let k = 0; k < rows.length; k++) if (sizes[k] === -ENODATA) f.batchNoRecord[rows[k]] = 1;
   };
   const statPooled = async (f: Frame, idx: number, path: string): Promise<Stats | null> => {
     statAhead(f, idx);
