@@ -50,10 +50,19 @@ export const EMPTY_MD5 = "d41d8cd98f00b204e9800998ecf8427e";
  * runtimes' doubles might disagree on. */
 function foreignEtagOf(ino: number, size: number, mtimeMs: number): string {
   const ms = Math.floor(mtimeMs);
-  const words = [ino >>> 0, Math.floor(ino / 2 ** 32), size >>> 0, Math.floor(size / 2 ** 32), ms >>> 0, Math.floor(ms / 2 ** 32), Math.round((mtimeMs - ms) * 1000)];
+  // A scratch array, not a fresh one per call: listings call this once per object.
+  const words = FOREIGN_WORDS;
+  words[0] = ino >>> 0;
+  words[1] = Math.floor(ino / 2 ** 32);
+  words[2] = size >>> 0;
+  words[3] = Math.floor(size / 2 ** 32);
+  words[4] = ms >>> 0;
+  words[5] = Math.floor(ms / 2 ** 32);
+  words[6] = Math.round((mtimeMs - ms) * 1000);
   for (let lane = 0; lane < 4; lane++) {
     let h = Math.imul(lane + 1, 0x9e3779b1);
-    for (const w of words) {
+    for (let i = 0; i < 7; i++) {
+      const w = words[i];
       let k = Math.imul(w, 0xcc9e2d51);
       k = Math.imul((k << 15) | (k >>> 17), 0x1b873593);
       h ^= k;
@@ -72,6 +81,7 @@ function foreignEtagOf(ino: number, size: number, mtimeMs: number): string {
 
 /** Scratch for foreignEtagOf; it is synchronous, so one buffer serves every call. */
 const FOREIGN_ETAG = Buffer.alloc(16);
+const FOREIGN_WORDS = new Uint32Array(7);
 
 const DIRECTORY_IDENTITY: FileIdentity = { size: 0, mtimeMs: 0, ino: 0, isDirectory: () => true };
 

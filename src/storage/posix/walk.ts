@@ -365,7 +365,9 @@ export async function* walkBucket(bucketDir: string, opts: WalkOptions): AsyncGe
       throw fsError(Object.assign(new Error(`${code}: stat ${f.abs}/${f.names.at(idx)!}`), { code, errno: -err }));
     }
     if ((o[at + 1] & S_IFMT) !== S_IFREG) return null;
-    return { ...statOf(o, row), noRecord: f.batchNoRecord?.[row] === 1 };
+    const st = statOf(o, row);
+    if (f.batchNoRecord?.[row] === 1) st.noRecord = true;
+    return st;
   };
   // As node:fs and Bun compute them from the timespec.
   const statOf = (o: Float64Array, row: number): StatLike => {
