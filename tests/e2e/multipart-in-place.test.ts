@@ -102,6 +102,18 @@ describe("one gateway", () => {
     expect((await body(c, key)).equals(Buffer.concat(parts))).toBe(true);
   });
 
+  test("parts of 8 MiB and more (MD5 on a worker reading the shared file at the part's offset)", async () => {
+    const key = "big/hashed-beside";
+    const id = await create(c, key);
+    const parts = [randomBytes(9 * MiB), randomBytes(9 * MiB), randomBytes(9 * MiB - 5)];
+    // Part 1 first (it sets the stride), then the others at once.
+    const etags = [await part(c, key, id, 1, parts[0]), ...(await Promise.all(parts.slice(1).map((b, i) => part(c, key, id, i + 2, b))))];
+    expect(etags).toEqual(parts.map((b) => `"${md5Hex(b)}"`));
+    await complete(c, key, id, etags.map((e, i) => [i + 1, e]));
+    expect(how(c, id)).toEqual({ assembly: "in-place", copyMethod: "none" });
+    expect((await body(c, key)).equals(Buffer.concat(parts))).toBe(true);
+  });
+
   test("the short last part first: it cannot set the stride, so only it is copied at Complete", async () => {
     const key = "big/last-first";
     const id = await create(c, key);

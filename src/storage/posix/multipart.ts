@@ -265,6 +265,9 @@ export class MultipartStore implements UploadStore {
   /**
    * Clears what dead processes left in the bucket's uploads: Completes whose owner died are
    * recovered (as a retry would), completion records expire, abandoned staging goes after an hour.
+   * `.aborting-*` directories go at once: they are decided garbage that nothing writes into, so
+   * removing one beside the process still removing it is harmless (a Complete removes its own
+   * after answering, and a kill in that window, now that Complete takes milliseconds, is common).
    * Never touches what a live process holds.
    */
   sweep(bucket: string, now = Date.now()): void {
@@ -277,7 +280,13 @@ export class MultipartStore implements UploadStore {
         this.recoverIfFree(bucket, uploadsDir, name.slice(0, at));
       } else if (name.endsWith(".done")) {
         if (now - mtimeMs(join(uploadsDir, name)) > DONE_RECORD_TTL_MS) rmSync(join(uploadsDir, name), { force: true });
-      } else if (name.includes(".aborting-") || name.startsWith(".new-")) {
+      } else if (name.includes(".aborting-")) {
+        try {
+          rmSync(join(uploadsDir, name), { recursive: true, force: true });
+        } catch {
+          // removed meanwhile by its owner; the next sweep sees what is left
+        }
+      } else if (name.startsWith(".new-")) {
         if (now - mtimeMs(join(uploadsDir, name)) > STALE_TEMP_MS) rmSync(join(uploadsDir, name), { recursive: true, force: true });
       }
     }
