@@ -343,6 +343,8 @@ static int valid_utf8(const unsigned char *p) {
   return 1;
 }
 
+_Static_assert(sizeof(char *) == sizeof(size_t), "readDirSorted turns offsets into pointers in place");
+
 static int cmp_entry(const void *a, const void *b) {
   // Entries are "<type letter><sort name>": order by the sort name's bytes (S3's key order).
   return strcmp(*(const char *const *)a + 1, *(const char *const *)b + 1);
@@ -407,28 +409,28 @@ static napi_value js_read_dir_sorted(napi_env env, napi_callback_info info) {
     buf[len++] = 0;
   }
   closedir(d);
+  // The offsets become pointers in place (same size), and every buffer is freed as soon as it is
+  // no longer needed: a directory of a million names must not hold three copies at once.
+  char **ptrs = (char **)offs;
   char *out = NULL;
-  char **ptrs = NULL;
-  if (!err) {
-    ptrs = malloc((n ? n : 1) * sizeof *ptrs);
-    out = malloc(len ? len : 1);
-    if (!ptrs || !out) err = ENOMEM;
-  }
-  napi_value result = NULL;
   if (!err) {
     for (size_t k = 0; k < n; k++) ptrs[k] = buf + offs[k];
     qsort(ptrs, n, sizeof *ptrs, cmp_entry);
-    size_t at = 0;
-    for (size_t k = 0; k < n; k++) {
-      size_t el = strlen(ptrs[k]) + 1;
-      memcpy(out + at, ptrs[k], el);
-      at += el;
+    out = malloc(len ? len : 1);
+    if (!out) err = ENOMEM;
+    else {
+      size_t at = 0;
+      for (size_t k = 0; k < n; k++) {
+        size_t el = strlen(ptrs[k]) + 1;
+        memcpy(out + at, ptrs[k], el);
+        at += el;
+      }
     }
-    if (napi_create_string_utf8(env, out, len, &result) != napi_ok) err = ENOMEM;
   }
   free(buf);
   free(offs);
-  free(ptrs);
+  napi_value result = NULL;
+  if (!err && napi_create_string_utf8(env, out, len, &result) != napi_ok) err = ENOMEM;
   free(out);
   if (err) return throw_errno(env, err, "readDirSorted");
   return result;
