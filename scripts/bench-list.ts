@@ -1,5 +1,11 @@
 // Listing cost against the `find | sort` floor. Not a test: run it by hand with
 //   node_modules/.bin/bun scripts/bench-list.ts [--keep DIR] [--runs N]
+//   node_modules/.bin/bun scripts/bench-list.ts --issue [--keep DIR] [--rounds 5] [--million]
+// --issue prints only the rows of the performance issue, each against its floor measured in the
+// same run (interleaved rounds, medians): the 100k objects in 1,000 directories over plain signed
+// HTTP (a warm gateway, and a fresh one per round) against `find -printf '%s %T@ %p\n' | sort`;
+// with --million also a 1M-object flat bucket (first page from a fresh gateway and again, a page
+// resumed half-way, the full listing, and the gateway's peak RSS over all of it).
 // (FILEGATE_TEST_RUNTIME=node benches the Node bundle; build it first.)
 // --keep DIR builds the trees in DIR once and reuses them on later runs (creation dominates
 // otherwise). Prints a markdown table.
@@ -24,6 +30,8 @@ import { RUNTIME } from "../tests/support/env.ts";
 import { startGateway, type Gateway } from "../tests/support/gateway.ts";
 import { s3Client } from "../tests/support/clients.ts";
 import { sign } from "../tests/support/sign.ts";
+import { vmHwmMiB } from "./benchmark/proc.ts";
+import { loadavg } from "node:os";
 
 type Lister = {
   /** Lists the whole bucket in pages; resolves to the number of entries seen. */
@@ -178,8 +186,159 @@ async function time<T>(runs: number, fn: () => Promise<T> | T): Promise<{ ms: nu
   return { ms: best, value };
 }
 
+/** CPU seconds (user + system) a process has used so far, from /proc. */
+function cpuOf(pid: number): number {
+  const f = fs.readFileSync(`/proc/${pid}/stat`, "utf8").slice(fs.readFileSync(`/proc/${pid}/stat`, "utf8").lastIndexOf(")") + 2).split(" ");
+  return (Number(f[11]) + Number(f[12])) / 100; // utime, stime in clock ticks (USER_HZ 100)
+}
+
+/** The floor with its CPU time (find and sort together), for ratios that the machine's load moves less. */
+function floorWithCpu(root: string, bucket: string): { ms: number; cpu: number } {
+  const t = performance.now();
+  const r = spawnSync("bash", ["-c", `TIMEFORMAT='%U %S'; time ( find '${join(root, bucket)}' -type f -printf '%s %T@ %p\\n' | LC_ALL=C sort > /dev/null )`], { encoding: "utf8" });
+  const ms = performance.now() - t;
+  if (r.status !== 0) throw new Error("find|sort failed: " + r.stderr);
+  const [u, sys] = r.stderr.trim().split("\n").pop()!.split(" ").map(Number);
+  return { ms, cpu: u + sys };
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const elapsed = async (fn: () => unknown) => {
+  const t = performance.now();
+  await fn();
+  return performance.now() - t;
+};
+
+/** One ListObjectsV2 page over plain signed HTTP, from the start or after `startAfter`. */
+async function rawPage(gw: Gateway, bucket: string, pageSize: number, startAfter?: string): Promise<number> {
+  const query: Record<string, string> = { "list-type": "2", "max-keys": String(pageSize), ...(startAfter ? { "start-after": startAfter } : {}) };
+  const { headers } = sign({ method: "GET", path: `/${bucket}`, query, headers: { host: `127.0.0.1:${gw.port}` }, payloadHash: EMPTY_SHA256 });
+  const qs = Object.entries(query).map(([k, v]) => `${k}=${encodeURIComponent(v)}`).join("&");
+  const r = await fetch(`http://127.0.0.1:${gw.port}/${bucket}?${qs}`, { headers });
+  const body = await r.text();
+  if (r.status !== 200) throw new Error(`HTTP ${r.status}: ${body}`);
+  return Number(/<KeyCount>(\d+)</.exec(body)![1]);
+}
+
+const MILLION: Tree = {
+  bucket: "flat1m",
+  label: "1M objects, flat",
+  build(dir) {
+    for (let i = 0; i < 1_000_000; i++) touch(join(dir, `obj-${((i * 7919) % 1_000_000).toString().padStart(7, "0")}.dat`));
+  },
+};
+
+async function issueRows(root: string, rounds: number, million: boolean) {
+  const pageSize = 1000;
+  // Rows print as they finish (the 1M rows take minutes).
+  const out = { push: (line: string) => console.log(line) };
+  const load = loadavg().map((x) => x.toFixed(2)).join(" ");
+  out.push(`runtime ${RUNTIME}, ${rounds} interleaved rounds, medians, pages of ${pageSize}; load average at start ${load}`);
+  out.push("");
+  out.push("| row | floor: find -printf '%s %T@ %p\\n' \\| sort (ms) | filegate (ms) | ratio (median of rounds) | target |");
+  out.push("|---|---:|---:|---:|---|");
+  const floorMs = (bucket: string) => elapsed(() => floor(root, bucket, true));
+  // Warm: one gateway, listed twice before the rounds.
+  {
+    const gw = await startGateway({ root });
+    try {
+      const plain = rawLister(gw);
+      await plain.listAll("dirs", pageSize);
+      await plain.listAll("dirs", pageSize);
+      const f: number[] = [];
+      const g: number[] = [];
+      const ratios: number[] = [];
+      const cpuRatios: number[] = [];
+      for (let r = 0; r < rounds; r++) {
+        let a: { ms: number; cpu: number }, b: number, c: number;
+        const listOnce = async () => {
+          const c0 = cpuOf(gw.pid);
+          b = await elapsed(() => plain.listAll("dirs", pageSize));
+          c = cpuOf(gw.pid) - c0;
+        };
+        if (r % 2 === 0) {
+          a = floorWithCpu(root, "dirs");
+          await listOnce();
+        } else {
+          await listOnce();
+          a = floorWithCpu(root, "dirs");
+        }
+        f.push(a.ms);
+        g.push(b!);
+        ratios.push(b! / a.ms);
+        cpuRatios.push(c! / a.cpu);
+      }
+      out.push(`| 100k objects in 1,000 dirs, plain signed HTTP, warm gateway | ${median(f).toFixed(0)} | ${median(g).toFixed(0)} | ${median(ratios).toFixed(2)}× (CPU: gateway ${median(cpuRatios).toFixed(2)}× find+sort) | ≤ 2× ${median(ratios) <= 2 ? "✅" : "❌"} |`);
+      out.push(`| (same, gateway peak RSS) | | ${vmHwmMiB(gw.pid).toFixed(0)} MiB | | < 160 MiB |`);
+    } finally {
+      await gw.stop();
+    }
+  }
+  // Cold: a fresh gateway process for each round (the page cache stays warm).
+  {
+    const f: number[] = [];
+    const g: number[] = [];
+    const ratios: number[] = [];
+    const cpuRatios: number[] = [];
+    for (let r = 0; r < rounds; r++) {
+      const gw = await startGateway({ root });
+      try {
+        let a: { ms: number; cpu: number }, b: number, c: number;
+        const listOnce = async () => {
+          const c0 = cpuOf(gw.pid);
+          b = await elapsed(() => rawLister(gw).listAll("dirs", pageSize));
+          c = cpuOf(gw.pid) - c0;
+        };
+        if (r % 2 === 0) {
+          a = floorWithCpu(root, "dirs");
+          await listOnce();
+        } else {
+          await listOnce();
+          a = floorWithCpu(root, "dirs");
+        }
+        f.push(a.ms);
+        g.push(b!);
+        ratios.push(b! / a.ms);
+        cpuRatios.push(c! / a.cpu);
+      } finally {
+        await gw.stop();
+      }
+    }
+    out.push(`| 100k objects in 1,000 dirs, plain signed HTTP, fresh gateway | ${median(f).toFixed(0)} | ${median(g).toFixed(0)} | ${median(ratios).toFixed(2)}× (CPU: gateway ${median(cpuRatios).toFixed(2)}× find+sort) | ≤ 3× ${median(ratios) <= 3 ? "✅" : "❌"} |`);
+  }
+  if (million) {
+    const first: number[] = [];
+    const again: number[] = [];
+    const mid: number[] = [];
+    const full: number[] = [];
+    const f: number[] = [];
+    let hwm = 0;
+    const midKey = "obj-0500000.dat";
+    for (let r = 0; r < Math.min(rounds, 3); r++) {
+      const gw = await startGateway({ root });
+      try {
+        first.push(await elapsed(() => rawPage(gw, "flat1m", pageSize)));
+        again.push(await elapsed(() => rawPage(gw, "flat1m", pageSize)));
+        mid.push(await elapsed(() => rawPage(gw, "flat1m", pageSize, midKey)));
+        if (r % 2 === 1) f.push(await floorMs("flat1m"));
+        full.push(await elapsed(() => rawLister(gw).listAll("flat1m", pageSize)));
+        if (r % 2 === 0) f.push(await floorMs("flat1m"));
+        hwm = Math.max(hwm, vmHwmMiB(gw.pid));
+      } finally {
+        await gw.stop();
+      }
+    }
+    out.push(`| 1M flat: first page, fresh gateway | | ${median(first).toFixed(1)} | | < 50 ms ${median(first) < 50 ? "✅" : "❌"} |`);
+    out.push(`| 1M flat: first page again | | ${median(again).toFixed(1)} | | < 50 ms ${median(again) < 50 ? "✅" : "❌"} |`);
+    out.push(`| 1M flat: one page after ${midKey} | | ${median(mid).toFixed(1)} | | flat per-page cost |`);
+    out.push(`| 1M flat: full listing, plain signed HTTP | ${median(f).toFixed(0)} | ${median(full).toFixed(0)} | ${(median(full) / median(f)).toFixed(2)}× | – |`);
+    out.push(`| 1M flat: gateway peak RSS (VmHWM) over all of the above | | ${hwm.toFixed(0)} MiB | | < 160 MiB ${hwm < 160 ? "✅" : "❌"} |`);
+  }
+}
+
 async function main() {
   const keep = arg("--keep");
+  if (process.argv.includes("--issue") && process.argv.includes("--million")) TREES.push(MILLION);
   const runs = Number(arg("--runs") ?? 3);
   const root = keep ?? fs.mkdtempSync(join(tmpdir(), "filegate-bench-"));
   const pageSize = 1000;
@@ -194,6 +353,10 @@ async function main() {
       fs.mkdirSync(join(dir, ".filegate"));
       fs.writeFileSync(join(dir, ".built"), "");
       console.error(`built ${t.bucket} in ${Math.round(performance.now() - t0)} ms`);
+    }
+    if (process.argv.includes("--issue")) {
+      await issueRows(root, Number(arg("--rounds") ?? 5), process.argv.includes("--million"));
+      return;
     }
     // The marker file is a key too; the counts below include it.
     // A fresh gateway process per tree, listed once: cold JIT, empty listing caches (the page

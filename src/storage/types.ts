@@ -292,6 +292,8 @@ export interface UploadRecord {
 export interface PartRecord extends StoredPart {
   /** Name of the data file inside the upload directory. */
   file: string;
+  /** Where the part starts in that file (the upload's shared data file); absent: at 0. */
+  offset?: number;
   lastModified: string;
 }
 
@@ -310,8 +312,13 @@ export interface CompletedUpload {
   checksum?: StoredChecksum;
   /** The version the upload became; absent for the null version. */
   versionId?: string;
-  /** How parts 2..N were appended; absent for a single part. Reported for diagnostics only. */
+  /**
+   * How the object was built from the parts ("in-place": the shared data file became the object;
+   * "append": parts copied after part 1's own file; "new": all copied into a new file) and how the
+   * copied bytes moved ("none" when nothing was copied). For diagnostics, tests and the benchmark.
+   */
   copyMethod?: string;
+  assembly?: string;
 }
 
 export interface CompleteOptions {

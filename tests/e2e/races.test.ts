@@ -159,24 +159,38 @@ describe("a Complete whose process died", () => {
   });
   afterAll(async () => closeGateway(gw, s3));
 
-  // What kill -9 in the middle of assembly leaves: the upload renamed to .completing-*, part 1
-  // with some of part 2 appended, and no live claim. (A real kill lands anywhere in that window;
-  // building the state makes the test exact.)
-  async function crashedUpload(key: string) {
+  // What kill -9 in the middle of assembly leaves: the upload renamed to .completing-*, and no
+  // live claim. "append": part 1 has a file of its own (it was uploaded twice) with some of part 2
+  // appended to it; "in place": the shared data file with bytes written past the object's end (a
+  // copy into a slot no record names). A real kill lands anywhere in that window; building the
+  // state makes the test exact.
+  async function crashedUpload(key: string, layout: "append" | "in place" = "append") {
     const up = await s3.send(new CreateMultipartUploadCommand({ Bucket: b, Key: key }));
-    const p1 = randomBytes(5 * 1024 * 1024);
+    let p1 = randomBytes(5 * 1024 * 1024);
     const p2 = randomBytes(1024);
-    const e1 = (await s3.send(new UploadPartCommand({ Bucket: b, Key: key, UploadId: up.UploadId, PartNumber: 1, Body: p1 }))).ETag!;
+    let e1 = (await s3.send(new UploadPartCommand({ Bucket: b, Key: key, UploadId: up.UploadId, PartNumber: 1, Body: p1 }))).ETag!;
+    if (layout === "append") {
+      p1 = randomBytes(5 * 1024 * 1024);
+      e1 = (await s3.send(new UploadPartCommand({ Bucket: b, Key: key, UploadId: up.UploadId, PartNumber: 1, Body: p1 }))).ETag!;
+    }
     const e2 = (await s3.send(new UploadPartCommand({ Bucket: b, Key: key, UploadId: up.UploadId, PartNumber: 2, Body: p2 }))).ETag!;
     const uploads = join(gw.root, b, ".filegate", "uploads");
     const dir = join(uploads, up.UploadId!);
-    const part1 = readdirSync(dir).find((n) => /^part-00001\.[0-9a-f]+$/.test(n))!;
-    const fd = openSync(join(dir, part1), "r+");
-    writeSync(fd, p2.subarray(0, 300), 0, 300, p1.length);
+    const target = layout === "append" ? readdirSync(dir).find((n) => /^part-00001\.[0-9a-f]+$/.test(n))! : "parts.data";
+    const fd = openSync(join(dir, target), "r+");
+    writeSync(fd, p2.subarray(0, 300), 0, 300, layout === "append" ? p1.length : 3 * p1.length);
     closeSync(fd);
     renameSync(dir, join(uploads, `${up.UploadId}.completing-deadbeef0000`));
     return { uploadId: up.UploadId!, parts: [{ PartNumber: 1, ETag: e1 }, { PartNumber: 2, ETag: e2 }], whole: Buffer.concat([p1, p2]) };
   }
+
+  test("in place: a retried Complete finishes it and answers", async () => {
+    const c = await crashedUpload("retried-in-place", "in place");
+    const done = await s3.send(new CompleteMultipartUploadCommand({ Bucket: b, Key: "retried-in-place", UploadId: c.uploadId, MultipartUpload: { Parts: c.parts } }));
+    expect(done.ETag).toMatch(/-2"$/);
+    const got = await readAll((await s3.send(new GetObjectCommand({ Bucket: b, Key: "retried-in-place" }))).Body);
+    expect(got.equals(c.whole)).toBe(true);
+  });
 
   test("a retried Complete finishes it and answers", async () => {
     const c = await crashedUpload("retried");

@@ -30,8 +30,8 @@ import { Dir, READ_FLAGS, errnoOf, makeSubdirs, openForRead, openSubdir } from "
 import { O_PATH, kernelPath, openBeneath } from "./kernel.ts";
 import { keyLockFile, withLock } from "./locks.ts";
 import { receiveToTemp, tempPathIn, type FsyncPolicy, type WrittenFile } from "./incoming.ts";
-import { versionOf, type FileIdentity, type MetaLocation, type MetaStore } from "./meta.ts";
-import { ListedCache, type ListedFields } from "./listed-cache.ts";
+import { XATTR_NAME, versionOf, type FileIdentity, type MetaLocation, type MetaStore } from "./meta.ts";
+import { ListedCache, type FileVersion, type ListedFields } from "./listed-cache.ts";
 import { walkBucket, type WalkEntry } from "./walk.ts";
 import { compareKeys } from "./key-order.ts";
 import { VERSIONS_DIR, VersionStore, dirIn, storeHasVersions, nullName, versionIdOfName, walkVersionKeys, type OpenVersion } from "./versions.ts";
@@ -59,10 +59,19 @@ export const EMPTY_MD5 = "d41d8cd98f00b204e9800998ecf8427e";
  * runtimes' doubles might disagree on. */
 function foreignEtagOf(ino: number, size: number, mtimeMs: number): string {
   const ms = Math.floor(mtimeMs);
-  const words = [ino >>> 0, Math.floor(ino / 2 ** 32), size >>> 0, Math.floor(size / 2 ** 32), ms >>> 0, Math.floor(ms / 2 ** 32), Math.round((mtimeMs - ms) * 1000)];
+  // A scratch array, not a fresh one per call: listings call this once per object.
+  const words = FOREIGN_WORDS;
+  words[0] = ino >>> 0;
+  words[1] = Math.floor(ino / 2 ** 32);
+  words[2] = size >>> 0;
+  words[3] = Math.floor(size / 2 ** 32);
+  words[4] = ms >>> 0;
+  words[5] = Math.floor(ms / 2 ** 32);
+  words[6] = Math.round((mtimeMs - ms) * 1000);
   for (let lane = 0; lane < 4; lane++) {
     let h = Math.imul(lane + 1, 0x9e3779b1);
-    for (const w of words) {
+    for (let i = 0; i < 7; i++) {
+      const w = words[i];
       let k = Math.imul(w, 0xcc9e2d51);
       k = Math.imul((k << 15) | (k >>> 17), 0x1b873593);
       h ^= k;
@@ -81,6 +90,7 @@ function foreignEtagOf(ino: number, size: number, mtimeMs: number): string {
 
 /** Scratch for foreignEtagOf; it is synchronous, so one buffer serves every call. */
 const FOREIGN_ETAG = Buffer.alloc(16);
+const FOREIGN_WORDS = new Uint32Array(7);
 
 const DIRECTORY_IDENTITY: FileIdentity = { size: 0, mtimeMs: 0, ino: 0, isDirectory: () => true };
 
@@ -1219,6 +1229,9 @@ export class PosixBackend implements ObjectStore {
       ...(reader ? { mayEnter: (abs: string) => mayEnter(abs, reader) } : {}),
       listings: this.listings,
       isDirectoryObject: async (abs) => this.isDirectoryObject(bucketDir, abs),
+      // Files the listed cache does not know yet are asked, in the walk's batches, whether they
+      // have a record at all: a tree of foreign files then costs no xattr read per file.
+      ...(this.listed ? { recordProbe: { attr: XATTR_NAME, needed: (st) => this.listed!.get(st as FileVersion) === undefined } } : {}),
     });
     try {
       for await (const e of walk) {
@@ -1257,7 +1270,7 @@ export class PosixBackend implements ObjectStore {
     const segments = (isDirectoryKey ? e.key.slice(0, -1) : e.key).split("/");
     const loc: MetaLocation = { bucketDir, segments, path: e.path, isDirectoryKey };
     const identity: FileIdentity = { size: e.size, mtimeMs: e.mtimeMs, ino: e.ino, isDirectory: () => e.isDirectoryObject };
-    const meta = this.meta.read(loc, identity);
+    const meta = e.noRecord ? null : this.meta.read(loc, identity);
     const fields: ListedFields | null = meta ? {
       etag: `"${meta.etag}"`,
       checksum: meta.checksum && { algorithm: meta.checksum.algorithm, type: meta.checksum.type },

@@ -65,9 +65,9 @@ function openTemp(tmpDir: string): { fd: number; path: string } {
   }
 }
 
-function writeAll(fd: number, chunk: Uint8Array): void {
+function writeAll(fd: number, chunk: Uint8Array, position: number): void {
   let off = 0;
-  while (off < chunk.byteLength) off += writeSync(fd, chunk, off, chunk.byteLength - off);
+  while (off < chunk.byteLength) off += writeSync(fd, chunk, off, chunk.byteLength - off, position + off);
 }
 
 /**
@@ -76,17 +76,41 @@ function writeAll(fd: number, chunk: Uint8Array): void {
  */
 export async function receiveToTemp(tmpDir: string, body: IncomingBody, fsync: FsyncPolicy, owner?: FileOwner): Promise<WrittenFile> {
   const { fd, path } = openTemp(tmpDir);
+  let ok = false;
+  try {
+    // Owned by the writer from the start: the file is never the gateway's under its key.
+    giveFd(fd, owner);
+    const got = await receiveInto(fd, path, 0, body, fsync);
+    const stat = fstatSync(fd);
+    ok = true;
+    return { tmpPath: path, ...got, stat };
+  } finally {
+    closeSync(fd);
+    if (!ok) {
+      try {
+        unlinkSync(path);
+      } catch {
+        // already gone
+      }
+    }
+  }
+}
+
+/**
+ * Writes the body into the open file `fd` from byte `start` on (`path` reaches the same file, for
+ * the MD5 worker), checking every promise the client made about it. On failure the bytes written
+ * stay where they are: the caller knows whether they matter.
+ */
+export async function receiveInto(fd: number, path: string, start: number, body: IncomingBody, fsync: FsyncPolicy): Promise<Omit<WrittenFile, "tmpPath" | "stat">> {
   // Large bodies hash on another core, behind the writer; small ones inline (a thread hop costs
   // more than hashing a few megabytes).
-  const beside = body.length !== null && body.length >= HASH_BESIDE_MIN ? hashBeside(path) : null;
+  const beside = body.length !== null && body.length >= HASH_BESIDE_MIN ? hashBeside(path, start) : null;
   const md5 = beside ? null : createHasher("MD5");
   const sha = body.sha256 ? createHasher("SHA256") : null;
   const ck: Hasher | null = body.checksum ? createHasher(body.checksum.algorithm) : null;
   let size = 0;
   let ok = false;
   try {
-    // Owned by the writer from the start: the file is never the gateway's under its key.
-    giveFd(fd, owner);
     if (body.stream) {
       const reader = body.stream.getReader();
       try {
@@ -99,14 +123,14 @@ export async function receiveToTemp(tmpDir: string, body: IncomingBody, fsync: F
           }
           const { done, value } = next;
           if (done) break;
-          size += value.byteLength;
-          if (body.length !== null && size > body.length) {
+          if (body.length !== null && size + value.byteLength > body.length) {
             throw new StorageError("BodyTooLong");
           }
           md5?.update(value);
           sha?.update(value);
           ck?.update(value);
-          writeAll(fd, value);
+          writeAll(fd, value, start + size);
+          size += value.byteLength;
           beside?.advance(size);
         }
       } finally {
@@ -116,19 +140,10 @@ export async function receiveToTemp(tmpDir: string, body: IncomingBody, fsync: F
     const md5Digest = beside ? Buffer.from(await beside.finish(), "hex") : md5!.digest();
     const checksum = await body.verify({ size, md5: md5Digest, sha256: sha?.digest(), checksum: ck?.digest() });
     if (fsync !== "none") fdatasyncSync(fd);
-    const stat = fstatSync(fd);
     ok = true;
-    return { tmpPath: path, size, md5Hex: md5Digest.toString("hex"), checksum, stat };
+    return { size, md5Hex: md5Digest.toString("hex"), checksum };
   } finally {
     if (!ok) beside?.abort();
-    closeSync(fd);
-    if (!ok) {
-      try {
-        unlinkSync(path);
-      } catch {
-        // already gone
-      }
-    }
   }
 }
 

@@ -1,20 +1,27 @@
-// Copies byte ranges between open files. copy_file_range(2) through the addon (kernel.ts) keeps the
+// Copies byte ranges between open files. FICLONERANGE first where the range is block-aligned (xfs,
+// btrfs: the destination shares the source's extents, nothing is copied); then copy_file_range(2) through the addon (kernel.ts) keeps the
 // data in the kernel on Bun and Node alike (page cache to page cache, or shared extents where the
 // filesystem reflinks); without the addon the bytes go through one reused 1 MiB buffer with
 // pread/pwrite: bounded memory, but a userspace copy.
 //
 // Neither runtime's fs.copyFile can append or take offsets, which multipart assembly and ranged
 // UploadPartCopy both need.
-import { closeSync, constants, copyFileSync, openSync, read as readCb, statSync, writeFileSync, write as writeCb, type Stats } from "node:fs";
+import { closeSync, constants, copyFileSync, fstatSync, openSync, read as readCb, statSync, writeFileSync, write as writeCb, type Stats } from "node:fs";
 import { promisify } from "node:util";
 import { StorageError } from "../errors.ts";
-import { copyFileRange, fdPath } from "./kernel.ts";
+import { cloneRange, copyFileRange, fdPath } from "./kernel.ts";
 import { giveName } from "./ownership.ts";
 import type { FileOwner } from "../types.ts";
 
 
 /** How the last copy moved its bytes; tests and the benchmark report it. */
-export type CopyMethod = "copy_file_range" | "userspace";
+export type CopyMethod = "none" | "reflink" | "copy_file_range" | "userspace";
+
+/** Of two copies' methods, the one that moved more data (what a caller reports for several). */
+export function worseCopy(a: CopyMethod, b: CopyMethod): CopyMethod {
+  const rank: CopyMethod[] = ["none", "reflink", "copy_file_range", "userspace"];
+  return rank.indexOf(a) >= rank.indexOf(b) ? a : b;
+}
 
 // Each call blocks the event loop for its duration, so large copies go in slices with a yield in
 // between; 64 MiB takes a few tens of milliseconds in the page cache.
@@ -32,6 +39,7 @@ const pwrite = promisify(writeCb);
  * source ends early (it changed underneath us).
  */
 export async function copyRange(srcFd: number, srcOffset: number, dstFd: number, dstOffset: number, length: number): Promise<CopyMethod> {
+  if (length > 0 && tryClone(srcFd, srcOffset, dstFd, dstOffset, length)) return "reflink";
   let done = 0;
   while (done < length) {
     let n: number | null;
@@ -57,6 +65,23 @@ export async function copyRange(srcFd: number, srcOffset: number, dstFd: number,
     done += bytesRead;
   }
   return "userspace";
+}
+
+/**
+ * FICLONERANGE when the range can be one: both offsets on block boundaries, and the length too
+ * unless the range ends at the source's end. False when the filesystem cannot share extents
+ * (ext4, tmpfs, across filesystems) or without the addon.
+ */
+function tryClone(srcFd: number, srcOffset: number, dstFd: number, dstOffset: number, length: number): boolean {
+  const src = fstatSync(srcFd);
+  const bs = src.blksize || 4096;
+  if (srcOffset % bs !== 0 || dstOffset % bs !== 0 || (length % bs !== 0 && srcOffset + length !== src.size)) return false;
+  try {
+    return cloneRange(srcFd, srcOffset, length, dstFd, dstOffset);
+  } catch (e) {
+    if (FALLBACK_CODES.has((e as NodeJS.ErrnoException).code ?? "") || (e as NodeJS.ErrnoException).code === "ETXTBSY") return false;
+    throw e;
+  }
 }
 
 /**

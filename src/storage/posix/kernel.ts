@@ -16,6 +16,12 @@ interface Addon {
   parentDeathSignal(signal: number): void;
   copyFileRange(fdIn: number, offIn: number, fdOut: number, offOut: number, len: number): number;
   fsFlags(fd: number, set: number, clear: number): number;
+  cloneRange(srcFd: number, srcOff: number, len: number, dstFd: number, dstOff: number): void;
+  rangeLock(fd: number, start: number, len: number, exclusive: boolean): boolean;
+  statNames(dirPath: string, names: string, out: Float64Array): number;
+  readDirTypes(path: string): string;
+  readDirSorted(path: string, skip: string): string;
+  xattrSizes(dirPath: string, names: string, attr: string, out: Float64Array): number;
 }
 
 // linux/openat2.h
@@ -209,6 +215,63 @@ export function isImmutable(fd: number): boolean | null {
     if (NO_FLAGS.has((e as NodeJS.ErrnoException).code ?? "")) return null;
     throw e;
   }
+}
+
+/**
+ * FICLONERANGE: `len` bytes of `srcFd` at `srcOff` become the bytes of `dstFd` at `dstOff` by
+ * sharing extents (xfs, btrfs), no data moved. false without the addon; throws the errno (EOPNOTSUPP,
+ * EXDEV, EINVAL for unaligned ranges) when the filesystem cannot.
+ */
+export function cloneRange(srcFd: number, srcOff: number, len: number, dstFd: number, dstOff: number): boolean {
+  if (!addon) return false;
+  addon.cloneRange(srcFd, srcOff, len, dstFd, dstOff);
+  return true;
+}
+
+/**
+ * An exclusive open-file-description lock (F_OFD_SETLK) on bytes [start, start + len) of `fd`
+ * (len 0: to the end and beyond), without waiting: true when taken, false when another open of the
+ * file holds an overlapping one. It lives until `fd` is closed (or its process dies). null without
+ * the addon.
+ */
+export function tryRangeLock(fd: number, start: number, len: number): boolean | null {
+  return addon ? addon.rangeLock(fd, start, len, true) : null;
+}
+
+/** Numbers statNames gives per name: errno (0: ok), mode, size, mtime s, mtime ns, ctime s, ctime ns, ino, dev, nlink. */
+export const STAT_FIELDS = 10;
+
+/**
+ * stat(2) of each of `names` inside `dirPath` in one call (see native/filegate.c), into `out`
+ * (STAT_FIELDS numbers per name). How many were done; null without the addon.
+ */
+export function statNames(dirPath: string, names: string[], out: Float64Array): number | null {
+  return addon ? addon.statNames(dirPath, names.join("\0"), out) : null;
+}
+
+/**
+ * A directory's entries as one string: per entry a type letter (f file, d directory, l symlink,
+ * o other, u unknown) and the name, ended by NUL. null without the addon.
+ */
+export function readDirTypes(path: string): string | null {
+  return addon ? addon.readDirTypes(path) : null;
+}
+
+/**
+ * A directory's files, directories and links in S3 key order (sorted by their UTF-8 bytes, a
+ * directory's name with "/" appended), each as a type letter (f, d, l), that sort name and NUL;
+ * without `skip` and names that are not UTF-8. null without the addon.
+ */
+export function readDirSorted(path: string, skip: string): string | null {
+  return addon ? addon.readDirSorted(path, skip) : null;
+}
+
+/**
+ * The size of xattr `attr` of each of `names` inside `dirPath` (links not followed), into `out`:
+ * the size, or -errno (-ENODATA when there is none). How many were done; null without the addon.
+ */
+export function xattrSizes(dirPath: string, names: string[], attr: string, out: Float64Array): number | null {
+  return addon ? addon.xattrSizes(dirPath, names.join("\0"), attr, out) : null;
 }
 
 /** Asks the kernel to send `signal` to this process when its parent dies; false without the addon. */

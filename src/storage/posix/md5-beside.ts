@@ -12,7 +12,7 @@ const { parentPort } = require("node:worker_threads");
 const { openSync, readSync, closeSync } = require("node:fs");
 const { createHash } = require("node:crypto");
 const buf = Buffer.allocUnsafe(1024 * 1024);
-parentPort.on("message", ({ path, shared }) => {
+parentPort.on("message", ({ path, start, shared }) => {
   const state = new Int32Array(shared, 0, 2);     // [0] write generation, [1] 0 running / 1 done / 2 aborted
   const written = new BigInt64Array(shared, 8, 1); // bytes written so far
   const hash = createHash("md5");
@@ -23,7 +23,7 @@ parentPort.on("message", ({ path, shared }) => {
       const gen = Atomics.load(state, 0);
       const end = Number(Atomics.load(written, 0));
       if (off < end) {
-        const n = readSync(fd, buf, 0, Math.min(buf.length, end - off), off);
+        const n = readSync(fd, buf, 0, Math.min(buf.length, end - off), start + off);
         if (n === 0) throw new Error("temp file shorter than written");
         hash.update(buf.subarray(0, n));
         off += n;
@@ -69,7 +69,7 @@ function acquire(): Worker | null {
 }
 
 export interface BesideHash {
-  /** Call after each write with the total bytes written so far. */
+  /** Call after each write with the total bytes written so far (counted from the start offset). */
   advance(total: number): void;
   /** All bytes are written: resolves with the hex MD5 of the file. */
   finish(): Promise<string>;
@@ -77,8 +77,11 @@ export interface BesideHash {
   abort(): void;
 }
 
-/** Starts hashing `path` behind the writer, or returns null when every worker is busy. */
-export function hashBeside(path: string): BesideHash | null {
+/**
+ * Starts hashing `path` from byte `start` on behind the writer, or returns null when every worker
+ * is busy.
+ */
+export function hashBeside(path: string, start = 0): BesideHash | null {
   const worker = acquire();
   if (!worker) return null;
   const shared = new SharedArrayBuffer(16);
@@ -97,7 +100,7 @@ export function hashBeside(path: string): BesideHash | null {
     worker.once("message", onMessage);
     worker.once("exit", onExit);
   });
-  worker.postMessage({ path, shared });
+  worker.postMessage({ path, start, shared });
   let settled = false;
   const done = (flag: 1 | 2) => {
     Atomics.store(state, 1, flag);

@@ -2,8 +2,11 @@
 // memory, so an upload survives a restart and several gateway processes on one root can share it:
 //
 //   uploads/<id>/upload.json            key, initiation time, what the object will be stored with
-//   uploads/<id>/part-00007.json        etag, size, checksum, and the name of the data file
-//   uploads/<id>/part-00007.<random>    the part's bytes
+//   uploads/<id>/part-00007.json        etag, size, checksum, the name of the data file and the offset
+//   uploads/<id>/parts.data             parts written at their final offsets (part-slots.ts)
+//   uploads/<id>/stride                 the part size that decides those offsets, once known
+//   uploads/<id>/part-00007.<random>    a part that could not go there (part-slots.ts says when)
+//   uploads/<id>/assembly.<random>      the object while a Complete copies parts into a new file
 //   uploads/<id>.completing-<random>/   the same directory while one Complete owns it
 //   uploads/<id>.aborting-<random>/     the same directory while Abort removes it
 //   uploads/<id>.done                   a finished upload's result, so a retried Complete gets it
@@ -13,9 +16,15 @@
 // both hold the upload's claim (a lock in ROOT/.filegate/locks that the kernel drops when its
 // holder dies) and start by renaming the upload directory away, after which every later part
 // write into the old path fails with ENOENT. Whoever takes the claim and finds a `.completing-*`
-// directory knows its owner died: it puts the upload back as it was (part 1, which Complete
-// appends the others to, is cut back to its own size) or, if that Complete had already committed
-// the object, records its result, so a retried Complete answers instead of waiting forever.
+// directory knows its owner died: it puts the upload back as it was (a part file Complete appended
+// to is cut back to its own size, an assembly file removed) or, if that Complete had already
+// committed the object, records its result, so a retried Complete answers instead of waiting forever.
+//
+// Complete assembles the object in the cheapest of three ways (assemblyPlan): in place, when the
+// shared file holds parts 1..K at their offsets (parts that are elsewhere are copied into their
+// slots first; then truncate + rename, no data moved); appended to part 1's own file (the others
+// copied after it); or copied into a new file. Copies use FICLONERANGE where the filesystem
+// shares extents, else copy_file_range (kernel-copy.ts).
 import { closeSync, constants, fdatasyncSync, lstatSync, fstatSync, ftruncateSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, rmSync, statSync } from "node:fs";
 import { randomBytes } from "node:crypto";
 import { rm } from "node:fs/promises";
@@ -30,7 +39,10 @@ import { lockFields } from "./immutable.ts";
 import type { PosixBackend } from "./backend.ts";
 import { isServableBucketName, keyPath } from "./names.ts";
 import { keyLockFile, tryLock, type HeldLock } from "./locks.ts";
-import { copyRange, copyToNewFile, type CopyMethod } from "./kernel-copy.ts";
+import { copyRange, copyToNewFile, worseCopy, type CopyMethod } from "./kernel-copy.ts";
+import { SHARED_FILE, createSharedFile, holdSharedFile, readStride, takeSlot } from "./part-slots.ts";
+import { fdPath } from "./kernel.ts";
+import { receiveInto } from "./incoming.ts";
 import { fsyncPath, writeFileAtomic } from "./durability.ts";
 import { hashFile } from "./hash-file.ts";
 import { isUploadId, multipartEtag, newUploadId, type PartChecksum, type RequestedPart } from "../../s3/multipart-rules.ts";
@@ -66,6 +78,7 @@ const INTENT = "complete.json";
 const STALE_TEMP_MS = 3600 * 1000;
 const PART_JSON = /^part-(\d{5})\.json$/;
 const PART_FILE = /^part-\d{5}\.[0-9a-f]{12}$/;
+const ASSEMBLY_FILE = /^assembly\.[0-9a-f]{12}$/;
 /** Part files are only ever our own regular files: a link planted in their place is not followed. */
 const RW_NOFOLLOW = constants.O_RDWR | constants.O_NOFOLLOW;
 
@@ -86,6 +99,7 @@ export class MultipartStore implements UploadStore {
     try {
       mkdirs(staging);
       this.writeJson(join(staging, "upload.json"), record);
+      createSharedFile(staging);
       renameSync(staging, join(uploadsDir, uploadId));
     } catch (e) {
       rmSync(staging, { recursive: true, force: true });
@@ -149,7 +163,10 @@ export class MultipartStore implements UploadStore {
         rmSync(dir, { recursive: true, force: true });
         continue;
       }
+      for (const name of listDir(dir)) if (ASSEMBLY_FILE.test(name)) rmSync(join(dir, name), { force: true });
       for (const rec of readParts(dir).values()) {
+        // The shared file is only ever written in slots no record names: nothing to restore.
+        if (rec.file === SHARED_FILE) continue;
         try {
           const fd = openSync(join(dir, rec.file), RW_NOFOLLOW);
           try {
@@ -173,6 +190,20 @@ export class MultipartStore implements UploadStore {
 
   async putPart(bucket: string, key: string, uploadId: string | null, partNumber: number, body: IncomingBody, owner?: FileOwner): Promise<PartRecord> {
     const up = this.open(bucket, key, uploadId);
+    const slot = body.length !== null ? takeSlot(up.dir, partNumber, body.length, (offset) => this.slotInUse(up.dir, partNumber, offset)) : null;
+    if (slot) {
+      try {
+        const got = await receiveInto(slot.fd, fdPath(slot.fd), slot.offset, body, this.backend.fsync);
+        return this.recordPart(up, partNumber, SHARED_FILE, {
+          offset: slot.offset,
+          etag: got.md5Hex,
+          size: got.size,
+          ...(got.checksum ? { checksum: got.checksum } : {}),
+        });
+      } finally {
+        slot.release();
+      }
+    }
     const written = await receiveToTemp(bucketTmpDir(up.bucketDir), body, this.backend.fsync, owner);
     return this.placePart(up, partNumber, written.tmpPath, {
       etag: written.md5Hex,
@@ -212,6 +243,9 @@ export class MultipartStore implements UploadStore {
   /**
    * Clears what dead processes left in the bucket's uploads: Completes whose owner died are
    * recovered (as a retry would), completion records expire, abandoned staging goes after an hour.
+   * `.aborting-*` directories go at once: they are decided garbage that nothing writes into, so
+   * removing one beside the process still removing it is harmless (a Complete removes its own
+   * after answering, and a kill in that window, now that Complete takes milliseconds, is common).
    * Never touches what a live process holds.
    */
   sweep(bucket: string, now = Date.now()): void {
@@ -224,7 +258,13 @@ export class MultipartStore implements UploadStore {
         this.recoverIfFree(bucket, uploadsDir, name.slice(0, at));
       } else if (name.endsWith(".done")) {
         if (now - mtimeMs(join(uploadsDir, name)) > DONE_RECORD_TTL_MS) rmSync(join(uploadsDir, name), { force: true });
-      } else if (name.includes(".aborting-") || name.startsWith(".new-")) {
+      } else if (name.includes(".aborting-")) {
+        try {
+          rmSync(join(uploadsDir, name), { recursive: true, force: true });
+        } catch {
+          // removed meanwhile by its owner; the next sweep sees what is left
+        }
+      } else if (name.startsWith(".new-")) {
         if (now - mtimeMs(join(uploadsDir, name)) > STALE_TEMP_MS) rmSync(join(uploadsDir, name), { recursive: true, force: true });
       }
     }
@@ -324,8 +364,9 @@ export class MultipartStore implements UploadStore {
       // Checking again against the requested ETags also pins each part to what was checked.
       const locked = { ...up, dir: lockDir };
       let parts: PartRecord[];
+      let stored: Map<number, PartRecord>;
       try {
-        parts = this.check(locked, opts).parts;
+        ({ parts, stored } = this.check(locked, opts));
       } catch (e) {
         this.unlock(locked, up.dir);
         throw e;
@@ -333,7 +374,7 @@ export class MultipartStore implements UploadStore {
       handedOver = true;
       return {
         kind: "run",
-        run: () => this.assemble(bucket, key, locked, up.dir, parts, checked.etag, checked.checksum, opts).finally(() => claim.release()),
+        run: () => this.assemble(bucket, key, locked, up.dir, parts, stored, checked.etag, checked.checksum, opts).finally(() => claim.release()),
       };
     } finally {
       if (!handedOver) claim.release();
@@ -341,7 +382,8 @@ export class MultipartStore implements UploadStore {
   }
 
   private check(up: OpenUpload, opts: CompleteOptions) {
-    return opts.validate(readParts(up.dir), up.record.checksum);
+    const stored = readParts(up.dir);
+    return { ...opts.validate(stored, up.record.checksum), stored };
   }
 
   /** Fails early on write conditions; commit checks them again when it renames. */
@@ -362,44 +404,49 @@ export class MultipartStore implements UploadStore {
     up: OpenUpload,
     originalDir: string,
     parts: PartRecord[],
+    stored: Map<number, PartRecord>,
     etag: string,
     checksum: StoredChecksum | undefined,
     opts: CompleteOptions,
   ): Promise<CompletedUpload> {
-    // Part 1's file becomes the object: the other parts are appended to it and it is renamed into
-    // place, so part 1 is never copied at all.
-    const target = join(up.dir, parts[0].file);
-    const firstSize = parts[0].size;
-    let copyMethod: CopyMethod | undefined;
+    // `stored`: every record, read after the directory was renamed away, so nothing changed since.
+    const plan = assemblyPlan(up.dir, parts, stored);
+    let copyMethod: CopyMethod = "none";
+    const targetPath = join(up.dir, plan.target);
     const rollback = () => {
       try {
-        const fd = openSync(target, RW_NOFOLLOW);
-        ftruncateSync(fd, firstSize);
-        closeSync(fd);
+        if (plan.kind === "new") rmSync(targetPath, { force: true });
+        else if (plan.kind === "append") {
+          const fd = openSync(targetPath, RW_NOFOLLOW);
+          ftruncateSync(fd, plan.keep);
+          closeSync(fd);
+        }
+        // in place: only bytes no record names were written or cut
       } catch {
-        // part 1 is gone (it was committed) or unreadable: nothing to restore
+        // the target is gone (it was committed) or unreadable: nothing to restore
       }
       this.unlock(up, originalDir);
     };
-    let fd: number | null = null;
+    let fd: number | null = plan.sharedFd;
     try {
-      fd = openSync(target, RW_NOFOLLOW);
-      if (fstatSync(fd).size !== firstSize) throw new StorageError("Damaged", { PartNumber: String(parts[0].partNumber) });
-      let pos = firstSize;
-      for (const p of parts.slice(1)) {
-        const src = openSync(join(up.dir, p.file), constants.O_RDONLY | constants.O_NOFOLLOW);
+      if (plan.kind === "new") fd = openSync(targetPath, constants.O_RDWR | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o644);
+      else if (plan.kind === "append") fd = openSync(targetPath, RW_NOFOLLOW);
+      const have = fstatSync(fd!).size;
+      if (have < plan.keep) throw new StorageError("Damaged", { Target: plan.target });
+      for (const c of plan.copies) {
+        const src = openSync(join(up.dir, c.part.file), constants.O_RDONLY | constants.O_NOFOLLOW);
         try {
-          copyMethod = await copyRange(src, 0, fd, pos, p.size);
+          copyMethod = worseCopy(copyMethod, await copyRange(src, c.part.offset ?? 0, fd!, c.at, c.part.size));
         } finally {
           closeSync(src);
         }
-        pos += p.size;
       }
-      if (this.backend.fsync !== "none") fdatasyncSync(fd);
-      // Part 1's file was its writer's; the object is whoever completes the upload.
-      settleFd(fd, opts.fileOwner, fstatSync(fd));
-      const st = fstatSync(fd);
-      closeSync(fd);
+      if (fstatSync(fd!).size !== plan.size) ftruncateSync(fd!, plan.size);
+      if (this.backend.fsync !== "none") fdatasyncSync(fd!);
+      // The parts' file was their writers'; the object is whoever completes the upload.
+      settleFd(fd!, opts.fileOwner, fstatSync(fd!));
+      const st = fstatSync(fd!);
+      closeSync(fd!);
       fd = null;
       const meta: ObjectMeta = {
         etag,
@@ -420,11 +467,12 @@ export class MultipartStore implements UploadStore {
         etag,
         size: st.size,
         ...(checksum ? { checksum } : {}),
-        ...(copyMethod ? { copyMethod } : {}),
+        copyMethod,
+        assembly: plan.kind,
       };
       // If this process dies from here on, whoever recovers the upload learns what was committed.
-      this.writeJson(join(up.dir, INTENT), { ...result, firstPart: parts[0].file });
-      const committed = await this.backend.commitFile(bucket, key, target, meta, { check: opts.check, exclusive: opts.exclusive, fileOwner: opts.fileOwner });
+      this.writeJson(join(up.dir, INTENT), { ...result, firstPart: plan.target });
+      const committed = await this.backend.commitFile(bucket, key, targetPath, meta, { check: opts.check, exclusive: opts.exclusive, fileOwner: opts.fileOwner });
       if (committed.versionId !== undefined) result.versionId = committed.versionId;
       try {
         this.writeJson(join(up.uploadsDir, `${up.uploadId}.done`), result);
@@ -461,7 +509,6 @@ export class MultipartStore implements UploadStore {
   /** Moves a finished temp file in as part `n`, replacing any earlier upload of that part. */
   private placePart(up: OpenUpload, n: number, tmpPath: string, info: { etag: string; size: number; checksum?: PartChecksum }): PartRecord {
     const file = `${partBase(n)}.${suffix()}`;
-    const record: PartRecord = { partNumber: n, file, lastModified: new Date().toISOString(), ...info };
     try {
       renameSync(tmpPath, join(up.dir, file));
     } catch (e) {
@@ -469,18 +516,30 @@ export class MultipartStore implements UploadStore {
       if (errno(e) === "ENOENT") throw new StorageError("NoSuchUpload", { UploadId: up.uploadId });
       throw absentAs(e);
     }
+    return this.recordPart(up, n, file, info);
+  }
+
+  /** Makes `file` (at `info.offset`) part `n`; a replaced part's own data file is removed. */
+  private recordPart(up: OpenUpload, n: number, file: string, info: { offset?: number; etag: string; size: number; checksum?: PartChecksum }): PartRecord {
+    const record: PartRecord = { partNumber: n, file, lastModified: new Date().toISOString(), ...info };
     const jsonPath = join(up.dir, `${partBase(n)}.json`);
     const previous = readJson<PartRecord>(jsonPath);
     try {
       this.writeJson(jsonPath, record);
     } catch (e) {
-      rmSync(join(up.dir, file), { force: true });
+      if (file !== SHARED_FILE) rmSync(join(up.dir, file), { force: true });
       if (errno(e) === "ENOENT") throw new StorageError("NoSuchUpload", { UploadId: up.uploadId });
       throw absentAs(e);
     }
     if (previous && previous.file !== file && PART_FILE.test(previous.file)) rmSync(join(up.dir, previous.file), { force: true });
     this.syncDir(up.dir);
     return record;
+  }
+
+  /** Whether part `n`'s current record names its slot at `offset` of the shared file. */
+  private slotInUse(dir: string, n: number, offset: number): boolean {
+    const rec = readJson<PartRecord>(join(dir, `${partBase(n)}.json`));
+    return rec !== null && rec.file === SHARED_FILE && (rec.offset ?? 0) === offset;
   }
 
   private writeJson(path: string, value: unknown): void {
@@ -552,6 +611,53 @@ export function cleanupUploads(root: string, olderThanMs: number, now = Date.now
 }
 
 
+interface AssemblyPlan {
+  kind: "in-place" | "append" | "new";
+  /** The file in the upload directory that becomes the object. */
+  target: string;
+  /** Its first bytes that are already right (append: part 1). */
+  keep: number;
+  /** Parts to copy in, and where they go. */
+  copies: { part: PartRecord; at: number }[];
+  size: number;
+  /** In place: the shared file, held whole against part writers (part-slots.ts). */
+  sharedFd: number | null;
+}
+
+/**
+ * How Complete builds the object from `parts` (checked, in order), given every stored record:
+ * - in place: the parts are 1..K, all but the last exactly the stride long, the last no longer,
+ *   and no other record names bytes of the shared file past the object's end (those must survive
+ *   a Complete that fails). Parts stored elsewhere are copied into their slots.
+ * - append: part 1 has a file of its own; the others are copied after it (the way before shared files).
+ * - new: everything is copied into a new file.
+ */
+function assemblyPlan(dir: string, parts: PartRecord[], records: Map<number, PartRecord>): AssemblyPlan {
+  const size = parts.reduce((a, p) => a + p.size, 0);
+  const stride = readStride(dir);
+  const last = parts.length - 1;
+  const fits =
+    stride !== null &&
+    parts.every(
+      (p, i) =>
+        p.partNumber === i + 1 &&
+        (i === last ? p.size <= stride : p.size === stride) &&
+        (p.file !== SHARED_FILE || p.offset === i * stride),
+    ) &&
+    ![...records.values()].some((r) => r.file === SHARED_FILE && r.partNumber > parts.length);
+  const sharedFd = fits ? holdSharedFile(dir) : null;
+  if (sharedFd !== null) {
+    const copies = parts.filter((p) => p.file !== SHARED_FILE).map((p) => ({ part: p, at: (p.partNumber - 1) * stride! }));
+    const placed = parts.filter((p) => p.file === SHARED_FILE);
+    return { kind: "in-place", target: SHARED_FILE, keep: placed.length ? placed[placed.length - 1].offset! + placed[placed.length - 1].size : 0, copies, size, sharedFd };
+  }
+  const at = (i: number) => parts.slice(0, i).reduce((a, p) => a + p.size, 0);
+  if (parts[0].file !== SHARED_FILE) {
+    return { kind: "append", target: parts[0].file, keep: parts[0].size, copies: parts.slice(1).map((p, i) => ({ part: p, at: at(i + 1) })), size, sharedFd: null };
+  }
+  return { kind: "new", target: `assembly.${suffix()}`, keep: 0, copies: parts.map((p, i) => ({ part: p, at: at(i) })), size, sharedFd: null };
+}
+
 function readParts(dir: string): Map<number, PartRecord> {
   const out = new Map<number, PartRecord>();
   for (const name of listDir(dir)) {
@@ -559,7 +665,9 @@ function readParts(dir: string): Map<number, PartRecord> {
     if (!m) continue;
     const rec = readJson<PartRecord>(join(dir, name));
     // A record names its data file; anything but one of ours (`../..`, a path) is not trusted.
-    if (rec && rec.partNumber === Number(m[1]) && typeof rec.file === "string" && PART_FILE.test(rec.file)) out.set(rec.partNumber, rec);
+    if (!rec || rec.partNumber !== Number(m[1]) || typeof rec.file !== "string") continue;
+    const shared = rec.file === SHARED_FILE && Number.isSafeInteger(rec.offset) && rec.offset! >= 0;
+    if (shared || (PART_FILE.test(rec.file) && rec.offset === undefined)) out.set(rec.partNumber, rec);
   }
   return out;
 }
