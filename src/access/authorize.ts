@@ -25,6 +25,12 @@ export interface AccessCheck {
   on: ResourceKind;
   bucket: string | null;
   key: string | null;
+  /**
+   * The version of the object the check concerns (a versionId, a copy source's, a DeleteObjects
+   * entry's); absent: the latest. Object ACLs and s3:ExistingObjectTag are that version's, as on
+   * S3, where permissions are set per version.
+   */
+  versionId?: string;
 }
 
 /** Operations whose own checks run in the handler, once what they act on is known. */
@@ -43,8 +49,9 @@ export function requiredChecks(ctx: Pick<S3Context, "op" | "bucket" | "key" | "q
   if (!row.action) return [];
   const bucket = row.on === "account" ? null : ctx.bucket;
   const key = row.on === "object" ? ctx.key : null;
-  const on = (action: string): AccessCheck => ({ action, on: row.on, bucket, key });
-  const versioned = row.on === "object" && ctx.query.get("versionId") !== null;
+  const versionId = row.on === "object" ? (ctx.query.get("versionId") ?? undefined) : undefined;
+  const on = (action: string): AccessCheck => ({ action, on: row.on, bucket, key, ...(versionId !== undefined ? { versionId } : {}) });
+  const versioned = versionId !== undefined;
   const checks = [on(versioned ? (VERSION_ACTIONS[row.action] ?? row.action) : row.action)];
   const h = ctx.headers;
   if (WITH_OBJECT_HEADERS.has(ctx.op)) {
@@ -56,12 +63,14 @@ export function requiredChecks(ctx: Pick<S3Context, "op" | "bucket" | "key" | "q
   if ((ctx.op === "DeleteObject" || ctx.op === "PutObjectRetention") && h.get("x-amz-bypass-governance-retention")?.trim().toLowerCase() === "true") {
     checks.push(on("s3:BypassGovernanceRetention"));
   }
+  // GetObjectAttributes answers what GET would (ETag, size, checksum): it takes both permissions.
+  if (ctx.op === "GetObjectAttributes") checks.push(on(versioned ? "s3:GetObjectVersion" : "s3:GetObject"));
   if (ctx.op === "CopyObject" || ctx.op === "UploadPartCopy") {
     const raw = h.get("x-amz-copy-source");
     const src = parseCopySource(raw);
     const q = raw!.indexOf("?");
     const version = q >= 0 ? new URLSearchParams(raw!.slice(q + 1)).get("versionId") : null;
-    checks.push({ action: version !== null ? "s3:GetObjectVersion" : "s3:GetObject", on: "object", bucket: src.bucket, key: src.key });
+    checks.push({ action: version !== null ? "s3:GetObjectVersion" : "s3:GetObject", on: "object", bucket: src.bucket, key: src.key, ...(version !== null ? { versionId: version } : {}) });
   }
   return checks;
 }
@@ -106,7 +115,7 @@ export function allows(ctx: S3Context, principal: Principal, check: AccessCheck)
   if (fromUser === "Allow") return true;
   if (access.aclAllows && bucket !== null) {
     const ignorePublicAcls = access.publicAccessBlock(bucket).ignorePublicAcls;
-    if (access.aclAllows({ principal, bucket, key: check.key, action: check.action, ignorePublicAcls })) return true;
+    if (access.aclAllows({ principal, bucket, key: check.key, versionId: check.versionId, action: check.action, ignorePublicAcls })) return true;
   }
   return false;
 }

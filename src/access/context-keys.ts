@@ -33,7 +33,7 @@ export function requestContext(ctx: S3Context, principal: Principal, check: Acce
     existingTags = null;
     if (check.bucket && check.key) {
       try {
-        const info = ctx.services.store.headObject(check.bucket, check.key);
+        const info = ctx.services.store.headObject(check.bucket, check.key, check.versionId !== undefined ? { versionId: check.versionId } : undefined);
         existingTags = new Map(decodeTags(info.meta?.tags));
       } catch {
         // No object (yet): the key is absent, as on AWS.
@@ -75,7 +75,7 @@ export function requestContext(ctx: S3Context, principal: Principal, check: Acce
         if (!user) return undefined;
         return [ctx.op === "PostObject" ? "POST" : ctx.auth.presigned ? "REST-QUERY-STRING" : "REST-HEADER"];
       case "s3:versionid":
-        return one(ctx.query.get("versionId"));
+        return one(check.versionId ?? ctx.query.get("versionId"));
       case "s3:requestobjecttagkeys": {
         const tags = tagsFromHeader(h);
         return tags ? [...tags.keys()] : undefined;

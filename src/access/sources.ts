@@ -20,6 +20,8 @@ export interface AclQuery {
   principal: Principal;
   bucket: string;
   key: string | null;
+  /** The object version asked about; absent: the latest. */
+  versionId?: string;
   /** The IAM action asked for (s3:GetObject, s3:ListBucket, …). */
   action: string;
   /** The effective IgnorePublicAcls: grants to AllUsers / AuthenticatedUsers then count for nothing. */

@@ -101,7 +101,7 @@ export function aclAllows(s: AclSources, q: AclQuery): boolean {
   if (need.on === "object" && q.key !== null) {
     let meta: ObjectMeta | null;
     try {
-      meta = s.store.headObject(q.bucket, q.key).meta;
+      meta = s.store.headObject(q.bucket, q.key, q.versionId !== undefined ? { versionId: q.versionId } : undefined).meta;
     } catch {
       // No such object: an ACL write that comes with a new object (PutObject's x-amz-acl) is the
       // bucket's WRITE; anything else about a missing object is answered by the operation (404).

@@ -20,7 +20,7 @@ import { objectAcl } from "../access/stored-acls.ts";
 import { aclResponse, putObjectAcl as storeObjectAcl, requestedObjectAcl } from "./acl.ts";
 import type { DeleteResult, ObjectInfo, ObjectMeta, OpenObject } from "../storage/types.ts";
 import { isVersionSelector } from "../s3/version-selector.ts";
-import { lockHeaders } from "../s3/object-lock.ts";
+import { bypassRequested, lockHeaders } from "../s3/object-lock.ts";
 import { bothChecks, deleteGuard, writeLock } from "./object-lock.ts";
 
 
@@ -371,14 +371,17 @@ const deleteObjects: Handler = async (ctx) => {
   for (const o of objects) {
     if (typeof o !== "object" || o === null || typeof o.Key !== "string") throw new S3Error("MalformedXML");
   }
+  const bypass = bypassRequested(ctx.headers);
   for (const o of objects) {
     const key = o.Key as string;
     try {
       const version = typeof o.VersionId === "string" ? o.VersionId.trim() : o.VersionId;
-      // Each key is its own s3:DeleteObject question; a refused key is that key's error.
-      const check = { action: version !== undefined ? "s3:DeleteObjectVersion" : "s3:DeleteObject", on: "object" as const, bucket, key };
-      if (!allows(ctx, ctx.principal, check)) throw new S3Error("AccessDenied");
       if (version !== undefined && (typeof version !== "string" || !isVersionSelector(version))) throw new S3Error("NoSuchVersion", undefined, { VersionId: String(version) });
+      // Each key is its own s3:DeleteObject question (and, when the request bypasses GOVERNANCE
+      // retention, its own s3:BypassGovernanceRetention one); a refused key is that key's error.
+      const check = { action: version !== undefined ? "s3:DeleteObjectVersion" : "s3:DeleteObject", on: "object" as const, bucket, key, ...(version !== undefined ? { versionId: version } : {}) };
+      if (!allows(ctx, ctx.principal, check)) throw new S3Error("AccessDenied");
+      if (bypass && !allows(ctx, ctx.principal, { ...check, action: "s3:BypassGovernanceRetention" })) throw new S3Error("AccessDenied");
       const text = (v: unknown) => (typeof v === "string" ? v.trim() : undefined);
       checkFsAccess(ctx, "delete", bucket, key);
       const r = await deleteKey(ctx, bucket, key, { versionId: version, check: bothChecks(deleteCheck(key, { etag: text(o.ETag), lastModified: text(o.LastModifiedTime), size: text(o.Size) }), deleteGuard(ctx, bucket, version)) });

@@ -107,6 +107,10 @@ const postObject: Handler = async (ctx) => {
     // The form's signer needs what a PUT of this key would (the app could not ask before the key was known).
     requireAccess(ctx, { action: "s3:PutObject", on: "object", bucket, key });
     if (fields.has("tagging")) requireAccess(ctx, { action: "s3:PutObjectTagging", on: "object", bucket, key });
+    // Lock and ACL fields ask what the same headers on a PUT ask (src/access/authorize.ts).
+    if (fields.has("x-amz-object-lock-mode") || fields.has("x-amz-object-lock-retain-until-date")) requireAccess(ctx, { action: "s3:PutObjectRetention", on: "object", bucket, key });
+    if (fields.has("x-amz-object-lock-legal-hold")) requireAccess(ctx, { action: "s3:PutObjectLegalHold", on: "object", bucket, key });
+    if (fields.has("acl") || [...fields.keys()].some((f) => f.startsWith("x-amz-grant-"))) requireAccess(ctx, { action: "s3:PutObjectAcl", on: "object", bucket, key });
 
     const h = new Headers();
     const digests = new Headers();

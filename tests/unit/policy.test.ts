@@ -69,11 +69,22 @@ describe("evaluation logic", () => {
     expect(evaluatePolicy(deny, req(alice, "s3:GetObject", OBJ))).toBe("Deny");
     expect(evaluatePolicy(deny, req(anon, "s3:GetObject", OBJ))).toBe("None");
   });
-  test("NotPrincipal with Deny: everyone but the named user is denied", () => {
-    const p = bucketPolicy({ Statement: [{ Effect: "Deny", NotPrincipal: { AWS: alice.arn }, Action: "s3:*", Resource: ["arn:aws:s3:::examplebucket", "arn:aws:s3:::examplebucket/*"] }] });
+  test("NotPrincipal with Deny: everyone but the named user (listed with its account, as IAM requires) is denied", () => {
+    const p = bucketPolicy({ Statement: [{ Effect: "Deny", NotPrincipal: { AWS: [alice.arn, `arn:aws:iam::${ACCOUNT}:root`] }, Action: "s3:*", Resource: ["arn:aws:s3:::examplebucket", "arn:aws:s3:::examplebucket/*"] }] });
     expect(evaluatePolicy(p, req(alice, "s3:GetObject", OBJ))).toBe("None");
     expect(evaluatePolicy(p, req(bob, "s3:GetObject", OBJ))).toBe("Deny");
     expect(evaluatePolicy(p, req(anon, "s3:ListBucket", "arn:aws:s3:::examplebucket"))).toBe("Deny");
+  });
+  test("NotPrincipal with Deny: a user named without its account, or an account alone, is not left out", () => {
+    const userOnly = bucketPolicy({ Statement: [{ Effect: "Deny", NotPrincipal: { AWS: alice.arn }, Action: "s3:*", Resource: "arn:aws:s3:::examplebucket/*" }] });
+    expect(evaluatePolicy(userOnly, req(alice, "s3:GetObject", OBJ))).toBe("Deny");
+    const accountOnly = bucketPolicy({ Statement: [{ Effect: "Deny", NotPrincipal: { AWS: `arn:aws:iam::${ACCOUNT}:root` }, Action: "s3:*", Resource: "arn:aws:s3:::examplebucket/*" }] });
+    expect(evaluatePolicy(accountOnly, req(bob, "s3:GetObject", OBJ))).toBe("Deny");
+  });
+  test("a condition operator named like an Object member is malformed, not a crash later", () => {
+    for (const op of ["constructor", "toString", "hasOwnProperty", "ForAnyValue:constructor", "constructorIfExists"]) {
+      expect(() => bucketPolicy({ Statement: [{ Effect: "Deny", Principal: "*", Action: "s3:*", Resource: "arn:aws:s3:::examplebucket/*", Condition: { [op]: { "aws:userid": "x" } } }] })).toThrow();
+    }
   });
   test("NotAction and NotResource", () => {
     const p = userPolicy({ Version: "2012-10-17", Statement: [{ Effect: "Deny", NotAction: "s3:Get*", Resource: "*" }, { Effect: "Allow", Action: "s3:*", NotResource: "arn:aws:s3:::private/*" }] });
@@ -265,6 +276,7 @@ describe("public policies (Block Public Access's meaning of public)", () => {
     ["* with a wildcard aws:SourceArn", allow({ Condition: { ArnLike: { "aws:SourceArn": "arn:aws:*" } } }), true],
     ["* with an unrelated condition", allow({ Condition: { StringLike: { "aws:Referer": "https://example.com/*" } } }), true],
     ["a Deny to *", { Statement: [{ ...allow({}).Statement[0], Effect: "Deny" }] }, false],
+    ["* pinned to aws:userid anonymous (what anonymous callers carry)", allow({ Condition: { StringEquals: { "aws:userid": "anonymous" } } }), true],
   ])("%s", (_, doc, expected) => {
     expect(policyIsPublic(bucketPolicy(doc))).toBe(expected);
   });

@@ -115,7 +115,8 @@ export function parseOperator(text: string): Pick<ConditionClause, "operator" | 
     ifExists = true;
     rest = rest.slice(0, -"IfExists".length);
   }
-  if (!(rest in OPERATORS)) return null;
+  // Own names only: `constructor` or `toString` must not pass for operators.
+  if (!Object.hasOwn(OPERATORS, rest)) return null;
   if (rest === "Null" && (ifExists || set)) return null;
   return { operator: rest, set, ifExists };
 }

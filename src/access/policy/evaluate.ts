@@ -25,6 +25,20 @@ export function principalMatches(set: PrincipalSet, p: PolicyPrincipal, effect: 
   return false;
 }
 
+/**
+ * Whether NotPrincipal leaves the caller out. IAM evaluates a user's request as that user and as
+ * its account, so a user is left out only when both its ARN and its account are listed; an account
+ * alone leaves out only the account's root, which no gateway user is ("NotPrincipal" in the IAM
+ * User Guide).
+ */
+function exempted(set: PrincipalSet, p: PolicyPrincipal): boolean {
+  if (set.any) return true;
+  if (p.anonymous) return false;
+  if (p.canonicalId !== undefined && set.canonical.includes(p.canonicalId.toLowerCase())) return true;
+  const accountListed = set.aws.some((a) => (a.startsWith("arn:") ? a.endsWith(":root") && a.split(":")[4] === p.account : a === p.account));
+  return accountListed && p.arn !== undefined && set.aws.includes(p.arn);
+}
+
 function anyMatches(patterns: readonly string[], value: string, policy: Policy, req: PolicyRequest, ignoreCase: boolean): boolean {
   for (const raw of patterns) {
     const pattern = policy.version === "2012-10-17" ? expandVariables(raw, req.context) : raw;
@@ -36,7 +50,7 @@ function anyMatches(patterns: readonly string[], value: string, policy: Policy, 
 /** `action` is req.action lower-cased (statements hold their actions lower-cased). */
 export function statementApplies(s: Statement, policy: Policy, req: PolicyRequest, action = req.action.toLowerCase()): boolean {
   if (s.principal && !principalMatches(s.principal, req.principal, s.effect)) return false;
-  if (s.notPrincipal && principalMatches(s.notPrincipal, req.principal, s.effect)) return false;
+  if (s.notPrincipal && exempted(s.notPrincipal, req.principal)) return false;
   // Actions compare without regard to case, resources with it.
   if (s.actions && !s.actions.some((a) => wildcardMatch(a, action))) return false;
   if (s.notActions && s.notActions.some((a) => wildcardMatch(a, action))) return false;

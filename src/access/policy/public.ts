@@ -29,7 +29,8 @@ function fixes(c: ConditionClause): boolean {
       })
     );
   }
-  return FIXING_KEYS.has(key) && FIXING_OPERATORS.has(c.operator) && c.values.every((v) => !hasWildcard(v) && !v.includes("${"));
+  // A value an anonymous caller has (aws:userid is "anonymous" for them) pins nobody out.
+  return FIXING_KEYS.has(key) && FIXING_OPERATORS.has(c.operator) && c.values.every((v) => !hasWildcard(v) && !v.includes("${") && v.toLowerCase() !== "anonymous");
 }
 
 export function statementIsPublic(s: Statement): boolean {
