@@ -112,6 +112,19 @@ describe("compareKeys", () => {
 });
 
 describe("walkBucket", () => {
+  test("names deeper than S3's 1024-byte key limit are not listed (no API call could reach them)", async () => {
+    const deepBucket = fs.mkdtempSync(join(root, "deep-"));
+    const seg = "d".repeat(200);
+    const dirs = join(deepBucket, seg, seg, seg, seg, seg);
+    fs.mkdirSync(dirs, { recursive: true });
+    fs.writeFileSync(join(dirs, "ok"), "x"); // 5 × 201 + 2 = 1007 bytes
+    fs.writeFileSync(join(dirs, "e".repeat(30)), "x"); // 1035 bytes
+    fs.mkdirSync(join(dirs, "f".repeat(30)));
+    fs.writeFileSync(join(dirs, "f".repeat(30), "g"), "x");
+    const keys = (await collect({}, Infinity, deepBucket)).map(flat);
+    expect(keys).toEqual([`K:${[seg, seg, seg, seg, seg].join("/")}/ok`]);
+  });
+
   test("full walk equals the keys in UTF-8 byte order", async () => {
     const got = await collect({});
     expect(got.map(flat)).toEqual(utf8Sort(KEYS).map((k) => "K:" + k));

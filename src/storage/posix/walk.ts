@@ -67,6 +67,8 @@ export interface WalkOptions {
   recordProbe?: { attr: string; needed(st: StatLike): boolean };
 }
 
+const MAX_KEY_BYTES = 1024;
+
 export type WalkEntry =
   | { type: "object"; key: string; path: string; size: number; mtimeMs: number; ctimeMs: number; ino: number; dev: number; isDirectoryObject: boolean; viaLink: boolean; noRecord: boolean }
   | { type: "prefix"; prefix: string };
@@ -420,6 +422,10 @@ export async function* walkBucket(bucketDir: string, opts: WalkOptions): AsyncGe
     const sn = f.names.at(idx)!;
     const key = f.rel + sn;
     if (skip !== undefined && key.startsWith(skip)) continue;
+    // S3 keys are at most 1024 bytes: a deeper name could be listed but never read or deleted
+    // through the API (a directory whose own prefix is that long holds no key at all). Up to
+    // 341 UTF-16 units a key cannot be longer, so most keys cost no byte count.
+    if (key.length > 341 && Buffer.byteLength(key) > MAX_KEY_BYTES) continue;
 
     if (sn.charCodeAt(sn.length - 1) === SLASH) {
       const abs = f.abs + "/" + sn.slice(0, -1);
