@@ -1,5 +1,6 @@
-// The gateway's one account. Keys come from the environment, or are generated once per root and
-// kept in ROOT/.filegate/credentials so every process serving that root agrees on them.
+// The first admin's keys (other users live in the user store, src/identity/). Keys come from the
+// environment, or are generated once per root and kept in ROOT/.filegate/credentials so every
+// process serving that root agrees on them.
 import { mkdirSync, openSync, readFileSync, writeSync, closeSync, fsyncSync } from "node:fs";
 import { join } from "node:path";
 import { createHash, randomBytes } from "node:crypto";

@@ -1,5 +1,5 @@
-// Bucket operations: list, create, head, delete, location, ACL, and the bucket settings whose
-// only true answer on a plain directory is "none" (versioning off, ownership enforced).
+// Bucket operations: list, create (with its owner, ACL and Object Lock), head, delete, location,
+// bucket ACL, versioning and ownership controls.
 import { fileOwnerOf } from "../access/unix.ts";
 import { S3Error } from "../errors.ts";
 import { isStorageError } from "../storage/errors.ts";
