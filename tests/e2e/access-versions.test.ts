@@ -15,7 +15,7 @@ import {
   PutObjectTaggingCommand,
   type S3Client,
 } from "@aws-sdk/client-s3";
-import { addUser, clientAs, expectS3Error, startGateway, uniqueBucket, type Gateway, type MadeUser } from "../support/index.ts";
+import { addUser, clientAs, expectS3Error, startGateway, uniqueBucket, untilAccepted, type Gateway, type MadeUser } from "../support/index.ts";
 
 let gw: Gateway;
 let alice: MadeUser;
@@ -23,19 +23,6 @@ let bob: MadeUser;
 let asAlice: S3Client;
 let asBob: S3Client;
 const BOB_ARN = "arn:aws:iam::000000000000:user/bob";
-
-async function untilAccepted(c: S3Client): Promise<void> {
-  const end = Date.now() + 3000;
-  for (;;) {
-    try {
-      await c.send(new ListBucketsCommand({}));
-      return;
-    } catch (e) {
-      if (Date.now() > end) throw e;
-      await Bun.sleep(50);
-    }
-  }
-}
 
 beforeAll(async () => {
   gw = await startGateway();

@@ -17,7 +17,7 @@ import {
   type S3Client,
 } from "@aws-sdk/client-s3";
 import { spawnSync } from "node:child_process";
-import { addUser, clientAs, expectS3Error, gatewayCommand, s3Client, startGateway, uniqueBucket, userCli, type Gateway, type MadeUser } from "../support/index.ts";
+import { addUser, clientAs, expectS3Error, gatewayCommand, s3Client, startGateway, uniqueBucket, userCli, statusBecomes, untilAccepted, type Gateway, type MadeUser } from "../support/index.ts";
 
 let gw: Gateway;
 let admin: S3Client;
@@ -28,34 +28,6 @@ let asBob: S3Client;
 const A = uniqueBucket("alice");
 const B = uniqueBucket("bob");
 const BOB_ARN = "arn:aws:iam::000000000000:user/bob";
-
-async function untilAccepted(c: S3Client): Promise<void> {
-  const end = Date.now() + 3000;
-  for (;;) {
-    try {
-      await c.send(new ListBucketsCommand({}));
-      return;
-    } catch (e) {
-      if (Date.now() > end) throw e;
-      await Bun.sleep(50);
-    }
-  }
-}
-
-/** Retries until the status is `want` (a user-store change reaches the gateway within a second or two). */
-async function statusBecomes(call: () => Promise<unknown>, want: number): Promise<number> {
-  const end = Date.now() + 4000;
-  for (;;) {
-    let status = 200;
-    try {
-      await call();
-    } catch (e) {
-      status = (e as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode ?? 0;
-    }
-    if (status === want || Date.now() > end) return status;
-    await Bun.sleep(100);
-  }
-}
 
 beforeAll(async () => {
   gw = await startGateway();

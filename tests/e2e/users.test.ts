@@ -20,7 +20,7 @@ import { spawnSync } from "node:child_process";
 import { createHmac } from "node:crypto";
 import { readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
-import { REGION, addUser, gatewayCommand, amzDate, signingKey, clientAs, expectS3Error, s3Client, startGateway, treeOf, uniqueBucket, userCli, type Gateway, type MadeUser } from "../support/index.ts";
+import { REGION, addUser, gatewayCommand, amzDate, signingKey, clientAs, expectS3Error, s3Client, startGateway, treeOf, uniqueBucket, userCli, statusBecomes, untilAccepted, type Gateway, type MadeUser } from "../support/index.ts";
 
 let gw: Gateway;
 let second: Gateway;
@@ -43,8 +43,8 @@ beforeAll(async () => {
   bob = addUser(gw.root, "bob", ["--uid", "1500", "--gid", "1500"]);
   asAlice = clientAs(gw, alice);
   asBob = clientAs(gw, bob);
-  await waitUntilAccepted(asAlice);
-  await waitUntilAccepted(asBob);
+  await untilAccepted(asAlice, 2000);
+  await untilAccepted(asBob, 2000);
   await asAlice.send(new CreateBucketCommand({ Bucket: aliceBucket }));
   await asBob.send(new CreateBucketCommand({ Bucket: bobBucket }));
   await admin.send(new CreateBucketCommand({ Bucket: adminBucket }));
@@ -55,36 +55,6 @@ afterAll(async () => {
   await second?.stop();
   await gw?.stop();
 });
-
-/** A new key is in use within the store's check interval (500 ms); allow two seconds. */
-async function waitUntilAccepted(c: S3Client, ms = 2000): Promise<void> {
-  const end = Date.now() + ms;
-  for (;;) {
-    try {
-      await c.send(new ListBucketsCommand({}));
-      return;
-    } catch (e) {
-      if (Date.now() > end) throw e;
-      await Bun.sleep(50);
-    }
-  }
-}
-
-/** The status a request gets once a change has had time to spread (polls up to `ms`). */
-async function statusBecomes(send: () => Promise<unknown>, status: number, ms = 2000): Promise<number> {
-  const end = Date.now() + ms;
-  let got = 0;
-  for (;;) {
-    try {
-      await send();
-      got = 200;
-    } catch (e) {
-      got = (e as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode ?? -1;
-    }
-    if (got === status || Date.now() > end) return got;
-    await Bun.sleep(50);
-  }
-}
 
 test("user add prints the user and its key as one JSON object; the store is 0600; list shows no secret", () => {
   expect(alice).toMatchObject({ user: "alice", role: "user" });
@@ -176,16 +146,16 @@ test("a disabled key stops working on both gateway processes within seconds; ena
   const here = clientAs(gw, carol);
   const there = clientAs(second, carol);
   try {
-    await waitUntilAccepted(here);
-    await waitUntilAccepted(there);
+    await untilAccepted(here, 2000);
+    await untilAccepted(there, 2000);
     expect(userCli(gw.root, ["key", "disable", carol.accessKeyId]).code).toBe(0);
     const t0 = Date.now();
-    expect(await statusBecomes(() => here.send(new ListBucketsCommand({})), 403)).toBe(403);
-    expect(await statusBecomes(() => there.send(new ListBucketsCommand({})), 403)).toBe(403);
+    expect(await statusBecomes(() => here.send(new ListBucketsCommand({})), 403, 2000)).toBe(403);
+    expect(await statusBecomes(() => there.send(new ListBucketsCommand({})), 403, 2000)).toBe(403);
     expect(Date.now() - t0).toBeLessThan(2000);
     await expectS3Error(there.send(new ListBucketsCommand({})), 403, "InvalidAccessKeyId");
     expect(userCli(gw.root, ["key", "enable", carol.accessKeyId]).code).toBe(0);
-    expect(await statusBecomes(() => there.send(new ListBucketsCommand({})), 200)).toBe(200);
+    expect(await statusBecomes(() => there.send(new ListBucketsCommand({})), 200, 2000)).toBe(200);
   } finally {
     here.destroy();
     there.destroy();
@@ -201,16 +171,16 @@ test("key rotation: a second key works, the first is removed, the second process
   const oldThere = clientAs(second, dave);
   const newThere = clientAs(second, second_key);
   try {
-    await waitUntilAccepted(oldThere);
-    await waitUntilAccepted(newThere);
+    await untilAccepted(oldThere, 2000);
+    await untilAccepted(newThere, 2000);
     // A third key is over IAM's quota of two.
     expect(userCli(gw.root, ["key", "add", "dave"]).code).toBe(1);
     expect(userCli(gw.root, ["key", "remove", dave.accessKeyId]).code).toBe(0);
-    expect(await statusBecomes(() => oldThere.send(new ListBucketsCommand({})), 403)).toBe(403);
+    expect(await statusBecomes(() => oldThere.send(new ListBucketsCommand({})), 403, 2000)).toBe(403);
     await newThere.send(new ListBucketsCommand({}));
     // Removing the user ends its last key too.
     expect(userCli(gw.root, ["remove", "dave"]).code).toBe(0);
-    expect(await statusBecomes(() => newThere.send(new ListBucketsCommand({})), 403)).toBe(403);
+    expect(await statusBecomes(() => newThere.send(new ListBucketsCommand({})), 403, 2000)).toBe(403);
   } finally {
     oldThere.destroy();
     newThere.destroy();
@@ -242,9 +212,9 @@ test("a grant reaches another user: alice's bucket policy names bob's ARN for a 
   const deny = JSON.stringify({ Version: "2012-10-17", Statement: [{ Effect: "Deny", Action: "s3:GetObject", Resource: `arn:aws:s3:::${aliceBucket}/*` }] });
   const put = spawnSync(gatewayCommand()[0], [...gatewayCommand().slice(1), "user", "policy", "put", "bob", "no-alice", "-", "--root", gw.root], { input: deny, encoding: "utf8" });
   expect(put.status).toBe(0);
-  expect(await statusBecomes(() => asBob.send(new GetObjectCommand({ Bucket: aliceBucket, Key: "shared/report.txt" })), 403)).toBe(403);
+  expect(await statusBecomes(() => asBob.send(new GetObjectCommand({ Bucket: aliceBucket, Key: "shared/report.txt" })), 403, 2000)).toBe(403);
   expect(userCli(gw.root, ["policy", "remove", "bob", "no-alice"]).code).toBe(0);
-  expect(await statusBecomes(() => asBob.send(new GetObjectCommand({ Bucket: aliceBucket, Key: "shared/report.txt" })), 200)).toBe(200);
+  expect(await statusBecomes(() => asBob.send(new GetObjectCommand({ Bucket: aliceBucket, Key: "shared/report.txt" })), 200, 2000)).toBe(200);
 });
 
 test("an inline policy alone grants: bob may list alice's bucket once his own policy allows it", async () => {
@@ -252,7 +222,7 @@ test("an inline policy alone grants: bob may list alice's bucket once his own po
   const allow = JSON.stringify({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: "s3:ListBucket", Resource: `arn:aws:s3:::${aliceBucket}` }] });
   const put = spawnSync(gatewayCommand()[0], [...gatewayCommand().slice(1), "user", "policy", "put", "bob", "list-alice", "-", "--root", gw.root], { input: allow, encoding: "utf8" });
   expect(put.status).toBe(0);
-  expect(await statusBecomes(() => asBob.send(new ListObjectsV2Command({ Bucket: aliceBucket })), 200)).toBe(200);
+  expect(await statusBecomes(() => asBob.send(new ListObjectsV2Command({ Bucket: aliceBucket })), 200, 2000)).toBe(200);
   // Listing is not reading: objects stay refused.
   await expectS3Error(asBob.send(new GetObjectCommand({ Bucket: aliceBucket, Key: "a.txt" })), 403, "AccessDenied");
 });

@@ -1,6 +1,6 @@
 // Users for tests: `filegate user …` run on a root (as an operator would, gateway running or not),
 // and SDK clients signing as those users.
-import type { S3Client } from "@aws-sdk/client-s3";
+import { ListBucketsCommand, type S3Client } from "@aws-sdk/client-s3";
 import { spawnSync } from "node:child_process";
 import { s3Client, type Endpoint } from "./clients.ts";
 import { gatewayCommand } from "./gateway.ts";
@@ -30,4 +30,36 @@ export function addUser(root: string, name: string, args: string[] = []): MadeUs
 /** An SDK client signing with `u`'s key. */
 export function clientAs(gw: Endpoint, u: { accessKeyId: string; secretAccessKey: string }): S3Client {
   return s3Client(gw, { credentials: { accessKeyId: u.accessKeyId, secretAccessKey: u.secretAccessKey } });
+}
+
+const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Resolves once `c`'s key is in use: the user store is re-read within 500 ms; allow `ms`. */
+export async function untilAccepted(c: S3Client, ms = 3000): Promise<void> {
+  const end = Date.now() + ms;
+  for (;;) {
+    try {
+      await c.send(new ListBucketsCommand({}));
+      return;
+    } catch (e) {
+      if (Date.now() > end) throw e;
+      await pause(50);
+    }
+  }
+}
+
+/** The HTTP status `send` gets once a change has had time to spread (polls up to `ms`). */
+export async function statusBecomes(send: () => Promise<unknown>, status: number, ms = 4000): Promise<number> {
+  const end = Date.now() + ms;
+  for (;;) {
+    let got: number;
+    try {
+      await send();
+      got = 200;
+    } catch (e) {
+      got = (e as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode ?? -1;
+    }
+    if (got === status || Date.now() > end) return got;
+    await pause(50);
+  }
 }
