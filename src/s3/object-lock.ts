@@ -100,7 +100,12 @@ export function parseRetainUntil(raw: string): string | null {
   if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})$/.test(v)) return null;
   // Date.parse takes at most milliseconds: drop digits past them.
   const ms = Date.parse(v.replace(/(\.\d{3})\d+/, "$1"));
-  return Number.isNaN(ms) ? null : new Date(ms).toISOString();
+  if (Number.isNaN(ms)) return null;
+  // Date.parse rolls 2030-02-30 over into March: a calendar date that does not exist is refused.
+  const [y, mo, d] = v.slice(0, 10).split("-").map(Number);
+  const day = new Date(Date.UTC(y, mo - 1, d));
+  if (day.getUTCFullYear() !== y || day.getUTCMonth() !== mo - 1 || day.getUTCDate() !== d) return null;
+  return new Date(ms).toISOString();
 }
 
 function futureUntil(until: string, now: number, argument: Record<string, string>): void {

@@ -94,6 +94,9 @@ describe("Retention and LegalHold documents", () => {
   test("dates: zones and fractions as S3 sends them", () => {
     expect(parseRetainUntil("2030-01-01T00:00:00.123456Z")).toBe("2030-01-01T00:00:00.123Z");
     expect(parseRetainUntil("2030-01-01T02:00:00+02:00")).toBe("2030-01-01T00:00:00.000Z");
+    // A calendar date that does not exist is not rolled over into the next month.
+    expect(parseRetainUntil("2030-02-30T00:00:00Z")).toBeNull();
+    expect(parseRetainUntil("2032-02-29T00:00:00Z")).toBe("2032-02-29T00:00:00.000Z");
     expect(parseRetainUntil("2030-01-01")).toBeNull();
     expect(parseRetainUntil("2030-13-01T00:00:00Z")).toBeNull();
   });

@@ -100,6 +100,10 @@ describe("evaluation logic", () => {
     expect(wildcardMatch("arn:aws:s3:::b/*", "arn:aws:s3:::b/a/b:c")).toBe(true);
     expect(wildcardMatch("a*b*c", "axxbyyc")).toBe(true);
     expect(wildcardMatch("a*b*c", "axxbyy")).toBe(false);
+    // `?` is one character, also outside the Basic Multilingual Plane.
+    expect(wildcardMatch("b/secret?", "b/secret😀")).toBe(true);
+    expect(wildcardMatch("b/s?x", "b/s😀😀x")).toBe(false);
+    expect(wildcardMatch("b/s??x", "b/s😀😀x")).toBe(true);
   });
 });
 

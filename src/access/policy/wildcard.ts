@@ -15,6 +15,12 @@ function same(p: string, v: string): boolean {
   return p === v || (p === LITERAL_STAR && v === "*") || (p === LITERAL_QUESTION && v === "?");
 }
 
+function isPair(s: string, i: number): boolean {
+  const hi = s.charCodeAt(i);
+  const lo = s.charCodeAt(i + 1);
+  return hi >= 0xd800 && hi <= 0xdbff && lo >= 0xdc00 && lo <= 0xdfff;
+}
+
 /** Whether `value` matches `pattern`; linear in practice (one backtrack point, the last `*`). */
 export function wildcardMatch(pattern: string, value: string, ignoreCase = false): boolean {
   if (ignoreCase) {
@@ -32,8 +38,9 @@ export function wildcardMatch(pattern: string, value: string, ignoreCase = false
       star = p++;
       mark = v;
     } else if (p < pattern.length && (c === "?" || same(c, value[v]))) {
+      // `?` is one character: a surrogate pair (an emoji, say) is one, not two.
+      v += c === "?" && isPair(value, v) ? 2 : 1;
       p++;
-      v++;
     } else if (star >= 0) {
       p = star + 1;
       v = ++mark;
