@@ -16,7 +16,7 @@ import {
   type S3Client,
 } from "@aws-sdk/client-s3";
 import { spawnSync } from "node:child_process";
-import { addUser, clientAs, expectS3Error, s3Client, startGateway, uniqueBucket, type Gateway, type MadeUser } from "../support/index.ts";
+import { addUser, clientAs, expectS3Error, s3Client, startGateway, uniqueBucket, untilAccepted, type Gateway, type MadeUser } from "../support/index.ts";
 
 const ALL_USERS = "http://acs.amazonaws.com/groups/global/AllUsers";
 
@@ -42,15 +42,9 @@ beforeAll(async () => {
   bob = addUser(gw.root, "bob");
   asAlice = clientAs(gw, alice);
   asBob = clientAs(gw, bob);
-  for (let i = 0; ; i++) {
-    try {
-      await asAlice.send(new CreateBucketCommand({ Bucket: W, ObjectOwnership: "ObjectWriter" }));
-      break;
-    } catch (e) {
-      if (i > 40) throw e;
-      await Bun.sleep(50); // the user store is re-read within 500 ms
-    }
-  }
+  await untilAccepted(asAlice);
+  await untilAccepted(asBob);
+  await asAlice.send(new CreateBucketCommand({ Bucket: W, ObjectOwnership: "ObjectWriter" }));
   await asAlice.send(new CreateBucketCommand({ Bucket: P, ObjectOwnership: "BucketOwnerPreferred" }));
 });
 

@@ -313,21 +313,11 @@ export class PosixBackend implements ObjectStore {
       closeSync(v.fd);
       return { ...base, size: 0, etag: '""', deleteMarker: true, fd: null, close: () => {}, detach: () => -1 };
     }
-    const fd = v.fd;
-    let open = true;
     return {
       ...base,
       size: v.st.size,
       etag: `"${meta ? meta.etag : foreignEtagOf(v.st.ino, v.st.size, v.st.mtimeMs)}"`,
-      fd,
-      close: () => {
-        if (open) closeSync(fd);
-        open = false;
-      },
-      detach: () => {
-        open = false;
-        return fd;
-      },
+      ...ownedFd(v.fd),
     };
   }
 
@@ -445,22 +435,7 @@ export class PosixBackend implements ObjectStore {
       return { ...base, size: 0, etag: `"${meta!.etag}"`, isDirectoryObject: true, fd: null, close: () => {}, detach: () => -1 };
     }
     const etag = meta ? meta.etag : foreignEtagOf(st.ino, st.size, st.mtimeMs);
-    let open = true;
-    return {
-      ...base,
-      size: st.size,
-      etag: `"${etag}"`,
-      isDirectoryObject: false,
-      fd,
-      close: () => {
-        if (open) closeSync(fd);
-        open = false;
-      },
-      detach: () => {
-        open = false;
-        return fd;
-      },
-    };
+    return { ...base, size: st.size, etag: `"${etag}"`, isDirectoryObject: false, ...ownedFd(fd) };
   }
 
   /**
@@ -1353,6 +1328,22 @@ function recordOf(written: WrittenFile, opts: PutOptions): { meta: ObjectMeta; c
 }
 
 /** `eperm`: a refusal by the immutable flag is thrown, for evenIfImmutable to clear it. */
+/** An open object's descriptor with OpenObject's close-once and hand-over. */
+function ownedFd(fd: number): Pick<OpenObject, "fd" | "close" | "detach"> {
+  let open = true;
+  return {
+    fd,
+    close: () => {
+      if (open) closeSync(fd);
+      open = false;
+    },
+    detach: () => {
+      open = false;
+      return fd;
+    },
+  };
+}
+
 function unlinkQuiet(path: string, eperm = false): void {
   try {
     unlinkSync(path);
