@@ -288,6 +288,41 @@ static napi_value js_stat_names(napi_env env, napi_callback_info info) {
   return num(env, (int64_t)done);
 }
 
+// lstatAt(dirfd, rel, out) -> errno (0: ok): lstat(2) of `rel` beneath the open directory
+// `dirfd` into `out` (Float64Array, STAT_FIELDS numbers as statNames gives them, errno first).
+// The open-files cache asks this once per small GET: Stats objects cost more than the syscall.
+static napi_value js_lstat_at(napi_env env, napi_callback_info info) {
+  size_t argc = 3;
+  napi_value argv[3];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  int64_t dirfd;
+  char rel[MAX_PATH];
+  napi_typedarray_type type;
+  size_t out_len;
+  void *out_data;
+  if (argc < 3 || !get_int(env, argv[0], &dirfd) || !get_str(env, argv[1], rel, sizeof rel) ||
+      napi_get_typedarray_info(env, argv[2], &type, &out_len, &out_data, NULL, NULL) != napi_ok || type != napi_float64_array ||
+      out_len < STAT_FIELDS)
+    return throw_type(env, "lstatAt(dirfd, rel, out: Float64Array)");
+  double *o = out_data;
+  struct stat st;
+  if (fstatat((int)dirfd, rel, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+    o[0] = errno;
+    return num(env, errno);
+  }
+  o[0] = 0;
+  o[1] = st.st_mode;
+  o[2] = (double)st.st_size;
+  o[3] = (double)st.st_mtim.tv_sec;
+  o[4] = (double)st.st_mtim.tv_nsec;
+  o[5] = (double)st.st_ctim.tv_sec;
+  o[6] = (double)st.st_ctim.tv_nsec;
+  o[7] = (double)st.st_ino;
+  o[8] = (double)st.st_dev;
+  o[9] = (double)st.st_nlink;
+  return num(env, 0);
+}
+
 // readDirTypes(path) -> string: every entry of the directory but . and .., each as one type letter
 // (f file, d directory, l symlink, o other, u unknown) and its name, ended by NUL. One string for
 // the whole directory: a Dirent object per entry costs a listing more than reading the directory.
@@ -527,6 +562,7 @@ static napi_value init(napi_env env, napi_value exports) {
       {"cloneRange", NULL, js_clone_range, NULL, NULL, NULL, napi_enumerable, NULL},
       {"rangeLock", NULL, js_range_lock, NULL, NULL, NULL, napi_enumerable, NULL},
       {"statNames", NULL, js_stat_names, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"lstatAt", NULL, js_lstat_at, NULL, NULL, NULL, napi_enumerable, NULL},
       {"readDirTypes", NULL, js_read_dir_types, NULL, NULL, NULL, napi_enumerable, NULL},
       {"readDirSorted", NULL, js_read_dir_sorted, NULL, NULL, NULL, napi_enumerable, NULL},
       {"xattrSizes", NULL, js_xattr_sizes, NULL, NULL, NULL, napi_enumerable, NULL},

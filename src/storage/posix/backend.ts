@@ -18,6 +18,7 @@ import {
   type Stats,
 } from "node:fs";
 import { join, relative, sep } from "node:path";
+import { OpenFiles, SMALL_OBJECT } from "./open-files.ts";
 import { fsyncPath, writeFileAtomic } from "./durability.ts";
 import { hashFile } from "./hash-file.ts";
 import { copyToNewFile } from "./kernel-copy.ts";
@@ -120,6 +121,7 @@ export class PosixBackend implements ObjectStore {
     this.listed = meta.kind === "xattr" ? new ListedCache() : null;
     this.versions = new VersionStore(meta.kind, fsync);
     this.rootDir = new Dir(openSync(root, O_PATH | constants.O_DIRECTORY));
+    this.openFiles = meta.kind === "xattr" ? new OpenFiles(this.rootDir.fd, root) : null;
     this.locksDir = join(root, GATEWAY_DIR, "locks");
     try {
       mkdirSync(this.locksDir, { recursive: true });
@@ -130,6 +132,8 @@ export class PosixBackend implements ObjectStore {
 
   /** See listed-cache.ts: xattr records move the file's ctime when they change; sidecars do not. */
   private readonly listed: ListedCache | null;
+  /** Small objects kept open between reads (open-files.ts); the same xattr-only rule. */
+  private readonly openFiles: OpenFiles | null;
   /** Held for the process's life: every bucket is opened beneath it. */
   private readonly rootDir: Dir;
   /** Large directories' sorted listings, kept between listing requests (dir-listing.ts). */
@@ -353,10 +357,13 @@ export class PosixBackend implements ObjectStore {
       if (object) return object;
       return this.missing(bucket, key);
     }
+    const path = this.openFiles ? `${bucket}/${rel}` : "";
+    const kept = this.openFiles?.lookup(path);
+    if (kept) return kept;
     for (let round = 0; round < 3; round++) {
       const plain = this.openRel(bucket, rel);
       const found = plain === null ? null : this.describe(bucket, key, kp, bucketDir, plain);
-      if (found) return found;
+      if (found) return this.openFiles && found.size < SMALL_OBJECT ? this.openFiles.offer(path, found, fstatSync(plain!)) : found;
       const beside = this.openRel(bucket, selfRel(kp.segments));
       const object = beside === null ? null : this.describe(bucket, key, kp, bucketDir, beside);
       if (object) return object;

@@ -19,6 +19,7 @@ interface Addon {
   cloneRange(srcFd: number, srcOff: number, len: number, dstFd: number, dstOff: number): void;
   rangeLock(fd: number, start: number, len: number, exclusive: boolean): boolean;
   statNames(dirPath: string, names: string, out: Float64Array): number;
+  lstatAt(dirfd: number, rel: string, out: Float64Array): number;
   readDirTypes(path: string): string;
   readDirSorted(path: string, skip: string): string;
   xattrSizes(dirPath: string, names: string, attr: string, out: Float64Array): number;
@@ -247,6 +248,14 @@ export const STAT_FIELDS = 10;
  */
 export function statNames(dirPath: string, names: string[], out: Float64Array): number | null {
   return addon ? addon.statNames(dirPath, names.join("\0"), out) : null;
+}
+
+/**
+ * lstat(2) of `rel` beneath the open directory `dirfd` into `out` (STAT_FIELDS numbers, errno
+ * first); its errno, 0 when it exists. null without the addon.
+ */
+export function lstatAt(dirfd: number, rel: string, out: Float64Array): number | null {
+  return addon ? addon.lstatAt(dirfd, rel, out) : null;
 }
 
 /**
