@@ -45,6 +45,13 @@ export interface Sample {
   note?: string;
 }
 
+/**
+ * Every server starts fresh for each workload; the small-GET rows first run one unmeasured second
+ * of the same load, so that they measure each server's steady state rather than its JIT warm-up
+ * (filegate has far more JavaScript to compile than the bare floor).
+ */
+const WARM_UP_SECONDS = 1;
+
 /** The path-and-query a load tool GETs `key` with: presigned, except on nginx. */
 async function target(s: Running, key: string): Promise<string> {
   if (s.name === "nginx" || s.name === "floor") return `/${BUCKET}/${key}`;
@@ -80,7 +87,9 @@ async function runWorkload(env: Env, opts: Options, w: WorkloadName, s: Running,
       return { value: r.bytes / r.seconds / 1e9, note: `${(r.requests / r.seconds).toFixed(0)} req/s` };
     }
     case "get4k": {
-      const r = await wrk(env.luaGet, s.endpoint + (await target(s, "small.bin")), opts.seconds);
+      const url = s.endpoint + (await target(s, "small.bin"));
+      await wrk(env.luaGet, url, WARM_UP_SECONDS);
+      const r = await wrk(env.luaGet, url, opts.seconds);
       return { value: r.requests / (r.duration_us / 1e6), note: `p99 ${(r.p99_us / 1000).toFixed(1)} ms` };
     }
     case "get4kh": {
@@ -93,6 +102,7 @@ async function runWorkload(env: Env, opts: Options, w: WorkloadName, s: Running,
         lines.push([r.path, ...Object.entries(r.headers).map(([k, v]) => `${k}: ${v}`)].join("\t"));
       }
       writeFileSync(file, lines.join("\n") + "\n");
+      await wrk(env.luaGetSigned, s.endpoint + "/", WARM_UP_SECONDS, ["--", file, "2"]);
       const r = await wrk(env.luaGetSigned, s.endpoint + "/", opts.seconds, ["--", file, "2"]);
       return { value: r.requests / (r.duration_us / 1e6), note: r.requests > opts.putKeys ? `signatures reused after ${opts.putKeys}` : undefined };
     }
