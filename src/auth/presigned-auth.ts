@@ -9,7 +9,25 @@ import { ALGORITHM, MAX_PRESIGN_EXPIRES, MAX_SKEW_MS, UNSIGNED_PAYLOAD, type Aut
 const QUERY_PARAMS_MISSING =
   "Query-string authentication version 4 requires the X-Amz-Algorithm, X-Amz-Credential, X-Amz-Signature, X-Amz-Date, X-Amz-SignedHeaders, and X-Amz-Expires parameters.";
 
-export function verifyPresignedAuth(method: string, target: RequestTarget, headers: HeaderSource, opts: VerifyOptions): AuthResult {
+/** What a presigned URL says about itself, checked: a pure function of the URL and the region. */
+interface PresignedParams {
+  region: string;
+  amzDate: string;
+  requestTimeMs: number;
+  expires: number;
+  cred: ReturnType<typeof credentialParameter>;
+  signedHeaders: string[];
+  signedSet: Set<string>;
+  signature: string;
+  hoistedPayload: string | undefined;
+}
+
+/** Parsed targets are reused for repeated URLs (request-target.ts), and so is this, per target. */
+const parsedParams = new WeakMap<RequestTarget, PresignedParams>();
+
+function presignedParams(target: RequestTarget, opts: VerifyOptions): PresignedParams {
+  const known = parsedParams.get(target);
+  if (known !== undefined && known.region === opts.region) return known;
   const algorithm = target.param("X-Amz-Algorithm");
   const credential = target.param("X-Amz-Credential");
   const amzDate = target.param("X-Amz-Date");
@@ -52,19 +70,35 @@ export function verifyPresignedAuth(method: string, target: RequestTarget, heade
   if (!/^[0-9a-fA-F]{64}$/.test(signature)) {
     throw new S3Error("AuthorizationQueryParametersError", "Error parsing the X-Amz-Signature parameter.");
   }
+  const params: PresignedParams = {
+    region: opts.region,
+    amzDate,
+    requestTimeMs: requestTime.getTime(),
+    expires,
+    cred,
+    signedHeaders,
+    signedSet,
+    signature,
+    hoistedPayload: target.param("X-Amz-Content-Sha256", true),
+  };
+  parsedParams.set(target, params);
+  return params;
+}
 
+export function verifyPresignedAuth(method: string, target: RequestTarget, headers: HeaderSource, opts: VerifyOptions): AuthResult {
+  const { amzDate, requestTimeMs, expires, cred, signedHeaders, signedSet, signature, hoistedPayload } = presignedParams(target, opts);
   const nowMs = opts.now.getTime();
-  if (requestTime.getTime() - nowMs > MAX_SKEW_MS) {
+  if (requestTimeMs - nowMs > MAX_SKEW_MS) {
     throw new S3Error("AccessDenied", "Request is not valid yet", {
       "X-Amz-Date": amzDate,
       ServerTime: opts.now.toISOString(),
     });
   }
   // A zero lifetime has ended even within the second the URL was signed in.
-  if (expires === 0 || nowMs > requestTime.getTime() + expires * 1000) {
+  if (expires === 0 || nowMs > requestTimeMs + expires * 1000) {
     throw new S3Error("AccessDenied", "Request has expired", {
       "X-Amz-Expires": String(expires),
-      Expires: new Date(requestTime.getTime() + expires * 1000).toISOString(),
+      Expires: new Date(requestTimeMs + expires * 1000).toISOString(),
       ServerTime: opts.now.toISOString(),
     });
   }
@@ -72,7 +106,7 @@ export function verifyPresignedAuth(method: string, target: RequestTarget, heade
   // A presigner cannot know the body, so the payload is UNSIGNED-PAYLOAD unless the signer
   // hoisted an explicit value into the URL (the JS SDK hoists its header under the lowercase
   // name) or the caller sends one.
-  const payloadValue = (target.param("X-Amz-Content-Sha256", true) ?? headers.get("x-amz-content-sha256") ?? UNSIGNED_PAYLOAD).trim();
+  const payloadValue = (hoistedPayload ?? headers.get("x-amz-content-sha256") ?? UNSIGNED_PAYLOAD).trim();
   return verifySigned(
     { method, target, headers, cred, amzDate, signedHeaders, signedSet, payloadValue, signature, presigned: true },
     opts.lookupSecret,

@@ -115,6 +115,19 @@ export class RequestTarget implements QueryParams {
   }
 }
 
+/**
+ * The same URL is often requested again and again (a presigned link, a hot object); its parse is
+ * a pure function of the string and the result is never changed, so recent ones are reused.
+ */
+const RECENT_MAX = 256;
+const recent = new Map<string, RequestTarget>();
+
 export function parseRequestTarget(url: string): RequestTarget {
-  return new RequestTarget(url);
+  let t = recent.get(url);
+  if (t === undefined) {
+    t = new RequestTarget(url);
+    if (recent.size >= RECENT_MAX) recent.delete(recent.keys().next().value as string);
+    recent.set(url, t);
+  }
+  return t;
 }
