@@ -49,6 +49,24 @@ export function processTree(root: number): number[] {
   return out;
 }
 
+/** Clock ticks per second of /proc/PID/stat's times (USER_HZ; 100 on Linux unless configured). */
+const TICKS_PER_SECOND = Number(spawnSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).stdout.trim()) || 100;
+
+/** CPU time (user + system, every thread) of the process and its descendants, in µs. */
+export function cpuMicros(root: number): number {
+  let ticks = 0;
+  for (const pid of processTree(root)) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+      const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      ticks += Number(f[11]) + Number(f[12]);
+    } catch {
+      // exited meanwhile
+    }
+  }
+  return (ticks * 1e6) / TICKS_PER_SECOND;
+}
+
 /** VmHWM (peak resident set) of one process in MiB; NaN when it is gone. */
 export function vmHwmMiB(pid: number): number {
   try {

@@ -157,6 +157,21 @@ export function report(opts: Options, results: Results, floors: number[], starte
     if (Number.isFinite(fgPeak)) verdicts.push(`peak RSS, ${w.label}: ${fgPeak.toFixed(0)} MiB${ok}`);
     lines.push(`| ${w.label} | ${cell("nginx")} | ${cell("floor")} | ${cell("bun")} | ${cell("node")} | ${cell("s3rver")} | filegate < ${RSS_TARGET_MIB}${ok} |`);
   }
+  const cpuRows = workloads.filter((w) => [...results.entries()].some(([k, xs]) => k.startsWith(`${w.name}/`) && xs.some((x) => x.cpuUs !== undefined)));
+  if (cpuRows.length) {
+    lines.push("");
+    lines.push("Server CPU per request (µs, median over rounds: user + system time of all the server's processes and threads during the measured run, divided by its requests). Unlike req/s, this hardly depends on what else the machine runs:");
+    lines.push("");
+    lines.push("| workload | nginx | bare Bun | filegate Bun | filegate Node | s3rver |");
+    lines.push("| --- | ---: | ---: | ---: | ---: | ---: |");
+    for (const w of cpuRows) {
+      const cell = (k: ServerName) => {
+        const xs = (results.get(`${w.name}/${k}`) ?? []).map((x) => x.cpuUs).filter((x): x is number => x !== undefined && Number.isFinite(x));
+        return xs.length ? median(xs).toFixed(1) : "–";
+      };
+      lines.push(`| ${w.label} | ${cell("nginx")} | ${cell("floor")} | ${cell("bun")} | ${cell("node")} | ${cell("s3rver")} |`);
+    }
+  }
   lines.push("");
   lines.push("Targets: " + verdicts.join("; ") + ".");
   return lines.join("\n");

@@ -6,7 +6,7 @@ import { headerSigner } from "./header-sign.ts";
 import { sdkPut, sink, wrk } from "./load.ts";
 import { BUCKET, MiB, type Options } from "./options.ts";
 import { presignClient, presignGet, putPresigner } from "./presign.ts";
-import { log, peakRss, run, type PeakRss } from "./proc.ts";
+import { cpuMicros, log, peakRss, run, type PeakRss } from "./proc.ts";
 import { credentials, startServer, stopServer, type Running, type ServerName } from "./servers.ts";
 import type { Env } from "./setup.ts";
 
@@ -43,6 +43,16 @@ export interface Sample {
   value: number;
   rss?: PeakRss;
   note?: string;
+  /** Server CPU µs per request during the measured run (request-rate rows). */
+  cpuUs?: number;
+}
+
+/** The measured wrk run of a request-rate row, with the server's CPU per request: unlike req/s,
+ * that hardly moves with what else the machine is doing. */
+async function measuredWrk(s: Running, script: string, url: string, seconds: number, extra: string[] = []) {
+  const before = cpuMicros(s.proc.pid!);
+  const r = await wrk(script, url, seconds, extra);
+  return { r, cpuUs: (cpuMicros(s.proc.pid!) - before) / r.requests };
 }
 
 /**
@@ -70,7 +80,7 @@ function cleanPuts(env: Env, bucket: string) {
   for (const dir of [join(env.root, bucket), join(env.s3dir, bucket)]) rmSync(dir, { recursive: true, force: true });
 }
 
-async function runWorkload(env: Env, opts: Options, w: WorkloadName, s: Running, round: number): Promise<{ value: number; note?: string }> {
+async function runWorkload(env: Env, opts: Options, w: WorkloadName, s: Running, round: number): Promise<{ value: number; note?: string; cpuUs?: number }> {
   const big = opts.bigMiB * MiB;
   const c = credentials(s.name);
   switch (w) {
@@ -89,8 +99,8 @@ async function runWorkload(env: Env, opts: Options, w: WorkloadName, s: Running,
     case "get4k": {
       const url = s.endpoint + (await target(s, "small.bin"));
       await wrk(env.luaGet, url, WARM_UP_SECONDS);
-      const r = await wrk(env.luaGet, url, opts.seconds);
-      return { value: r.requests / (r.duration_us / 1e6), note: `p99 ${(r.p99_us / 1000).toFixed(1)} ms` };
+      const { r, cpuUs } = await measuredWrk(s, env.luaGet, url, opts.seconds);
+      return { value: r.requests / (r.duration_us / 1e6), note: `p99 ${(r.p99_us / 1000).toFixed(1)} ms`, cpuUs };
     }
     case "get4kh": {
       // One request per line (path, then tab-separated headers), enough that none repeats in a run.
@@ -103,8 +113,8 @@ async function runWorkload(env: Env, opts: Options, w: WorkloadName, s: Running,
       }
       writeFileSync(file, lines.join("\n") + "\n");
       await wrk(env.luaGetSigned, s.endpoint + "/", WARM_UP_SECONDS, ["--", file, "2"]);
-      const r = await wrk(env.luaGetSigned, s.endpoint + "/", opts.seconds, ["--", file, "2"]);
-      return { value: r.requests / (r.duration_us / 1e6), note: r.requests > opts.putKeys ? `signatures reused after ${opts.putKeys}` : undefined };
+      const { r, cpuUs } = await measuredWrk(s, env.luaGetSigned, s.endpoint + "/", opts.seconds, ["--", file, "2"]);
+      return { value: r.requests / (r.duration_us / 1e6), note: r.requests > opts.putKeys ? `signatures reused after ${opts.putKeys}` : undefined, cpuUs };
     }
     case "put1g": {
       // s3rver cannot parse aws-chunked trailers: it gets a plain body (footnote ¹ in the report).
@@ -121,8 +131,8 @@ async function runWorkload(env: Env, opts: Options, w: WorkloadName, s: Running,
       const lines: string[] = [];
       for (let i = 0; i < OVERWRITE_KEYS; i++) lines.push(await sign(bucket, `k${i}`));
       writeFileSync(file, lines.join("\n") + "\n");
-      const r = await wrk(env.luaPut, s.endpoint + "/", opts.seconds, ["--", file, "2"]);
-      return { value: r.requests / (r.duration_us / 1e6), note: `${Math.round(r.requests / OVERWRITE_KEYS)} versions/key` };
+      const { r, cpuUs } = await measuredWrk(s, env.luaPut, s.endpoint + "/", opts.seconds, ["--", file, "2"]);
+      return { value: r.requests / (r.duration_us / 1e6), note: `${Math.round(r.requests / OVERWRITE_KEYS)} versions/key`, cpuUs };
     }
     case "put4k": {
       const sign = await putPresigner(s.endpoint, c);
@@ -134,8 +144,8 @@ async function runWorkload(env: Env, opts: Options, w: WorkloadName, s: Running,
       const lines: string[] = [];
       for (let i = 0; i < opts.putKeys; i++) lines.push(await sign(bucket, `k${i}`));
       writeFileSync(file, lines.join("\n") + "\n");
-      const r = await wrk(env.luaPut, s.endpoint + "/", opts.seconds, ["--", file, "2"]);
-      return { value: r.requests / (r.duration_us / 1e6), note: r.requests > opts.putKeys ? `keys reused after ${opts.putKeys}` : undefined };
+      const { r, cpuUs } = await measuredWrk(s, env.luaPut, s.endpoint + "/", opts.seconds, ["--", file, "2"]);
+      return { value: r.requests / (r.duration_us / 1e6), note: r.requests > opts.putKeys ? `keys reused after ${opts.putKeys}` : undefined, cpuUs };
     }
   }
 }
@@ -145,8 +155,8 @@ async function runWorkload(env: Env, opts: Options, w: WorkloadName, s: Running,
 export async function measure(env: Env, opts: Options, w: WorkloadName, name: ServerName, round: number): Promise<Sample> {
   const s = await startServer(env, opts.workers, name);
   try {
-    const { value, note } = await runWorkload(env, opts, w, s, round);
-    return { value, rss: peakRss(s.proc.pid!), note };
+    const { value, note, cpuUs } = await runWorkload(env, opts, w, s, round);
+    return { value, rss: peakRss(s.proc.pid!), note, cpuUs };
   } catch (e) {
     log(`  ${name} ${w}: FAILED: ${(e as Error).message.split("\n").slice(0, 4).join(" | ")}`);
     return { value: NaN, note: "failed" };
