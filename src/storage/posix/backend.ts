@@ -6,11 +6,8 @@ import {
   constants,
   fstatSync,
   linkSync,
-  lstatSync,
   mkdirSync,
   openSync,
-  readdirSync,
-  readFileSync,
   renameSync,
   rmdirSync,
   rmSync,
@@ -18,11 +15,11 @@ import {
   type Stats,
 } from "node:fs";
 import { join, relative, sep } from "node:path";
-import { fsyncPath, writeFileAtomic } from "./durability.ts";
+import { fsyncPath } from "./durability.ts";
 import { hashFile } from "./hash-file.ts";
 import { copyToNewFile } from "./kernel-copy.ts";
 import { StorageError, absentAs, isStorageError } from "../errors.ts";
-import { GATEWAY_DIR, bucketPrivateDir, bucketTmpDir, selfName } from "./layout.ts";
+import { GATEWAY_DIR, bucketPrivateDir, selfName } from "./layout.ts";
 import { bucketPath, isServableBucketName, keyPath, type KeyPath } from "./names.ts";
 import { removalBlock } from "../retention.ts";
 import { evenIfImmutable, evenIfImmutableFd, lockFields, moveEvenIfImmutable, syncImmutable, syncImmutableAt } from "./immutable.ts";
@@ -34,20 +31,18 @@ import { XATTR_NAME, versionOf, type FileIdentity, type MetaLocation, type MetaS
 import { ListedCache, type FileVersion, type ListedFields } from "./listed-cache.ts";
 import { walkBucket, type WalkEntry } from "./walk.ts";
 import { compareKeys } from "./key-order.ts";
-import { VERSIONS_DIR, VersionStore, dirIn, storeHasVersions, nullName, versionIdOfName, walkVersionKeys, type OpenVersion } from "./versions.ts";
+import { VersionStore, dirIn, nullName, versionIdOfName, walkVersionKeys, type OpenVersion } from "./versions.ts";
 import { newVersionId } from "../version-id.ts";
-import { parseVersioningState, planDelete, planWrite, type VersioningState } from "../versioning.ts";
+import { planDelete, planWrite, type VersioningState } from "../versioning.ts";
 import { DirListings } from "./dir-listing.ts";
 import { giveName } from "./ownership.ts";
 import { checkModeBits, mayEnter } from "./permission-check.ts";
 import { UnixAccounts } from "./unix-accounts.ts";
+import { PosixBuckets } from "./buckets.ts";
+import { ABSENT, DIRECTORY_IDENTITY, lstatOrNull, selfRel, throughLink, unlinkQuiet } from "./file-facts.ts";
 import type { BucketInfo, BucketSetting, CommitOptions, DeleteResult, FileOwner, FsAction, IncomingBody, ListEntry, ListOptions, ObjectInfo, ObjectMeta, ObjectStore, OpenObject, PutOptions, StoredChecksum, VersionListEntry, VersionListOptions, VersionSelector } from "../types.ts";
 
 export const EMPTY_MD5 = "d41d8cd98f00b204e9800998ecf8427e";
-
-
-
-
 
 /**
  * A file nobody stored through S3 gets an ETag derived from what identifies its contents' version
@@ -92,24 +87,8 @@ function foreignEtagOf(ino: number, size: number, mtimeMs: number): string {
 const FOREIGN_ETAG = Buffer.alloc(16);
 const FOREIGN_WORDS = new Uint32Array(7);
 
-const DIRECTORY_IDENTITY: FileIdentity = { size: 0, mtimeMs: 0, ino: 0, isDirectory: () => true };
-
-
-/** Errors of a lookup that mean "no such object here" rather than a fault. */
-const ABSENT = new Set(["ENOENT", "ENOTDIR", "ENAMETOOLONG", "EXDEV", "ELOOP", "ENXIO", "ENODEV"]);
-
-/** Where key `segments`' data sits while its name is a directory: `.filegate-obj.<name>` beside it. */
-function selfRel(segments: string[]): string {
-  return [...segments.slice(0, -1), selfName(segments[segments.length - 1])].join("/");
-}
-
 /** makeSubdirs met a file where a parent directory must be (it appeared after room was made). */
 class ParentIsFile extends Error {}
-
-/** A write or delete whose path passes through a symlink: refused, never followed. */
-const throughLink = (key: string) =>
-  new StorageError("ThroughLink", { Key: key });
-
 
 export class PosixBackend implements ObjectStore {
   constructor(
@@ -119,7 +98,7 @@ export class PosixBackend implements ObjectStore {
   ) {
     this.listed = meta.kind === "xattr" ? new ListedCache() : null;
     this.versions = new VersionStore(meta.kind, fsync);
-    this.rootDir = new Dir(openSync(root, O_PATH | constants.O_DIRECTORY));
+    this.buckets = new PosixBuckets(root, new Dir(openSync(root, O_PATH | constants.O_DIRECTORY)), fsync);
     this.locksDir = join(root, GATEWAY_DIR, "locks");
     try {
       mkdirSync(this.locksDir, { recursive: true });
@@ -130,8 +109,8 @@ export class PosixBackend implements ObjectStore {
 
   /** See listed-cache.ts: xattr records move the file's ctime when they change; sidecars do not. */
   private readonly listed: ListedCache | null;
-  /** Held for the process's life: every bucket is opened beneath it. */
-  private readonly rootDir: Dir;
+  /** The root's top-level directories (buckets.ts). */
+  readonly buckets: PosixBuckets;
   /** Large directories' sorted listings, kept between listing requests (dir-listing.ts). */
   private readonly listings = new DirListings();
   private readonly locksDir: string;
@@ -150,112 +129,48 @@ export class PosixBackend implements ObjectStore {
     return keyLockFile(this.locksDir, bucket, uploadId, "u");
   }
 
-  // ---- buckets ----
+  // ---- buckets (buckets.ts) ----
 
-  /** Buckets are real directories: a symlink at the top of the root is never one. */
+  /** Held for the process's life: every bucket is opened beneath it. */
+  get rootDir(): Dir {
+    return this.buckets.rootDir;
+  }
+
   listBuckets(): BucketInfo[] {
-    const out: BucketInfo[] = [];
-    for (const d of readdirSync(this.root, { withFileTypes: true })) {
-      if (!isServableBucketName(d.name) || d.isSymbolicLink()) continue;
-      try {
-        const st = lstatSync(join(this.root, d.name));
-        if (st.isDirectory()) out.push({ name: d.name, created: new Date(st.birthtimeMs || st.mtimeMs) });
-      } catch {
-        // vanished or unreadable: not a bucket we can serve
-      }
-    }
-    return out.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    return this.buckets.listBuckets();
   }
 
-  /** The name has passed the protocol's naming rules (s3/bucket-names.ts); the tree's own still apply. */
   createBucket(name: string, opts: { fileOwner?: FileOwner } = {}): void {
-    if (!isServableBucketName(name)) throw new StorageError("InvalidBucketName", { BucketName: name });
-    try {
-      mkdirSync(join(this.root, name));
-      // The root is the gateway's: nobody else can have swapped the new name for a link.
-      giveName(join(this.root, name), opts.fileOwner);
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === "EEXIST") throw new StorageError("BucketExists", { BucketName: name });
-      throw absentAs(e);
-    }
+    this.buckets.createBucket(name, opts);
   }
 
-  /** Opens the bucket's directory, never through a link; NoSuchBucket when there is none. */
   openBucket(name: string): Dir {
-    if (!isServableBucketName(name)) throw new StorageError("NoSuchBucket", { BucketName: name });
-    try {
-      return openSubdir(this.rootDir, name);
-    } catch (e) {
-      if (ABSENT.has(errnoOf(e) ?? "")) throw new StorageError("NoSuchBucket", { BucketName: name });
-      throw absentAs(e);
-    }
+    return this.buckets.openBucket(name);
   }
 
-  /** The bucket's directory path; NoSuchBucket when there is none (or it is a link). */
   bucketDir(name: string): string {
-    this.openBucket(name).close();
-    return bucketPath(this.root, name);
+    return this.buckets.bucketDir(name);
   }
 
   deleteBucket(name: string): void {
-    const dir = this.bucketDir(name);
-    const entries = readdirSync(dir).filter((n) => n !== GATEWAY_DIR);
-    if (entries.length > 0) throw new StorageError("BucketNotEmpty", { BucketName: name });
-    // Noncurrent versions and delete markers count as content, as on S3.
-    if (storeHasVersions(join(dir, GATEWAY_DIR, VERSIONS_DIR))) throw new StorageError("BucketNotEmpty", { BucketName: name });
-    rmSync(join(dir, GATEWAY_DIR), { recursive: true, force: true });
-    try {
-      rmdirSync(dir);
-    } catch (e) {
-      const code = (e as NodeJS.ErrnoException).code;
-      if (code === "ENOTEMPTY" || code === "EEXIST") throw new StorageError("BucketNotEmpty", { BucketName: name });
-      throw absentAs(e, "NoSuchBucket", { BucketName: name });
-    }
+    this.buckets.deleteBucket(name);
   }
 
   requireBucket(name: string): void {
-    this.openBucket(name).close();
+    this.buckets.requireBucket(name);
   }
 
-  /**
-   * A bucket setting (tags, CORS rules) as stored text, kept in the bucket's private area so any
-   * filesystem can hold it and every gateway process sharing the tree sees the same. No check
-   * that the bucket exists, nor of whose its private area is: browsers' CORS lookups pay one read
-   * (writes check, setBucketSetting; whoever could plant a link there owns the bucket anyway).
-   */
   bucketSetting(bucket: string, name: BucketSetting): string | undefined {
-    try {
-      return readFileSync(join(bucketPath(this.root, bucket), GATEWAY_DIR, name), "utf8") || undefined;
-    } catch {
-      return undefined;
-    }
+    return this.buckets.bucketSetting(bucket, name);
   }
 
-  /** Replaces (undefined: removes) a bucket setting atomically. */
   setBucketSetting(bucket: string, name: BucketSetting, value: string | undefined): void {
-    const dir = bucketPrivateDir(this.bucketDir(bucket));
-    const file = join(dir, name);
-    if (name === "versioning") this.seenStates.delete(bucket);
-    if (value === undefined) {
-      rmSync(file, { force: true });
-      return;
-    }
-    mkdirSync(dir, { recursive: true });
-    writeFileAtomic(file, value, this.fsync !== "none");
+    this.buckets.setBucketSetting(bucket, name, value);
   }
 
   versioning(bucket: string, maxAgeMs = 0): VersioningState {
-    const now = performance.now();
-    const seen = maxAgeMs > 0 ? this.seenStates.get(bucket) : undefined;
-    if (seen && now - seen.at <= maxAgeMs) return seen.state;
-    const state = parseVersioningState(this.bucketSetting(bucket, "versioning"));
-    if (this.seenStates.size >= 4096) this.seenStates.clear();
-    this.seenStates.set(bucket, { state, at: now });
-    return state;
+    return this.buckets.versioning(bucket, maxAgeMs);
   }
-
-  /** States read for versioning(bucket, maxAgeMs): GETs need one for a header, not a file read each. */
-  private readonly seenStates = new Map<string, { state: VersioningState; at: number }>();
 
   // ---- objects ----
 
@@ -1327,7 +1242,6 @@ function recordOf(written: WrittenFile, opts: PutOptions): { meta: ObjectMeta; c
   return { meta, checksum };
 }
 
-/** `eperm`: a refusal by the immutable flag is thrown, for evenIfImmutable to clear it. */
 /** An open object's descriptor with OpenObject's close-once and hand-over. */
 function ownedFd(fd: number): Pick<OpenObject, "fd" | "close" | "detach"> {
   let open = true;
@@ -1343,26 +1257,6 @@ function ownedFd(fd: number): Pick<OpenObject, "fd" | "close" | "detach"> {
     },
   };
 }
-
-function unlinkQuiet(path: string, eperm = false): void {
-  try {
-    unlinkSync(path);
-  } catch (e) {
-    if (eperm && errnoOf(e) === "EPERM") throw e;
-    // not there: the usual case
-  }
-}
-
-function lstatOrNull(path: string): Stats | null {
-  try {
-    return lstatSync(path);
-  } catch {
-    return null;
-  }
-}
-
-
-
 
 /** The time-ordered part of an entry name (a null version's name carries a suffix). */
 function seqOf(name: string): string {
