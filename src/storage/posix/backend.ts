@@ -43,6 +43,7 @@ import { ABSENT, DIRECTORY_IDENTITY, lstatOrNull, throughLink, unlinkQuiet } fro
 import type { BucketInfo, BucketSetting, CommitOptions, DeleteResult, FileOwner, FsAction, IncomingBody, ListEntry, ListOptions, ObjectInfo, ObjectMeta, ObjectStore, OpenObject, PutOptions, StoredChecksum, VersionListEntry, VersionListOptions, VersionSelector } from "../types.ts";
 import { foreignEtagOf } from "./foreign-etag.ts";
 import { currentObject, describeVersion, headObject, latestDeleteMarker, openLatest, openObject } from "./object-read.ts";
+import { keptName, maxId, seqOf, type Kept } from "./kept-versions.ts";
 
 export const EMPTY_MD5 = "d41d8cd98f00b204e9800998ecf8427e";
 
@@ -303,7 +304,7 @@ export class PosixBackend implements ObjectStore {
     const names = curId !== undefined && state === "Enabled" ? [] : this.versions.names(vdir);
     let floor = maxId(names[0] === undefined ? undefined : seqOf(names[0]), curId);
     if (plan.current === "keep" && cur) {
-      const name = this.keptName(cur.record, names, floor, state);
+      const name = keptName(cur.record, names, floor, state);
       floor = maxId(floor, seqOf(name));
       this.versions.keep(vdir, name, target, cur.record);
       kept.push({ path: join(vdir, name), record: cur.record });
@@ -312,18 +313,6 @@ export class PosixBackend implements ObjectStore {
     if (plan.newId !== "new" || (meta.versionId !== undefined && (floor === undefined || meta.versionId > floor))) return null;
     const again: ObjectMeta = { ...meta, versionId: newVersionId(Date.now(), floor) };
     return { meta: again, stored: this.meta.prepare({ ...loc, path: "" }, tmpPath, again) };
-  }
-
-  /**
-   * The entry name a current file gets when it becomes noncurrent: its id; a null version is
-   * placed at the time it is kept. A key has one null version: a second (a file another tool
-   * put at the key while a noncurrent null version exists) is kept under an id of its own.
-   */
-  private keptName(record: ObjectMeta | null, names: string[], floor: string | undefined, state: VersioningState): string {
-    if (record?.versionId) return record.versionId;
-    const seq = newVersionId(Date.now(), floor);
-    const nullTaken = state === "Enabled" && names.some((n) => versionIdOfName(n) === "null");
-    return nullTaken ? seq : nullName(seq);
   }
 
   /** The regular file at `path` (as a key's current object): its stat and matching record. */
@@ -551,7 +540,7 @@ export class PosixBackend implements ObjectStore {
       const kept: Kept[] = [];
       const keep = plan.current === "keep"
         ? (target: string) => {
-            const name = this.keptName(current.meta, names, floor, state);
+            const name = keptName(current.meta, names, floor, state);
             floor = maxId(floor, seqOf(name));
             this.versions.keep(vdir, name, target, current.meta);
             kept.push({ path: join(vdir, name), record: current.meta });
@@ -999,12 +988,6 @@ export class PosixBackend implements ObjectStore {
   }
 }
 
-/** A current file just linked into the version store, whose immutable flag is set again after. */
-interface Kept {
-  path: string;
-  record: ObjectMeta | null;
-}
-
 /** The record of a body just received whole, stored with what the write asked for. */
 function recordOf(written: WrittenFile, opts: PutOptions): { meta: ObjectMeta; checksum: StoredChecksum | undefined } {
   const checksum: StoredChecksum | undefined = written.checksum
@@ -1022,15 +1005,4 @@ function recordOf(written: WrittenFile, opts: PutOptions): { meta: ObjectMeta; c
     ...versionOf(written.stat),
   };
   return { meta, checksum };
-}
-
-/** The time-ordered part of an entry name (a null version's name carries a suffix). */
-function seqOf(name: string): string {
-  return name.endsWith(".null") ? name.slice(0, -".null".length) : name;
-}
-
-function maxId(a: string | undefined, b: string | undefined): string | undefined {
-  if (a === undefined) return b;
-  if (b === undefined) return a;
-  return a > b ? a : b;
 }
