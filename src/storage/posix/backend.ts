@@ -6,11 +6,8 @@ import {
   constants,
   fstatSync,
   linkSync,
-  lstatSync,
   mkdirSync,
   openSync,
-  readdirSync,
-  readFileSync,
   renameSync,
   rmdirSync,
   rmSync,
@@ -18,99 +15,41 @@ import {
   type Stats,
 } from "node:fs";
 import { join, relative, sep } from "node:path";
-import { OpenFiles, SMALL_OBJECT } from "./open-files.ts";
-import { fsyncPath, writeFileAtomic } from "./durability.ts";
+import { fsyncPath } from "./durability.ts";
+import { OpenFiles } from "./open-files.ts";
 import { hashFile } from "./hash-file.ts";
 import { copyToNewFile } from "./kernel-copy.ts";
 import { StorageError, absentAs, isStorageError } from "../errors.ts";
-import { GATEWAY_DIR, bucketPrivateDir, bucketTmpDir, selfName } from "./layout.ts";
-import { bucketPath, isServableBucketName, keyPath, type KeyPath } from "./names.ts";
+import { GATEWAY_DIR, bucketPrivateDir, selfName } from "./layout.ts";
+import { bucketPath, keyPath, type KeyPath } from "./names.ts";
 import { removalBlock } from "../retention.ts";
 import { evenIfImmutable, evenIfImmutableFd, lockFields, moveEvenIfImmutable, syncImmutable, syncImmutableAt } from "./immutable.ts";
-import { Dir, READ_FLAGS, errnoOf, makeSubdirs, openForRead, openSubdir } from "./beneath.ts";
-import { O_PATH, kernelPath, openBeneath } from "./kernel.ts";
+import { Dir, errnoOf, makeSubdirs, openSubdir } from "./beneath.ts";
+import { O_PATH, openBeneath } from "./kernel.ts";
 import { keyLockFile, withLock } from "./locks.ts";
 import { receiveToTemp, tempPathIn, type FsyncPolicy, type WrittenFile } from "./incoming.ts";
 import { XATTR_NAME, versionOf, type FileIdentity, type MetaLocation, type MetaStore } from "./meta.ts";
 import { ListedCache, type FileVersion, type ListedFields } from "./listed-cache.ts";
 import { walkBucket, type WalkEntry } from "./walk.ts";
 import { compareKeys } from "./key-order.ts";
-import { VERSIONS_DIR, VersionStore, dirIn, storeHasVersions, nullName, versionIdOfName, walkVersionKeys, type OpenVersion } from "./versions.ts";
+import { VersionStore, dirIn, nullName, versionIdOfName, walkVersionKeys } from "./versions.ts";
 import { newVersionId } from "../version-id.ts";
-import { parseVersioningState, planDelete, planWrite, type VersioningState } from "../versioning.ts";
+import { planDelete, planWrite, type VersioningState } from "../versioning.ts";
 import { DirListings } from "./dir-listing.ts";
 import { giveName } from "./ownership.ts";
 import { checkModeBits, mayEnter } from "./permission-check.ts";
 import { UnixAccounts } from "./unix-accounts.ts";
+import { PosixBuckets } from "./buckets.ts";
+import { ABSENT, DIRECTORY_IDENTITY, lstatOrNull, throughLink, unlinkQuiet } from "./file-facts.ts";
 import type { BucketInfo, BucketSetting, CommitOptions, DeleteResult, FileOwner, FsAction, IncomingBody, ListEntry, ListOptions, ObjectInfo, ObjectMeta, ObjectStore, OpenObject, PutOptions, StoredChecksum, VersionListEntry, VersionListOptions, VersionSelector } from "../types.ts";
+import { foreignEtagOf } from "./foreign-etag.ts";
+import { currentObject, describeVersion, headObject, latestDeleteMarker, openLatest, openObject } from "./object-read.ts";
+import { keptName, maxId, seqOf, type Kept } from "./kept-versions.ts";
 
 export const EMPTY_MD5 = "d41d8cd98f00b204e9800998ecf8427e";
 
-
-
-
-
-/**
- * A file nobody stored through S3 gets an ETag derived from what identifies its contents' version
- * on disk. The `-1` suffix makes clients treat it as a multipart ETag, never as an MD5.
- *
- * Four murmur3-style 32-bit lanes over the numbers themselves (no string is built): 32
- * well-mixed hex digits. An MD5 here cost more than the stat and the xattr read together in a
- * listing; nothing relies on it being one. mtime counts to the microsecond, finer than any two
- * runtimes' doubles might disagree on. */
-function foreignEtagOf(ino: number, size: number, mtimeMs: number): string {
-  const ms = Math.floor(mtimeMs);
-  // A scratch array, not a fresh one per call: listings call this once per object.
-  const words = FOREIGN_WORDS;
-  words[0] = ino >>> 0;
-  words[1] = Math.floor(ino / 2 ** 32);
-  words[2] = size >>> 0;
-  words[3] = Math.floor(size / 2 ** 32);
-  words[4] = ms >>> 0;
-  words[5] = Math.floor(ms / 2 ** 32);
-  words[6] = Math.round((mtimeMs - ms) * 1000);
-  for (let lane = 0; lane < 4; lane++) {
-    let h = Math.imul(lane + 1, 0x9e3779b1);
-    for (let i = 0; i < 7; i++) {
-      const w = words[i];
-      let k = Math.imul(w, 0xcc9e2d51);
-      k = Math.imul((k << 15) | (k >>> 17), 0x1b873593);
-      h ^= k;
-      h = (h << 13) | (h >>> 19);
-      h = (Math.imul(h, 5) + 0xe6546b64) | 0;
-    }
-    h ^= h >>> 16;
-    h = Math.imul(h, 0x85ebca6b);
-    h ^= h >>> 13;
-    h = Math.imul(h, 0xc2b2ae35);
-    h ^= h >>> 16;
-    FOREIGN_ETAG.writeUInt32BE(h >>> 0, 4 * lane);
-  }
-  return FOREIGN_ETAG.toString("hex") + "-1";
-}
-
-/** Scratch for foreignEtagOf; it is synchronous, so one buffer serves every call. */
-const FOREIGN_ETAG = Buffer.alloc(16);
-const FOREIGN_WORDS = new Uint32Array(7);
-
-const DIRECTORY_IDENTITY: FileIdentity = { size: 0, mtimeMs: 0, ino: 0, isDirectory: () => true };
-
-
-/** Errors of a lookup that mean "no such object here" rather than a fault. */
-const ABSENT = new Set(["ENOENT", "ENOTDIR", "ENAMETOOLONG", "EXDEV", "ELOOP", "ENXIO", "ENODEV"]);
-
-/** Where key `segments`' data sits while its name is a directory: `.filegate-obj.<name>` beside it. */
-function selfRel(segments: string[]): string {
-  return [...segments.slice(0, -1), selfName(segments[segments.length - 1])].join("/");
-}
-
 /** makeSubdirs met a file where a parent directory must be (it appeared after room was made). */
 class ParentIsFile extends Error {}
-
-/** A write or delete whose path passes through a symlink: refused, never followed. */
-const throughLink = (key: string) =>
-  new StorageError("ThroughLink", { Key: key });
-
 
 export class PosixBackend implements ObjectStore {
   constructor(
@@ -120,7 +59,7 @@ export class PosixBackend implements ObjectStore {
   ) {
     this.listed = meta.kind === "xattr" ? new ListedCache() : null;
     this.versions = new VersionStore(meta.kind, fsync);
-    this.rootDir = new Dir(openSync(root, O_PATH | constants.O_DIRECTORY));
+    this.buckets = new PosixBuckets(root, new Dir(openSync(root, O_PATH | constants.O_DIRECTORY)), fsync);
     this.openFiles = meta.kind === "xattr" ? new OpenFiles(this.rootDir.fd, root) : null;
     this.locksDir = join(root, GATEWAY_DIR, "locks");
     try {
@@ -132,10 +71,10 @@ export class PosixBackend implements ObjectStore {
 
   /** See listed-cache.ts: xattr records move the file's ctime when they change; sidecars do not. */
   private readonly listed: ListedCache | null;
-  /** Small objects kept open between reads (open-files.ts); the same xattr-only rule. */
-  private readonly openFiles: OpenFiles | null;
-  /** Held for the process's life: every bucket is opened beneath it. */
-  private readonly rootDir: Dir;
+  /** The root's top-level directories (buckets.ts). */
+  readonly buckets: PosixBuckets;
+  /** Small objects kept open between reads (open-files.ts); the listed cache's xattr-only rule. */
+  readonly openFiles: OpenFiles | null;
   /** Large directories' sorted listings, kept between listing requests (dir-listing.ts). */
   private readonly listings = new DirListings();
   private readonly locksDir: string;
@@ -154,295 +93,61 @@ export class PosixBackend implements ObjectStore {
     return keyLockFile(this.locksDir, bucket, uploadId, "u");
   }
 
-  // ---- buckets ----
+  // ---- buckets (buckets.ts) ----
 
-  /** Buckets are real directories: a symlink at the top of the root is never one. */
+  /** Held for the process's life: every bucket is opened beneath it. */
+  get rootDir(): Dir {
+    return this.buckets.rootDir;
+  }
+
   listBuckets(): BucketInfo[] {
-    const out: BucketInfo[] = [];
-    for (const d of readdirSync(this.root, { withFileTypes: true })) {
-      if (!isServableBucketName(d.name) || d.isSymbolicLink()) continue;
-      try {
-        const st = lstatSync(join(this.root, d.name));
-        if (st.isDirectory()) out.push({ name: d.name, created: new Date(st.birthtimeMs || st.mtimeMs) });
-      } catch {
-        // vanished or unreadable: not a bucket we can serve
-      }
-    }
-    return out.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    return this.buckets.listBuckets();
   }
 
-  /** The name has passed the protocol's naming rules (s3/bucket-names.ts); the tree's own still apply. */
   createBucket(name: string, opts: { fileOwner?: FileOwner } = {}): void {
-    if (!isServableBucketName(name)) throw new StorageError("InvalidBucketName", { BucketName: name });
-    try {
-      mkdirSync(join(this.root, name));
-      // The root is the gateway's: nobody else can have swapped the new name for a link.
-      giveName(join(this.root, name), opts.fileOwner);
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === "EEXIST") throw new StorageError("BucketExists", { BucketName: name });
-      throw absentAs(e);
-    }
+    this.buckets.createBucket(name, opts);
   }
 
-  /** Opens the bucket's directory, never through a link; NoSuchBucket when there is none. */
   openBucket(name: string): Dir {
-    if (!isServableBucketName(name)) throw new StorageError("NoSuchBucket", { BucketName: name });
-    try {
-      return openSubdir(this.rootDir, name);
-    } catch (e) {
-      if (ABSENT.has(errnoOf(e) ?? "")) throw new StorageError("NoSuchBucket", { BucketName: name });
-      throw absentAs(e);
-    }
+    return this.buckets.openBucket(name);
   }
 
-  /** The bucket's directory path; NoSuchBucket when there is none (or it is a link). */
   bucketDir(name: string): string {
-    this.openBucket(name).close();
-    return bucketPath(this.root, name);
+    return this.buckets.bucketDir(name);
   }
 
   deleteBucket(name: string): void {
-    const dir = this.bucketDir(name);
-    const entries = readdirSync(dir).filter((n) => n !== GATEWAY_DIR);
-    if (entries.length > 0) throw new StorageError("BucketNotEmpty", { BucketName: name });
-    // Noncurrent versions and delete markers count as content, as on S3.
-    if (storeHasVersions(join(dir, GATEWAY_DIR, VERSIONS_DIR))) throw new StorageError("BucketNotEmpty", { BucketName: name });
-    rmSync(join(dir, GATEWAY_DIR), { recursive: true, force: true });
-    try {
-      rmdirSync(dir);
-    } catch (e) {
-      const code = (e as NodeJS.ErrnoException).code;
-      if (code === "ENOTEMPTY" || code === "EEXIST") throw new StorageError("BucketNotEmpty", { BucketName: name });
-      throw absentAs(e, "NoSuchBucket", { BucketName: name });
-    }
+    this.buckets.deleteBucket(name);
   }
 
   requireBucket(name: string): void {
-    this.openBucket(name).close();
+    this.buckets.requireBucket(name);
   }
 
-  /**
-   * A bucket setting (tags, CORS rules) as stored text, kept in the bucket's private area so any
-   * filesystem can hold it and every gateway process sharing the tree sees the same. No check
-   * that the bucket exists, nor of whose its private area is: browsers' CORS lookups pay one read
-   * (writes check, setBucketSetting; whoever could plant a link there owns the bucket anyway).
-   */
   bucketSetting(bucket: string, name: BucketSetting): string | undefined {
-    try {
-      return readFileSync(join(bucketPath(this.root, bucket), GATEWAY_DIR, name), "utf8") || undefined;
-    } catch {
-      return undefined;
-    }
+    return this.buckets.bucketSetting(bucket, name);
   }
 
-  /** Replaces (undefined: removes) a bucket setting atomically. */
   setBucketSetting(bucket: string, name: BucketSetting, value: string | undefined): void {
-    const dir = bucketPrivateDir(this.bucketDir(bucket));
-    const file = join(dir, name);
-    if (name === "versioning") this.seenStates.delete(bucket);
-    if (value === undefined) {
-      rmSync(file, { force: true });
-      return;
-    }
-    mkdirSync(dir, { recursive: true });
-    writeFileAtomic(file, value, this.fsync !== "none");
+    this.buckets.setBucketSetting(bucket, name, value);
   }
 
   versioning(bucket: string, maxAgeMs = 0): VersioningState {
-    const now = performance.now();
-    const seen = maxAgeMs > 0 ? this.seenStates.get(bucket) : undefined;
-    if (seen && now - seen.at <= maxAgeMs) return seen.state;
-    const state = parseVersioningState(this.bucketSetting(bucket, "versioning"));
-    if (this.seenStates.size >= 4096) this.seenStates.clear();
-    this.seenStates.set(bucket, { state, at: now });
-    return state;
+    return this.buckets.versioning(bucket, maxAgeMs);
   }
-
-  /** States read for versioning(bucket, maxAgeMs): GETs need one for a header, not a file read each. */
-  private readonly seenStates = new Map<string, { state: VersioningState; at: number }>();
 
   // ---- objects ----
 
-  /** Stat and metadata of an object; NoSuchKey when the key names no object. */
   headObject(bucket: string, key: string, sel?: VersionSelector): ObjectInfo {
-    const o = this.openObject(bucket, key, sel);
-    o.close();
-    return o;
+    return headObject(this, bucket, key, sel);
   }
 
-  /**
-   * Opens an object once: size, time and metadata come from the descriptor the body will be read
-   * from. NoSuchKey when the key names no object, NoSuchBucket when the bucket is missing.
-   */
   openObject(bucket: string, key: string, sel?: VersionSelector): OpenObject {
-    return sel?.versionId === undefined ? this.openLatest(bucket, key) : this.openVersion(bucket, key, sel.versionId);
+    return openObject(this, bucket, key, sel);
   }
 
-  /**
-   * A version by id. A noncurrent one is one open in the version store; otherwise the current
-   * object, when it is that version. The null version is the current object or a search of the
-   * key's (few) noncurrent entries.
-   */
-  private openVersion(bucket: string, key: string, versionId: string): OpenObject {
-    const kp = keyPath("", key);
-    const bucketDir = bucketPath(this.root, bucket);
-    const vdir = kp.isDirectoryKey ? null : this.versions.dirOf(bucketDir, kp.segments);
-    if (vdir !== null && versionId !== "null") {
-      const v = this.versions.open(vdir, versionId);
-      if (v) return this.describeVersion(bucket, key, v);
-    }
-    let cur: OpenObject | null = null;
-    try {
-      cur = this.openLatest(bucket, key);
-    } catch (e) {
-      if (!isStorageError(e, "NoSuchKey")) throw e;
-    }
-    if (cur && (cur.versionId ?? "null") === versionId) return cur;
-    cur?.close();
-    if (vdir !== null && versionId === "null") {
-      const name = this.versions.findNull(vdir);
-      const v = name === null ? null : this.versions.open(vdir, name);
-      if (v) return this.describeVersion(bucket, key, v);
-    }
-    this.requireBucket(bucket);
-    throw new StorageError("NoSuchVersion", { Key: key, VersionId: versionId });
-  }
-
-  /** A noncurrent version (or delete marker) open from the version store, as an object. */
-  private describeVersion(bucket: string, key: string, v: OpenVersion): OpenObject {
-    const meta = v.record;
-    const versionId = v.versionId === "null" ? undefined : v.versionId;
-    const base = { bucket, key, lastModified: v.st.mtime, meta, isDirectoryObject: false, versionId };
-    if (meta?.deleteMarker) {
-      closeSync(v.fd);
-      return { ...base, size: 0, etag: '""', deleteMarker: true, fd: null, close: () => {}, detach: () => -1 };
-    }
-    return {
-      ...base,
-      size: v.st.size,
-      etag: `"${meta ? meta.etag : foreignEtagOf(v.st.ino, v.st.size, v.st.mtimeMs)}"`,
-      ...ownedFd(v.fd),
-    };
-  }
-
-  /** When the key has no current object and its newest noncurrent entry is a delete marker: its id. */
   latestDeleteMarker(bucket: string, key: string): string | null {
-    const kp = keyPath("", key);
-    if (kp.isDirectoryKey) return null;
-    try {
-      const vdir = this.versions.dirOf(bucketPath(this.root, bucket), kp.segments);
-      const newest = this.versions.names(vdir)[0];
-      const v = newest === undefined ? null : this.versions.peek(vdir, newest);
-      return v?.record?.deleteMarker ? v.versionId : null;
-    } catch {
-      return null;
-    }
-  }
-
-  /** The latest version: the plain file at the key. */
-  private openLatest(bucket: string, key: string): OpenObject {
-    const kp = keyPath("", key);
-    const bucketDir = bucketPath(this.root, bucket);
-    const rel = kp.segments.join("/");
-    // `a` is a directory while it holds `a/b`: its data sits beside it then. A key moving between
-    // the two forms is at one of the two names at every moment, but it can move back between our
-    // two looks: look again.
-    if (kp.isDirectoryKey) {
-      // `d/` is its directory's record, or, when it has data, the file `d/.filegate-obj.`.
-      const plain = this.openRel(bucket, rel);
-      const found = plain === null ? null : this.describe(bucket, key, kp, bucketDir, plain);
-      if (found) return found;
-      const data = plain === null ? null : this.openRel(bucket, `${rel}/${selfName("")}`);
-      const object = data === null ? null : this.describe(bucket, key, kp, bucketDir, data, true);
-      if (object) return object;
-      return this.missing(bucket, key);
-    }
-    const path = this.openFiles ? `${bucket}/${rel}` : "";
-    const kept = this.openFiles?.lookup(path);
-    if (kept) return kept;
-    for (let round = 0; round < 3; round++) {
-      const plain = this.openRel(bucket, rel);
-      const found = plain === null ? null : this.describe(bucket, key, kp, bucketDir, plain);
-      if (found) return this.openFiles && found.size < SMALL_OBJECT ? this.openFiles.offer(path, found, fstatSync(plain!)) : found;
-      const beside = this.openRel(bucket, selfRel(kp.segments));
-      const object = beside === null ? null : this.describe(bucket, key, kp, bucketDir, beside);
-      if (object) return object;
-      // Nothing at either name twice running: absent (a move takes two syscalls, not a round).
-      if (plain === null && beside === null && round > 0) break;
-    }
-    return this.missing(bucket, key);
-  }
-
-  /** No object at the key: NoSuchKey, or NoSuchBucket when that is what is missing. */
-  private missing(bucket: string, key: string): never {
-    this.requireBucket(bucket);
-    throw new StorageError("NoSuchKey", { Key: key });
-  }
-
-  /** A descriptor for `rel` in the bucket (links only inside it), or null when there is none. */
-  private openRel(bucket: string, rel: string): number | null {
-    // Common case in one call: no link anywhere between the root and the object.
-    if (kernelPath === "addon" && isServableBucketName(bucket)) {
-      try {
-        return openBeneath(this.rootDir.fd, `${bucket}/${rel}`, READ_FLAGS, 0, "none");
-      } catch (e) {
-        const code = errnoOf(e) ?? "";
-        // Only a link on the way needs the slower look that follows links staying inside.
-        if (code !== "ELOOP" && code !== "EXDEV") {
-          if (ABSENT.has(code)) return null;
-          throw absentAs(e);
-        }
-      }
-    }
-    const dir = this.openBucket(bucket);
-    try {
-      return openForRead(dir, rel);
-    } catch (e) {
-      if (ABSENT.has(errnoOf(e) ?? "")) return null;
-      throw absentAs(e);
-    } finally {
-      dir.close();
-    }
-  }
-
-  /** What the open file `fd` is as an object of `key`, or null (closing it) when it is none. */
-  private describe(bucket: string, key: string, kp: KeyPath, bucketDir: string, fd: number, dataOfDirKey = false): OpenObject | null {
-    let st: Stats;
-    let meta: ObjectMeta | null;
-    // The xattr store reads from the descriptor and never needs the path: join it only when asked.
-    let path: string | undefined;
-    const loc: MetaLocation = {
-      bucketDir,
-      segments: kp.segments,
-      get path() {
-        return (path ??= join(bucketDir, ...kp.segments));
-      },
-      isDirectoryKey: kp.isDirectoryKey,
-    };
-    try {
-      st = fstatSync(fd);
-      const isDir = st.isDirectory();
-      // Only a directory stored as `key/` is an object; other directories are just parents.
-      if (isDir !== (kp.isDirectoryKey && !dataOfDirKey) || (!isDir && !st.isFile())) {
-        closeSync(fd);
-        return null;
-      }
-      meta = this.meta.readFd(fd, loc, st) ?? null;
-      if (isDir && !meta) {
-        closeSync(fd);
-        return null;
-      }
-    } catch (e) {
-      closeSync(fd);
-      throw absentAs(e);
-    }
-    const base = { bucket, key, lastModified: st.mtime, meta, versionId: meta?.versionId };
-    if (kp.isDirectoryKey && !dataOfDirKey) {
-      closeSync(fd);
-      return { ...base, size: 0, etag: `"${meta!.etag}"`, isDirectoryObject: true, fd: null, close: () => {}, detach: () => -1 };
-    }
-    const etag = meta ? meta.etag : foreignEtagOf(st.ino, st.size, st.mtimeMs);
-    return { ...base, size: st.size, etag: `"${etag}"`, isDirectoryObject: false, ...ownedFd(fd) };
+    return latestDeleteMarker(this, bucket, key);
   }
 
   /**
@@ -457,16 +162,6 @@ export class PosixBackend implements ObjectStore {
       if (errnoOf(e) === "ELOOP") throw throughLink(key);
     } finally {
       dir.close();
-    }
-  }
-
-  /** The object at `key` now, or null; for write conditions, read under the key's lock. */
-  private currentObject(bucket: string, key: string): ObjectInfo | null {
-    try {
-      return this.headObject(bucket, key);
-    } catch (e) {
-      if (isStorageError(e, "NoSuchKey")) return null;
-      throw e;
     }
   }
 
@@ -543,7 +238,7 @@ export class PosixBackend implements ObjectStore {
   }
 
   private commitLocked(dir: Dir, bucket: string, key: string, kp: KeyPath, tmpPath: string, meta: ObjectMeta, stored: ObjectMeta, opts: CommitOptions, state: VersioningState): ObjectMeta {
-    if (opts.check) opts.check(this.currentObject(bucket, key));
+    if (opts.check) opts.check(currentObject(this, bucket, key));
     const name = kp.segments[kp.segments.length - 1];
     for (let attempt = 0; ; attempt++) {
       const parent = this.parentDir(dir, key, kp, opts.fileOwner);
@@ -613,7 +308,7 @@ export class PosixBackend implements ObjectStore {
     const names = curId !== undefined && state === "Enabled" ? [] : this.versions.names(vdir);
     let floor = maxId(names[0] === undefined ? undefined : seqOf(names[0]), curId);
     if (plan.current === "keep" && cur) {
-      const name = this.keptName(cur.record, names, floor, state);
+      const name = keptName(cur.record, names, floor, state);
       floor = maxId(floor, seqOf(name));
       this.versions.keep(vdir, name, target, cur.record);
       kept.push({ path: join(vdir, name), record: cur.record });
@@ -622,18 +317,6 @@ export class PosixBackend implements ObjectStore {
     if (plan.newId !== "new" || (meta.versionId !== undefined && (floor === undefined || meta.versionId > floor))) return null;
     const again: ObjectMeta = { ...meta, versionId: newVersionId(Date.now(), floor) };
     return { meta: again, stored: this.meta.prepare({ ...loc, path: "" }, tmpPath, again) };
-  }
-
-  /**
-   * The entry name a current file gets when it becomes noncurrent: its id; a null version is
-   * placed at the time it is kept. A key has one null version: a second (a file another tool
-   * put at the key while a noncurrent null version exists) is kept under an id of its own.
-   */
-  private keptName(record: ObjectMeta | null, names: string[], floor: string | undefined, state: VersioningState): string {
-    if (record?.versionId) return record.versionId;
-    const seq = newVersionId(Date.now(), floor);
-    const nullTaken = state === "Enabled" && names.some((n) => versionIdOfName(n) === "null");
-    return nullTaken ? seq : nullName(seq);
   }
 
   /** The regular file at `path` (as a key's current object): its stat and matching record. */
@@ -742,7 +425,7 @@ export class PosixBackend implements ObjectStore {
   private async putEmptyDirectoryObject(bucket: string, key: string, dir: Dir, kp: KeyPath, opts: PutOptions, checksum: StoredChecksum | undefined) {
     await this.makeRoomForParents(dir, bucket, kp, opts.fileOwner);
     return withLock(this.lockFile(bucket, key), () => {
-      opts.check?.(this.currentObject(bucket, key));
+      opts.check?.(currentObject(this, bucket, key));
       const self = this.parentDir(dir, key, kp, opts.fileOwner);
       try {
         // Data another writer gave `d/` since this one chose the empty form goes: the later write wins.
@@ -850,7 +533,7 @@ export class PosixBackend implements ObjectStore {
    * every version kept.
    */
   private deleteMarkLocked(dir: Dir, bucket: string, key: string, kp: KeyPath, state: VersioningState, check?: (current: ObjectInfo | null) => void): DeleteResult & { removedCurrent: boolean } {
-    const current = this.currentObject(bucket, key);
+    const current = currentObject(this, bucket, key);
     check?.(current);
     const plan = planDelete(state, current ? { versionId: current.versionId ?? null } : null);
     const vdir = this.versions.dirOf(dir.path, kp.segments);
@@ -861,7 +544,7 @@ export class PosixBackend implements ObjectStore {
       const kept: Kept[] = [];
       const keep = plan.current === "keep"
         ? (target: string) => {
-            const name = this.keptName(current.meta, names, floor, state);
+            const name = keptName(current.meta, names, floor, state);
             floor = maxId(floor, seqOf(name));
             this.versions.keep(vdir, name, target, current.meta);
             kept.push({ path: join(vdir, name), record: current.meta });
@@ -887,7 +570,7 @@ export class PosixBackend implements ObjectStore {
    */
   private deleteVersionLocked(dir: Dir, bucket: string, key: string, kp: KeyPath, versionId: string, check?: (current: ObjectInfo | null) => void): DeleteResult & { removedCurrent: boolean } {
     const vdir = this.versions.dirOf(dir.path, kp.segments);
-    const current = this.currentObject(bucket, key);
+    const current = currentObject(this, bucket, key);
     const idOf = (v: string | undefined) => v ?? "null";
     if (current && idOf(current.versionId) === versionId) {
       check?.(current);
@@ -908,7 +591,7 @@ export class PosixBackend implements ObjectStore {
     const name = versionId === "null" ? names.find((n) => versionIdOfName(n) === "null") : names.find((n) => n === versionId);
     const v = name === undefined ? null : this.versions.open(vdir, name);
     if (v === null) return { versionId: versionId === "null" ? undefined : versionId, found: false, removedCurrent: false };
-    const info = this.describeVersion(bucket, key, v);
+    const info = describeVersion(bucket, key, v);
     info.close();
     check?.(info);
     this.versions.remove(vdir, v.name);
@@ -969,7 +652,7 @@ export class PosixBackend implements ObjectStore {
    * before the current file is unlinked, with its path (a versioned delete links it away first).
    */
   private deleteLocked(dir: Dir, bucket: string, key: string, kp: KeyPath, check?: (current: ObjectInfo | null) => void, keep?: (target: string) => void): boolean {
-    if (check) check(this.currentObject(bucket, key));
+    if (check) check(currentObject(this, bucket, key));
     const parents = kp.segments.slice(0, -1);
     const name = kp.segments[kp.segments.length - 1];
     let parent: Dir;
@@ -1154,7 +837,7 @@ export class PosixBackend implements ObjectStore {
     let current: ObjectInfo | null = null;
     let currentIno: number | undefined;
     try {
-      const o = this.openLatest(bucket, key);
+      const o = openLatest(this, bucket, key);
       if (o.fd !== null) currentIno = fstatSync(o.fd).ino;
       o.close();
       current = o;
@@ -1194,7 +877,7 @@ export class PosixBackend implements ObjectStore {
         closeSync(v.fd);
         continue;
       }
-      const o = this.describeVersion(bucket, key, v);
+      const o = describeVersion(bucket, key, v);
       o.close();
       yield entry(o, id, !current && i === 0 && o.deleteMarker === true);
     }
@@ -1269,9 +952,9 @@ export class PosixBackend implements ObjectStore {
   async updateMeta(bucket: string, key: string, change: (m: ObjectMeta) => ObjectMeta | null, sel?: VersionSelector): Promise<ObjectInfo> {
     return withLock(this.lockFile(bucket, key), () => {
       this.refuseLinkedKey(bucket, key);
-      const o = this.openObject(bucket, key, sel);
+      const o = openObject(this, bucket, key, sel);
       if (sel?.versionId !== undefined && !keyPath("", key).isDirectoryKey) {
-        const cur = this.currentObject(bucket, key);
+        const cur = currentObject(this, bucket, key);
         // A noncurrent version: its record lives in the version store.
         if (!cur || (cur.versionId ?? "null") !== sel.versionId || o.deleteMarker) return this.updateVersionRecord(bucket, key, o, change);
       }
@@ -1309,12 +992,6 @@ export class PosixBackend implements ObjectStore {
   }
 }
 
-/** A current file just linked into the version store, whose immutable flag is set again after. */
-interface Kept {
-  path: string;
-  record: ObjectMeta | null;
-}
-
 /** The record of a body just received whole, stored with what the write asked for. */
 function recordOf(written: WrittenFile, opts: PutOptions): { meta: ObjectMeta; checksum: StoredChecksum | undefined } {
   const checksum: StoredChecksum | undefined = written.checksum
@@ -1332,52 +1009,4 @@ function recordOf(written: WrittenFile, opts: PutOptions): { meta: ObjectMeta; c
     ...versionOf(written.stat),
   };
   return { meta, checksum };
-}
-
-/** `eperm`: a refusal by the immutable flag is thrown, for evenIfImmutable to clear it. */
-/** An open object's descriptor with OpenObject's close-once and hand-over. */
-function ownedFd(fd: number): Pick<OpenObject, "fd" | "close" | "detach"> {
-  let open = true;
-  return {
-    fd,
-    close: () => {
-      if (open) closeSync(fd);
-      open = false;
-    },
-    detach: () => {
-      open = false;
-      return fd;
-    },
-  };
-}
-
-function unlinkQuiet(path: string, eperm = false): void {
-  try {
-    unlinkSync(path);
-  } catch (e) {
-    if (eperm && errnoOf(e) === "EPERM") throw e;
-    // not there: the usual case
-  }
-}
-
-function lstatOrNull(path: string): Stats | null {
-  try {
-    return lstatSync(path);
-  } catch {
-    return null;
-  }
-}
-
-
-
-
-/** The time-ordered part of an entry name (a null version's name carries a suffix). */
-function seqOf(name: string): string {
-  return name.endsWith(".null") ? name.slice(0, -".null".length) : name;
-}
-
-function maxId(a: string | undefined, b: string | undefined): string | undefined {
-  if (a === undefined) return b;
-  if (b === undefined) return a;
-  return a > b ? a : b;
 }
