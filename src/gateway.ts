@@ -112,7 +112,7 @@ export function buildGateway(config: Config, opts: { log: Logger; accessLog: boo
   const owners = new BucketOwners(backend, owner, (id) => users.byCanonicalId(id)?.displayName);
   // Bucket policies and Block Public Access from the bucket settings; owners and inline policies from the users.
   const access: AccessSources = {
-    ...bucketAccess({ store: backend, blockPublic: config.blockPublic, defaultOwner: owner.id, log: opts.log }),
+    ...bucketAccess({ store: backend, blockPublic: config.blockPublic, defaultOwner: owner.id, log: opts.log, users: (name) => users.user(name) }),
     bucketOwner: (bucket) => owners.ownerId(bucket),
     userPolicies: inlinePolicies(users, opts.log),
     // ACL grants, on buckets whose Object Ownership enables ACLs.

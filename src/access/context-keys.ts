@@ -57,7 +57,8 @@ export function requestContext(ctx: S3Context, principal: Principal, check: Acce
       case "aws:username":
         return one(user?.name);
       case "aws:userid":
-        return [user ? user.canonicalId : "anonymous"];
+        // IAM's unique ID (AIDA…) for a user, as on AWS.
+        return [user ? user.userId : "anonymous"];
       case "aws:principalarn":
         return one(user?.arn);
       case "aws:principalaccount":

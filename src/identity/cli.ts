@@ -64,6 +64,7 @@ function firstAdminOf(root: string, env: Record<string, string | undefined>): Fi
 function describe(u: UserRecord & { builtin?: boolean }) {
   return {
     user: u.name,
+    userId: u.userId,
     canonicalId: u.canonicalId,
     role: u.role,
     ...(u.uid !== undefined ? { uid: u.uid } : {}),
@@ -127,6 +128,7 @@ export async function runUserCommand(argv: string[], env: Record<string, string 
         user: made.user.name,
         accessKeyId: made.key.accessKeyId,
         secretAccessKey: made.key.secretAccessKey,
+        userId: made.user.userId,
         canonicalId: made.user.canonicalId,
         role: made.user.role,
         ...(uid !== undefined ? { uid } : {}),

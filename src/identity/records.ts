@@ -77,12 +77,22 @@ export function emptyFile(): UserFile {
   return { version: 1, users: [] };
 }
 
+/**
+ * The unique ID of a user recorded without one (a file written by hand or by an older filegate),
+ * and of the first admin: derived from the canonical ID, so every process agrees on it before the
+ * next write stores it, and a user made again under the same name (new canonical ID) differs.
+ */
+export function derivedUserId(canonicalId: string): string {
+  return "AIDA" + canonicalId.slice(0, 17).toUpperCase().padEnd(17, "0");
+}
+
 /** The file's text as records; a file that is not one is an error, never an empty store. */
 export function parseUserFile(text: string): UserFile {
   const data = JSON.parse(text) as UserFile;
   if (data === null || typeof data !== "object" || data.version !== 1 || !Array.isArray(data.users)) {
     throw new Error("not a filegate user file (version 1)");
   }
+  for (const u of data.users) if (u && typeof u === "object" && typeof u.userId !== "string") u.userId = derivedUserId(String(u.canonicalId ?? u.name));
   return data;
 }
 

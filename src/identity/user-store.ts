@@ -10,7 +10,7 @@ import { ACCOUNT_ID, type UserPrincipal } from "../access/principal.ts";
 import { lock } from "../storage/posix/locks.ts";
 import { fsyncPath } from "../storage/posix/durability.ts";
 import { GATEWAY_DIR } from "../storage/posix/layout.ts";
-import { FIRST_ADMIN, IdentityError, emptyFile, parseUserFile, type UserFile, type UserRecord } from "./records.ts";
+import { FIRST_ADMIN, IdentityError, derivedUserId, emptyFile, parseUserFile, type UserFile, type UserRecord } from "./records.ts";
 
 /** How stale a process's view of the user file may get. */
 export const CHECK_MS = 500;
@@ -52,6 +52,7 @@ function principalOf(u: UserView, accessKey: string): UserPrincipal {
     name: u.name,
     canonicalId: u.canonicalId,
     displayName: u.displayName,
+    userId: u.userId,
     arn: arnOf(u.name),
     role: u.role,
     accessKey,
@@ -86,7 +87,7 @@ export class UserStore {
       ? {
           name: FIRST_ADMIN,
           canonicalId: a.canonicalId,
-          userId: "AIDA" + a.canonicalId.slice(0, 17).toUpperCase(),
+          userId: derivedUserId(a.canonicalId),
           displayName: a.displayName,
           role: "admin",
           created: new Date(0).toISOString(),
