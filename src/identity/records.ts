@@ -137,7 +137,12 @@ export function findUser(file: UserFile, name: string): UserRecord {
   return user;
 }
 
-function keyInUse(file: UserFile, reserved: ReadonlySet<string>, accessKeyId: string): boolean {
+/** Keys in use outside the file (the first admin's): a set, or the CLI's check against the gateway's record. */
+export interface ReservedKeys {
+  has(accessKeyId: string): boolean;
+}
+
+function keyInUse(file: UserFile, reserved: ReservedKeys, accessKeyId: string): boolean {
   return reserved.has(accessKeyId) || file.users.some((u) => u.keys.some((k) => k.accessKeyId === accessKeyId));
 }
 
@@ -189,7 +194,7 @@ export function addKey(
   file: UserFile,
   name: string,
   given: { accessKeyId?: string; secretAccessKey?: string },
-  reservedKeys: ReadonlySet<string>,
+  reservedKeys: ReservedKeys,
   now = new Date(),
 ): AccessKeyRecord {
   const user = findUser(file, name);
@@ -223,6 +228,17 @@ export function removeKey(file: UserFile, name: string, accessKeyId: string): vo
   const user = findUser(file, name);
   const key = findKey(user, accessKeyId);
   user.keys = user.keys.filter((k) => k !== key);
+}
+
+/**
+ * Access keys that more than one user holds (`users` first admin first): only the first of them
+ * can sign with it, the others hold a dead key. The CLI and IAM API refuse to make one; a file
+ * edited by hand, or a CLI that could not know the gateway's own key, can still hold one.
+ */
+export function sharedKeys(users: readonly Pick<UserRecord, "name" | "keys">[]): { accessKeyId: string; users: string[] }[] {
+  const holders = new Map<string, string[]>();
+  for (const u of users) for (const k of u.keys) holders.set(k.accessKeyId, [...(holders.get(k.accessKeyId) ?? []), u.name]);
+  return [...holders].filter(([, names]) => names.length > 1).map(([accessKeyId, names]) => ({ accessKeyId, users: names }));
 }
 
 /** The user a key belongs to: the CLI's `key` commands may name only the key. */
