@@ -4,6 +4,8 @@
 // error or not, carries the request id headers and is counted and logged once.
 import { Hono } from "hono";
 import { authorize } from "./access/authorize.ts";
+import { documentAsked } from "./access/context-keys.ts";
+import { DOCUMENT_LIMITS, prefetchDocument } from "./s3/request-document.ts";
 import { ANONYMOUS } from "./access/principal.ts";
 import { checkRequestFsAccess } from "./access/unix.ts";
 import type { AuthResult } from "./auth/types.ts";
@@ -195,6 +197,9 @@ async function dispatch(request: Request, url: string, services: Services, obs: 
     }
     const principal = unsigned || anonymous ? ANONYMOUS : services.identify(auth.accessKey);
     ctx = { op: op!, bucket: addr.bucket, key: addr.key, query, headers, request, requestId, auth, principal, services, remote, authenticated: () => admission.enter("signed") };
+    // A body whose values a policy's conditions test is read (not yet judged) before the decision.
+    const documentLimit = DOCUMENT_LIMITS[op!];
+    if (documentLimit !== undefined && documentAsked(ctx)) await prefetchDocument(ctx, documentLimit);
     // Before the handler lookup: who may not act learns nothing about what is implemented.
     authorize(ctx);
     // The S3 decision first; then, for users with a Unix account, the mode bits.

@@ -105,14 +105,16 @@ export function buildGateway(config: Config, opts: { log: Logger; accessLog: boo
       firstAdmin: { canonicalId: owner.id, displayName: owner.displayName, accessKey: credentials.accessKey, secretKey: credentials.secretKey },
       fsync: config.fsync !== "none",
       log: opts.log,
+      refuseSharedKeys: true,
     });
   } catch (e) {
-    throw new SetupError(`cannot read the users of ${config.root}: ${(e as Error).message}`);
+    throw new SetupError(`the users of ${config.root} (${GATEWAY_DIR}/users.json): ${(e as Error).message}`);
   }
+  if (!readOnlyFs) users.recordFirstAdminKey();
   const owners = new BucketOwners(backend, owner, (id) => users.byCanonicalId(id)?.displayName);
   // Bucket policies and Block Public Access from the bucket settings; owners and inline policies from the users.
   const access: AccessSources = {
-    ...bucketAccess({ store: backend, blockPublic: config.blockPublic, defaultOwner: owner.id, log: opts.log }),
+    ...bucketAccess({ store: backend, blockPublic: config.blockPublic, defaultOwner: owner.id, log: opts.log, users: (name) => users.user(name) }),
     bucketOwner: (bucket) => owners.ownerId(bucket),
     userPolicies: inlinePolicies(users, opts.log),
     // ACL grants, on buckets whose Object Ownership enables ACLs.

@@ -76,7 +76,7 @@ export function requiredChecks(ctx: Pick<S3Context, "op" | "bucket" | "key" | "q
 }
 
 export function policyPrincipal(p: Principal): PolicyPrincipal {
-  return p.kind === "anonymous" ? { anonymous: true } : { anonymous: false, arn: p.arn, canonicalId: p.canonicalId, account: ACCOUNT_ID };
+  return p.kind === "anonymous" ? { anonymous: true } : { anonymous: false, arn: p.arn, canonicalId: p.canonicalId, userId: p.userId, account: ACCOUNT_ID };
 }
 
 const publicCache = new WeakMap<Policy, boolean>();

@@ -6,6 +6,7 @@ import type { ObjectStore } from "../storage/types.ts";
 import { decodePublicAccessBlock } from "../s3/public-access-block.ts";
 import { S3_ACTIONS } from "../s3/actions.ts";
 import { parsePolicy, type Policy } from "./policy/index.ts";
+import { applyBinding, bindPrincipals, decodeBinding, encodeBinding, type UserLookup } from "./policy-principals.ts";
 import { SettingCache } from "./setting-cache.ts";
 import { FULL_BLOCK, NO_BLOCK, type AccessSources, type PublicAccessBlock } from "./sources.ts";
 
@@ -23,12 +24,37 @@ export interface BucketAccessOptions {
   /** The canonical ID that owns buckets without an owner record (the first admin's). */
   defaultOwner: string;
   log?: (line: string) => void;
+  /** Who a user name is now: binds the users a policy names (policy-principals.ts). Absent: ARNs match by name. */
+  users?: UserLookup;
 }
 
 export function bucketAccess(opts: BucketAccessOptions): AccessSources {
   const broken = (what: string) => (bucket: string, err: unknown) =>
     opts.log?.(`filegate: the stored ${what} of bucket ${bucket} cannot be read (${(err as Error).message}); it is ignored until replaced`);
-  const policies = new SettingCache<Policy>((b) => opts.store.bucketSetting(b, "bucket-policy.json"), parseBucketPolicy, broken("bucket policy"));
+  // The policy and its binding are read together: either changing is a new policy to decide with.
+  const readPolicy = (b: string) => {
+    const text = opts.store.bucketSetting(b, "bucket-policy.json");
+    return text === undefined ? undefined : text + "\0" + (opts.store.bucketSetting(b, "bucket-policy-principals.json") ?? "");
+  };
+  const parseBound = (both: string, bucket: string): Policy => {
+    const cut = both.lastIndexOf("\0");
+    const text = both.slice(0, cut);
+    const policy = parseBucketPolicy(text, bucket);
+    const users = opts.users;
+    if (!users) return policy;
+    let binding = decodeBinding(text, both.slice(cut + 1) || undefined);
+    if (!binding) {
+      // Stored before bindings were (or its binding was lost): bound to today's users, once.
+      binding = bindPrincipals(policy, users);
+      try {
+        opts.store.setBucketSetting(bucket, "bucket-policy-principals.json", encodeBinding(text, binding));
+      } catch (e) {
+        opts.log?.(`filegate: cannot record whom the policy of bucket ${bucket} names (${(e as Error).message}); bound for this process only`);
+      }
+    }
+    return applyBinding(policy, binding);
+  };
+  const policies = new SettingCache<Policy>(readPolicy, parseBound, broken("bucket policy"));
   const blocks = new SettingCache<PublicAccessBlock>((b) => opts.store.bucketSetting(b, "public-access-block.json"), decodePublicAccessBlock, broken("public access block"));
   return {
     bucketOwner: () => opts.defaultOwner,

@@ -2,9 +2,11 @@
 // only when a condition asks: most requests meet no condition, and some keys cost I/O
 // (s3:ExistingObjectTag reads the object's record) or a syscall (aws:SourceIp).
 import type { S3Context } from "../s3/context.ts";
-import { decodeTags } from "../s3/tags.ts";
+import { parseLegalHoldXml, parseRetentionXmlNow } from "../s3/object-lock.ts";
+import { DOCUMENT_LIMITS, peekDocument } from "../s3/request-document.ts";
+import { decodeTags, parseTaggingXml } from "../s3/tags.ts";
 import type { AccessCheck } from "./authorize.ts";
-import type { ConditionContext } from "./policy/index.ts";
+import type { ConditionContext, Policy } from "./policy/index.ts";
 import { ACCOUNT_ID, type Principal } from "./principal.ts";
 
 /** Request headers S3 offers as condition keys of the same name (s3:x-amz-acl, …). */
@@ -23,6 +25,50 @@ function tagsFromHeader(h: Headers): Map<string, string> | null {
   const raw = h.get("x-amz-tagging");
   if (raw === null) return null;
   return new Map(new URLSearchParams(raw));
+}
+
+/** The tags a request sets: PutObjectTagging's body (read ahead, request-document.ts), else x-amz-tagging. */
+function requestTags(ctx: Pick<S3Context, "op" | "headers" | "document">): Map<string, string> | null {
+  if (ctx.op !== "PutObjectTagging") return tagsFromHeader(ctx.headers);
+  const tags = peekDocument(ctx, parseTaggingXml);
+  return tags ? new Map(tags) : null;
+}
+
+/** The Object Lock values a request sets: the bodies of PutObjectRetention and PutObjectLegalHold, else the headers. */
+function requestLock(ctx: Pick<S3Context, "op" | "headers" | "document">): { mode?: string; until?: string; hold?: string } {
+  if (ctx.op === "PutObjectRetention") {
+    const r = peekDocument(ctx, parseRetentionXmlNow);
+    return r ? { mode: r.mode, until: r.until } : {};
+  }
+  if (ctx.op === "PutObjectLegalHold") {
+    const on = peekDocument(ctx, parseLegalHoldXml);
+    return on === undefined ? {} : { hold: on ? "ON" : "OFF" };
+  }
+  const h = ctx.headers;
+  return { mode: h.get("x-amz-object-lock-mode") ?? undefined, until: h.get("x-amz-object-lock-retain-until-date") ?? undefined, hold: h.get("x-amz-object-lock-legal-hold") ?? undefined };
+}
+
+/** Keys whose values come from a request body for the operations of DOCUMENT_LIMITS. */
+const BODY_KEY = /^s3:(requestobjecttag|object-lock-)/i;
+const asksBodyKeys = new WeakMap<Policy, boolean>();
+
+function policyAsksBodyKeys(p: Policy): boolean {
+  let v = asksBodyKeys.get(p);
+  if (v === undefined) asksBodyKeys.set(p, (v = p.statements.some((s) => s.conditions.some((c) => BODY_KEY.test(c.key)))));
+  return v;
+}
+
+/**
+ * Whether the access decision will need the request's body: the operation carries condition keys
+ * there, and a policy that may apply (the bucket's, the user's own) has a condition on one of them.
+ * Otherwise the body is left for the handler, read after the decision as for any operation.
+ */
+export function documentAsked(ctx: S3Context): boolean {
+  if (DOCUMENT_LIMITS[ctx.op] === undefined) return false;
+  const access = ctx.services.access;
+  const policy = ctx.bucket ? access.bucketPolicy(ctx.bucket) : undefined;
+  if (policy && policyAsksBodyKeys(policy)) return true;
+  return ctx.principal.kind === "user" && access.userPolicies(ctx.principal).some(policyAsksBodyKeys);
 }
 
 export function requestContext(ctx: S3Context, principal: Principal, check: AccessCheck): ConditionContext {
@@ -57,7 +103,8 @@ export function requestContext(ctx: S3Context, principal: Principal, check: Acce
       case "aws:username":
         return one(user?.name);
       case "aws:userid":
-        return [user ? user.canonicalId : "anonymous"];
+        // IAM's unique ID (AIDA…) for a user, as on AWS.
+        return [user ? user.userId : "anonymous"];
       case "aws:principalarn":
         return one(user?.arn);
       case "aws:principalaccount":
@@ -77,23 +124,23 @@ export function requestContext(ctx: S3Context, principal: Principal, check: Acce
       case "s3:versionid":
         return one(check.versionId ?? ctx.query.get("versionId"));
       case "s3:requestobjecttagkeys": {
-        const tags = tagsFromHeader(h);
+        const tags = requestTags(ctx);
         return tags ? [...tags.keys()] : undefined;
       }
       case "s3:object-lock-mode":
-        return one(h.get("x-amz-object-lock-mode"));
+        return one(requestLock(ctx).mode);
       case "s3:object-lock-retain-until-date":
-        return one(h.get("x-amz-object-lock-retain-until-date"));
+        return one(requestLock(ctx).until);
       case "s3:object-lock-legal-hold":
-        return one(h.get("x-amz-object-lock-legal-hold"));
+        return one(requestLock(ctx).hold);
       case "s3:object-lock-remaining-retention-days": {
-        const until = Date.parse(h.get("x-amz-object-lock-retain-until-date") ?? "");
+        const until = Date.parse(requestLock(ctx).until ?? "");
         return Number.isNaN(until) ? undefined : [String(Math.max(0, Math.ceil((until - Date.now()) / 86_400_000)))];
       }
     }
     // Tag keys are case-sensitive: the part after the slash is used as written.
     if (key.startsWith("s3:existingobjecttag/")) return one(existing()?.get(asked.slice(asked.indexOf("/") + 1)));
-    if (key.startsWith("s3:requestobjecttag/")) return one(tagsFromHeader(h)?.get(asked.slice(asked.indexOf("/") + 1)));
+    if (key.startsWith("s3:requestobjecttag/")) return one(requestTags(ctx)?.get(asked.slice(asked.indexOf("/") + 1)));
     if (key.startsWith("s3:")) {
       const name = key.slice(3);
       if (LIST_PARAMS.has(name)) return LIST_OPS.has(ctx.op) ? one(ctx.query.get(name)) : undefined;

@@ -10,6 +10,8 @@ export interface UserPrincipal {
   /** 64 hex digits: the S3 canonical user ID shown as Owner/Grantee ID. */
   canonicalId: string;
   displayName: string;
+  /** IAM's unique ID (AIDA…): a user deleted and created again under the same name gets a new one. */
+  userId: string;
   /** arn:aws:iam::<account>:user/<name> */
   arn: string;
   role: Role;

@@ -64,6 +64,7 @@ function firstAdminOf(root: string, env: Record<string, string | undefined>): Fi
 function describe(u: UserRecord & { builtin?: boolean }) {
   return {
     user: u.name,
+    userId: u.userId,
     canonicalId: u.canonicalId,
     role: u.role,
     ...(u.uid !== undefined ? { uid: u.uid } : {}),
@@ -127,6 +128,7 @@ export async function runUserCommand(argv: string[], env: Record<string, string 
         user: made.user.name,
         accessKeyId: made.key.accessKeyId,
         secretAccessKey: made.key.secretAccessKey,
+        userId: made.user.userId,
         canonicalId: made.user.canonicalId,
         role: made.user.role,
         ...(uid !== undefined ? { uid } : {}),
@@ -153,8 +155,11 @@ export async function runUserCommand(argv: string[], env: Record<string, string 
       if (action !== "disable" && action !== "enable" && action !== "remove") throw new UsageError(USER_HELP);
       if (rest.length !== 2) throw new UsageError(USER_HELP);
       const admin = store.user(FIRST_ADMIN);
-      if (admin?.builtin && admin.keys.some((k) => k.accessKeyId === arg)) store.refuseBuiltin(FIRST_ADMIN);
+      const adminsKey = admin?.builtin === true && admin.keys.some((k) => k.accessKeyId === arg);
       await store.update((file) => {
+        // A stored user holding the first admin's key (a dead duplicate) may have it removed.
+        const stored = file.users.some((u) => u.keys.some((k) => k.accessKeyId === arg));
+        if (adminsKey && !(stored && action === "remove")) store.refuseBuiltin(FIRST_ADMIN);
         const user = ownerOfKey(file, arg);
         if (action === "remove") removeKey(file, user.name, arg);
         else setKeyStatus(file, user.name, arg, action === "disable" ? "Inactive" : "Active");

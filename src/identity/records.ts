@@ -77,12 +77,22 @@ export function emptyFile(): UserFile {
   return { version: 1, users: [] };
 }
 
+/**
+ * The unique ID of a user recorded without one (a file written by hand or by an older filegate),
+ * and of the first admin: derived from the canonical ID, so every process agrees on it before the
+ * next write stores it, and a user made again under the same name (new canonical ID) differs.
+ */
+export function derivedUserId(canonicalId: string): string {
+  return "AIDA" + canonicalId.slice(0, 17).toUpperCase().padEnd(17, "0");
+}
+
 /** The file's text as records; a file that is not one is an error, never an empty store. */
 export function parseUserFile(text: string): UserFile {
   const data = JSON.parse(text) as UserFile;
   if (data === null || typeof data !== "object" || data.version !== 1 || !Array.isArray(data.users)) {
     throw new Error("not a filegate user file (version 1)");
   }
+  for (const u of data.users) if (u && typeof u === "object" && typeof u.userId !== "string") u.userId = derivedUserId(String(u.canonicalId ?? u.name));
   return data;
 }
 
@@ -127,7 +137,12 @@ export function findUser(file: UserFile, name: string): UserRecord {
   return user;
 }
 
-function keyInUse(file: UserFile, reserved: ReadonlySet<string>, accessKeyId: string): boolean {
+/** Keys in use outside the file (the first admin's): a set, or the CLI's check against the gateway's record. */
+export interface ReservedKeys {
+  has(accessKeyId: string): boolean;
+}
+
+function keyInUse(file: UserFile, reserved: ReservedKeys, accessKeyId: string): boolean {
   return reserved.has(accessKeyId) || file.users.some((u) => u.keys.some((k) => k.accessKeyId === accessKeyId));
 }
 
@@ -179,7 +194,7 @@ export function addKey(
   file: UserFile,
   name: string,
   given: { accessKeyId?: string; secretAccessKey?: string },
-  reservedKeys: ReadonlySet<string>,
+  reservedKeys: ReservedKeys,
   now = new Date(),
 ): AccessKeyRecord {
   const user = findUser(file, name);
@@ -213,6 +228,17 @@ export function removeKey(file: UserFile, name: string, accessKeyId: string): vo
   const user = findUser(file, name);
   const key = findKey(user, accessKeyId);
   user.keys = user.keys.filter((k) => k !== key);
+}
+
+/**
+ * Access keys that more than one user holds (`users` first admin first): only the first of them
+ * can sign with it, the others hold a dead key. The CLI and IAM API refuse to make one; a file
+ * edited by hand, or a CLI that could not know the gateway's own key, can still hold one.
+ */
+export function sharedKeys(users: readonly Pick<UserRecord, "name" | "keys">[]): { accessKeyId: string; users: string[] }[] {
+  const holders = new Map<string, string[]>();
+  for (const u of users) for (const k of u.keys) holders.set(k.accessKeyId, [...(holders.get(k.accessKeyId) ?? []), u.name]);
+  return [...holders].filter(([, names]) => names.length > 1).map(([accessKeyId, names]) => ({ accessKeyId, users: names }));
 }
 
 /** The user a key belongs to: the CLI's `key` commands may name only the key. */

@@ -4,19 +4,26 @@
 // file as Maps (an access key lookup is one Map get) and checks the file's identity at most every
 // CHECK_MS on lookups, so a change (a disabled key too) reaches every process within that time.
 import { closeSync, constants, fstatSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeSync, type Stats } from "node:fs";
-import { randomBytes } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import { join } from "node:path";
 import { ACCOUNT_ID, type UserPrincipal } from "../access/principal.ts";
 import { lock } from "../storage/posix/locks.ts";
 import { fsyncPath } from "../storage/posix/durability.ts";
 import { GATEWAY_DIR } from "../storage/posix/layout.ts";
-import { FIRST_ADMIN, IdentityError, emptyFile, parseUserFile, type UserFile, type UserRecord } from "./records.ts";
+import { FIRST_ADMIN, IdentityError, derivedUserId, emptyFile, parseUserFile, sharedKeys, type ReservedKeys, type UserFile, type UserRecord } from "./records.ts";
 
 /** How stale a process's view of the user file may get. */
 export const CHECK_MS = 500;
 
 export const USERS_FILE = "users.json";
 const LOCK_FILE = "users.lock";
+/**
+ * The SHA-256 of the access key a gateway serving this root was started with: the CLI, which may
+ * not see the gateway's environment, refuses that key to other users too.
+ */
+export const ADMIN_KEY_FILE = "admin-key.sha256";
+
+const keyDigest = (accessKey: string) => createHash("sha256").update(accessKey).digest("hex");
 
 /** The root's own credentials: the first admin, not stored in the user file. */
 export interface FirstAdmin {
@@ -52,6 +59,7 @@ function principalOf(u: UserView, accessKey: string): UserPrincipal {
     name: u.name,
     canonicalId: u.canonicalId,
     displayName: u.displayName,
+    userId: u.userId,
     arn: arnOf(u.name),
     role: u.role,
     accessKey,
@@ -76,7 +84,14 @@ export class UserStore {
 
   constructor(
     root: string,
-    private readonly opts: { firstAdmin?: FirstAdmin; fsync?: boolean; log?: (line: string) => void; checkMs?: number } = {},
+    private readonly opts: {
+      firstAdmin?: FirstAdmin;
+      fsync?: boolean;
+      log?: (line: string) => void;
+      checkMs?: number;
+      /** A gateway's start: a key two users hold (the first admin's above all) is an error, not a dead key. */
+      refuseSharedKeys?: boolean;
+    } = {},
   ) {
     this.dir = join(root, GATEWAY_DIR);
     this.file = join(this.dir, USERS_FILE);
@@ -86,7 +101,7 @@ export class UserStore {
       ? {
           name: FIRST_ADMIN,
           canonicalId: a.canonicalId,
-          userId: "AIDA" + a.canonicalId.slice(0, 17).toUpperCase(),
+          userId: derivedUserId(a.canonicalId),
           displayName: a.displayName,
           role: "admin",
           created: new Date(0).toISOString(),
@@ -98,6 +113,8 @@ export class UserStore {
     // A user file that cannot be read is a setup error, not an empty store: its users would lose access.
     const loaded = this.readFile();
     const ok = loaded === "unchanged" ? null : loaded;
+    const shared = this.sharedKeysOf(ok?.file ?? emptyFile());
+    if (shared.length > 0 && opts.refuseSharedKeys) throw new Error(shared.join("; "));
     this.index = this.build(ok?.file ?? emptyFile());
     this.seen = ok?.identity ?? "";
     this.nextCheck = Date.now() + this.checkMs;
@@ -157,6 +174,8 @@ export class UserStore {
       return;
     }
     if (loaded === "unchanged") return;
+    // Running already: the first holder keeps the key; the dead duplicate is told once per file version.
+    for (const line of this.sharedKeysOf(loaded?.file ?? emptyFile())) this.opts.log?.(`filegate: ${this.file}: ${line}`);
     this.index = this.build(loaded?.file ?? emptyFile());
     this.seen = loaded?.identity ?? "";
   }
@@ -178,6 +197,52 @@ export class UserStore {
     } finally {
       closeSync(fd);
     }
+  }
+
+  /** What is wrong with each key more than one user holds, with what to do about it. */
+  private sharedKeysOf(file: UserFile): string[] {
+    return sharedKeys(this.admin ? [this.admin, ...file.users] : file.users).map(({ accessKeyId, users }) =>
+      users[0] === FIRST_ADMIN && this.admin
+        ? `the access key ${accessKeyId} of user ${users.slice(1).join(", ")} is the first admin's (FILEGATE_ACCESS_KEY or ROOT/.filegate/credentials); remove it (filegate user key remove ${accessKeyId}) or give the gateway another key`
+        : `the access key ${accessKeyId} is held by users ${users.join(", ")}: only ${users[0]} can sign with it; remove the others' (filegate user key remove ${accessKeyId} removes the first stored holder's)`,
+    );
+  }
+
+  /** Notes the first admin's key for the CLI (ADMIN_KEY_FILE); a root that cannot be written is left as it is. */
+  recordFirstAdminKey(): void {
+    if (!this.admin) return;
+    const digest = keyDigest(this.admin.keys[0].accessKeyId) + "\n";
+    const file = join(this.dir, ADMIN_KEY_FILE);
+    try {
+      if (readFileSync(file, "utf8") === digest) return;
+    } catch {
+      // Not there yet.
+    }
+    try {
+      mkdirSync(this.dir, { recursive: true, mode: 0o700 });
+      const tmp = `${file}.${randomBytes(6).toString("hex")}.tmp`;
+      const fd = openSync(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600);
+      try {
+        writeSync(fd, digest);
+      } finally {
+        closeSync(fd);
+      }
+      renameSync(tmp, file);
+    } catch (e) {
+      this.opts.log?.(`filegate: cannot note the first admin's key in ${file} (${(e as Error).message}); \`filegate user\` will not know it`);
+    }
+  }
+
+  /** Keys outside the file: this process's first admin's, and the one a gateway noted (recordFirstAdminKey). */
+  private reservedKeys(): ReservedKeys {
+    let noted: string | undefined;
+    try {
+      noted = readFileSync(join(this.dir, ADMIN_KEY_FILE), "utf8").trim();
+    } catch {
+      noted = undefined;
+    }
+    const own = this.admin?.keys[0].accessKeyId;
+    return { has: (k) => k === own || (noted !== undefined && keyDigest(k) === noted) };
   }
 
   private build(file: UserFile): Index {
@@ -204,7 +269,7 @@ export class UserStore {
    * result in its place; the caller's view is current when this returns. The first admin is
    * passed as reserved: `change` must not create a user or key of that name.
    */
-  async update<T>(change: (file: UserFile, reserved: { names: ReadonlySet<string>; keys: ReadonlySet<string> }) => T): Promise<T> {
+  async update<T>(change: (file: UserFile, reserved: { names: ReadonlySet<string>; keys: ReservedKeys }) => T): Promise<T> {
     mkdirSync(this.dir, { recursive: true, mode: 0o700 });
     const held = await lock(join(this.dir, LOCK_FILE));
     try {
@@ -212,7 +277,7 @@ export class UserStore {
       const file = loaded && loaded !== "unchanged" ? loaded.file : emptyFile();
       const reserved = {
         names: new Set(this.admin ? [this.admin.name] : [FIRST_ADMIN]),
-        keys: new Set(this.admin ? [this.admin.keys[0].accessKeyId] : []),
+        keys: this.reservedKeys(),
       };
       const result = change(file, reserved);
       this.seen = this.write(file);

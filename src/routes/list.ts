@@ -1,5 +1,6 @@
 // ListObjectsV2, ListObjects (V1) and ListObjectVersions, straight off the directory walk
 // (the store's list()): one page costs the page plus the directories on the resume path.
+import { aclsEnabled, objectOwner } from "../access/stored-acls.ts";
 import { listingReader } from "../access/unix.ts";
 import { S3Error } from "../errors.ts";
 import { keyEncoder } from "../s3/encoding-type.ts";
@@ -59,13 +60,40 @@ async function listPage(ctx: S3Context, bucket: string, prefix: string, delimite
   return page;
 }
 
+type OwnerXml = ReturnType<typeof ownerXml>;
+
+/**
+ * Each listed object's Owner, as GetObjectAcl shows it (objectOwner): the bucket owner under
+ * BucketOwnerEnforced (the default), else the owner its record names (its ACL's owner, else its
+ * writer; BucketOwnerPreferred made that the bucket owner when the write said
+ * bucket-owner-full-control). That record is read per object, so only buckets with ACLs enabled
+ * pay a lookup per listed object. A delete marker, or an object gone meanwhile, shows the bucket
+ * owner: delete markers do not record who made them.
+ */
+function listedOwners(ctx: S3Context, bucket: string): (key: string, versionId?: string, deleteMarker?: boolean) => OwnerXml {
+  const bucketOwner = ownerXml(ctx.services.owners.owner(bucket));
+  if (!aclsEnabled(ctx.services, bucket)) return () => bucketOwner;
+  const shown = new Map<string, OwnerXml>();
+  return (key, versionId, deleteMarker) => {
+    if (deleteMarker) return bucketOwner;
+    let meta;
+    try {
+      meta = ctx.services.store.headObject(bucket, key, versionId !== undefined ? { versionId } : undefined).meta;
+    } catch {
+      return bucketOwner;
+    }
+    const owner = objectOwner(ctx.services, bucket, meta);
+    let xml = shown.get(owner.id);
+    if (!xml) shown.set(owner.id, (xml = ownerXml(owner)));
+    return xml;
+  };
+}
+
 /** One element per object; undefined fields are left out by the renderer (no spreads: this runs
  * a thousand times per page). `asVersions`: as ListObjectVersions shows them, each object the
  * null version and the latest. */
 function contents(ctx: S3Context, page: Page, enc: (s: string) => string, withOwner: boolean, asVersions = false) {
-  // The bucket owner as every object's owner: right under BucketOwnerEnforced (the default); under
-  // ObjectWriter AWS would show each writer, which a listing does not read (GetObjectAcl does).
-  const owner = withOwner ? ownerXml(ctx.services.owners.owner(ctx.bucket!)) : undefined;
+  const ownerOf = withOwner ? listedOwners(ctx, ctx.bucket!) : null;
   return page.objects.map((o) => ({
     Key: enc(o.key),
     VersionId: asVersions ? "null" : undefined,
@@ -76,7 +104,7 @@ function contents(ctx: S3Context, page: Page, enc: (s: string) => string, withOw
     ChecksumType: o.checksum?.type,
     Size: o.size,
     StorageClass: "STANDARD",
-    Owner: owner,
+    Owner: ownerOf?.(o.key),
   }));
 }
 
@@ -174,7 +202,7 @@ const listObjectVersions: Handler = async (ctx) => {
       await it.return(undefined);
     }
   }
-  const owner = ownerXml(ctx.services.owner);
+  const ownerOf = listedOwners(ctx, r.bucket);
   // Versions and delete markers interleave in listing order, as S3 sends them.
   const versions: [string, Record<string, unknown>][] = [];
   const prefixes: { Prefix: string }[] = [];
@@ -184,8 +212,9 @@ const listObjectVersions: Handler = async (ctx) => {
       continue;
     }
     const common = { Key: r.enc(e.key), VersionId: e.versionId, IsLatest: e.isLatest, LastModified: s3Time(e.mtimeMs) };
-    if (e.deleteMarker) versions.push(["DeleteMarker", { ...common, Owner: owner }]);
-    else versions.push(["Version", { ...common, ETag: e.etag, ChecksumAlgorithm: e.checksum?.algorithm, ChecksumType: e.checksum?.type, Size: e.size, StorageClass: "STANDARD", Owner: owner }]);
+    const Owner = ownerOf(e.key, e.versionId, e.deleteMarker);
+    if (e.deleteMarker) versions.push(["DeleteMarker", { ...common, Owner }]);
+    else versions.push(["Version", { ...common, ETag: e.etag, ChecksumAlgorithm: e.checksum?.algorithm, ChecksumType: e.checksum?.type, Size: e.size, StorageClass: "STANDARD", Owner }]);
   }
   const last = entries[entries.length - 1];
   const next = !truncated || last === undefined ? {} : last.type === "prefix" ? { NextKeyMarker: r.enc(last.prefix) } : { NextKeyMarker: r.enc(last.key), NextVersionIdMarker: last.versionId };

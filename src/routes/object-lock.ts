@@ -16,7 +16,7 @@ import {
   newVersionLock,
   parseLegalHoldXml,
   parseLockConfigXml,
-  parseRetentionXml,
+  parseRetentionXmlNow,
   removalBlock,
   requireLockConfig,
   requireLockIntegrity,
@@ -26,6 +26,7 @@ import {
   type LockState,
 } from "../s3/object-lock.ts";
 import type { OperationName } from "../s3/operations.ts";
+import { readDocument } from "../s3/request-document.ts";
 import type { ObjectInfo, VersionSelector } from "../storage/types.ts";
 import { headSelected, selectedVersion } from "./objects.ts";
 
@@ -149,7 +150,7 @@ const putObjectRetention: Handler = async (ctx) => {
   requireExistingBucket(ctx);
   requireLockConfig(lockConfigOf(ctx, bucket));
   requireBodyDigest(ctx.headers);
-  const next = parseRetentionXml(await readSmallBody(ctx, MAX_DOCUMENT), Date.now());
+  const next = await readDocument(ctx, MAX_DOCUMENT, parseRetentionXmlNow);
   const bypass = bypassRequested(ctx.headers);
   headSelected(ctx, bucket, key);
   // Decided under the key's lock, on the record it then rewrites.
@@ -190,7 +191,7 @@ const putObjectLegalHold: Handler = async (ctx) => {
   requireExistingBucket(ctx);
   requireLockConfig(lockConfigOf(ctx, bucket));
   requireBodyDigest(ctx.headers);
-  const on = parseLegalHoldXml(await readSmallBody(ctx, MAX_DOCUMENT));
+  const on = await readDocument(ctx, MAX_DOCUMENT, parseLegalHoldXml);
   headSelected(ctx, bucket, key);
   await ctx.services.store.updateMeta(bucket, key, (m) => ({ ...m, legalHold: on }), selector(ctx));
   return new Response(null, { status: 200 });

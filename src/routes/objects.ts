@@ -15,6 +15,7 @@ import { contentHeaders } from "../s3/content-type.ts";
 import { metaValueFromWire, metaValueToWire } from "../s3/meta-value.ts";
 import type { OperationName } from "../s3/operations.ts";
 import { decodeTags, encodeTags, parseTaggingXml, tagSetXml, tagsFromHeader } from "../s3/tags.ts";
+import { readDocument } from "../s3/request-document.ts";
 import { asArray, parseXml } from "../xml/index.ts";
 import { objectAcl } from "../access/stored-acls.ts";
 import { aclResponse, putObjectAcl as storeObjectAcl, requestedObjectAcl } from "./acl.ts";
@@ -428,7 +429,7 @@ const putObjectTagging: Handler = async (ctx) => {
   const { bucket, key } = requireObject(ctx);
   const backend = ctx.services.store;
   headSelected(ctx, bucket, key);
-  const tags = parseTaggingXml(await readSmallBody(ctx, 64 * 1024));
+  const tags = await readDocument(ctx, 64 * 1024, parseTaggingXml);
   const info = await backend.updateMeta(bucket, key, (m) => ({ ...m, tags: tags.length ? encodeTags(tags) : undefined }), selectorOf(ctx));
   return new Response(null, { status: 200, headers: versionHeader(ctx, bucket, info) });
 };

@@ -3,6 +3,7 @@
 // access sources so this process decides the next request with it (others within a second).
 import { MAX_BUCKET_POLICY_BYTES, parseBucketPolicy } from "../access/bucket-access.ts";
 import { policyIsPublic, PolicyError } from "../access/policy/index.ts";
+import { bindPrincipals, decodeBinding, encodeBinding, policyAsShown, unknownUserArns, userArnsOf, type UserLookup } from "../access/policy-principals.ts";
 import { S3Error } from "../errors.ts";
 import { readSmallBody } from "../http/request-body.ts";
 import { xmlResponse } from "../http/response.ts";
@@ -21,8 +22,16 @@ const putBucketPolicy: Handler = async (ctx) => {
     if (e instanceof PolicyError) throw new S3Error("MalformedPolicy", e.message);
     throw e;
   }
+  // As on AWS, a user ARN must name a user that exists (a deleted one is refused too).
+  const users = lookupOf(ctx);
+  // Whom the names mean now, not as of this process's last look at the user file.
+  if (userArnsOf(policy).length > 0) ctx.services.users.refresh();
+  if (unknownUserArns(policy, users).length > 0) throw new S3Error("MalformedPolicy", "Invalid principal in policy");
   // BlockPublicPolicy refuses a public policy outright (the existing one stays).
   if (ctx.services.access.publicAccessBlock(bucket).blockPublicPolicy && policyIsPublic(policy)) throw new S3Error("AccessDenied");
+  // The users named are bound now (policy-principals.ts); the binding first, so that a crash
+  // between the two writes leaves the old text with a binding that is not its own (rebound at read).
+  ctx.services.store.setBucketSetting(bucket, "bucket-policy-principals.json", encodeBinding(text, bindPrincipals(policy, users)));
   // Kept as sent: GetBucketPolicy gives back the very bytes that were set.
   ctx.services.store.setBucketSetting(bucket, "bucket-policy.json", text);
   ctx.services.access.changed(bucket);
@@ -35,14 +44,28 @@ function storedPolicy(bucket: string, ctx: Parameters<Handler>[0]): string {
   return text;
 }
 
+const lookupOf = (ctx: Parameters<Handler>[0]): UserLookup => (name) => ctx.services.users.user(name);
+
 const getBucketPolicy: Handler = (ctx) => {
-  const text = storedPolicy(requireExistingBucket(ctx), ctx);
+  const bucket = requireExistingBucket(ctx);
+  const stored = storedPolicy(bucket, ctx);
+  // A user named and since deleted shows as the unique ID the policy was bound to.
+  const binding = decodeBinding(stored, ctx.services.store.bucketSetting(bucket, "bucket-policy-principals.json"));
+  let text = stored;
+  if (binding) {
+    try {
+      text = policyAsShown(stored, binding, lookupOf(ctx));
+    } catch {
+      // Not JSON any more (edited by hand): shown as stored.
+    }
+  }
   return new Response(text, { status: 200, headers: { "content-type": "application/json" } });
 };
 
 const deleteBucketPolicy: Handler = (ctx) => {
   const bucket = requireExistingBucket(ctx);
   ctx.services.store.setBucketSetting(bucket, "bucket-policy.json", undefined);
+  ctx.services.store.setBucketSetting(bucket, "bucket-policy-principals.json", undefined);
   ctx.services.access.changed(bucket);
   return new Response(null, { status: 204 });
 };

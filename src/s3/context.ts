@@ -10,6 +10,7 @@ import type { ObjectStore, UploadStore } from "../storage/types.ts";
 import { S3Error } from "../errors.ts";
 import type { OperationName } from "./operations.ts";
 import type { QueryParams } from "../http/request-target.ts";
+import type { Prefetched } from "./request-document.ts";
 
 export interface Owner {
   id: string;
@@ -58,6 +59,8 @@ export interface S3Context {
    * request moves from the --max-unsigned pool to --max-requests (SlowDown if that is full).
    */
   authenticated?: () => void;
+  /** The body, read before the access decision when a policy's conditions need it (request-document.ts). */
+  document?: Prefetched;
 }
 
 export type Handler = (ctx: S3Context) => Promise<Response> | Response;

@@ -129,6 +129,11 @@ export function parseRetentionXml(xml: string, now: number): Retention | undefin
   return { mode: mode as LockMode, until };
 }
 
+/** PutObjectRetention's body as of now: the one parser the access decision and the handler share. */
+export function parseRetentionXmlNow(xml: string): Retention | undefined {
+  return parseRetentionXml(xml, Date.now());
+}
+
 export function retentionXml(r: Retention): Record<string, unknown> {
   return { Mode: r.mode, RetainUntilDate: r.until };
 }

@@ -186,6 +186,7 @@ export type BucketSetting =
   | "bucket-tags"
   | "bucket-cors.json"
   | "bucket-policy.json"
+  | "bucket-policy-principals.json"
   | "public-access-block.json"
   | "owner"
   | "ownership-controls"

@@ -9,6 +9,7 @@ export interface MadeUser {
   user: string;
   accessKeyId: string;
   secretAccessKey: string;
+  userId: string;
   canonicalId: string;
   role: "admin" | "user";
 }

@@ -15,7 +15,7 @@ const BUCKET_OWNER = { id: "b".repeat(64), displayName: "bob" };
 const known: Record<string, string> = { [OWNER.id]: "alice", [BUCKET_OWNER.id]: "bob" };
 const resolve = (id: string) => (known[id] ? { displayName: known[id] } : undefined);
 
-const userP = (id: string): UserPrincipal => ({ kind: "user", name: id.slice(0, 3), canonicalId: id, displayName: "x", arn: "arn", role: "user", accessKey: "AK" });
+const userP = (id: string): UserPrincipal => ({ kind: "user", name: id.slice(0, 3), canonicalId: id, displayName: "x", userId: "AIDA" + id.slice(0, 17).toUpperCase(), arn: "arn", role: "user", accessKey: "AK" });
 
 function codeOf(f: () => unknown): string | undefined {
   try {

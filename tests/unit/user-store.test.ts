@@ -5,7 +5,7 @@ import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { isIdentityError, addKey, addUser, emptyFile, putPolicy, removeUser } from "../../src/identity/records.ts";
+import { isIdentityError, addKey, addUser, emptyFile, putPolicy, removeUser, sharedKeys } from "../../src/identity/records.ts";
 import { UserStore } from "../../src/identity/user-store.ts";
 
 const roots: string[] = [];
@@ -120,4 +120,47 @@ test("two processes adding users at once lose no update", async () => {
   for (let i = 0; i < 25; i++) expect(names).toContain(`p${i}`), expect(names).toContain(`q${i}`);
   // Every key is distinct and resolves to its user.
   for (const u of s.users()) expect(s.identify(u.keys[0].accessKeyId)?.name).toBe(u.name);
+});
+
+test("a key two users hold: named by sharedKeys, refused at a gateway's start, told once to a running one", async () => {
+  const key = (accessKeyId: string) => ({ accessKeyId, secretAccessKey: "s".repeat(8), status: "Active" as const, created: "" });
+  expect(sharedKeys([{ name: "admin", keys: [key("K1")] }, { name: "eve", keys: [key("K2"), key("K1")] }, { name: "bob", keys: [key("K2")] }])).toEqual([
+    { accessKeyId: "K1", users: ["admin", "eve"] },
+    { accessKeyId: "K2", users: ["eve", "bob"] },
+  ]);
+  const root = tempRoot();
+  // Written by a CLI that could not know the gateway's key.
+  const cli = new UserStore(root, { fsync: false });
+  await cli.update((f, r) => {
+    addUser(f, { name: "eve" }, r.names);
+    addKey(f, "eve", { accessKeyId: "ROOTKEY", secretAccessKey: "evesecret" }, r.keys);
+  });
+  expect(() => new UserStore(root, { firstAdmin: ADMIN, fsync: false, refuseSharedKeys: true })).toThrow(/ROOTKEY of user eve is the first admin's/);
+  // Without refuseSharedKeys (the CLI, which must be able to repair it) the admin keeps the key.
+  const logged: string[] = [];
+  const running = new UserStore(root, { firstAdmin: ADMIN, fsync: false, checkMs: 50, log: (l) => logged.push(l) });
+  expect(running.identify("ROOTKEY")?.name).toBe("admin");
+  await cli.update((f) => {
+    f.users[0].displayName = "changed";
+  });
+  await Bun.sleep(80);
+  running.refresh();
+  expect(logged.filter((l) => l.includes("ROOTKEY"))).toHaveLength(1);
+  running.refresh();
+  expect(logged.filter((l) => l.includes("ROOTKEY"))).toHaveLength(1);
+});
+
+test("the first admin's key as a gateway noted it is refused by a store that does not know it", async () => {
+  const root = tempRoot();
+  new UserStore(root, { firstAdmin: ADMIN, fsync: false }).recordFirstAdminKey();
+  expect(statSync(join(root, ".filegate", "admin-key.sha256")).mode & 0o777).toBe(0o600);
+  const cli = new UserStore(root, { fsync: false });
+  const err = await cli
+    .update((f, r) => {
+      addUser(f, { name: "mallory" }, r.names);
+      addKey(f, "mallory", { accessKeyId: "ROOTKEY", secretAccessKey: "whatever1" }, r.keys);
+    })
+    .catch((e) => e);
+  expect(isIdentityError(err) && err.code).toBe("EntityAlreadyExists");
+  expect(cli.user("mallory")).toBeUndefined();
 });

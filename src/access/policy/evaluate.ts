@@ -17,6 +17,7 @@ export function principalMatches(set: PrincipalSet, p: PolicyPrincipal, effect: 
   if (set.any) return true;
   if (p.anonymous) return false;
   if (p.canonicalId !== undefined && set.canonical.includes(p.canonicalId.toLowerCase())) return true;
+  if (p.userId !== undefined && set.ids.includes(p.userId)) return true;
   for (const a of set.aws) {
     if (a === p.arn) return true;
     const account = a.startsWith("arn:") ? (a.endsWith(":root") ? a.split(":")[4] : null) : a;
@@ -36,7 +37,8 @@ function exempted(set: PrincipalSet, p: PolicyPrincipal): boolean {
   if (p.anonymous) return false;
   if (p.canonicalId !== undefined && set.canonical.includes(p.canonicalId.toLowerCase())) return true;
   const accountListed = set.aws.some((a) => (a.startsWith("arn:") ? a.endsWith(":root") && a.split(":")[4] === p.account : a === p.account));
-  return accountListed && p.arn !== undefined && set.aws.includes(p.arn);
+  const userListed = (p.arn !== undefined && set.aws.includes(p.arn)) || (p.userId !== undefined && set.ids.includes(p.userId));
+  return accountListed && userListed;
 }
 
 function anyMatches(patterns: readonly string[], value: string, policy: Policy, req: PolicyRequest, ignoreCase: boolean): boolean {

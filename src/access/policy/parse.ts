@@ -97,17 +97,20 @@ function strings(v: Json | undefined, message: string, allowScalars = false): st
 const ACCOUNT = /^\d{12}$/;
 const IAM_ARN = /^arn:aws:iam::(\d{12}):(root|user\/[\w+=,.@\/-]{1,512}|role\/[\w+=,.@\/-]{1,512}|assumed-role\/[\w+=,.@\/-]+)$/;
 const CANONICAL = /^[0-9a-f]{64}$/i;
+/** An IAM user's unique ID, as GetBucketPolicy shows a principal whose user is gone. */
+export const UNIQUE_ID = /^AIDA[A-Z0-9]{17}$/;
 
 function parsePrincipal(v: Json | undefined): PrincipalSet {
-  if (v === "*") return { any: true, aws: [], canonical: [], other: [] };
+  if (v === "*") return { any: true, aws: [], canonical: [], ids: [], other: [] };
   if (!isObject(v) || Object.keys(v).length === 0) fail(MESSAGES.principal);
-  const set: PrincipalSet = { any: false, aws: [], canonical: [], other: [] };
+  const set: PrincipalSet = { any: false, aws: [], canonical: [], ids: [], other: [] };
   for (const [type, value] of Object.entries(v)) {
     const list = strings(value, MESSAGES.principal);
     if (type === "AWS") {
       for (const p of list) {
         if (p === "*") set.any = true;
         else if (ACCOUNT.test(p) || IAM_ARN.test(p)) set.aws.push(p);
+        else if (UNIQUE_ID.test(p)) set.ids.push(p);
         else fail(MESSAGES.principal);
       }
     } else if (type === "CanonicalUser") {

@@ -10,6 +10,11 @@ export interface PrincipalSet {
   aws: string[];
   /** S3 canonical user IDs. */
   canonical: string[];
+  /**
+   * IAM unique IDs (AIDA…): written so, or the user an ARN named when the policy was stored
+   * (policy-principals.ts), so that a user deleted and created again is not the one named.
+   */
+  ids: string[];
   /** Service and Federated principals: valid in a policy, never one of this gateway's callers. */
   other: string[];
 }
@@ -51,6 +56,8 @@ export interface PolicyPrincipal {
   /** arn:aws:iam::<account>:user/<name>; absent for anonymous. */
   arn?: string;
   canonicalId?: string;
+  /** IAM's unique ID of the user (AIDA…). */
+  userId?: string;
   account?: string;
 }
 
