@@ -5,6 +5,7 @@ import { createChunkedDecoder } from "../auth/chunked.ts";
 import { CHECKSUM_ALGORITHMS, checksumHeader, createHasher, isDigest, parseChecksumAlgorithm, type ChecksumAlgorithm } from "../checksums/index.ts";
 import { S3Error } from "../errors.ts";
 import { readChunk } from "./read-chunk.ts";
+import { directBody } from "./node-body.ts";
 import { verifiable } from "./payload.ts";
 import { XML_LIMITS } from "../xml/parse.ts";
 import type { S3Context } from "../s3/context.ts";
@@ -104,13 +105,13 @@ export function withDefaultChecksum(ctx: S3Context, body: IncomingBody): Incomin
 
 function verifiedBody(ctx: S3Context, headerDescribesBody: boolean): IncomingBody {
   const auth = ctx.auth;
-  let stream = ctx.request.body;
+  let stream: IncomingBody["stream"] = directBody(ctx.request) ?? ctx.request.body;
   let trailers: Promise<Map<string, string>> | null = null;
   if (auth.payload !== "signed" && auth.payload !== "unsigned") {
     if (!stream) throw new S3Error("IncompleteBody");
     // The declared decoded length lets the decoder refuse an overlong chunk before passing it on.
     const decoder = createChunkedDecoder({ mode: auth.payload, auth, decodedContentLength: auth.decodedContentLength });
-    stream = stream.pipeThrough(decoder.stream);
+    stream = decoder.decode(stream);
     trailers = decoder.trailers;
   }
   return verifiable({

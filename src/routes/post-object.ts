@@ -137,7 +137,7 @@ const postObject: Handler = async (ctx) => {
     const info = await backend.putObject(
       bucket,
       key,
-      withDefaultChecksum(ctx, verifiable({ stream, length: null, sha256: null, contentMd5: digests.get("content-md5"), checksum: declaredChecksum(digests) })),
+      withDefaultChecksum(ctx, verifiable({ stream: { getReader: () => stream.getReader() }, length: null, sha256: null, contentMd5: digests.get("content-md5"), checksum: declaredChecksum(digests) })),
       {
         ...storedHeadersFrom(h),
         tags: tags.length ? encodeTags(tags) : undefined,

@@ -3,6 +3,7 @@ import { serve } from "@hono/node-server";
 import { closeSync, createReadStream, readFileSync } from "node:fs";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { pipeline } from "node:stream";
+import { readBodyFrom } from "../http/node-body.ts";
 import { nodeFileBody, sendFileBodiesFromNodeServer, type NodeFileBody } from "./node-runtime.ts";
 import { createServer as createHttpsServer, type Server as HttpsServer } from "node:https";
 import type { Server } from "node:http";
@@ -65,6 +66,8 @@ function sendFile(res: Response, file: NodeFileBody, outgoing: ServerResponse): 
 
 function drainingFetch(fetch: FetchHandler): FetchHandler {
   return async (req, env) => {
+    const incoming = (env as { incoming?: IncomingMessage } | undefined)?.incoming;
+    if (incoming) readBodyFrom(req, incoming);
     const res = await fetch(req, env);
     if (req.body && !req.bodyUsed && !req.body.locked) void drainUnread(req.body);
     const file = nodeFileBody(res);

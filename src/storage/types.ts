@@ -195,8 +195,19 @@ export type BucketSetting =
   | "object-lock.json";
 
 /** A request body on its way in, with every promise the client made about it (checked as it ends). */
+/** The part of a ReadableStream that body readers use (a decoder can offer it without the stream machinery). */
+export interface BodySource {
+  getReader(): BodyReader;
+}
+
+export interface BodyReader {
+  read(): Promise<{ done: false; value: Uint8Array } | { done: true; value?: Uint8Array }>;
+  releaseLock(): void;
+  cancel(reason?: unknown): Promise<void>;
+}
+
 export interface IncomingBody {
-  stream: ReadableStream<Uint8Array> | null;
+  stream: BodySource | null;
   /** Decoded length the client declared (Content-Length or x-amz-decoded-content-length). */
   length: number | null;
   /** Lower-case hex SHA-256 the client signed, when it signed the payload. */

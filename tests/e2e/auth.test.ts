@@ -4,6 +4,7 @@ import { GetObjectCommand, ListBucketsCommand, PutObjectCommand, type S3Client }
 import { getSignedUrl } from "@aws-sdk/s3-request-presigner";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
+import { connect } from "node:net";
 import { ACCESS_KEY, closeGateway, EMPTY_SHA256, errorCode, type Gateway, md5Hex, minioClient, openGateway, rawRequest, REGION, s3Client, SECRET_KEY, sha256Hex, sign, signedChunkedBody, uniqueBucket } from "../support/index.ts";
 
 let gw: Gateway;
@@ -174,6 +175,69 @@ describe("payload modes", () => {
       expect(existsSync(onDisk(key))).toBe(status === 200);
       if (code) expect(errorCode(res.body)).toBe(code);
     }
+  });
+
+  // Past 8 MiB the body goes through the MD5 worker, and on Node it is read from the IncomingMessage.
+  describe("SDK-default aws-chunked body of 12 MiB (unsigned, CRC32 trailer)", () => {
+    const data = Buffer.alloc(12 * 1024 * 1024);
+    for (let i = 0; i < data.length; i += 4) data.writeUInt32LE((i * 2654435761) >>> 0, i);
+    const frame = (crc: string) => {
+      const parts: Buffer[] = [];
+      for (let i = 0; i < data.length; i += 65536) {
+        const piece = data.subarray(i, i + 65536);
+        parts.push(Buffer.from(`${piece.length.toString(16)}\r\n`), piece, Buffer.from("\r\n"));
+      }
+      parts.push(Buffer.from(`0\r\nx-amz-checksum-crc32:${crc}\r\n\r\n`));
+      return Buffer.concat(parts);
+    };
+    const request = (key: string, body: Buffer) => {
+      const path = `/${bucket}/${key}`;
+      const headers = {
+        host: `127.0.0.1:${gw.port}`,
+        "content-encoding": "aws-chunked",
+        "x-amz-decoded-content-length": String(data.length),
+        "x-amz-trailer": "x-amz-checksum-crc32",
+        "content-length": String(body.length),
+      };
+      return { path, headers: sign({ method: "PUT", path, headers, payloadHash: "STREAMING-UNSIGNED-PAYLOAD-TRAILER" }).headers };
+    };
+    const crcOf = async () => (await import("../../src/checksums/index.ts")).computeChecksum("CRC32", data).toString("base64");
+
+    test("stored whole with the right ETag; a wrong trailer is BadDigest with nothing stored", async () => {
+      const good = frame(await crcOf());
+      const ok = request("big-trailer", good);
+      const res = await rawRequest(gw.port, "PUT", ok.path, ok.headers, good);
+      expect(res.status).toBe(200);
+      expect(res.headers.get("etag")).toBe(`"${md5Hex(data)}"`);
+      expect(readFileSync(onDisk("big-trailer")).equals(data)).toBe(true);
+      const bad = frame("AAAAAA==");
+      const no = request("big-trailer-bad", bad);
+      const r2 = await rawRequest(gw.port, "PUT", no.path, no.headers, bad);
+      expect([r2.status, errorCode(r2.body)]).toEqual([400, "BadDigest"]);
+      expect(existsSync(onDisk("big-trailer-bad"))).toBe(false);
+      expect(tmpFiles()).toEqual([]);
+    });
+
+    test("broken off midway: nothing stored, no temp file, and the next upload works", async () => {
+      const body = frame(await crcOf());
+      const r = request("big-broken", body);
+      await new Promise<void>((resolve) => {
+        const sock = connect(gw.port, "127.0.0.1", () => {
+          const head = Object.entries(r.headers).map(([k, v]) => `${k}: ${v}\r\n`).join("");
+          sock.write(`PUT ${r.path} HTTP/1.1\r\n${head}\r\n`);
+          sock.write(body.subarray(0, body.length >> 1), () => setTimeout(() => sock.destroy(), 200));
+        });
+        sock.on("data", () => {});
+        sock.on("error", () => resolve());
+        sock.on("close", () => resolve());
+      });
+      for (let i = 0; i < 50 && tmpFiles().length > 0; i++) await Bun.sleep(100);
+      expect(tmpFiles()).toEqual([]);
+      expect(existsSync(onDisk("big-broken"))).toBe(false);
+      const again = await rawRequest(gw.port, "PUT", r.path, request("big-broken", body).headers, body);
+      expect(again.status).toBe(200);
+      expect(again.headers.get("etag")).toBe(`"${md5Hex(data)}"`);
+    });
   });
 
   test("request time from the Date header when X-Amz-Date is absent", async () => {

@@ -37,29 +37,31 @@ interface RunResult {
   trailersError: unknown;
 }
 
-async function run(pieces: Uint8Array[], opts: ChunkedDecoderOptions): Promise<RunResult> {
-  const { stream, trailers } = createChunkedDecoder(opts);
+/** A source that hands over `pieces` one per read, then ends (or fails, when `fail` is given). */
+function source(pieces: Uint8Array[], fail?: Error): ReadableStream<Uint8Array> {
+  let i = 0;
+  return new ReadableStream<Uint8Array>({
+    pull(c) {
+      if (i < pieces.length) c.enqueue(pieces[i++]);
+      else if (fail) c.error(fail);
+      else c.close();
+    },
+  });
+}
+
+async function run(pieces: Uint8Array[], opts: ChunkedDecoderOptions, fail?: Error): Promise<RunResult> {
+  const { decode, trailers } = createChunkedDecoder(opts);
   const out: Buffer[] = [];
-  const reading = (async () => {
-    const reader = stream.readable.getReader();
-    for (;;) {
-      const { value, done } = await reader.read();
-      if (done) return;
-      out.push(Buffer.from(value));
-    }
-  })();
-  const writer = stream.writable.getWriter();
+  const reader = decode(source(pieces, fail)).getReader();
   let error: unknown;
   try {
-    for (const p of pieces) await writer.write(p);
-    await writer.close();
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      out.push(Buffer.from(value));
+    }
   } catch (e) {
     error = e;
-  }
-  try {
-    await reading;
-  } catch (e) {
-    error ??= e;
   }
   let t: Map<string, string> | undefined;
   let trailersError: unknown;
@@ -335,13 +337,27 @@ describe("unsigned trailer (what @aws-sdk/client-s3 sends)", () => {
   });
 
   test("passes data through without waiting for the chunk to complete", async () => {
-    const { stream } = createChunkedDecoder(opts);
-    const writer = stream.writable.getWriter();
-    const reader = stream.readable.getReader();
-    void writer.write(Buffer.from("b\r\nhello"));
+    const { decode } = createChunkedDecoder(opts);
+    // The source never ends: the first read must still give the first bytes.
+    const reader = decode(new ReadableStream<Uint8Array>({ start: (c) => c.enqueue(Buffer.from("b\r\nhello")) })).getReader();
     const first = await reader.read();
     expect(Buffer.from(first.value!).toString()).toBe("hello");
-    void writer.abort();
+  });
+
+  test("a source that fails mid-body fails the read with its error, and the trailers too", async () => {
+    const broken = new Error("connection reset");
+    const r = await run([Buffer.from("5\r\nhello\r\n")], opts, broken);
+    expect(r.output.toString()).toBe("hello");
+    expect(r.error).toBe(broken);
+    expect(r.trailersError).toBe(broken);
+  });
+
+  test("after a failure every further read fails the same way", async () => {
+    const { decode } = createChunkedDecoder(opts);
+    const reader = decode(source([Buffer.from("zz\r\n")])).getReader();
+    const first = await reader.read().catch((e) => e);
+    expect(code(first)).toBe("InvalidRequest");
+    expect(await reader.read().catch((e) => e)).toBe(first);
   });
 
   test("chunk extensions are tolerated; no-checksum stream may end after 0\\r\\n", async () => {
@@ -357,10 +373,8 @@ describe("unsigned trailer (what @aws-sdk/client-s3 sends)", () => {
   });
 
   test("trailers promise rejection is not unhandled when nobody awaits it", async () => {
-    const { stream } = createChunkedDecoder(opts);
-    const writer = stream.writable.getWriter();
-    void stream.readable.getReader().read().catch(() => {});
-    await writer.close().catch(() => {});
+    const { decode } = createChunkedDecoder(opts);
+    await decode(source([])).getReader().read().catch(() => {});
     await new Promise((r) => setTimeout(r, 10));
   });
 });
