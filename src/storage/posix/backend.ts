@@ -37,7 +37,7 @@ import { compareKeys } from "./key-order.ts";
 import { VERSIONS_DIR, VersionStore, dirIn, storeHasVersions, nullName, versionIdOfName, walkVersionKeys, type OpenVersion } from "./versions.ts";
 import { newVersionId } from "../version-id.ts";
 import { parseVersioningState, planDelete, planWrite, type VersioningState } from "../versioning.ts";
-import { DirListings } from "./dir-listing.ts";
+import { DirListings, type ListingCacheOptions } from "./dir-listing.ts";
 import { giveName } from "./ownership.ts";
 import { checkModeBits, mayEnter } from "./permission-check.ts";
 import { UnixAccounts } from "./unix-accounts.ts";
@@ -116,7 +116,9 @@ export class PosixBackend implements ObjectStore {
     readonly root: string,
     readonly meta: MetaStore,
     readonly fsync: FsyncPolicy,
+    listing: Partial<ListingCacheOptions> = {},
   ) {
+    this.listings = new DirListings(listing);
     this.listed = meta.kind === "xattr" ? new ListedCache() : null;
     this.versions = new VersionStore(meta.kind, fsync);
     this.rootDir = new Dir(openSync(root, O_PATH | constants.O_DIRECTORY));
@@ -133,7 +135,7 @@ export class PosixBackend implements ObjectStore {
   /** Held for the process's life: every bucket is opened beneath it. */
   private readonly rootDir: Dir;
   /** Large directories' sorted listings, kept between listing requests (dir-listing.ts). */
-  private readonly listings = new DirListings();
+  private readonly listings: DirListings;
   private readonly locksDir: string;
   /** Supplementary groups for --posix-permissions, from the system's account files. */
   private readonly accounts = new UnixAccounts();
