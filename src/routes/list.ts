@@ -12,6 +12,7 @@ import { parseQueryInt } from "../s3/query-int.ts";
 import type { OperationName } from "../s3/operations.ts";
 import { ownerXml } from "./acl.ts";
 import type { QueryParams } from "../http/request-target.ts";
+import { listingGc } from "../ops/gc-pressure.ts";
 
 const MAX_KEYS = 1000;
 
@@ -56,6 +57,8 @@ async function listPage(ctx: S3Context, bucket: string, prefix: string, delimite
   } finally {
     await entries.return(undefined);
   }
+  // A page's entries outlive Bun's eden collections: see gc-pressure.ts.
+  listingGc.afterPage();
   return page;
 }
 

@@ -24,6 +24,8 @@ import { closeSync, constants, fstatSync, openSync, readSync, type BigIntStats }
 import { open, rename, unlink } from "node:fs/promises";
 import { createHash, randomBytes } from "node:crypto";
 import { join } from "node:path";
+import { crc32 } from "node:zlib";
+import { compareKeys } from "./key-order.ts";
 import { GATEWAY_DIR, SELF_PREFIX } from "./layout.ts";
 
 const MAGIC = Buffer.from("FGLSTIX1", "latin1");
@@ -35,9 +37,7 @@ const MAX_SECTION = 1 << 30;
 /** Decoded blocks kept per open index: a page of 1,000 spans ~5, a binary search ~12 more. */
 const BLOCK_CACHE = 32;
 
-const SLASH = 47;
 const NUL = 0;
-const DOT = 46;
 const myUid = process.getuid?.() ?? -1;
 
 /** The stat of a directory as an index records it. */
@@ -50,11 +50,8 @@ export interface DirStamp {
 
 export const stampOf = (st: BigIntStats): DirStamp => ({ dev: st.dev, ino: st.ino, mtimeNs: st.mtimeNs, ctimeNs: st.ctimeNs });
 
-/** FNV-1a, 32 bits: catches torn writes and stray edits, cheap enough to run on every block read. */
-export function fnv1a(buf: Uint8Array, start = 0, end = buf.length, h = 0x811c9dc5): number {
-  for (let i = start; i < end; i++) h = Math.imul(h ^ buf[i], 0x01000193);
-  return h >>> 0;
-}
+/** CRC-32 (native): catches torn writes and stray edits, cheap enough to run on every block read. */
+const checksum = (buf: Uint8Array, start = 0, end = buf.length, h = 0): number => crc32(buf.subarray(start, end), h);
 
 /** Where the index of the directory with key prefix `rel` lives inside a bucket's private area. */
 export function indexFile(privateDir: string, rel: string): string {
@@ -65,23 +62,27 @@ export class IndexBroken extends Error {}
 
 const fatal = new TextDecoder("utf-8", { fatal: true });
 
-/** A sort name can be an entry of one directory: no NUL or "/" inside (a directory's ends in one
- * "/"), not "." or "..", not an aliased name (`.filegate-obj.*` files take the general path), and
- * not the private area at the bucket top. */
-function validName(bytes: Uint8Array, start: number, end: number, atBucketTop: boolean): boolean {
-  let stop = end;
-  if (stop > start && bytes[stop - 1] === SLASH) stop--;
-  if (stop === start) return false;
-  for (let i = start; i < stop; i++) if (bytes[i] === SLASH || bytes[i] === NUL) return false;
-  const len = stop - start;
-  if (bytes[start] === DOT && (len === 1 || (len === 2 && bytes[start + 1] === DOT))) return false;
-  return true;
+/** A sort name can be an entry of one directory: not empty, no "/" inside (a directory's ends in
+ * one "/"), not "." or "..", not an aliased name (`.filegate-obj.*` files take the general path),
+ * and not the private area at the bucket top. (NUL cannot occur: it separates the names.) */
+function validName(n: string, atBucketTop: boolean): boolean {
+  const slash = n.indexOf("/");
+  const dir = slash === n.length - 1;
+  if (n.length === 0 || (slash !== -1 && !dir) || n === "/") return false;
+  if (n === "." || n === ".." || n === "./" || n === "../") return false;
+  if (!dir && n.startsWith(SELF_PREFIX)) return false;
+  return !(atBucketTop && n === GATEWAY_DIR + "/");
 }
 
-function compareBytes(a: Uint8Array, as: number, ae: number, b: Uint8Array, bs: number, be: number): number {
-  const n = Math.min(ae - as, be - bs);
-  for (let i = 0; i < n; i++) if (a[as + i] !== b[bs + i]) return a[as + i] - b[bs + i];
-  return ae - as - (be - bs);
+/** Names split off a block of NUL-terminated UTF-8 names, or null if it is not one. */
+function splitNames(buf: Buffer, start: number, end: number): string[] | null {
+  if (end === start) return [];
+  if (buf[end - 1] !== NUL) return null;
+  try {
+    return fatal.decode(buf.subarray(start, end - 1)).split("\0");
+  } catch {
+    return null;
+  }
 }
 
 interface Header {
@@ -192,12 +193,10 @@ export function openIndex(path: string, trust: IndexTrust): OpenIndex | null {
     const dataStart = HEADER + h.tableBytes + h.relBytes + h.linksBytes;
     if (size !== dataStart + h.dataBytes) return null;
     const meta = readExactly(fd, dataStart - HEADER, HEADER);
-    let sum = fnv1a(head, 0, 88);
-    sum = fnv1a(meta, 0, meta.length, sum);
-    if (sum !== head.readUInt32LE(88)) return null;
+    if (checksum(meta, 0, meta.length, checksum(head, 0, 88)) !== head.readUInt32LE(88)) return null;
     const offsets = new Float64Array(h.blocks + 1);
     for (let b = 0; b <= h.blocks; b++) {
-      offsets[b] = Number(meta.readBigUInt64LE(8 * b));
+      offsets[b] = meta.readUInt32LE(8 * b) + meta.readUInt32LE(8 * b + 4) * 2 ** 32;
       if (b > 0 && !(offsets[b] > offsets[b - 1])) return null;
     }
     if (offsets[0] !== 0 || offsets[h.blocks] !== h.dataBytes) return null;
@@ -212,21 +211,10 @@ export function openIndex(path: string, trust: IndexTrust): OpenIndex | null {
     if (rel !== trust.rel) return null;
     let links: Set<string> | null = null;
     const ls = h.tableBytes + h.relBytes;
-    const le = ls + h.linksBytes;
-    if (h.linksBytes > 0) {
-      if (meta[le - 1] !== NUL) return null;
-      links = new Set();
-      for (let at = ls; at < le; ) {
-        const nul = meta.indexOf(NUL, at);
-        if (!validName(meta, at, nul, trust.atBucketTop) || meta[nul - 1] === SLASH) return null;
-        try {
-          links.add(fatal.decode(meta.subarray(at, nul)));
-        } catch {
-          return null;
-        }
-        at = nul + 1;
-      }
-    }
+    const linkNames = splitNames(meta, ls, ls + h.linksBytes);
+    if (linkNames === null) return null;
+    for (const n of linkNames) if (!validName(n, trust.atBucketTop) || n.endsWith("/")) return null;
+    if (linkNames.length > 0) links = new Set(linkNames);
     return { names: new IndexedNames(path, head, h, offsets, sums, dataStart, trust.atBucketTop), links };
   } catch {
     return null;
@@ -283,30 +271,16 @@ export class IndexedNames {
     } finally {
       closeSync(fd);
     }
-    if (fnv1a(buf) !== this.sums[b]) throw new IndexBroken(`block ${b} checksum`);
+    if (checksum(buf) !== this.sums[b]) throw new IndexBroken(`block ${b} checksum`);
     const want = Math.min(this.h.blockNames, this.h.count - b * this.h.blockNames);
-    if (buf[buf.length - 1] !== NUL) throw new IndexBroken(`block ${b} end`);
-    const names: string[] = [];
-    let prevStart = -1;
-    let prevEnd = -1;
-    for (let at = 0; at < buf.length; ) {
-      const nul = buf.indexOf(NUL, at);
-      if (!validName(buf, at, nul, this.atBucketTop)) throw new IndexBroken(`block ${b} name`);
-      if (prevStart >= 0 && compareBytes(buf, prevStart, prevEnd, buf, at, nul) >= 0) throw new IndexBroken(`block ${b} order`);
-      let name: string;
-      try {
-        name = fatal.decode(buf.subarray(at, nul));
-      } catch {
-        throw new IndexBroken(`block ${b} utf-8`);
-      }
-      if (this.atBucketTop && name === GATEWAY_DIR + "/") throw new IndexBroken(`block ${b} private area`);
-      if (name.startsWith(SELF_PREFIX) && name.charCodeAt(name.length - 1) !== SLASH) throw new IndexBroken(`block ${b} alias`);
-      names.push(name);
-      prevStart = at;
-      prevEnd = nul;
-      at = nul + 1;
+    const names = splitNames(buf, 0, buf.length);
+    if (names === null || names.length !== want) throw new IndexBroken(`block ${b} shape`);
+    for (let k = 0; k < names.length; k++) {
+      const n = names[k];
+      if (!validName(n, this.atBucketTop)) throw new IndexBroken(`block ${b} name`);
+      // UTF-16 order agrees with UTF-8 order except around surrogates: only then compare bytes.
+      if (k > 0 && !(names[k - 1] < n) && compareKeys(names[k - 1], n) >= 0) throw new IndexBroken(`block ${b} order`);
     }
-    if (names.length !== want) throw new IndexBroken(`block ${b} count`);
     return names;
   }
 }
@@ -358,7 +332,7 @@ export async function writeIndex(
         for (let i = from; i < to; i++) text += names.at(i)! + "\0";
         const block = Buffer.from(text, "utf8");
         meta.writeBigUInt64LE(BigInt(dataBytes), 8 * b);
-        meta.writeUInt32LE(fnv1a(block), 8 * (blocks + 1) + 4 * b);
+        meta.writeUInt32LE(checksum(block), 8 * (blocks + 1) + 4 * b);
         dataBytes += block.length;
         parts.push(block);
       }
@@ -380,7 +354,7 @@ export async function writeIndex(
     head.writeUInt32LE(relBuf.length, 64);
     head.writeUInt32LE(linksBuf.length, 68);
     head.writeBigUInt64LE(BigInt(dataBytes), 72);
-    head.writeUInt32LE(fnv1a(meta, 0, meta.length, fnv1a(head, 0, 88)), 88);
+    head.writeUInt32LE(checksum(meta, 0, meta.length, checksum(head, 0, 88)), 88);
     await fh.write(head, 0, HEADER, 0);
     await fh.write(meta, 0, meta.length, HEADER);
     await fh.close();
