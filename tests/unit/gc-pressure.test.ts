@@ -28,6 +28,7 @@ test("collects only above the soft limit, after the page, at most once per inter
   expect(s.collections).toBe(0);
   run();
   expect(s.collections).toBe(1);
+  s.rss = 200 * MiB; // above what the collection left + 32 MiB
   s.now = 500;
   gc.afterPage();
   run();
