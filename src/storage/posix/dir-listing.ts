@@ -3,7 +3,7 @@
 // belongs to whoever owns the tree (PosixBackend); its timings are given, not global. Very large
 // directories also get a sorted index in the bucket's private area (dir-index.ts), which a fresh
 // process uses instead of reading the whole directory.
-import { unlinkSync, type BigIntStats, type Dirent, type Stats } from "node:fs";
+import { statSync, unlinkSync, type BigIntStats, type Dirent, type Stats } from "node:fs";
 import { lstat, readdir, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { StorageError, absentAs, isStorageError } from "../errors.ts";
@@ -124,6 +124,11 @@ export interface ListingCacheOptions {
 
 export const DEFAULT_LISTING_CACHE: ListingCacheOptions = { quietMs: 3000, maxNames: 1_100_000, indexMinEntries: 10_000 };
 
+/** A directory's st_size from which it may hold an index's worth of entries: ext4 and xfs count
+ * the bytes of its entries (~300 of them per 8 KiB), tmpfs 20 per entry, btrfs twice the names'
+ * bytes, ZFS one per entry. Smaller directories cost no index lookup. */
+const INDEX_PROBE_BYTES = 8193;
+
 /** What an index-backed listing counts against maxNames: its decoded blocks. */
 const INDEX_WEIGHT = 32 * BLOCK_NAMES;
 
@@ -156,6 +161,14 @@ export async function classifyByLstat(parentAbs: string, name: string): Promise<
   if (st.isDirectory()) return name + "/";
   if (st.isFile() || st.isSymbolicLink()) return name;
   return SKIP;
+}
+
+function dirStampNow(abs: string): BigIntStats | null {
+  try {
+    return statSync(abs, { bigint: true });
+  } catch {
+    return null;
+  }
 }
 
 async function dirStamp(abs: string) {
@@ -288,8 +301,11 @@ export class DirListings {
     }
 
     if (bucketDir !== undefined) {
-      const st = await dirStamp(abs);
-      const indexed = st === null ? null : this.fromIndex(abs, bucketDir, atBucketTop, st);
+      // Synchronous: one stat, where the thread pool's round trip would cost more for the many
+      // small directories of a deep tree. Only directories whose size says they may hold
+      // thousands of entries look for an index.
+      const st = dirStampNow(abs);
+      const indexed = st !== null && st.size >= INDEX_PROBE_BYTES ? this.fromIndex(abs, bucketDir, atBucketTop, st) : null;
       if (indexed !== null) {
         this.remember(abs, indexed, st!, INDEX_WEIGHT);
         return indexed;
