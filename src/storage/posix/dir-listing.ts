@@ -188,8 +188,7 @@ export class DirListings {
   private readonly indexMin: number;
   /** Index files being written by this process. */
   private readonly building = new Set<string>();
-  /** Settles when the index writes started so far are done (tests, benchmarks). */
-  indexWrites: Promise<unknown> = Promise.resolve();
+  private readonly writing = new Set<Promise<void>>();
 
   constructor(opts: Partial<ListingCacheOptions> = {}) {
     const o = { ...DEFAULT_LISTING_CACHE, ...opts };
@@ -281,8 +280,16 @@ export class DirListings {
         () => this.uncache(abs),
         () => {},
       )
-      .finally(() => this.building.delete(path));
-    this.indexWrites = Promise.all([this.indexWrites, done]);
+      .finally(() => {
+        this.building.delete(path);
+        this.writing.delete(done);
+      });
+    this.writing.add(done);
+  }
+
+  /** Settles when the index writes started so far are done (tests, benchmarks). */
+  get indexWrites(): Promise<unknown> {
+    return Promise.all([...this.writing]);
   }
   /**
    * One directory's entries as sorted sort names. Returns null when the directory vanished or may
