@@ -9,7 +9,7 @@
 //
 // A full collection of this heap takes ~10-25 ms; it runs after the response is handed over, at
 // most once per `minIntervalMs`, and only while RSS is above the soft limit. When live data alone
-// keeps the process above the limit, the limit moves up to what a collection left plus a margin,
+// keeps the process above the limit, the limit moves up to what a collection left plus 16 MiB,
 // so a large live heap does not cause a collection every interval.
 
 export interface GcPressureOptions {
@@ -22,7 +22,7 @@ export interface GcPressureOptions {
   later?: (fn: () => void) => void;
 }
 
-const MARGIN = 32 * 1024 * 1024;
+const MARGIN = 16 * 1024 * 1024;
 
 export class GcPressure {
   private last = -Infinity;

@@ -28,7 +28,7 @@ test("collects only above the soft limit, after the page, at most once per inter
   expect(s.collections).toBe(0);
   run();
   expect(s.collections).toBe(1);
-  s.rss = 200 * MiB; // above what the collection left + 32 MiB
+  s.rss = 200 * MiB; // above what the collection left + 16 MiB
   s.now = 500;
   gc.afterPage();
   run();
@@ -49,7 +49,7 @@ test("live data above the limit moves the limit up instead of collecting every i
   gc.afterPage();
   run();
   expect(s.collections).toBe(1);
-  s.rss = 190 * MiB; // garbage again beyond what was live
+  s.rss = 170 * MiB; // garbage again beyond what was live
   gc.afterPage();
   run();
   expect(s.collections).toBe(2);
