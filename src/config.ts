@@ -98,12 +98,21 @@ export interface Config {
   tls: { cert: string; key: string } | null;
   /** Bearer token required by /_filegate/metrics (env FILEGATE_METRICS_TOKEN only). */
   metricsToken: string | null;
+  /** How long a directory must have been unchanged before its listing is cached or indexed
+   * (dir-listing.ts); env FILEGATE_LISTING_QUIET_MS only, for tests. */
+  listingQuietMs?: number;
   /** From FILEGATE_ACCESS_KEY / FILEGATE_SECRET_KEY only: secrets never go on a command line. */
   accessKey?: string;
   secretKey?: string;
 }
 
 export class ConfigError extends Error {}
+
+function quietMs(v: string | undefined): number | undefined {
+  if (v === undefined || v === "") return undefined;
+  if (!/^\d{1,7}$/.test(v)) throw new ConfigError(`invalid FILEGATE_LISTING_QUIET_MS '${v}': give milliseconds`);
+  return Number(v);
+}
 
 export type Command =
   | { kind: "help" }
@@ -232,6 +241,7 @@ export function parseCommand(argv: string[], env: Record<string, string | undefi
       accessLog: v["access-log"],
       tls: v.cert || v.key ? { cert: resolve(v.cert), key: resolve(v.key) } : null,
       metricsToken: env.FILEGATE_METRICS_TOKEN || null,
+      listingQuietMs: quietMs(env.FILEGATE_LISTING_QUIET_MS),
       accessKey: v["access-key"],
       secretKey: v["secret-key"],
     },

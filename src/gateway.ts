@@ -95,7 +95,7 @@ export function buildGateway(config: Config, opts: { log: Logger; accessLog: boo
   }
   const meta = chooseMetaStore(config, !readOnlyFs);
   // The one place that names the POSIX store; everything above it sees src/storage/types.ts.
-  const backend = new PosixBackend(config.root, meta, config.fsync);
+  const backend = new PosixBackend(config.root, meta, config.fsync, config.listingQuietMs === undefined ? {} : { quietMs: config.listingQuietMs });
   const uploads = new MultipartStore(backend);
   const owner = { id: config.ownerId || defaultOwnerId(credentials.accessKey), displayName: config.ownerName };
   // The root's own credentials are the first admin; every other user lives in ROOT/.filegate/users.json.

@@ -12,7 +12,7 @@ const SPECIAL = /[&<>"'\r]/;
 /** Text escaping for every value we render. CR becomes a character reference: a raw CR is read
  * back as LF by any XML parser, so a key containing CR would come back changed. A loop rather than
  * replace() with a callback: every listed ETag has quotes, and this runs for each. */
-function escapeXml(v: unknown): string {
+export function escapeXml(v: unknown): string {
   const s = typeof v === "string" ? v : String(v);
   if (!SPECIAL.test(s)) return s;
   let out = "";
@@ -60,6 +60,9 @@ function renderValue(out: string[], name: string, v: unknown): void {
       if (child !== undefined) open += ` ${k.slice(2)}="${escapeXml(child)}"`;
     } else if (k === "#text") {
       if (child !== undefined) out.push(escapeXml(child));
+    } else if (k === "#raw") {
+      // Elements the caller rendered itself (a listing's <Contents>), inserted as they are.
+      if (child !== undefined) out.push(child as string);
     } else if (k === "#mixed") {
       // Elements of different names in one given order (ListObjectVersions' Version and DeleteMarker).
       for (const [n, c] of child as [string, unknown][]) renderValue(out, n, c);
@@ -72,7 +75,8 @@ function renderValue(out: string[], name: string, v: unknown): void {
 /**
  * Renders `{ Root: {...} }`-shaped data. Arrays become repeated elements; undefined is omitted,
  * null is an empty element; keys starting with "@_" are attributes, "#text" is text content,
- * "#mixed" a list of [name, value] elements rendered in that order. Hand-written rather than
+ * "#mixed" a list of [name, value] elements rendered in that order, "#raw" already rendered XML
+ * inserted as it is (the caller escapes). Hand-written rather than
  * fast-xml-parser's XMLBuilder: the builder's per-node path tracking was half the CPU of a
  * 1,000-key listing page, and rendering has no parsing hazards to delegate.
  */

@@ -98,13 +98,33 @@ describe("ListedCache", () => {
     for (let ino = 0; ino < 200; ino++) expect(c.get(v({ ino }))?.etag).toBe(model.get(ino));
   });
 
+  test("the columns grow while filling: every entry survives each doubling, then the oldest go", () => {
+    const cap = 20_000; // above the first columns (4,096): grows 4,096 -> 8,192 -> 16,384 -> 20,000
+    const c = new ListedCache(cap, 0);
+    for (let i = 0; i < cap; i++) {
+      c.set(v({ ino: 1000 + i * 3 }), i % 5 === 0 ? null : { etag: md5(i), ...(i % 7 === 0 ? { checksum: { algorithm: "CRC32", type: "FULL_OBJECT" } } : {}) }, NOW);
+      if (i === 4095 || i === 4096 || i === 8192 || i === cap - 1) {
+        for (let j = 0; j <= i; j += 1 + (j % 13)) {
+          const got = c.get(v({ ino: 1000 + j * 3 }));
+          if (j % 5 === 0) expect(got).toBeNull();
+          else expect(got).toEqual({ etag: md5(j), ...(j % 7 === 0 ? { checksum: { algorithm: "CRC32", type: "FULL_OBJECT" } } : {}) });
+        }
+      }
+    }
+    expect(c.size).toBe(cap);
+    c.set(v({ ino: 7 }), { etag: A }, NOW);
+    expect(c.get(v({ ino: 1000 }))).toBeUndefined();
+    expect(c.get(v({ ino: 1003 }))?.etag).toBe(md5(1));
+    expect(c.get(v({ ino: 7 }))?.etag).toBe(A);
+  });
+
   test("inode numbers a power of two apart spread over the index instead of sharing a few homes", () => {
     // A hash whose low bits follow the inode's gave inodes 4,096 apart a handful of homes, and
     // ~390 probes per insert at 100k entries. Checked on the home positions themselves.
-    const c = new ListedCache(1 << 17, 0) as unknown as { home(ino: number): number };
+    const c = new ListedCache(1 << 17, 0) as unknown as { home(ino: number, size: number): number };
     for (const stride of [1, 64, 4096, 2 ** 20, 2 ** 32]) {
       const homes = new Set<number>();
-      for (let i = 0; i < 100_000; i++) homes.add(c.home(1 + i * stride));
+      for (let i = 0; i < 100_000; i++) homes.add(c.home(1 + i * stride, 1 << 18));
       expect({ stride, spread: homes.size > 70_000 }).toEqual({ stride, spread: true });
     }
   });

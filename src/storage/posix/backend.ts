@@ -35,7 +35,7 @@ import { compareKeys } from "./key-order.ts";
 import { VersionStore, dirIn, nullName, versionIdOfName, walkVersionKeys } from "./versions.ts";
 import { newVersionId } from "../version-id.ts";
 import { planDelete, planWrite, type VersioningState } from "../versioning.ts";
-import { DirListings } from "./dir-listing.ts";
+import { DirListings, type ListingCacheOptions } from "./dir-listing.ts";
 import { giveName } from "./ownership.ts";
 import { checkModeBits, mayEnter } from "./permission-check.ts";
 import { UnixAccounts } from "./unix-accounts.ts";
@@ -56,7 +56,9 @@ export class PosixBackend implements ObjectStore {
     readonly root: string,
     readonly meta: MetaStore,
     readonly fsync: FsyncPolicy,
+    listing: Partial<ListingCacheOptions> = {},
   ) {
+    this.listings = new DirListings(listing);
     this.listed = meta.kind === "xattr" ? new ListedCache() : null;
     this.versions = new VersionStore(meta.kind, fsync);
     this.buckets = new PosixBuckets(root, new Dir(openSync(root, O_PATH | constants.O_DIRECTORY)), fsync);
@@ -76,7 +78,7 @@ export class PosixBackend implements ObjectStore {
   /** Small objects kept open between reads (open-files.ts); the listed cache's xattr-only rule. */
   readonly openFiles: OpenFiles | null;
   /** Large directories' sorted listings, kept between listing requests (dir-listing.ts). */
-  private readonly listings = new DirListings();
+  private readonly listings: DirListings;
   private readonly locksDir: string;
   /** Supplementary groups for --posix-permissions, from the system's account files. */
   private readonly accounts = new UnixAccounts();

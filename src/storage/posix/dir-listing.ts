@@ -1,11 +1,16 @@
 // One directory's entries as sort names in key order (a directory's sort name ends in "/"), and
 // the bounded cache of large directories' listings that makes resuming a listing cheap. The cache
-// belongs to whoever owns the tree (PosixBackend); its timings are given, not global.
-import type { Dirent, Stats } from "node:fs";
+// belongs to whoever owns the tree (PosixBackend); its timings are given, not global. Very large
+// directories also get a sorted index in the bucket's private area (dir-index.ts), which a fresh
+// process uses instead of reading the whole directory.
+import { statSync, unlinkSync, type BigIntStats, type Dirent, type Stats } from "node:fs";
 import { lstat, readdir, stat } from "node:fs/promises";
+import { join } from "node:path";
 import { StorageError, absentAs, isStorageError } from "../errors.ts";
 import { ANY_HIGH, HIGH_BMP, SURROGATE, sortKeys } from "./key-order.ts";
-import { GATEWAY_DIR, SELF_PREFIX } from "./layout.ts";
+import { GATEWAY_DIR, SELF_PREFIX, bucketPrivateDir, bucketTmpDir, plainDir } from "./layout.ts";
+import { BLOCK_NAMES, IndexBroken, indexFile, openIndex, stampOf, writeIndex, type IndexedNames } from "./dir-index.ts";
+import { mkdirs } from "./mkdirs.ts";
 import { errCode, unreadable } from "./stat-schedule.ts";
 import { readDirSorted, readDirTypes } from "./kernel.ts";
 
@@ -74,6 +79,30 @@ interface Cached extends Listing {
   ino: bigint;
   mtimeNs: bigint;
   ctimeNs: bigint;
+  /** Names it counts against maxNames. */
+  weight: number;
+}
+
+/** An index's names, falling back to a full read of the directory if a block turns out damaged. */
+class IndexBacked implements SortNames {
+  private fallback: SortNames | null = null;
+  constructor(
+    private readonly index: IndexedNames,
+    private readonly recover: () => SortNames,
+  ) {}
+  get length(): number {
+    return this.index.length;
+  }
+  at(i: number): string | undefined {
+    if (this.fallback !== null) return this.fallback.at(i);
+    try {
+      return this.index.at(i);
+    } catch (e) {
+      if (!(e instanceof IndexBroken)) throw e;
+      this.fallback = this.recover();
+      return this.fallback.at(i);
+    }
+  }
 }
 
 // Resuming a listing re-reads every directory on startAfter's path; for a directory with
@@ -89,9 +118,19 @@ export interface ListingCacheOptions {
   quietMs: number;
   /** Names kept over all cached directories. */
   maxNames: number;
+  /** Directories with at least this many entries get an index in the tree (dir-index.ts). */
+  indexMinEntries: number;
 }
 
-export const DEFAULT_LISTING_CACHE: ListingCacheOptions = { quietMs: 3000, maxNames: 1_100_000 };
+export const DEFAULT_LISTING_CACHE: ListingCacheOptions = { quietMs: 3000, maxNames: 1_100_000, indexMinEntries: 10_000 };
+
+/** A directory's st_size from which it may hold an index's worth of entries: ext4 and xfs count
+ * the bytes of its entries (~300 of them per 8 KiB), tmpfs 20 per entry, btrfs twice the names'
+ * bytes, ZFS one per entry. Smaller directories cost no index lookup. */
+const INDEX_PROBE_BYTES = 8193;
+
+/** What an index-backed listing counts against maxNames: its decoded blocks. */
+const INDEX_WEIGHT = 32 * BLOCK_NAMES;
 
 export const UNKNOWN = 0;
 export const SKIP = 1;
@@ -124,6 +163,14 @@ export async function classifyByLstat(parentAbs: string, name: string): Promise<
   return SKIP;
 }
 
+function dirStampNow(abs: string): BigIntStats | null {
+  try {
+    return statSync(abs, { bigint: true });
+  } catch {
+    return null;
+  }
+}
+
 async function dirStamp(abs: string) {
   try {
     return await stat(abs, { bigint: true });
@@ -138,10 +185,16 @@ export class DirListings {
   private cachedNames = 0;
   private readonly quietMs: number;
   private readonly maxNames: number;
+  private readonly indexMin: number;
+  /** Index files being written by this process. */
+  private readonly building = new Set<string>();
+  private readonly writing = new Set<Promise<void>>();
 
-  constructor(opts: ListingCacheOptions = DEFAULT_LISTING_CACHE) {
-    this.quietMs = opts.quietMs;
-    this.maxNames = opts.maxNames;
+  constructor(opts: Partial<ListingCacheOptions> = {}) {
+    const o = { ...DEFAULT_LISTING_CACHE, ...opts };
+    this.quietMs = o.quietMs;
+    this.maxNames = o.maxNames;
+    this.indexMin = o.indexMinEntries;
   }
 
   /** Directories whose listings are cached now. */
@@ -153,14 +206,96 @@ export class DirListings {
     const old = this.cache.get(abs);
     if (old === undefined) return;
     this.cache.delete(abs);
-    this.cachedNames -= old.names.length;
+    this.cachedNames -= old.weight;
   }
 
+  private remember(abs: string, listing: Listing, st: BigIntStats, weight: number): void {
+    this.uncache(abs);
+    this.cache.set(abs, { ...listing, dev: st.dev, ino: st.ino, mtimeNs: st.mtimeNs, ctimeNs: st.ctimeNs, weight });
+    this.cachedNames += weight;
+    for (const [k, v] of this.cache) {
+      if (this.cachedNames <= this.maxNames) break;
+      this.cache.delete(k);
+      this.cachedNames -= v.weight;
+    }
+  }
+
+  /** The directory's key prefix inside `bucketDir` ("" for the bucket itself), undefined when
+   * `abs` is not inside it. */
+  private static relOf(abs: string, bucketDir: string): string | undefined {
+    if (abs === bucketDir) return "";
+    return abs.startsWith(bucketDir + "/") ? abs.slice(bucketDir.length + 1) + "/" : undefined;
+  }
+
+  /** The listing from the directory's index, if there is one that is intact and current. */
+  private fromIndex(abs: string, bucketDir: string, atBucketTop: boolean, st: BigIntStats): Listing | null {
+    const rel = DirListings.relOf(abs, bucketDir);
+    if (rel === undefined) return null;
+    let path: string;
+    try {
+      path = indexFile(bucketPrivateDir(bucketDir), rel);
+    } catch {
+      return null; // an unsafe private area: never read from it
+    }
+    const idx = openIndex(path, { stamp: stampOf(st), rel, atBucketTop, quietMs: this.quietMs });
+    if (idx === null) return null;
+    const recover = (): SortNames => {
+      // A damaged block: the index is dropped and the directory read whole, which gives the same
+      // names at the same places unless the directory changed meanwhile.
+      try {
+        unlinkSync(path);
+      } catch {
+        // gone already
+      }
+      this.uncache(abs);
+      const raw = readDirSorted(abs, atBucketTop ? GATEWAY_DIR : "");
+      const fresh = raw === null ? null : unpack(raw);
+      if (fresh === null || fresh.names.length !== idx.names.length) throw new Error(`listing index of ${abs} damaged and the directory changed meanwhile`);
+      return fresh.names;
+    };
+    return { names: new IndexBacked(idx.names, recover), links: idx.links, aliases: null };
+  }
+
+  /** Writes the directory's index in the background; failures only mean there is none. */
+  private buildIndex(abs: string, bucketDir: string, atBucketTop: boolean, listing: Listing, st: BigIntStats, readStart: number): void {
+    const rel = DirListings.relOf(abs, bucketDir);
+    if (rel === undefined || listing.aliases !== null) return;
+    let path: string;
+    let tmpDir: string;
+    try {
+      const priv = bucketPrivateDir(bucketDir);
+      mkdirs(join(priv, "listing"));
+      plainDir(join(priv, "listing"), true);
+      tmpDir = bucketTmpDir(bucketDir);
+      mkdirs(tmpDir);
+      path = indexFile(priv, rel);
+    } catch {
+      return; // read-only tree, unsafe private area
+    }
+    if (this.building.has(path)) return;
+    this.building.add(path);
+    const done = writeIndex(path, tmpDir, rel, atBucketTop, listing.names, listing.links, stampOf(st), readStart)
+      .then(
+        // From now on the index serves this directory: its names need not stay in memory.
+        () => this.uncache(abs),
+        () => {},
+      )
+      .finally(() => {
+        this.building.delete(path);
+        this.writing.delete(done);
+      });
+    this.writing.add(done);
+  }
+
+  /** Settles when the index writes started so far are done (tests, benchmarks). */
+  get indexWrites(): Promise<unknown> {
+    return Promise.all([...this.writing]);
+  }
   /**
    * One directory's entries as sorted sort names. Returns null when the directory vanished or may
    * not be read.
    */
-  async read(abs: string, atBucketTop: boolean, isBucketRoot: boolean): Promise<Listing | null> {
+  async read(abs: string, atBucketTop: boolean, isBucketRoot: boolean, bucketDir?: string): Promise<Listing | null> {
     const hit = this.cache.get(abs);
     if (hit !== undefined) {
       const st = await dirStamp(abs);
@@ -170,6 +305,18 @@ export class DirListings {
         return hit;
       }
       this.uncache(abs);
+    }
+
+    if (bucketDir !== undefined) {
+      // Synchronous: one stat, where the thread pool's round trip would cost more for the many
+      // small directories of a deep tree. Only directories whose size says they may hold
+      // thousands of entries look for an index.
+      const st = dirStampNow(abs);
+      const indexed = st !== null && st.size >= INDEX_PROBE_BYTES ? this.fromIndex(abs, bucketDir, atBucketTop, st) : null;
+      if (indexed !== null) {
+        this.remember(abs, indexed, st!, INDEX_WEIGHT);
+        return indexed;
+      }
     }
 
     const readStart = Date.now();
@@ -197,18 +344,15 @@ export class DirListings {
     const listing = packed ?? (await this.general(abs, atBucketTop, raw, dirents));
     const names = listing.names;
 
-    if (names.length >= CACHE_MIN_ENTRIES && names.length <= this.maxNames) {
-      // Stamped after the read: a change during the read leaves a recent ctime and is not cached.
+    const cacheable = names.length >= CACHE_MIN_ENTRIES && names.length <= this.maxNames;
+    const indexable = bucketDir !== undefined && names.length >= this.indexMin;
+    if (cacheable || indexable) {
+      // Stamped after the read: a change during the read leaves a recent ctime and is neither
+      // cached nor indexed.
       const st = await dirStamp(abs);
       if (st !== null && Number(st.ctimeNs / 1_000_000n) < readStart - this.quietMs) {
-        this.uncache(abs);
-        this.cache.set(abs, { ...listing, dev: st.dev, ino: st.ino, mtimeNs: st.mtimeNs, ctimeNs: st.ctimeNs });
-        this.cachedNames += names.length;
-        for (const [k, v] of this.cache) {
-          if (this.cachedNames <= this.maxNames) break;
-          this.cache.delete(k);
-          this.cachedNames -= v.names.length;
-        }
+        if (cacheable) this.remember(abs, listing, st, names.length);
+        if (indexable) this.buildIndex(abs, bucketDir, atBucketTop, listing, st, readStart);
       }
     }
     return listing;

@@ -289,7 +289,7 @@ export async function* walkBucket(bucketDir: string, opts: WalkOptions): AsyncGe
   // With an empty name part the prefix names a directory, whose own directory object is a key.
   const selfKey = dirPart !== "" && namePrefix === "" && (startAfter === undefined || compareKeys(dirPart, startAfter) > 0);
   const [first, selfIsObject] = await Promise.all([
-    listings.read(startAbs, dirPart === "", dirPart === ""),
+    listings.read(startAbs, dirPart === "", dirPart === "", root),
     selfKey ? isDirObject(opts, startAbs) : false,
   ]);
   if (first === null) return;
@@ -442,7 +442,7 @@ export async function* walkBucket(bucketDir: string, opts: WalkOptions): AsyncGe
       }
       const selfListed = startAfter === undefined || compareKeys(key, startAfter) > 0;
       const [sub, isObject] = await Promise.all([
-        listings.read(abs, false, false),
+        listings.read(abs, false, false, root),
         selfListed ? isDirObject(opts, abs) : false,
       ]);
       if (sub === null) continue;
