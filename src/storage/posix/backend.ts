@@ -5,37 +5,33 @@ import {
   closeSync,
   constants,
   fstatSync,
-  linkSync,
   mkdirSync,
   openSync,
   renameSync,
   rmdirSync,
   rmSync,
   unlinkSync,
-  type Stats,
-} from "node:fs";
+  } from "node:fs";
 import { join, relative, sep } from "node:path";
 import { fsyncPath } from "./durability.ts";
 import { hashFile } from "./hash-file.ts";
 import { copyToNewFile } from "./kernel-copy.ts";
-import { StorageError, absentAs, isStorageError } from "../errors.ts";
-import { GATEWAY_DIR, bucketPrivateDir, selfName } from "./layout.ts";
+import { absentAs, isStorageError } from "../errors.ts";
+import { GATEWAY_DIR, selfName } from "./layout.ts";
 import { bucketPath, keyPath, type KeyPath } from "./names.ts";
-import { removalBlock } from "../retention.ts";
 import { evenIfImmutable, evenIfImmutableFd, lockFields, moveEvenIfImmutable, syncImmutable, syncImmutableAt } from "./immutable.ts";
-import { Dir, errnoOf, makeSubdirs, openSubdir } from "./beneath.ts";
+import { Dir, errnoOf, openSubdir } from "./beneath.ts";
 import { O_PATH, openBeneath } from "./kernel.ts";
 import { keyLockFile, withLock } from "./locks.ts";
-import { receiveToTemp, tempPathIn, type FsyncPolicy, type WrittenFile } from "./incoming.ts";
+import { tempPathIn, type FsyncPolicy } from "./incoming.ts";
 import { XATTR_NAME, versionOf, type FileIdentity, type MetaLocation, type MetaStore } from "./meta.ts";
 import { ListedCache, type FileVersion, type ListedFields } from "./listed-cache.ts";
 import { walkBucket, type WalkEntry } from "./walk.ts";
 import { compareKeys } from "./key-order.ts";
 import { VersionStore, dirIn, nullName, versionIdOfName, walkVersionKeys } from "./versions.ts";
 import { newVersionId } from "../version-id.ts";
-import { planDelete, planWrite, type VersioningState } from "../versioning.ts";
+import { planDelete, type VersioningState } from "../versioning.ts";
 import { DirListings } from "./dir-listing.ts";
-import { giveName } from "./ownership.ts";
 import { checkModeBits, mayEnter } from "./permission-check.ts";
 import { UnixAccounts } from "./unix-accounts.ts";
 import { PosixBuckets } from "./buckets.ts";
@@ -44,11 +40,7 @@ import type { BucketInfo, BucketSetting, CommitOptions, DeleteResult, FileOwner,
 import { foreignEtagOf } from "./foreign-etag.ts";
 import { currentObject, describeVersion, headObject, latestDeleteMarker, openLatest, openObject } from "./object-read.ts";
 import { keptName, maxId, seqOf, type Kept } from "./kept-versions.ts";
-
-export const EMPTY_MD5 = "d41d8cd98f00b204e9800998ecf8427e";
-
-/** makeSubdirs met a file where a parent directory must be (it appeared after room was made). */
-class ParentIsFile extends Error {}
+import { EMPTY_MD5, ParentIsFile, commitFile, commitIn, parentDir, putObject, refuseLockedForGood, tempDir } from "./object-write.ts";
 
 export class PosixBackend implements ObjectStore {
   constructor(
@@ -161,295 +153,12 @@ export class PosixBackend implements ObjectStore {
     }
   }
 
-  /** A directory for temp files on the bucket's filesystem, reached through no link. */
-  private tempDir(bucket: Dir): Dir {
-    bucketPrivateDir(bucket.path);
-    try {
-      return makeSubdirs(bucket, [GATEWAY_DIR, "tmp"]);
-    } catch (e) {
-      if (errnoOf(e) === "ELOOP" || errnoOf(e) === "ENOTDIR") {
-        throw new StorageError("PrivateAreaUnsafe");
-      }
-      throw absentAs(e);
-    }
+  putObject(bucket: string, key: string, body: IncomingBody, opts: PutOptions): Promise<ObjectInfo & { checksum?: StoredChecksum }> {
+    return putObject(this, bucket, key, body, opts);
   }
 
-  async putObject(bucket: string, key: string, body: IncomingBody, opts: PutOptions): Promise<ObjectInfo & { checksum?: StoredChecksum }> {
-    const kp = keyPath("", key);
-    const dir = this.openBucket(bucket);
-    try {
-      if (kp.isDirectoryKey) return await this.putDirectoryObject(bucket, key, dir, kp, body, opts);
-      const tmp = this.tempDir(dir);
-      try {
-        const written = await receiveToTemp(tmp.path, body, this.fsync, opts.fileOwner);
-        const { meta: record, checksum } = recordOf(written, opts);
-        let meta: ObjectMeta;
-        try {
-          meta = await this.commitIn(dir, bucket, key, kp, written.tmpPath, record, opts);
-        } catch (e) {
-          rmSync(written.tmpPath, { force: true });
-          throw e;
-        }
-        return { bucket, key, size: written.size, lastModified: written.stat.mtime, etag: `"${meta.etag}"`, meta, isDirectoryObject: false, checksum, versionId: meta.versionId };
-      } finally {
-        tmp.close();
-      }
-    } finally {
-      dir.close();
-    }
-  }
-
-  /**
-   * Moves a finished temp file (on the bucket's filesystem) to `key` with its record, honouring
-   * write conditions: check and rename are one step for every process sharing the root.
-   */
-  async commitFile(bucket: string, key: string, tmpPath: string, meta: ObjectMeta, opts: CommitOptions): Promise<ObjectMeta> {
-    const dir = this.openBucket(bucket);
-    try {
-      return await this.commitIn(dir, bucket, key, keyPath("", key), tmpPath, meta, opts);
-    } finally {
-      dir.close();
-    }
-  }
-
-  /** Returns the record as committed (with the version id it got, in a versioned bucket). */
-  private async commitIn(dir: Dir, bucket: string, key: string, kp: KeyPath, tmpPath: string, record: ObjectMeta, opts: CommitOptions): Promise<ObjectMeta> {
-    // Directory keys (`d/`) are never versioned: they are directories other keys live in.
-    const state = kp.isDirectoryKey ? undefined : this.versioning(bucket);
-    const { versionId: _, ...plain } = record;
-    // The id is minted now so the record goes onto the temp file outside the lock; under the
-    // lock it is checked to sort after the key's newest version (and minted again if not).
-    const meta: ObjectMeta = state === "Enabled" ? { ...plain, versionId: newVersionId() } : plain;
-    const stored = this.meta.prepare({ bucketDir: dir.path, segments: kp.segments, path: "", isDirectoryKey: kp.isDirectoryKey }, tmpPath, meta);
-    for (let attempt = 0; ; attempt++) {
-      // Files in the way of the parents (`a` when writing `a/b`) move beside their directory first.
-      await this.makeRoomForParents(dir, bucket, kp, opts.fileOwner);
-      try {
-        return await withLock(this.lockFile(bucket, key), () => this.commitLocked(dir, bucket, key, kp, tmpPath, meta, stored, opts, state));
-      } catch (e) {
-        // Someone stored `a` again between making room and taking the lock: make room again.
-        if (!(e instanceof ParentIsFile) || attempt >= 3) throw e instanceof ParentIsFile ? new StorageError("ParentIsFile", { Key: key }) : e;
-      }
-    }
-  }
-
-  private commitLocked(dir: Dir, bucket: string, key: string, kp: KeyPath, tmpPath: string, meta: ObjectMeta, stored: ObjectMeta, opts: CommitOptions, state: VersioningState): ObjectMeta {
-    if (opts.check) opts.check(currentObject(this, bucket, key));
-    const name = kp.segments[kp.segments.length - 1];
-    for (let attempt = 0; ; attempt++) {
-      const parent = this.parentDir(dir, key, kp, opts.fileOwner);
-      try {
-        // A key whose name is also a directory (it holds other keys) keeps its data beside it; a
-        // directory key's data is the file `.filegate-obj.` inside its directory.
-        const beside = !kp.isDirectoryKey && lstatOrNull(`${parent.path}/${name}`)?.isDirectory() === true;
-        const target = kp.isDirectoryKey ? `${parent.path}/${selfName("")}` : `${parent.path}/${beside ? selfName(name) : name}`;
-        const loc: MetaLocation = { bucketDir: dir.path, segments: kp.segments, path: target, isDirectoryKey: kp.isDirectoryKey };
-        const kept: Kept[] = [];
-        try {
-          if (state !== undefined) {
-            const reminted = this.keepForWrite(dir.path, kp, target, tmpPath, meta, state, loc, kept);
-            if (reminted) ({ meta, stored } = reminted);
-          }
-          this.meta.attach(loc, meta);
-          if (opts.exclusive) {
-            // Every writer through filegate holds this lock, so nothing appears at the key between the
-            // check above and link(), which still catches another tool's file.
-            linkSync(tmpPath, target);
-            unlinkSync(tmpPath);
-          } else {
-            // Replacing a version whose lock has ended (or was bypassed): its flag goes with it.
-            evenIfImmutable([target], () => renameSync(tmpPath, target), () => this.refuseLockedForGood(loc, key));
-          }
-        } finally {
-          // A kept version whose flag keep() cleared gets it back, whether or not the write went on.
-          for (const k of kept) syncImmutableAt(k.path, k.record);
-        }
-        syncImmutableAt(target, meta);
-        if (this.fsync === "full") fsyncPath(parent.path);
-        // A copy left beside by a crash mid-move would resurface once this one is deleted.
-        if (!beside && !kp.isDirectoryKey) unlinkQuiet(`${parent.path}/${selfName(name)}`);
-        // The directory's own record (the empty form of `d/`) gives way to the data's.
-        // (`/.`: the xattr binding does not follow a final /proc/self/fd link; `.` is the directory.)
-        if (kp.isDirectoryKey && this.meta.kind === "xattr") this.meta.remove({ ...loc, path: `${parent.path}/.` });
-        this.meta.afterCommit(loc, stored);
-        return meta;
-      } catch (e) {
-        const code = errnoOf(e);
-        if (code === "EEXIST" && opts.exclusive) throw new StorageError("Exists", { Condition: "If-None-Match" });
-        // The name became a directory between the check and the rename: go again, beside it.
-        if ((code === "EISDIR" || code === "ENOTEMPTY" || code === "EEXIST") && attempt < 3) continue;
-        if (code === "EISDIR" || code === "ENOTEMPTY" || code === "EEXIST") throw new StorageError("IsDirectory", { Key: key });
-        // A concurrent delete may have pruned the parent directory we just made.
-        if (code === "ENOENT" && attempt < 3) continue;
-        throw absentAs(e);
-      } finally {
-        parent.close();
-      }
-    }
-  }
-
-  /**
-   * A write in a versioned bucket, under the key's lock, before the new file replaces `target`:
-   * keeps the current file as a noncurrent version (or lets it be replaced, for a null version
-   * while suspended) as planWrite says, and makes sure the new version's id sorts after every
-   * version the key has. Returns the record again when the id had to be minted anew.
-   */
-  private keepForWrite(bucketDir: string, kp: KeyPath, target: string, tmpPath: string, meta: ObjectMeta, state: VersioningState, loc: MetaLocation, kept: Kept[]): { meta: ObjectMeta; stored: ObjectMeta } | null {
-    const cur = this.fileAt(target, loc);
-    const plan = planWrite(state, cur ? { versionId: cur.record?.versionId ?? null } : null);
-    const vdir = this.versions.dirOf(bucketDir, kp.segments);
-    // Every noncurrent entry sorts below the current version's id, so an Enabled overwrite of a
-    // real version needs no directory read: the common case costs one link more than unversioned.
-    const curId = cur?.record?.versionId;
-    const names = curId !== undefined && state === "Enabled" ? [] : this.versions.names(vdir);
-    let floor = maxId(names[0] === undefined ? undefined : seqOf(names[0]), curId);
-    if (plan.current === "keep" && cur) {
-      const name = keptName(cur.record, names, floor, state);
-      floor = maxId(floor, seqOf(name));
-      this.versions.keep(vdir, name, target, cur.record);
-      kept.push({ path: join(vdir, name), record: cur.record });
-    }
-    if (plan.dropNoncurrentNull) for (const n of names) if (versionIdOfName(n) === "null") this.versions.remove(vdir, n);
-    if (plan.newId !== "new" || (meta.versionId !== undefined && (floor === undefined || meta.versionId > floor))) return null;
-    const again: ObjectMeta = { ...meta, versionId: newVersionId(Date.now(), floor) };
-    return { meta: again, stored: this.meta.prepare({ ...loc, path: "" }, tmpPath, again) };
-  }
-
-  /** The regular file at `path` (as a key's current object): its stat and matching record. */
-  private fileAt(path: string, loc: MetaLocation): { st: Stats; record: ObjectMeta | null } | null {
-    let fd: number;
-    try {
-      fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
-    } catch (e) {
-      if (ABSENT.has(errnoOf(e) ?? "")) return null;
-      throw e;
-    }
-    try {
-      const st = fstatSync(fd);
-      if (!st.isFile()) return null;
-      return { st, record: this.meta.readFd(fd, { ...loc, path }, st) ?? null };
-    } finally {
-      closeSync(fd);
-    }
-  }
-
-  /**
-   * Moves every object file that stands where a parent directory of `kp` must be (`a` when
-   * `a/b` is written) beside that directory, as `.filegate-obj.a`: link it there, unlink it, make
-   * the directory. Readers look beside a name that is missing or a directory, so at every moment
-   * they find the object. Each move holds that object's own key lock.
-   */
-  private async makeRoomForParents(dir: Dir, bucket: string, kp: KeyPath, owner?: FileOwner): Promise<void> {
-    const parents = kp.isDirectoryKey ? kp.segments : kp.segments.slice(0, -1);
-    for (let n = 1; n <= parents.length; n++) {
-      const st = lstatOrNull(`${dir.path}/${parents.slice(0, n).join("/")}`);
-      if (st === null) return; // the rest is made by makeSubdirs
-      if (st.isDirectory()) continue;
-      if (!st.isFile()) return; // a link: refused by makeSubdirs
-      const segs = parents.slice(0, n);
-      await withLock(this.lockFile(bucket, segs.join("/")), () => {
-        let above: Dir;
-        try {
-          above = openSubdir(dir, n > 1 ? segs.slice(0, -1).join("/") : ".");
-        } catch (e) {
-          if (errnoOf(e) === "ELOOP") throw throughLink(kp.segments.join("/"));
-          throw absentAs(e);
-        }
-        try {
-          const name = segs[n - 1];
-          const at = `${above.path}/${name}`;
-          if (!lstatOrNull(at)?.isFile()) return;
-          const beside = `${above.path}/${selfName(name)}`;
-          // A file at the name is the object; anything beside it is left over.
-          rmSync(beside, { force: true });
-          moveEvenIfImmutable(at, beside, () => {
-            linkSync(at, beside);
-            unlinkSync(at);
-          });
-          try {
-            mkdirSync(at, 0o755);
-            giveName(at, owner);
-          } catch (e) {
-            if (errnoOf(e) !== "EEXIST") throw e;
-          }
-        } catch (e) {
-          throw absentAs(e);
-        } finally {
-          above.close();
-        }
-      });
-    }
-  }
-
-  /** The directory that holds `key`, made where missing; never through a link. */
-  private parentDir(dir: Dir, key: string, kp: KeyPath, owner?: FileOwner): Dir {
-    const parents = kp.isDirectoryKey ? kp.segments : kp.segments.slice(0, -1);
-    try {
-      return makeSubdirs(dir, parents, owner);
-    } catch (e) {
-      const code = errnoOf(e);
-      if (code === "ELOOP") throw throughLink(key);
-      if (code === "ENOTDIR" || code === "EEXIST") throw kp.isDirectoryKey ? new StorageError("ParentIsFile", { Key: key }) : new ParentIsFile();
-      throw absentAs(e);
-    }
-  }
-
-  private async putDirectoryObject(bucket: string, key: string, dir: Dir, kp: KeyPath, body: IncomingBody, opts: PutOptions) {
-    const tmp = this.tempDir(dir);
-    try {
-      const written = await receiveToTemp(tmp.path, body, this.fsync, opts.fileOwner);
-      const { meta, checksum } = recordOf(written, opts);
-      // With data (or replacing data) `d/` is a file inside its directory; empty, it is the
-      // directory's own record, the form other tools and older trees have.
-      const rel = kp.segments.join("/");
-      if (written.size > 0 || lstatOrNull(`${dir.path}/${rel}/${selfName("")}`) !== null) {
-        try {
-          await this.commitIn(dir, bucket, key, kp, written.tmpPath, meta, opts);
-        } catch (e) {
-          rmSync(written.tmpPath, { force: true });
-          throw e;
-        }
-        return { bucket, key, size: written.size, lastModified: written.stat.mtime, etag: `"${meta.etag}"`, meta, isDirectoryObject: true, checksum };
-      }
-      rmSync(written.tmpPath, { force: true });
-      return await this.putEmptyDirectoryObject(bucket, key, dir, kp, opts, checksum);
-    } finally {
-      tmp.close();
-    }
-  }
-
-  private async putEmptyDirectoryObject(bucket: string, key: string, dir: Dir, kp: KeyPath, opts: PutOptions, checksum: StoredChecksum | undefined) {
-    await this.makeRoomForParents(dir, bucket, kp, opts.fileOwner);
-    return withLock(this.lockFile(bucket, key), () => {
-      opts.check?.(currentObject(this, bucket, key));
-      const self = this.parentDir(dir, key, kp, opts.fileOwner);
-      try {
-        // Data another writer gave `d/` since this one chose the empty form goes: the later write wins.
-        unlinkQuiet(`${self.path}/${selfName("")}`);
-      } finally {
-        self.close();
-      }
-      const fd = openBeneath(dir.fd, kp.segments.join("/"), constants.O_RDONLY | constants.O_DIRECTORY, 0, "none");
-      try {
-        const st = fstatSync(fd);
-        const meta: ObjectMeta = {
-          etag: EMPTY_MD5,
-          headers: opts.headers,
-          user: opts.user,
-          ...(opts.tags ? { tags: opts.tags } : {}),
-          ...(opts.owner ? { owner: opts.owner } : {}),
-        ...(opts.acl ? { acl: opts.acl } : {}),
-          ...(checksum ? { checksum } : {}),
-          size: 0,
-          mtimeMs: Math.trunc(st.mtimeMs),
-        };
-        const loc: MetaLocation = { bucketDir: dir.path, segments: kp.segments, path: `${dir.path}/${kp.segments.join("/")}`, isDirectoryKey: true };
-        this.meta.afterCommit(loc, this.meta.updateFd(fd, loc, meta));
-        return { bucket, key, size: 0, lastModified: st.mtime, etag: `"${EMPTY_MD5}"`, meta, isDirectoryObject: true, checksum };
-      } finally {
-        closeSync(fd);
-      }
-    });
+  commitFile(bucket: string, key: string, tmpPath: string, meta: ObjectMeta, opts: CommitOptions): Promise<ObjectMeta> {
+    return commitFile(this, bucket, key, tmpPath, meta, opts);
   }
 
   /**
@@ -459,7 +168,7 @@ export class PosixBackend implements ObjectStore {
   async copyObject(src: OpenObject, bucket: string, key: string, opts: PutOptions): Promise<ObjectInfo> {
     const kp = keyPath("", key);
     const dir = this.openBucket(bucket);
-    const tmpDir = this.tempDir(dir);
+    const tmpDir = tempDir(dir);
     const tmp = tempPathIn(tmpDir.path);
     try {
       const st = await copyToNewFile(src, tmp, null, opts.fileOwner);
@@ -479,7 +188,7 @@ export class PosixBackend implements ObjectStore {
         ...lockFields(opts.lock),
         ...versionOf(st),
       };
-      const meta = await this.commitIn(dir, bucket, key, kp, tmp, record, opts);
+      const meta = await commitIn(this, dir, bucket, key, kp, tmp, record, opts);
       return { bucket, key, size: st.size, lastModified: st.mtime, etag: `"${etag}"`, meta, isDirectoryObject: false, versionId: meta.versionId };
     } catch (e) {
       rmSync(tmp, { force: true });
@@ -606,7 +315,7 @@ export class PosixBackend implements ObjectStore {
   private restoreLocked(dir: Dir, key: string, kp: KeyPath, vdir: string, name: string, record: ObjectMeta | null): boolean {
     let parent: Dir;
     try {
-      parent = this.parentDir(dir, key, kp);
+      parent = parentDir(dir, key, kp);
     } catch (e) {
       if (e instanceof ParentIsFile) return false;
       throw e;
@@ -669,7 +378,7 @@ export class PosixBackend implements ObjectStore {
         const data = `${target}/${selfName("")}`;
         const hadData = lstatOrNull(data) !== null;
         if (!hadData && !this.meta.read(loc, DIRECTORY_IDENTITY)) return false;
-        if (hadData) evenIfImmutable([data], () => unlinkQuiet(data, true), () => this.refuseLockedForGood({ ...loc, path: data, isDirectoryKey: false }, key));
+        if (hadData) evenIfImmutable([data], () => unlinkQuiet(data, true), () => refuseLockedForGood(this.meta, { ...loc, path: data, isDirectoryKey: false }, key));
         this.meta.remove(loc);
         this.meta.afterCommit(loc, null);
         return true;
@@ -683,7 +392,7 @@ export class PosixBackend implements ObjectStore {
       const at: MetaLocation = { bucketDir: dir.path, segments: kp.segments, path: target, isDirectoryKey: false };
       keep?.(target);
       try {
-        evenIfImmutable([target], () => unlinkSync(target), () => this.refuseLockedForGood(at, key));
+        evenIfImmutable([target], () => unlinkSync(target), () => refuseLockedForGood(this.meta, at, key));
       } catch (e) {
         if (errnoOf(e) === "ENOENT") return false;
         throw absentAs(e);
@@ -695,17 +404,6 @@ export class PosixBackend implements ObjectStore {
     } finally {
       parent.close();
     }
-  }
-
-  /**
-   * The store's last word before it clears an immutable flag to replace or remove a file: a
-   * legal hold or a COMPLIANCE retention in the file's own record, which nothing may override,
-   * refuses even when the S3 layer let the request through (its bucket setting gone, say).
-   */
-  private refuseLockedForGood(loc: MetaLocation, key: string): void {
-    const st = lstatOrNull(loc.path);
-    const meta = st ? this.meta.read(loc, st) : null;
-    if (meta && removalBlock(meta, true, Date.now()) !== null) throw new StorageError("ObjectLocked", { Key: key });
   }
 
   /**
@@ -986,23 +684,4 @@ export class PosixBackend implements ObjectStore {
       }
     });
   }
-}
-
-/** The record of a body just received whole, stored with what the write asked for. */
-function recordOf(written: WrittenFile, opts: PutOptions): { meta: ObjectMeta; checksum: StoredChecksum | undefined } {
-  const checksum: StoredChecksum | undefined = written.checksum
-    ? { algorithm: written.checksum.algorithm, value: written.checksum.value, type: "FULL_OBJECT" }
-    : undefined;
-  const meta: ObjectMeta = {
-    etag: written.md5Hex,
-    headers: opts.headers,
-    user: opts.user,
-    ...(opts.tags ? { tags: opts.tags } : {}),
-    ...(opts.owner ? { owner: opts.owner } : {}),
-        ...(opts.acl ? { acl: opts.acl } : {}),
-    ...(checksum ? { checksum } : {}),
-    ...lockFields(opts.lock),
-    ...versionOf(written.stat),
-  };
-  return { meta, checksum };
 }
