@@ -9,21 +9,17 @@ import {
   openSync,
   renameSync,
   rmdirSync,
-  rmSync,
   unlinkSync,
   } from "node:fs";
 import { join, relative, sep } from "node:path";
-import { fsyncPath } from "./durability.ts";
-import { hashFile } from "./hash-file.ts";
-import { copyToNewFile } from "./kernel-copy.ts";
 import { absentAs, isStorageError } from "../errors.ts";
 import { GATEWAY_DIR, selfName } from "./layout.ts";
 import { bucketPath, keyPath, type KeyPath } from "./names.ts";
-import { evenIfImmutable, evenIfImmutableFd, lockFields, moveEvenIfImmutable, syncImmutable, syncImmutableAt } from "./immutable.ts";
+import { evenIfImmutable, evenIfImmutableFd, moveEvenIfImmutable, syncImmutable, syncImmutableAt } from "./immutable.ts";
 import { Dir, errnoOf, openSubdir } from "./beneath.ts";
 import { O_PATH, openBeneath } from "./kernel.ts";
 import { keyLockFile, withLock } from "./locks.ts";
-import { tempPathIn, type FsyncPolicy } from "./incoming.ts";
+import type { FsyncPolicy } from "./incoming.ts";
 import { XATTR_NAME, versionOf, type FileIdentity, type MetaLocation, type MetaStore } from "./meta.ts";
 import { ListedCache, type FileVersion, type ListedFields } from "./listed-cache.ts";
 import { walkBucket, type WalkEntry } from "./walk.ts";
@@ -40,7 +36,8 @@ import type { BucketInfo, BucketSetting, CommitOptions, DeleteResult, FileOwner,
 import { foreignEtagOf } from "./foreign-etag.ts";
 import { currentObject, describeVersion, headObject, latestDeleteMarker, openLatest, openObject } from "./object-read.ts";
 import { keptName, maxId, seqOf, type Kept } from "./kept-versions.ts";
-import { EMPTY_MD5, ParentIsFile, commitFile, commitIn, parentDir, putObject, refuseLockedForGood, tempDir } from "./object-write.ts";
+import { EMPTY_MD5, ParentIsFile, commitFile, parentDir, putObject, refuseLockedForGood } from "./object-write.ts";
+import { copyObject } from "./object-copy.ts";
 
 export class PosixBackend implements ObjectStore {
   constructor(
@@ -161,42 +158,8 @@ export class PosixBackend implements ObjectStore {
     return commitFile(this, bucket, key, tmpPath, meta, opts);
   }
 
-  /**
-   * Copies the open object `src` to a temp file in the destination bucket with copyFile (reflink
-   * where the filesystem has it, else copy_file_range: no bytes through JavaScript), then commits it.
-   */
-  async copyObject(src: OpenObject, bucket: string, key: string, opts: PutOptions): Promise<ObjectInfo> {
-    const kp = keyPath("", key);
-    const dir = this.openBucket(bucket);
-    const tmpDir = tempDir(dir);
-    const tmp = tempPathIn(tmpDir.path);
-    try {
-      const st = await copyToNewFile(src, tmp, null, opts.fileOwner);
-      if (this.fsync !== "none") fsyncPath(tmp);
-      // A file nobody stored through S3 has no MD5 yet: hash the copy (page cache, no extra I/O).
-      const etag = src.meta ? src.meta.etag : (await hashFile(tmp, null)).md5;
-      const record: ObjectMeta = {
-        etag,
-        headers: opts.headers,
-        user: opts.user,
-        ...(opts.tags ? { tags: opts.tags } : {}),
-        ...(opts.owner ? { owner: opts.owner } : {}),
-        ...(opts.acl ? { acl: opts.acl } : {}),
-        ...(src.meta?.checksum ? { checksum: src.meta.checksum } : {}),
-        ...(src.meta?.parts ? { parts: src.meta.parts } : {}),
-        ...(src.meta?.partChecksums ? { partChecksums: src.meta.partChecksums } : {}),
-        ...lockFields(opts.lock),
-        ...versionOf(st),
-      };
-      const meta = await commitIn(this, dir, bucket, key, kp, tmp, record, opts);
-      return { bucket, key, size: st.size, lastModified: st.mtime, etag: `"${etag}"`, meta, isDirectoryObject: false, versionId: meta.versionId };
-    } catch (e) {
-      rmSync(tmp, { force: true });
-      throw absentAs(e);
-    } finally {
-      tmpDir.close();
-      dir.close();
-    }
+  copyObject(src: OpenObject, bucket: string, key: string, opts: PutOptions): Promise<ObjectInfo> {
+    return copyObject(this, src, bucket, key, opts);
   }
 
   /**
