@@ -1,33 +1,31 @@
 // The POSIX backend: buckets are directories under the root, objects are files. Routes call only
 // this module's methods; it owns every filesystem path and every rule about what may change on
 // disk, and it turns errno values into S3 errors.
-import { closeSync, constants, fstatSync, mkdirSync, openSync } from "node:fs";
+import { constants, mkdirSync, openSync } from "node:fs";
 import { join, relative, sep } from "node:path";
-import { isStorageError } from "../errors.ts";
 import { GATEWAY_DIR } from "./layout.ts";
-import { bucketPath, keyPath } from "./names.ts";
-import { evenIfImmutableFd, syncImmutable } from "./immutable.ts";
-import { Dir, errnoOf } from "./beneath.ts";
-import { O_PATH, openBeneath } from "./kernel.ts";
-import { keyLockFile, withLock } from "./locks.ts";
+import { Dir } from "./beneath.ts";
+import { O_PATH } from "./kernel.ts";
+import { keyLockFile } from "./locks.ts";
 import type { FsyncPolicy } from "./incoming.ts";
-import { XATTR_NAME, versionOf, type FileIdentity, type MetaLocation, type MetaStore } from "./meta.ts";
+import { XATTR_NAME, type FileIdentity, type MetaLocation, type MetaStore } from "./meta.ts";
 import { ListedCache, type FileVersion, type ListedFields } from "./listed-cache.ts";
 import { walkBucket, type WalkEntry } from "./walk.ts";
-import { compareKeys } from "./key-order.ts";
-import { VersionStore, dirIn, versionIdOfName, walkVersionKeys } from "./versions.ts";
+import { VersionStore } from "./versions.ts";
 import type { VersioningState } from "../versioning.ts";
 import { DirListings } from "./dir-listing.ts";
 import { checkModeBits, mayEnter } from "./permission-check.ts";
 import { UnixAccounts } from "./unix-accounts.ts";
 import { PosixBuckets } from "./buckets.ts";
-import { DIRECTORY_IDENTITY, lstatOrNull, throughLink } from "./file-facts.ts";
+import { DIRECTORY_IDENTITY } from "./file-facts.ts";
 import type { BucketInfo, BucketSetting, CommitOptions, DeleteResult, FileOwner, FsAction, IncomingBody, ListEntry, ListOptions, ObjectInfo, ObjectMeta, ObjectStore, OpenObject, PutOptions, StoredChecksum, VersionListEntry, VersionListOptions, VersionSelector } from "../types.ts";
 import { foreignEtagOf } from "./foreign-etag.ts";
-import { currentObject, describeVersion, headObject, latestDeleteMarker, openLatest, openObject } from "./object-read.ts";
+import { headObject, latestDeleteMarker, openObject } from "./object-read.ts";
 import { EMPTY_MD5, commitFile, putObject } from "./object-write.ts";
 import { copyObject } from "./object-copy.ts";
 import { deleteObject } from "./object-delete.ts";
+import { listVersions } from "./version-listing.ts";
+import { updateMeta } from "./meta-update.ts";
 
 export class PosixBackend implements ObjectStore {
   constructor(
@@ -125,21 +123,6 @@ export class PosixBackend implements ObjectStore {
     return latestDeleteMarker(this, bucket, key);
   }
 
-  /**
-   * A metadata write is a write: a key reached through a link (read as its target) is refused
-   * rather than changing the target's record.
-   */
-  private refuseLinkedKey(bucket: string, key: string): void {
-    const dir = this.openBucket(bucket);
-    try {
-      closeSync(openBeneath(dir.fd, keyPath("", key).segments.join("/"), O_PATH, 0, "none"));
-    } catch (e) {
-      if (errnoOf(e) === "ELOOP") throw throughLink(key);
-    } finally {
-      dir.close();
-    }
-  }
-
   putObject(bucket: string, key: string, body: IncomingBody, opts: PutOptions): Promise<ObjectInfo & { checksum?: StoredChecksum }> {
     return putObject(this, bucket, key, body, opts);
   }
@@ -156,124 +139,10 @@ export class PosixBackend implements ObjectStore {
     return deleteObject(this, bucket, key, opts);
   }
 
-  /** updateMeta for a noncurrent version, open as `o` (closed here). */
-  private updateVersionRecord(bucket: string, key: string, o: OpenObject, change: (m: ObjectMeta) => ObjectMeta | null): ObjectInfo {
-    try {
-      const base: ObjectMeta = o.meta ?? { etag: o.etag.slice(1, -1), headers: {}, user: {}, size: o.size, mtimeMs: Math.trunc(o.lastModified.getTime()) };
-      const next = change(base);
-      if (next === null || o.fd === null) return o;
-      const vdir = this.versions.dirOf(bucketPath(this.root, bucket), keyPath("", key).segments);
-      const st = fstatSync(o.fd);
-      const name = o.versionId ?? this.versions.findNull(vdir)!;
-      this.versions.writeRecord(o.fd, vdir, name, { ...next, ...versionOf(st) });
-      return { ...o, meta: next };
-    } finally {
-      o.close();
-    }
-  }
-
   // ---- listing ----
 
-  /**
-   * ListObjectVersions: the keys of the plain tree (current objects) and of the version store,
-   * merged in S3 order; per key the current object first, then the noncurrent entries newest
-   * first. A page costs the page plus the directories on the marker's path in both trees.
-   */
-  async *listVersions(bucket: string, opts: VersionListOptions): AsyncGenerator<VersionListEntry> {
-    const bucketDir = this.bucketDir(bucket);
-    const prefix = opts.prefix ?? "";
-    const delimiter = opts.delimiter || undefined;
-    // Checked once per listing; "" when the bucket has no version store (never versioned).
-    let vroot = "";
-    try {
-      const root = this.versions.root(bucketDir);
-      if (lstatOrNull(root)?.isDirectory()) vroot = root;
-    } catch {
-      // not the gateway's own area: nothing of it is listed
-    }
-    const keyMarker = opts.keyMarker || undefined;
-    // The rest of the marker key's versions first, when the page ended inside them.
-    if (keyMarker !== undefined && opts.versionIdMarker && keyMarker.startsWith(prefix)) {
-      const cp = delimiter ? keyMarker.indexOf(delimiter, prefix.length) : -1;
-      if (cp < 0) yield* this.versionsOfKey(bucket, vroot, keyMarker, opts.versionIdMarker);
-    }
-    const unversioned = vroot === "" && this.versioning(bucket) === undefined;
-    const plain = this.list(bucket, { prefix, delimiter, startAfter: keyMarker });
-    const kept = vroot ? walkVersionKeys(vroot, { prefix, delimiter, startAfter: keyMarker }) : null;
-    try {
-      let a = await plain.next();
-      let b = kept ? await kept.next() : { done: true as const, value: undefined };
-      while (!a.done || !b.done) {
-        const an = a.done ? undefined : a.value.type === "prefix" ? a.value.prefix : a.value.key;
-        const bn = b.done ? undefined : b.value.type === "prefix" ? b.value.prefix : b.value.key;
-        const c = an === undefined ? 1 : bn === undefined ? -1 : compareKeys(an, bn);
-        const isPrefix = c <= 0 ? a.value!.type === "prefix" : b.value!.type === "prefix";
-        const name = (c <= 0 ? an : bn)!;
-        if (isPrefix) yield { type: "prefix", prefix: name };
-        else if (unversioned && c <= 0 && a.value!.type === "object") {
-          // Every object of a bucket that was never versioned is its null version: what the
-          // object walk already knows is all there is to say.
-          const o = a.value!;
-          yield { type: "version", key: o.key, versionId: "null", isLatest: true, deleteMarker: false, size: o.size, mtimeMs: o.mtimeMs, etag: o.etag, checksum: o.checksum };
-        } else yield* this.versionsOfKey(bucket, vroot, name, undefined);
-        if (c <= 0) a = await plain.next();
-        if (c >= 0 && kept) b = await kept.next();
-      }
-    } finally {
-      await plain.return(undefined);
-      await kept?.return(undefined);
-    }
-  }
-
-  /** One key's versions, newest first; after `afterVersion` only those older than it. */
-  private *versionsOfKey(bucket: string, vroot: string, key: string, afterVersion: string | undefined): Generator<VersionListEntry> {
-    let current: ObjectInfo | null = null;
-    let currentIno: number | undefined;
-    try {
-      const o = openLatest(this, bucket, key);
-      if (o.fd !== null) currentIno = fstatSync(o.fd).ino;
-      o.close();
-      current = o;
-    } catch (e) {
-      if (!isStorageError(e, "NoSuchKey")) throw e;
-    }
-    const kp = keyPath("", key);
-    const vdir = kp.isDirectoryKey || vroot === "" ? null : dirIn(vroot, kp.segments);
-    const names = vdir === null ? [] : this.versions.names(vdir);
-    let skipping = afterVersion !== undefined;
-    const entry = (o: ObjectInfo, versionId: string, isLatest: boolean): VersionListEntry => ({
-      type: "version",
-      key,
-      versionId,
-      isLatest,
-      deleteMarker: o.deleteMarker === true,
-      size: o.size,
-      mtimeMs: o.lastModified.getTime(),
-      etag: o.etag,
-      checksum: o.meta?.checksum && { algorithm: o.meta.checksum.algorithm, type: o.meta.checksum.type },
-    });
-    if (current) {
-      const id = current.versionId ?? "null";
-      if (!skipping) yield entry(current, id, true);
-      else if (id === afterVersion) skipping = false;
-    }
-    for (let i = 0; i < names.length; i++) {
-      const id = versionIdOfName(names[i]);
-      if (skipping) {
-        if (id === afterVersion) skipping = false;
-        continue;
-      }
-      const v = this.versions.open(vdir!, names[i]);
-      if (v === null) continue;
-      // A second name for the current file, left by a crash between keeping and replacing it.
-      if (currentIno !== undefined && v.st.ino === currentIno) {
-        closeSync(v.fd);
-        continue;
-      }
-      const o = describeVersion(bucket, key, v);
-      o.close();
-      yield entry(o, id, !current && i === 0 && o.deleteMarker === true);
-    }
+  listVersions(bucket: string, opts: VersionListOptions): AsyncGenerator<VersionListEntry> {
+    return listVersions(this, bucket, opts);
   }
 
   // ---- listing ----
@@ -338,49 +207,7 @@ export class PosixBackend implements ObjectStore {
     return fields ?? { etag: `"${foreignEtagOf(e.ino, e.size, e.mtimeMs)}"` };
   }
 
-  /**
-   * Rewrites an object's metadata record (tagging) under the key's lock, on exactly the file it
-   * read the record from: an object replaced meanwhile keeps its own record.
-   */
-  async updateMeta(bucket: string, key: string, change: (m: ObjectMeta) => ObjectMeta | null, sel?: VersionSelector): Promise<ObjectInfo> {
-    return withLock(this.lockFile(bucket, key), () => {
-      this.refuseLinkedKey(bucket, key);
-      const o = openObject(this, bucket, key, sel);
-      if (sel?.versionId !== undefined && !keyPath("", key).isDirectoryKey) {
-        const cur = currentObject(this, bucket, key);
-        // A noncurrent version: its record lives in the version store.
-        if (!cur || (cur.versionId ?? "null") !== sel.versionId || o.deleteMarker) return this.updateVersionRecord(bucket, key, o, change);
-      }
-      try {
-        const base: ObjectMeta = o.meta ?? { etag: o.etag.slice(1, -1), headers: {}, user: {}, size: o.size, mtimeMs: Math.trunc(o.lastModified.getTime()) };
-        const next = change(base);
-        if (next === null) return o;
-        const kp = keyPath("", key);
-        const bucketDir = bucketPath(this.root, bucket);
-        const loc: MetaLocation = { bucketDir, segments: kp.segments, path: join(bucketDir, ...kp.segments), isDirectoryKey: kp.isDirectoryKey };
-        if (o.fd === null) {
-          // A directory object: its record sits on the directory itself.
-          const d = this.openBucket(bucket);
-          try {
-            const fd = openBeneath(d.fd, kp.segments.join("/"), constants.O_RDONLY | constants.O_DIRECTORY, 0, "none");
-            try {
-              this.meta.afterCommit({ ...loc, bucketDir: d.path }, this.meta.updateFd(fd, { ...loc, bucketDir: d.path }, next));
-            } finally {
-              closeSync(fd);
-            }
-          } finally {
-            d.close();
-          }
-        } else {
-          const st = fstatSync(o.fd);
-          const fd = o.fd;
-          this.meta.afterCommit(loc, evenIfImmutableFd(fd, () => this.meta.updateFd(fd, loc, { ...next, ...versionOf(st) })));
-          syncImmutable(fd, next);
-        }
-        return { ...o, meta: next };
-      } finally {
-        o.close();
-      }
-    });
+  updateMeta(bucket: string, key: string, change: (m: ObjectMeta) => ObjectMeta | null, sel?: VersionSelector): Promise<ObjectInfo> {
+    return updateMeta(this, bucket, key, change, sel);
   }
 }
