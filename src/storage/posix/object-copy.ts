@@ -10,7 +10,7 @@ import { lockFields } from "./immutable.ts";
 import { tempPathIn } from "./incoming.ts";
 import { versionOf } from "./meta.ts";
 import type { ObjectInfo, ObjectMeta, OpenObject, PutOptions } from "../types.ts";
-import { commitIn, tempDir } from "./object-write.ts";
+import { askedFields, commitIn, tempDir } from "./object-write.ts";
 import type { PosixContext } from "./context.ts";
 
 /**
@@ -29,11 +29,7 @@ export async function copyObject(ctx: PosixContext, src: OpenObject, bucket: str
     const etag = src.meta ? src.meta.etag : (await hashFile(tmp, null)).md5;
     const record: ObjectMeta = {
       etag,
-      headers: opts.headers,
-      user: opts.user,
-      ...(opts.tags ? { tags: opts.tags } : {}),
-      ...(opts.owner ? { owner: opts.owner } : {}),
-      ...(opts.acl ? { acl: opts.acl } : {}),
+      ...askedFields(opts),
       ...(src.meta?.checksum ? { checksum: src.meta.checksum } : {}),
       ...(src.meta?.parts ? { parts: src.meta.parts } : {}),
       ...(src.meta?.partChecksums ? { partChecksums: src.meta.partChecksums } : {}),

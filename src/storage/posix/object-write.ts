@@ -309,11 +309,7 @@ export async function putEmptyDirectoryObject(ctx: PosixContext, bucket: string,
       const st = fstatSync(fd);
       const meta: ObjectMeta = {
         etag: EMPTY_MD5,
-        headers: opts.headers,
-        user: opts.user,
-        ...(opts.tags ? { tags: opts.tags } : {}),
-        ...(opts.owner ? { owner: opts.owner } : {}),
-      ...(opts.acl ? { acl: opts.acl } : {}),
+        ...askedFields(opts),
         ...(checksum ? { checksum } : {}),
         size: 0,
         mtimeMs: Math.trunc(st.mtimeMs),
@@ -341,6 +337,17 @@ export function refuseLockedForGood(metaStore: MetaStore, loc: MetaLocation, key
 /** makeSubdirs met a file where a parent directory must be (it appeared after room was made). */
 export class ParentIsFile extends Error {}
 
+/** What a write asks its record to hold, whatever the body: headers, user metadata, tags, owner, ACL. */
+export function askedFields(opts: PutOptions): Pick<ObjectMeta, "headers" | "user" | "tags" | "owner" | "acl"> {
+  return {
+    headers: opts.headers,
+    user: opts.user,
+    ...(opts.tags ? { tags: opts.tags } : {}),
+    ...(opts.owner ? { owner: opts.owner } : {}),
+    ...(opts.acl ? { acl: opts.acl } : {}),
+  };
+}
+
 /** The record of a body just received whole, stored with what the write asked for. */
 export function recordOf(written: WrittenFile, opts: PutOptions): { meta: ObjectMeta; checksum: StoredChecksum | undefined } {
   const checksum: StoredChecksum | undefined = written.checksum
@@ -348,11 +355,7 @@ export function recordOf(written: WrittenFile, opts: PutOptions): { meta: Object
     : undefined;
   const meta: ObjectMeta = {
     etag: written.md5Hex,
-    headers: opts.headers,
-    user: opts.user,
-    ...(opts.tags ? { tags: opts.tags } : {}),
-    ...(opts.owner ? { owner: opts.owner } : {}),
-        ...(opts.acl ? { acl: opts.acl } : {}),
+    ...askedFields(opts),
     ...(checksum ? { checksum } : {}),
     ...lockFields(opts.lock),
     ...versionOf(written.stat),
