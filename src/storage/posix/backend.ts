@@ -1,6 +1,8 @@
-// The POSIX backend: buckets are directories under the root, objects are files. Routes call only
-// this module's methods; it owns every filesystem path and every rule about what may change on
-// disk, and it turns errno values into S3 errors.
+// The POSIX backend: buckets are directories under the root, objects are files. PosixBackend is
+// the ObjectStore the rest of the gateway holds; it owns the shared state (root, record store,
+// version store, locks, caches) and hands it to the path that does the work (buckets.ts,
+// object-read.ts, object-write.ts, object-copy.ts, object-delete.ts, version-listing.ts,
+// meta-update.ts), so each of those can be read alone. Listing (list, listedObject) stays here.
 import { constants, mkdirSync, openSync } from "node:fs";
 import { join, relative, sep } from "node:path";
 import { GATEWAY_DIR } from "./layout.ts";
