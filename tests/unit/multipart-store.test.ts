@@ -80,6 +80,22 @@ describe("cleanupUploads", () => {
     expect(existsSync(completing)).toBe(false);
   });
 
+  test("a dead writer's temp of an upload's .done record goes when the upload is recovered", () => {
+    mkdirSync(join(root, "bkt3"));
+    const backend = new PosixBackend(root, new SidecarMetaStore(), "none");
+    const mp = new MultipartStore(backend);
+    const id = mp.create("bkt3", "k", { headers: {}, user: {} }).uploadId;
+    const uploads = join(root, "bkt3", ".filegate", "uploads");
+    const temp = join(uploads, `${id}.done.0123456789ab.tmp`);
+    writeFileSync(temp, "{");
+    mp.sweep("bkt3");
+    expect(existsSync(temp)).toBe(true);
+    renameSync(join(uploads, id), join(uploads, `${id}.completing-abcdef`));
+    mp.sweep("bkt3");
+    expect(existsSync(temp)).toBe(false);
+    expect(readdirSync(uploads).filter((n) => n.startsWith(id))).toEqual([id]);
+  });
+
   test("parseAge", () => {
     expect(parseAge("7d")).toBe(7 * 86_400_000);
     expect(parseAge("90m")).toBe(90 * 60_000);

@@ -146,6 +146,12 @@ export class MultipartStore implements UploadStore {
   private recoverOrphans(uploadsDir: string, uploadId: string): boolean {
     let found = false;
     for (const name of listDir(uploadsDir)) {
+      // A dead writer's temp of the `.done` record (writeFileAtomic's `<path>.<hex>.tmp`): only
+      // the claim's holder writes that record, so under the claim no live one is left.
+      if (name.startsWith(`${uploadId}.done.`) && name.endsWith(".tmp")) {
+        rmSync(join(uploadsDir, name), { force: true });
+        continue;
+      }
       if (!name.startsWith(`${uploadId}.completing-`)) continue;
       found = true;
       const dir = join(uploadsDir, name);
@@ -264,7 +270,7 @@ export class MultipartStore implements UploadStore {
         } catch {
           // removed meanwhile by its owner; the next sweep sees what is left
         }
-      } else if (name.startsWith(".new-")) {
+      } else if (name.startsWith(".new-") || name.endsWith(".tmp")) {
         if (now - mtimeMs(join(uploadsDir, name)) > STALE_TEMP_MS) rmSync(join(uploadsDir, name), { recursive: true, force: true });
       }
     }
