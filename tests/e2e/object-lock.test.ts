@@ -310,7 +310,8 @@ describe("enforcement (versioned: every write and delete keeps the locked versio
     expect((await s3.send(new GetObjectLegalHoldCommand({ Bucket, Key: "h", VersionId: held }))).LegalHold?.Status).toBe("ON");
     await expectS3Error(s3.send(new DeleteObjectCommand({ Bucket, Key: "h", VersionId: held, BypassGovernanceRetention: true })), 403, "AccessDenied");
     const d = await s3.send(new DeleteObjectsCommand({ Bucket, Delete: { Objects: [{ Key: "h", VersionId: held }, { Key: "free", VersionId: free }] } }));
-    expect(d.Errors?.map((e) => [e.Key, e.Code])).toEqual([["h", "AccessDenied"]]);
+    // The error names the version asked for, so a client can look at that version's lock.
+    expect(d.Errors?.map((e) => [e.Key, e.VersionId, e.Code])).toEqual([["h", held, "AccessDenied"]]);
     expect(d.Deleted?.map((e) => e.Key)).toEqual(["free"]);
     await s3.send(new PutObjectLegalHoldCommand({ Bucket, Key: "h", VersionId: held, LegalHold: { Status: "OFF" } }));
     await s3.send(new DeleteObjectCommand({ Bucket, Key: "h", VersionId: held }));
