@@ -137,7 +137,9 @@ const listObjectsV1: Handler = async (ctx) => {
   const page = await listPage(ctx, r.bucket, r.prefix, r.delimiter, marker || undefined, r.maxKeys.limit);
   return xmlResponse("ListBucketResult", {
     Name: ctx.bucket!,
-    Prefix: r.enc(r.prefix),
+    // V1's Prefix comes back as sent even with encoding-type=url, as S3 sends it: botocore, which
+    // asks for url encoding on every V1 listing, decodes Marker and keys but not Prefix.
+    Prefix: r.prefix,
     Marker: r.enc(marker),
     // S3 sends NextMarker only when a delimiter was given; without one, clients use the last key.
     ...(page.truncated && r.delimiter && page.last !== undefined ? { NextMarker: r.enc(page.last) } : {}),

@@ -385,6 +385,10 @@ describe("encoding-type=url", () => {
     const m = model(ALL, { delimiter: "/", startAfter: "a b" }).merged;
     expect(decodeURIComponent(next)).toBe(m[1]);
     expect(tagValue(r.body, "EncodingType")).toBe("url");
+    // V1's Prefix is not encoded (S3's answer, and what botocore expects: it does not decode it).
+    const p = await raw(main, { "encoding-type": "url", prefix: "a b" });
+    expect(tagValue(p.body, "Prefix")).toBe("a b");
+    expect(contentKeys(p.body).map(decodeURIComponent)).toEqual(ALL.filter((k) => k.startsWith("a b")));
   });
 
   test("SDK with EncodingType url, decoded by hand, paginated", async () => {
