@@ -122,7 +122,8 @@ const listObjectsV2: Handler = async (ctx) => {
     Name: ctx.bucket!,
     Prefix: enc(r.prefix),
     ...(q.has("start-after") ? { StartAfter: enc(q.get("start-after")!) } : {}),
-    ...(token !== null ? { ContinuationToken: token } : {}),
+    // Echoed whenever sent, an empty one included.
+    ...(q.has("continuation-token") ? { ContinuationToken: q.get("continuation-token")! } : {}),
     ...(page.truncated && page.last !== undefined ? { NextContinuationToken: makeToken(ctx.services.tokenKey, scope, page.last) } : {}),
     KeyCount: page.objects.length + page.prefixes.length,
     ...pageFields(r, page),

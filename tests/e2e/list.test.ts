@@ -509,6 +509,13 @@ describe("max-keys and response fields", () => {
 });
 
 describe("continuation tokens", () => {
+  test("an empty token is the first page, and is echoed", async () => {
+    const r = await raw(main, { "list-type": "2", "continuation-token": "", "max-keys": "3" });
+    expect(r.status).toBe(200);
+    expect(tagValues(r.body, "ContinuationToken")).toEqual([""]);
+    expect(contentKeys(r.body).length + cpValues(r.body).length).toBe(3);
+  });
+
   test("a forged token is 400 InvalidArgument", async () => {
     const p = await s3.send(new ListObjectsV2Command({ Bucket: main, MaxKeys: 3 }));
     const good = p.NextContinuationToken!;
