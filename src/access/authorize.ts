@@ -127,5 +127,11 @@ export function requireAccess(ctx: S3Context, check: AccessCheck, principal: Pri
 
 /** The hook: every permission the request needs, or AccessDenied. */
 export function authorize(ctx: S3Context): void {
-  for (const check of requiredChecks(ctx)) requireAccess(ctx, check);
+  for (const check of requiredChecks(ctx)) {
+    if (allows(ctx, ctx.principal, check)) continue;
+    // S3 tells a signed-in caller that a bucket does not exist (404 NoSuchBucket) rather than
+    // refusing it: nothing there could be granted. Anonymous callers still learn nothing.
+    if (ctx.principal.kind === "user" && check.bucket !== null && ctx.op !== "CreateBucket") ctx.services.store.requireBucket(check.bucket);
+    throw new S3Error("AccessDenied");
+  }
 }

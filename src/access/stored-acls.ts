@@ -52,7 +52,7 @@ export function bucketAcl(s: AclSources, bucket: string): Acl {
 }
 
 /** Who owns an object: the bucket owner under BucketOwnerEnforced, else the ACL's, else the writer. */
-export function objectOwner(s: AclSources, bucket: string, meta: ObjectMeta | null): Owner {
+export function objectOwner(s: AclSources, bucket: string, meta: Pick<ObjectMeta, "acl" | "owner"> | null): Owner {
   if (!aclsEnabled(s, bucket)) return s.owners.owner(bucket);
   if (meta?.acl) return s.owners.describe(meta.acl.owner.id);
   return meta?.owner ? s.owners.describe(meta.owner) : s.owners.owner(bucket);

@@ -176,7 +176,8 @@ const listObjectsV2: Handler = async (ctx) => {
     Name: ctx.bucket!,
     Prefix: enc(r.prefix),
     ...(q.has("start-after") ? { StartAfter: enc(q.get("start-after")!) } : {}),
-    ...(token !== null ? { ContinuationToken: token } : {}),
+    // Echoed whenever sent, an empty one included.
+    ...(q.has("continuation-token") ? { ContinuationToken: q.get("continuation-token")! } : {}),
     ...(page.truncated && page.last !== undefined ? { NextContinuationToken: makeToken(ctx.services.tokenKey, scope, page.last) } : {}),
     KeyCount: page.objects.length + page.prefixes.length,
     ...pageFields(r, page),
@@ -191,7 +192,9 @@ const listObjectsV1: Handler = async (ctx) => {
   const page = await listPage(ctx, r.bucket, r.prefix, r.delimiter, marker || undefined, r.maxKeys.limit);
   return xmlResponse("ListBucketResult", {
     Name: ctx.bucket!,
-    Prefix: r.enc(r.prefix),
+    // V1's Prefix comes back as sent even with encoding-type=url, as S3 sends it: botocore, which
+    // asks for url encoding on every V1 listing, decodes Marker and keys but not Prefix.
+    Prefix: r.prefix,
     Marker: r.enc(marker),
     // S3 sends NextMarker only when a delimiter was given; without one, clients use the last key.
     ...(page.truncated && r.delimiter && page.last !== undefined ? { NextMarker: r.enc(page.last) } : {}),

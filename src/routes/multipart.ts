@@ -1,5 +1,6 @@
 // Multipart upload operations. The state lives on disk (the UploadStore); this module turns
 // requests into calls on it and results into S3's XML.
+import { objectOwner } from "../access/stored-acls.ts";
 import { checkFsAccess, fileOwnerOf } from "../access/unix.ts";
 import { checksumField, checksumHeader } from "../checksums/index.ts";
 import { S3Error } from "../errors.ts";
@@ -138,7 +139,9 @@ const listParts: Handler = (ctx) => {
     IsTruncated: page.isTruncated,
     Part: page.parts.map(partXml),
     Initiator: ownerXml(initiatorOf(ctx, bucket, record.initiator)),
-    Owner: ownerXml(ctx.services.owners.owner(bucket)),
+    // Who will own the object: the bucket owner under BucketOwnerEnforced, else as the upload's
+    // ACL and initiator make it (ObjectWriter, or BucketOwnerPreferred without bucket-owner-full-control).
+    Owner: ownerXml(objectOwner(ctx.services, bucket, { acl: record.acl, owner: record.initiator })),
     StorageClass: "STANDARD",
     ...checksumConfigXml(record),
   });

@@ -375,8 +375,8 @@ const deleteObjects: Handler = async (ctx) => {
   const bypass = bypassRequested(ctx.headers);
   for (const o of objects) {
     const key = o.Key as string;
+    const version = typeof o.VersionId === "string" ? o.VersionId.trim() : o.VersionId;
     try {
-      const version = typeof o.VersionId === "string" ? o.VersionId.trim() : o.VersionId;
       if (version !== undefined && (typeof version !== "string" || !isVersionSelector(version))) throw new S3Error("NoSuchVersion", undefined, { VersionId: String(version) });
       // Each key is its own s3:DeleteObject question (and, when the request bypasses GOVERNANCE
       // retention, its own s3:BypassGovernanceRetention one); a refused key is that key's error.
@@ -392,7 +392,8 @@ const deleteObjects: Handler = async (ctx) => {
     } catch (e) {
       const err = toS3Error(e);
       reportFailure(err, ctx.requestId, ctx.services.log);
-      errors.push({ Key: key, Code: err.code, Message: err.message });
+      // The version asked for comes back with its error, so a client can retry or inspect that version.
+      errors.push({ Key: key, ...(typeof version === "string" ? { VersionId: version } : {}), Code: err.code, Message: err.message });
     }
   }
   return xmlResponse("DeleteResult", { Deleted: deleted, Error: errors });

@@ -214,15 +214,16 @@ export function bypassRequested(h: { get(name: string): string | null }): boolea
 }
 
 /**
- * Why a retention change is refused; null: allowed. While a retention is in force it may only grow
- * stronger (a later date; GOVERNANCE may become COMPLIANCE); shortening, weakening or removing
- * GOVERNANCE takes the bypass, and COMPLIANCE takes nothing at all.
+ * Why a retention change is refused; null: allowed. While a retention is in force its date may
+ * only move later in the same mode. Any other change to GOVERNANCE (shortening, removing, or
+ * changing its mode, even to COMPLIANCE: AWS counts that as altering the lock settings) takes the
+ * bypass, and COMPLIANCE takes nothing at all.
  */
 export function retentionChangeBlock(current: Retention | undefined, next: Retention | undefined, bypassGovernance: boolean, now: number): LockMode | null {
   const r = activeRetention({ retention: current }, now);
   if (!r) return null;
-  const stronger = next !== undefined && Date.parse(next.until) >= Date.parse(r.until) && (r.mode === "GOVERNANCE" || next.mode === "COMPLIANCE");
-  if (stronger) return null;
+  const extended = next !== undefined && next.mode === r.mode && Date.parse(next.until) >= Date.parse(r.until);
+  if (extended) return null;
   if (r.mode === "GOVERNANCE" && bypassGovernance) return null;
   return r.mode;
 }

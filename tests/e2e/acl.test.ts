@@ -3,7 +3,10 @@
 // BucketOwnerPreferred taking objects over, and Block Public Access against public ACLs.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import {
+  AbortMultipartUploadCommand,
   CreateBucketCommand,
+  CreateMultipartUploadCommand,
+  ListPartsCommand,
   DeletePublicAccessBlockCommand,
   GetBucketAclCommand,
   GetObjectAclCommand,
@@ -90,6 +93,17 @@ describe("ObjectWriter: canned ACLs and grants", () => {
     const acl = await asBob.send(new GetObjectAclCommand({ Bucket: W, Key: "bob.txt" }));
     expect(acl.Owner?.ID).toBe(bob.canonicalId);
     expect(await (await asBob.send(new GetObjectCommand({ Bucket: W, Key: "bob.txt" }))).Body!.transformToString()).toBe("by bob");
+  });
+
+  test("ListParts names the object's future owner: the initiator under ObjectWriter, the bucket owner under BucketOwnerEnforced", async () => {
+    const up = await asBob.send(new CreateMultipartUploadCommand({ Bucket: W, Key: "bob-mp.bin" }));
+    const parts = await asBob.send(new ListPartsCommand({ Bucket: W, Key: "bob-mp.bin", UploadId: up.UploadId }));
+    expect([parts.Initiator?.ID, parts.Owner?.ID]).toEqual([bob.canonicalId, bob.canonicalId]);
+    await asBob.send(new AbortMultipartUploadCommand({ Bucket: W, Key: "bob-mp.bin", UploadId: up.UploadId }));
+    const enforced = uniqueBucket("enforced");
+    await asAlice.send(new CreateBucketCommand({ Bucket: enforced }));
+    const own = await asAlice.send(new CreateMultipartUploadCommand({ Bucket: enforced, Key: "k" }));
+    expect((await admin.send(new ListPartsCommand({ Bucket: enforced, Key: "k", UploadId: own.UploadId }))).Owner?.ID).toBe(alice.canonicalId);
   });
 
   test("object grants: READ to one user by header; authenticated-read for every signed user", async () => {

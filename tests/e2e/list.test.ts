@@ -385,6 +385,10 @@ describe("encoding-type=url", () => {
     const m = model(ALL, { delimiter: "/", startAfter: "a b" }).merged;
     expect(decodeURIComponent(next)).toBe(m[1]);
     expect(tagValue(r.body, "EncodingType")).toBe("url");
+    // V1's Prefix is not encoded (S3's answer, and what botocore expects: it does not decode it).
+    const p = await raw(main, { "encoding-type": "url", prefix: "a b" });
+    expect(tagValue(p.body, "Prefix")).toBe("a b");
+    expect(contentKeys(p.body).map(decodeURIComponent)).toEqual(ALL.filter((k) => k.startsWith("a b")));
   });
 
   test("SDK with EncodingType url, decoded by hand, paginated", async () => {
@@ -505,6 +509,13 @@ describe("max-keys and response fields", () => {
 });
 
 describe("continuation tokens", () => {
+  test("an empty token is the first page, and is echoed", async () => {
+    const r = await raw(main, { "list-type": "2", "continuation-token": "", "max-keys": "3" });
+    expect(r.status).toBe(200);
+    expect(tagValues(r.body, "ContinuationToken")).toEqual([""]);
+    expect(contentKeys(r.body).length + cpValues(r.body).length).toBe(3);
+  });
+
   test("a forged token is 400 InvalidArgument", async () => {
     const p = await s3.send(new ListObjectsV2Command({ Bucket: main, MaxKeys: 3 }));
     const good = p.NextContinuationToken!;

@@ -66,6 +66,14 @@ test("without a grant, bob reaches nothing of alice's", async () => {
   await expectS3Error(asBob.send(new ListObjectsV2Command({ Bucket: A })), 403, "AccessDenied");
 });
 
+test("a bucket that does not exist is 404 NoSuchBucket to a signed-in user, whoever would own it; anonymous callers get 403", async () => {
+  const gone = uniqueBucket("gone");
+  await expectS3Error(asBob.send(new ListObjectsV2Command({ Bucket: gone })), 404, "NoSuchBucket");
+  await expectS3Error(asBob.send(new PutObjectCommand({ Bucket: gone, Key: "k", Body: "x" })), 404, "NoSuchBucket");
+  await expectS3Error(asBob.send(new CopyObjectCommand({ Bucket: B, Key: "c", CopySource: `${gone}/k` })), 404, "NoSuchBucket");
+  expect((await fetch(`${gw.endpoint}/${gone}/k`)).status).toBe(403);
+});
+
 test("alice grants bob read-only on shared/: reads and listings under it, nothing else", async () => {
   await asAlice.send(new PutBucketPolicyCommand({ Bucket: A, Policy: JSON.stringify(readOnlyShared) }));
   const got = await asBob.send(new GetObjectCommand({ Bucket: A, Key: "shared/a.txt" }));

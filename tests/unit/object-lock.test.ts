@@ -166,7 +166,7 @@ describe("enforcement", () => {
     expect(isLocked({ retention: expired, legalHold: true }, NOW)).toBe(true);
   });
 
-  test("retention changes: only stronger while in force, governance bypassable, compliance never", () => {
+  test("retention changes: only a later date in the same mode while in force, governance bypassable, compliance never", () => {
     const longer = (r: Retention, mode: LockMode = r.mode): Retention => ({ mode, until: later(2 * HOUR) });
     const shorter = (r: Retention, mode: LockMode = r.mode): Retention => ({ mode, until: later(HOUR / 2) });
     expect(retentionChangeBlock(undefined, comp, false, NOW)).toBeNull();
@@ -176,7 +176,10 @@ describe("enforcement", () => {
     expect(retentionChangeBlock(comp, longer(comp, "GOVERNANCE"), true, NOW)).toBe("COMPLIANCE");
     expect(retentionChangeBlock(comp, undefined, true, NOW)).toBe("COMPLIANCE");
     expect(retentionChangeBlock(gov, longer(gov), false, NOW)).toBeNull();
-    expect(retentionChangeBlock(gov, longer(gov, "COMPLIANCE"), false, NOW)).toBeNull();
+    // A mode change alters the lock settings: GOVERNANCE → COMPLIANCE takes the bypass, as on AWS.
+    expect(retentionChangeBlock(gov, longer(gov, "COMPLIANCE"), false, NOW)).toBe("GOVERNANCE");
+    expect(retentionChangeBlock(gov, { mode: "COMPLIANCE", until: gov.until }, false, NOW)).toBe("GOVERNANCE");
+    expect(retentionChangeBlock(gov, longer(gov, "COMPLIANCE"), true, NOW)).toBeNull();
     expect(retentionChangeBlock(gov, shorter(gov), false, NOW)).toBe("GOVERNANCE");
     expect(retentionChangeBlock(gov, shorter(gov), true, NOW)).toBeNull();
     expect(retentionChangeBlock(gov, undefined, false, NOW)).toBe("GOVERNANCE");
