@@ -236,6 +236,19 @@ static napi_value js_range_lock(napi_env env, napi_callback_info info) {
 // gets STAT_FIELDS numbers per name: errno (0: ok), mode, size, mtime s, mtime ns, ctime s,
 // ctime ns, ino, dev, nlink. Returns how many names were done.
 #define STAT_FIELDS 10
+static void put_stat(double *o, const struct stat *st) {
+  o[0] = 0;
+  o[1] = st->st_mode;
+  o[2] = (double)st->st_size;
+  o[3] = (double)st->st_mtim.tv_sec;
+  o[4] = (double)st->st_mtim.tv_nsec;
+  o[5] = (double)st->st_ctim.tv_sec;
+  o[6] = (double)st->st_ctim.tv_nsec;
+  o[7] = (double)st->st_ino;
+  o[8] = (double)st->st_dev;
+  o[9] = (double)st->st_nlink;
+}
+
 static napi_value js_stat_names(napi_env env, napi_callback_info info) {
   size_t argc = 3;
   napi_value argv[3];
@@ -269,16 +282,7 @@ static napi_value js_stat_names(napi_env env, napi_callback_info info) {
       o[0] = errno;
       for (int k = 1; k < STAT_FIELDS; k++) o[k] = 0;
     } else {
-      o[0] = 0;
-      o[1] = st.st_mode;
-      o[2] = (double)st.st_size;
-      o[3] = (double)st.st_mtim.tv_sec;
-      o[4] = (double)st.st_mtim.tv_nsec;
-      o[5] = (double)st.st_ctim.tv_sec;
-      o[6] = (double)st.st_ctim.tv_nsec;
-      o[7] = (double)st.st_ino;
-      o[8] = (double)st.st_dev;
-      o[9] = (double)st.st_nlink;
+      put_stat(o, &st);
     }
     done++;
     at += len + 1;
@@ -310,16 +314,7 @@ static napi_value js_lstat_at(napi_env env, napi_callback_info info) {
     o[0] = errno;
     return num(env, errno);
   }
-  o[0] = 0;
-  o[1] = st.st_mode;
-  o[2] = (double)st.st_size;
-  o[3] = (double)st.st_mtim.tv_sec;
-  o[4] = (double)st.st_mtim.tv_nsec;
-  o[5] = (double)st.st_ctim.tv_sec;
-  o[6] = (double)st.st_ctim.tv_nsec;
-  o[7] = (double)st.st_ino;
-  o[8] = (double)st.st_dev;
-  o[9] = (double)st.st_nlink;
+  put_stat(o, &st);
   return num(env, 0);
 }
 
