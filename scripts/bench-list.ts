@@ -228,6 +228,36 @@ const MILLION: Tree = {
   },
 };
 
+/** One full listing of `dirs` against the floor per round, the floor first in even rounds and
+ * second in odd ones, with wall and CPU times of both. */
+class RoundSet {
+  readonly f: number[] = [];
+  readonly g: number[] = [];
+  readonly ratios: number[] = [];
+  readonly cpuRatios: number[] = [];
+
+  async add(round: number, root: string, pid: number, list: () => Promise<unknown>): Promise<void> {
+    let gateway = { ms: 0, cpu: 0 };
+    const listOnce = async () => {
+      const c0 = cpuOf(pid);
+      const ms = await elapsed(list);
+      gateway = { ms, cpu: cpuOf(pid) - c0 };
+    };
+    let floorRun: { ms: number; cpu: number };
+    if (round % 2 === 0) {
+      floorRun = floorWithCpu(root, "dirs");
+      await listOnce();
+    } else {
+      await listOnce();
+      floorRun = floorWithCpu(root, "dirs");
+    }
+    this.f.push(floorRun.ms);
+    this.g.push(gateway.ms);
+    this.ratios.push(gateway.ms / floorRun.ms);
+    this.cpuRatios.push(gateway.cpu / floorRun.cpu);
+  }
+}
+
 async function issueRows(root: string, rounds: number, million: boolean) {
   const pageSize = 1000;
   // Rows print as they finish (the 1M rows take minutes).
@@ -245,29 +275,9 @@ async function issueRows(root: string, rounds: number, million: boolean) {
       const plain = rawLister(gw);
       await plain.listAll("dirs", pageSize);
       await plain.listAll("dirs", pageSize);
-      const f: number[] = [];
-      const g: number[] = [];
-      const ratios: number[] = [];
-      const cpuRatios: number[] = [];
-      for (let r = 0; r < rounds; r++) {
-        let a: { ms: number; cpu: number }, b: number, c: number;
-        const listOnce = async () => {
-          const c0 = cpuOf(gw.pid);
-          b = await elapsed(() => plain.listAll("dirs", pageSize));
-          c = cpuOf(gw.pid) - c0;
-        };
-        if (r % 2 === 0) {
-          a = floorWithCpu(root, "dirs");
-          await listOnce();
-        } else {
-          await listOnce();
-          a = floorWithCpu(root, "dirs");
-        }
-        f.push(a.ms);
-        g.push(b!);
-        ratios.push(b! / a.ms);
-        cpuRatios.push(c! / a.cpu);
-      }
+      const rs = new RoundSet();
+      for (let r = 0; r < rounds; r++) await rs.add(r, root, gw.pid, () => plain.listAll("dirs", pageSize));
+      const { f, g, ratios, cpuRatios } = rs;
       out.push(`| 100k objects in 1,000 dirs, plain signed HTTP, warm gateway | ${median(f).toFixed(0)} | ${median(g).toFixed(0)} | ${median(ratios).toFixed(2)}× (CPU: gateway ${median(cpuRatios).toFixed(2)}× find+sort) | ≤ 2× ${median(ratios) <= 2 ? "✅" : "❌"} |`);
       out.push(`| (same, gateway peak RSS) | | ${vmHwmMiB(gw.pid).toFixed(0)} MiB | | < 160 MiB |`);
     } finally {
@@ -276,34 +286,16 @@ async function issueRows(root: string, rounds: number, million: boolean) {
   }
   // Cold: a fresh gateway process for each round (the page cache stays warm).
   {
-    const f: number[] = [];
-    const g: number[] = [];
-    const ratios: number[] = [];
-    const cpuRatios: number[] = [];
+    const rs = new RoundSet();
     for (let r = 0; r < rounds; r++) {
       const gw = await startGateway({ root });
       try {
-        let a: { ms: number; cpu: number }, b: number, c: number;
-        const listOnce = async () => {
-          const c0 = cpuOf(gw.pid);
-          b = await elapsed(() => rawLister(gw).listAll("dirs", pageSize));
-          c = cpuOf(gw.pid) - c0;
-        };
-        if (r % 2 === 0) {
-          a = floorWithCpu(root, "dirs");
-          await listOnce();
-        } else {
-          await listOnce();
-          a = floorWithCpu(root, "dirs");
-        }
-        f.push(a.ms);
-        g.push(b!);
-        ratios.push(b! / a.ms);
-        cpuRatios.push(c! / a.cpu);
+        await rs.add(r, root, gw.pid, () => rawLister(gw).listAll("dirs", pageSize));
       } finally {
         await gw.stop();
       }
     }
+    const { f, g, ratios, cpuRatios } = rs;
     out.push(`| 100k objects in 1,000 dirs, plain signed HTTP, fresh gateway | ${median(f).toFixed(0)} | ${median(g).toFixed(0)} | ${median(ratios).toFixed(2)}× (CPU: gateway ${median(cpuRatios).toFixed(2)}× find+sort) | ≤ 3× ${median(ratios) <= 3 ? "✅" : "❌"} |`);
   }
   if (million) {
