@@ -117,7 +117,7 @@ export function openLatest(ctx: PosixContext, bucket: string, key: string): Open
   for (let round = 0; round < 3; round++) {
     const plain = openRel(ctx, bucket, rel);
     const found = plain === null ? null : describe(ctx.meta, bucket, key, kp, bucketDir, plain);
-    if (found) return kept && found.size < SMALL_OBJECT ? kept.offer(path, found, fstatSync(plain!)) : found;
+    if (found) return kept && found.size < SMALL_OBJECT ? kept.offer(path, found) : found;
     const beside = openRel(ctx, bucket, selfRel(kp.segments));
     const object = beside === null ? null : describe(ctx.meta, bucket, key, kp, bucketDir, beside);
     if (object) return object;

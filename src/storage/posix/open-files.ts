@@ -21,7 +21,7 @@
 // Descriptors are shared by concurrent readers: each reader holds a reference, and a descriptor
 // is closed only when it has left the cache and its last reader is done. Entries not read for
 // IDLE_MS are closed, so a deleted file's space is not held for long.
-import { closeSync, lstatSync, openSync } from "node:fs";
+import { closeSync, fstatSync, lstatSync, openSync } from "node:fs";
 import { join } from "node:path";
 import type { OpenObject } from "../types.ts";
 import { lstatAt, STAT_FIELDS } from "./kernel.ts";
@@ -89,10 +89,13 @@ export class OpenFiles {
    * Offers a just-opened object found at `path`. Returns what the caller hands out: a shared
    * reference when the object was taken in, else the object itself.
    */
-  offer(path: string, found: OpenObject, fdStat: { ino: number; dev: number }): OpenObject {
-    if (found.fd === null || found.size >= SMALL_OBJECT || this.entries.has(path)) return found;
+  offer(path: string, found: OpenObject): OpenObject {
+    // A file modified within the quiet time also changed (ctime) within it: refused before any
+    // syscall, so a GET of a young small object pays nothing here.
+    if (found.fd === null || found.size >= SMALL_OBJECT || this.entries.has(path) || Date.now() - found.lastModified.getTime() < this.quietMs) return found;
     // The name's stamp, which lookups compare with; it must be of the file that was opened.
     const stamp = this.stamp(path, new Float64Array(STAT_FIELDS));
+    const fdStat = fstatSync(found.fd);
     if (
       stamp[S_ERRNO] !== 0 || (stamp[S_MODE] & S_IFMT) !== S_IFREG || stamp[S_INO] !== fdStat.ino || stamp[S_DEV] !== fdStat.dev ||
       Date.now() - (stamp[S_CTIME_S] * 1000 + stamp[S_CTIME_NS] / 1e6) < this.quietMs
